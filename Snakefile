@@ -1,0 +1,18 @@
+# ith: intratumour heterogeneity from multi-region tumour, matched normal and plasma sequencing.
+# Stages talk through the files under results/ (see README); each stage is one rules/<stage>.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/qc.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

@@ -1,0 +1,58 @@
+# Config and sample sheet: loaded and validated once, before any job is scheduled.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from ith.config import preflight  # noqa: E402
+from ith.errors import InputError  # noqa: E402
+
+
+validate(config, schema="../config/schemas/config.schema.yaml")
+
+try:
+    samples = preflight(config, source="config")
+except InputError as e:
+    raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
+
+PATIENTS = sorted(samples["patient"].unique())
+
+
+wildcard_constraints:
+    patient="|".join(PATIENTS),
+    sample="|".join(samples["sample"]),
+
+
+def patient_samples(patient):
+    """Rows of one patient, in sample-sheet order (normal first is not assumed)."""
+    return samples[samples["patient"] == patient]
+
+
+def sample_bam(wildcards):
+    return samples.loc[wildcards.sample, "bam"]
+
+
+def bam_index(bam):
+    from ith.config import bam_index_path
+
+    return bam_index_path(bam)
+
+
+def sample_bam_index(wildcards):
+    return bam_index(sample_bam(wildcards))
+
+
+def bam_size_mb(bams):
+    return sum(Path(b).stat().st_size for b in bams) / 1e6
+
+
+def get_final_output():
+    out = [
+        f"results/qc/{row.patient}/{row.sample}.json"
+        for row in samples.itertuples(index=False)
+    ]
+    out += [f"results/qc/{p}/identity.tsv" for p in PATIENTS]
+    out.append("results/qc/summary.tsv")
+    return out

@@ -1,0 +1,72 @@
+# QC: per-sample BAM metrics, the patient's sample-identity check, and a cohort summary table.
+
+
+rule qc_sample:
+    input:
+        bam=sample_bam,
+        bai=sample_bam_index,
+        fasta=config["reference"]["fasta"],
+    output:
+        "results/qc/{patient}/{sample}.json",
+    params:
+        qc=config["qc"],
+        targets=config["assay"]["targets"],
+        sex=lambda w: samples.loc[w.sample, "sex"],
+    log:
+        "logs/qc/{patient}/{sample}.log",
+    benchmark:
+        "benchmarks/qc/{patient}/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/qc_sample.py"
+
+
+rule qc_identity:
+    input:
+        bams=lambda w: list(patient_samples(w.patient)["bam"]),
+        bais=lambda w: [bam_index(b) for b in patient_samples(w.patient)["bam"]],
+        fasta=config["reference"]["fasta"],
+        known_sites=config["known_sites"] or [],
+    output:
+        pairs="results/qc/{patient}/identity.tsv",
+        samples="results/qc/{patient}/identity_samples.tsv",
+    params:
+        samples=lambda w: list(patient_samples(w.patient)["sample"]),
+        normal=lambda w: list(patient_samples(w.patient)["type"]).index("normal"),
+        identity=config["qc"]["identity"],
+        min_mapq=config["qc"]["min_mapq"],
+    log:
+        "logs/qc/{patient}/identity.log",
+    benchmark:
+        "benchmarks/qc/{patient}/identity.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=lambda w, input: 10 + int(bam_size_mb(input.bams) / 200),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/qc_identity.py"
+
+
+rule qc_summary:
+    input:
+        json=[f"results/qc/{r.patient}/{r.sample}.json" for r in samples.itertuples(index=False)],
+        identity=[f"results/qc/{p}/identity_samples.tsv" for p in PATIENTS],
+    output:
+        "results/qc/summary.tsv",
+    log:
+        "logs/qc/summary.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/qc_summary.py"

@@ -1,0 +1,25 @@
+"""Rule qc_identity: pairwise germline concordance of a patient's samples (swap check)."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+from ith.io.tables import write_tsv  # noqa: E402
+from ith.qc.identity import IdentityParams, identity_check  # noqa: E402
+
+params = IdentityParams(min_mapq=snakemake.params.min_mapq, **snakemake.params.identity)
+logging.info("patient %s, samples %s, parameters %s", snakemake.wildcards.patient, snakemake.params.samples, params)
+pairs, verdicts, info = identity_check(
+    snakemake.wildcards.patient, snakemake.params.samples, list(snakemake.input.bams), snakemake.params.normal,
+    snakemake.input.fasta, snakemake.input.known_sites or None, params)
+logging.info("sites: %s", info)
+for row in verdicts.itertuples(index=False):
+    log = logging.warning if row.status == "suspect" else logging.info
+    log("sample %s: %s (%d of %d comparisons look like another person)", row.sample, row.status, row.mismatches,
+        row.compared)
+verdicts.insert(0, "patient", snakemake.wildcards.patient)
+write_tsv(pairs, snakemake.output.pairs)
+write_tsv(verdicts, snakemake.output.samples)

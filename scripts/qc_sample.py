@@ -1,0 +1,24 @@
+"""Rule qc_sample: QC metrics of one BAM as JSON."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+from ith.io.jsonout import write_json  # noqa: E402
+from ith.qc.bamstats import QcParams, sample_qc  # noqa: E402
+
+qc = snakemake.params.qc
+params = QcParams(min_mapq=qc["min_mapq"], max_depth_bin=qc["max_depth_bin"], max_insert=qc["max_insert"],
+                  short_fragment=qc["short_fragment"], **qc["sex"])
+logging.info("sample %s, BAM %s, parameters %s", snakemake.wildcards.sample, snakemake.input.bam, params)
+result = sample_qc(snakemake.input.bam, snakemake.input.fasta, sample=snakemake.wildcards.sample,
+                   patient=snakemake.wildcards.patient, params=params, targets=snakemake.params.targets,
+                   declared_sex=snakemake.params.sex)
+logging.info("reads %d, duplicates %.2f%%, mean depth %.1f, fragment mode %s, sex %s",
+             result["reads"], result["duplicate_percent"], result["mean_depth"], result["fragment_mode"], result["sex"])
+if result["sex_mismatch"]:
+    logging.warning("inferred sex %s differs from the sample sheet's %s", result["sex"], result["declared_sex"])
+write_json(result, snakemake.output[0])

@@ -1,0 +1,238 @@
+"""Loading and validating the workflow config and sample sheet: the pre-flight checks.
+
+Everything here runs before any job starts; each failure raises InputError naming the file, the
+line or field, and the fix. Nothing the user gave is modified.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import pysam
+import yaml
+
+from ith.errors import InputError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
+ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
+NUMERIC_COLUMNS = ["x", "y", "z", "purity"]
+
+
+def load_schema(name: str) -> dict:
+    with open(SCHEMA_DIR / f"{name}.schema.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def _with_defaults(validator_class):
+    """A validator that fills `default` values in, as snakemake.utils.validate does."""
+    validate_props = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if "default" in sub and prop not in instance:
+                    instance[prop] = sub["default"] if not isinstance(sub["default"], dict) else dict(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFilling = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def validate_config(config: dict, source: str = "config") -> dict:
+    """Validate a config dict in place against config.schema.yaml, filling defaults."""
+    schema = load_schema("config")
+    errors = sorted(_DefaultFilling(schema).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        e = errors[0]
+        field = ".".join(str(p) for p in e.path) or "(top level)"
+        raise InputError(f"{source}: field '{field}': {e.message}. Fix the value in the config file "
+                         f"(allowed values and defaults: config/schemas/config.schema.yaml).")
+    return config
+
+
+def load_config(path: str) -> dict:
+    if not os.path.exists(path):
+        raise InputError(f"{path}: config file not found; pass the path of your config.yaml.")
+    with open(path) as fh:
+        config = yaml.safe_load(fh) or {}
+    return validate_config(config, source=path)
+
+
+def read_sample_sheet(path: str) -> pd.DataFrame:
+    """Read samples.tsv with ids kept as text (numeric columns stay numbers for validation)."""
+    if not os.path.exists(path):
+        raise InputError(f"{path}: sample sheet not found; set 'samples' in the config to your samples.tsv.")
+    try:
+        sheet = pd.read_csv(path, sep="\t", dtype={c: str for c in ID_COLUMNS}, comment=None)
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a readable tab-separated table ({e}); save it as TSV with a header line.") from e
+    sheet.columns = [str(c).strip() for c in sheet.columns]
+    return sheet
+
+
+def _row_record(row: pd.Series) -> dict[str, Any]:
+    rec = {}
+    for k, v in row.items():
+        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == ""):
+            continue
+        rec[k] = v.strip() if isinstance(v, str) else (v.item() if hasattr(v, "item") else v)
+    return rec
+
+
+def validate_sheet(sheet: pd.DataFrame, path: str) -> pd.DataFrame:
+    schema = load_schema("samples")
+    allowed = set(schema["properties"])
+    required = schema["required"]
+    missing = [c for c in required if c not in sheet.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; the header needs at least "
+                         f"{', '.join(required)} (tab-separated).")
+    unknown = [c for c in sheet.columns if c not in allowed]
+    if unknown:
+        raise InputError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed columns are "
+                         f"{', '.join(schema['properties'])}. Rename or remove them.")
+    for c in NUMERIC_COLUMNS:
+        if c in sheet.columns and not pd.api.types.is_numeric_dtype(sheet[c]):
+            for i, v in sheet[c].items():
+                if isinstance(v, str) and v.strip():
+                    try:
+                        float(v)
+                    except ValueError:
+                        raise InputError(f"{path} line {i + 2} (sample {sheet.at[i, 'sample']}): column '{c}' "
+                                         f"is '{v}', not a number; write a number or leave it empty.") from None
+            sheet[c] = pd.to_numeric(sheet[c].replace(r"^\s*$", None, regex=True))
+    validator = jsonschema.Draft202012Validator(schema)
+    for i, row in sheet.iterrows():
+        rec = _row_record(row)
+        for e in sorted(validator.iter_errors(rec), key=lambda e: list(e.path)):
+            col = e.path[0] if e.path else ", ".join(e.validator_value) if e.validator == "required" else "?"
+            value = rec.get(col, "") if isinstance(col, str) else ""
+            hint = schema["properties"].get(col, {}).get("description", "") if isinstance(col, str) else ""
+            who = f"sample {rec['sample']}" if "sample" in rec else "no sample id"
+            raise InputError(f"{path} line {i + 2} ({who}): column '{col}' = '{value}': {e.message}. "
+                             f"Expected: {hint}")
+    for c in schema["properties"]:
+        if c not in sheet.columns:
+            sheet[c] = pd.NA
+    for c in ID_COLUMNS:
+        sheet[c] = sheet[c].where(sheet[c].notna(), None)
+        sheet[c] = [v.strip() if isinstance(v, str) else v for v in sheet[c]]
+    return sheet
+
+
+def check_cohort(sheet: pd.DataFrame, path: str) -> None:
+    dup = sheet["sample"][sheet["sample"].duplicated()]
+    if len(dup):
+        lines = [str(i + 2) for i in sheet.index[sheet["sample"] == dup.iloc[0]]]
+        raise InputError(f"{path} lines {', '.join(lines)}: sample id '{dup.iloc[0]}' is used more than once; "
+                         f"sample ids must be unique in the sheet.")
+    for patient, rows in sheet.groupby("patient", sort=False):
+        n_normal = int((rows["type"] == "normal").sum())
+        lines = ", ".join(str(i + 2) for i in rows.index)
+        if n_normal != 1:
+            raise InputError(f"{path} lines {lines} (patient {patient}): {n_normal} normal samples; each patient "
+                             f"needs exactly one matched normal (type 'normal').")
+        if not (rows["type"] == "tumour").any():
+            raise InputError(f"{path} lines {lines} (patient {patient}): no tumour sample; each patient needs at "
+                             f"least one row of type 'tumour'.")
+        sexes = {s for s in rows["sex"] if s}
+        if len(sexes) > 1:
+            raise InputError(f"{path} lines {lines} (patient {patient}): column 'sex' disagrees between rows "
+                             f"({', '.join(sorted(sexes))}); give one sex per patient or leave it empty.")
+        normal = rows[rows["type"] == "normal"]
+        if normal["purity"].notna().any():
+            i = normal.index[0]
+            raise InputError(f"{path} line {i + 2} (sample {normal.at[i, 'sample']}): a purity is given for the "
+                             f"normal sample; purity applies to tumour and plasma samples only, leave it empty.")
+
+
+def read_fai(fasta: str, source: str) -> list[tuple[str, int]]:
+    if not os.path.exists(fasta):
+        raise InputError(f"{source}: reference.fasta '{fasta}' not found; give the FASTA the BAMs were aligned to.")
+    fai = fasta + ".fai"
+    if not os.path.exists(fai):
+        raise InputError(f"{source}: reference '{fasta}' has no .fai index; run: samtools faidx {fasta}")
+    contigs = []
+    with open(fai) as fh:
+        for line in fh:
+            name, length = line.split("\t")[:2]
+            contigs.append((name, int(length)))
+    return contigs
+
+
+def bam_index_path(bam: str) -> str | None:
+    candidates = [bam + ".crai", bam[:-5] + ".crai"] if bam.endswith(".cram") else \
+        [bam + ".bai", bam[:-4] + ".bai", bam + ".csi"]
+    return next((c for c in candidates if os.path.exists(c)), None)
+
+
+def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: list[tuple[str, int]]) -> None:
+    where = f"{path} line {line} (sample {sample})"
+    if not os.path.exists(bam):
+        raise InputError(f"{where}: BAM/CRAM '{bam}' not found; correct the path in column 'bam' "
+                         f"(relative paths are relative to the directory Snakemake runs in).")
+    if not bam.endswith((".bam", ".cram")):
+        raise InputError(f"{where}: '{bam}' is neither .bam nor .cram; give an aligned, indexed BAM or CRAM.")
+    if bam_index_path(bam) is None:
+        raise InputError(f"{where}: '{bam}' is not indexed; run: samtools index {bam}")
+    try:
+        with pysam.AlignmentFile(bam, reference_filename=fasta if bam.endswith(".cram") else None,
+                                 check_sq=False) as fh:
+            header = list(zip(fh.references, fh.lengths))
+    except (ValueError, OSError) as e:
+        raise InputError(f"{where}: cannot read '{bam}' ({e}); check it with: samtools quickcheck -v {bam}") from e
+    ref = dict(contigs)
+    bam_contigs = dict(header)
+    wrong_len = [(n, ln, ref[n]) for n, ln in header if n in ref and ref[n] != ln]
+    if wrong_len:
+        n, ln, rl = wrong_len[0]
+        raise InputError(f"{where}: contig {n} is {ln} bp in '{bam}' but {rl} bp in the reference '{fasta}'; the BAM "
+                         f"was aligned to another reference build. Use the FASTA the BAM was aligned to.")
+    extra = [n for n in bam_contigs if n not in ref]
+    absent = [n for n in ref if n not in bam_contigs]
+    if extra or absent:
+        detail = []
+        if extra:
+            detail.append(f"in the BAM but not the reference: {', '.join(extra[:5])}")
+        if absent:
+            detail.append(f"in the reference but not the BAM: {', '.join(absent[:5])}")
+        raise InputError(f"{where}: contigs of '{bam}' do not match the reference '{fasta}' "
+                         f"({'; '.join(detail)}). Use the FASTA the BAM was aligned to.")
+
+
+def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
+    contigs = read_fai(config["reference"]["fasta"], source)
+    assay = config["assay"]
+    if assay["type"] in ("wes", "panel") and not assay.get("targets"):
+        raise InputError(f"{source}: assay.type is '{assay['type']}' but assay.targets is empty; give the BED of "
+                         f"captured regions.")
+    for key in ("targets",):
+        p = assay.get(key)
+        if p and not os.path.exists(p):
+            raise InputError(f"{source}: assay.{key} '{p}' not found.")
+    for key in ("known_sites", "panel_of_normals"):
+        p = config.get(key)
+        if p:
+            if not os.path.exists(p):
+                raise InputError(f"{source}: {key} '{p}' not found; correct the path or set it to null.")
+            if not (os.path.exists(p + ".tbi") or os.path.exists(p + ".csi")):
+                raise InputError(f"{source}: {key} '{p}' is not indexed; run: bcftools index -t {p}")
+    return contigs
+
+
+def preflight(config: dict, source: str = "config") -> pd.DataFrame:
+    """All checks on config, reference and sample sheet; returns the validated sheet."""
+    contigs = check_config_files(config, source)
+    path = config["samples"]
+    sheet = validate_sheet(read_sample_sheet(path), path)
+    check_cohort(sheet, path)
+    for i, row in sheet.iterrows():
+        check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
+    return sheet.set_index("sample", drop=False)

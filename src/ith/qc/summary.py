@@ -1,0 +1,33 @@
+"""The cohort QC table: headline metrics per sample and flags a reader should look at."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+COLUMNS = ["patient", "sample", "reads", "mapped_percent", "duplicate_percent", "fraction_mapq0", "mean_depth",
+           "median_depth", "fragment_mode", "fraction_short_fragments", "sex", "declared_sex"]
+
+
+def qc_summary(json_paths: list[str], identity_paths: list[str]) -> pd.DataFrame:
+    rows = []
+    for p in json_paths:
+        with open(p) as fh:
+            d = json.load(fh)
+        rows.append({c: d.get(c) for c in COLUMNS} | {"sex_mismatch": d.get("sex_mismatch", False)})
+    table = pd.DataFrame(rows, columns=COLUMNS + ["sex_mismatch"])
+    ident = pd.concat([pd.read_csv(p, sep="\t", dtype={"patient": str, "sample": str}) for p in identity_paths],
+                      ignore_index=True) if identity_paths else pd.DataFrame(columns=["patient", "sample", "status"])
+    table = table.merge(ident[["patient", "sample", "status"]].rename(columns={"status": "identity"}),
+                        on=["patient", "sample"], how="left")
+    flags = []
+    for r in table.itertuples(index=False):
+        f = []
+        if r.identity == "suspect":
+            f.append("identity")
+        if r.sex_mismatch:
+            f.append("sex")
+        flags.append(",".join(f))
+    table["flags"] = flags
+    return table.drop(columns=["sex_mismatch"])

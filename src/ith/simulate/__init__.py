@@ -1,0 +1,1 @@
+"""A truth-bearing simulator of multi-region tumour, normal and plasma sequencing."""

@@ -1,0 +1,185 @@
+"""Simulate a whole cohort: reference, patients, BAMs, truth, and a ready-to-run sample sheet + config."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pysam
+import yaml
+
+from ith.io.tables import write_tsv
+from ith.simulate import truth
+from ith.simulate.genome import Genome, make_genome, write_fasta
+from ith.simulate.presets import PRESETS, Preset
+from ith.simulate.reads import ReadModel, SampleReads
+from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, region_compositions
+from ith.simulate.tumour import Patient, draw_germline, evolve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SampleJob:
+    patient: Patient
+    spec: SampleSpec
+    model: ReadModel
+    seed: list[int]
+    path: str
+
+
+def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patient, list[SampleSpec]]]:
+    out = []
+    for pi in range(preset.n_patients):
+        rng = np.random.default_rng([rng_seed, 1, pi])
+        pid = f"P{pi + 1}"
+        sex = preset.sexes[pi % len(preset.sexes)]
+        germline = draw_germline(rng, genome, sex)
+        n_clones = int(rng.integers(preset.clones[0], preset.clones[1] + 1))
+        tumour = evolve(rng, genome, germline, sex, n_clones,
+                        int(rng.integers(preset.snvs[0], preset.snvs[1] + 1)),
+                        int(rng.integers(preset.cn_events[0], preset.cn_events[1] + 1)),
+                        preset.cn_event_length, wgd=pi in preset.wgd_patients)
+        patient = Patient(pid, sex, germline, tumour)
+        n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
+        comps = region_compositions(rng, tumour, n_regions)
+        specs = [SampleSpec(f"{pid}-N", "normal", 0.0, np.zeros(n_clones), preset.normal_depth)]
+        for r in range(n_regions):
+            specs.append(SampleSpec(f"{pid}-R{r + 1}", "tumour", round(float(rng.uniform(0.3, 0.9)), 3), comps[r],
+                                    round(preset.tumour_depth * float(rng.uniform(0.9, 1.15)), 1), region=f"R{r + 1}",
+                                    x=round(float(rng.uniform(0, 30)), 1), y=round(float(rng.uniform(0, 30)), 1)))
+        n_plasma = preset.plasma[pi % len(preset.plasma)]
+        growing = pi in preset.growing_clone_patients
+        tfs = plasma_series(rng, n_plasma, growing)
+        plasma_comps, g = plasma_compositions(rng, tumour, comps, n_plasma, growing)
+        for t in range(n_plasma):
+            specs.append(SampleSpec(f"{pid}-PL{t + 1}", "plasma", float(tfs[t]), plasma_comps[t], preset.plasma_depth,
+                                    timepoint=90 * t, growing_clone=g))
+        out.append((patient, specs))
+    return out
+
+
+def _read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec) -> ReadModel:
+    plasma = spec.type == "plasma"
+    return ReadModel(read_length=preset.read_length, depth=spec.depth,
+                     duplicate_rate=preset.plasma_duplicate_rate if plasma else preset.duplicate_rate,
+                     plasma=plasma, tissue_fragment=preset.tissue_fragment,
+                     gc_center=float(rng.uniform(0.40, 0.48)), gc_width=float(rng.uniform(0.14, 0.28)))
+
+
+_GENOME: Genome | None = None
+
+
+def _write_sample(job: SampleJob) -> tuple[str, int, float]:
+    t0 = time.time()
+    reads = SampleReads(_GENOME, job.patient, job.spec, job.model, job.seed)
+    tmp = job.path + ".tmp.bam"
+    n = reads.write_bam(tmp, threads=1)
+    pysam.index(tmp, job.path + ".bai")
+    os.replace(tmp, job.path)
+    return job.spec.sample, n, time.time() - t0
+
+
+def _write_population_vcf(genome: Genome, path: str) -> None:
+    lines = ["##fileformat=VCFv4.2", '##INFO=<ID=AF,Number=A,Type=Float,Description="Population allele frequency">']
+    lines += [f"##contig=<ID={c.name},length={c.length}>" for c in genome.contigs]
+    lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    for s in genome.snps:
+        lines.append(f"{s.contig}\t{s.pos + 1}\t.\t{'ACGT'[s.ref]}\t{'ACGT'[s.alt]}\t.\t.\tAF={s.af:.4f}")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    pysam.tabix_compress(path, path + ".gz", force=True)
+    pysam.tabix_index(path + ".gz", preset="vcf", force=True)
+    os.remove(path)
+
+
+def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
+    """Write the cohort under `out`; paths in samples.tsv/config.yaml are `out`-prefixed as given."""
+    global _GENOME
+    preset = PRESETS[preset_name]
+    t0 = time.time()
+    for sub in ("reference", "bams", "truth"):
+        os.makedirs(os.path.join(out, sub), exist_ok=True)
+    rng = np.random.default_rng([seed, 0])
+    genome = make_genome(rng, preset.autosome_lengths, preset.x_length, preset.y_length, preset.segdups_per_mb)
+    fasta = os.path.join(out, "reference", "genome.fa")
+    write_fasta(genome, fasta)
+    _write_population_vcf(genome, os.path.join(out, "reference", "population.vcf"))
+    segdups = pd.DataFrame([dict(chrom=d.contig, start=s, end=s + d.length) for d in genome.segdups for s in (d.src, d.dst)])
+    segdups.sort_values(["chrom", "start"]).to_csv(os.path.join(out, "reference", "segdups.bed"), sep="\t",
+                                                   header=False, index=False)
+    cohort = _patients(seed, preset, genome)
+    jobs = []
+    for pi, (patient, specs) in enumerate(cohort):
+        os.makedirs(os.path.join(out, "bams", patient.id), exist_ok=True)
+        _write_truth(genome, patient, specs, os.path.join(out, "truth", patient.id))
+        for si, spec in enumerate(specs):
+            model = _read_model(np.random.default_rng([seed, 2, pi, si]), preset, spec)
+            path = os.path.join(out, "bams", patient.id, f"{spec.sample}.bam")
+            jobs.append(SampleJob(patient, spec, model, [seed, 3, pi, si], path))
+    _GENOME = genome
+    # biggest first, so the deep plasma samples do not end up alone at the tail
+    jobs.sort(key=lambda j: -j.model.depth)
+    stats = {}
+    if threads > 1:
+        with ProcessPoolExecutor(threads) as ex:
+            for sample, n, dt in ex.map(_write_sample, jobs):
+                stats[sample] = (n, dt)
+    else:
+        for job in jobs:
+            sample, n, dt = _write_sample(job)
+            stats[sample] = (n, dt)
+    write_tsv(sample_sheet(cohort, out), os.path.join(out, "samples.tsv"), na_rep="")
+    n_reads = pd.DataFrame([dict(sample=s, reads=n) for s, (n, _) in stats.items()])
+    truth_samples = []
+    for patient, specs in cohort:
+        for spec in specs:
+            truth_samples.append(dict(patient=patient.id, sample=spec.sample, type=spec.type, sex=patient.sex,
+                                      purity=spec.purity, depth=spec.depth,
+                                      fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
+                                      reads=stats[spec.sample][0]))
+    write_tsv(pd.DataFrame(truth_samples), os.path.join(out, "truth", "samples.tsv"))
+    config = {
+        "samples": os.path.join(out, "samples.tsv"),
+        "reference": {"fasta": fasta},
+        "assay": {"type": "wgs"},
+        "known_sites": os.path.join(out, "reference", "population.vcf.gz"),
+    }
+    with open(os.path.join(out, "config.yaml"), "w") as fh:
+        fh.write(f"# Simulated cohort: preset {preset_name}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")
+        yaml.safe_dump(config, fh, sort_keys=False)
+    return {"seconds": time.time() - t0, "reads": int(n_reads["reads"].sum()), "samples": len(jobs)}
+
+
+def sample_sheet(cohort: list[tuple[Patient, list[SampleSpec]]], out: str) -> pd.DataFrame:
+    rows = [dict(patient=p.id, sample=s.sample, type=s.type, bam=os.path.join(out, "bams", p.id, f"{s.sample}.bam"),
+                 region=s.region, x=s.x, y=s.y, timepoint=s.timepoint, sex=p.sex)
+            for p, specs in cohort for s in specs]
+    sheet = pd.DataFrame(rows)
+    sheet["timepoint"] = sheet["timepoint"].astype("Int64")
+    return sheet
+
+
+def planned_sheet(preset_name: str, seed: int, out: str) -> pd.DataFrame:
+    """The sample sheet `simulate` would write, without writing anything."""
+    preset = PRESETS[preset_name]
+    genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
+                         preset.y_length, preset.segdups_per_mb)
+    return sample_sheet(_patients(seed, preset, genome), out)
+
+
+def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    write_tsv(truth.tree_table(patient), os.path.join(folder, "tree.tsv"))
+    write_tsv(truth.mutation_table(patient, specs), os.path.join(folder, "mutations.tsv"))
+    write_tsv(truth.segment_table(genome, patient, specs), os.path.join(folder, "segments.tsv"))
+    write_tsv(truth.purity_ploidy_table(genome, patient, specs), os.path.join(folder, "purity_ploidy.tsv"))
+    write_tsv(truth.clone_proportion_table(patient, specs), os.path.join(folder, "clone_proportions.tsv"))
+    write_tsv(truth.ctdna_table(patient, specs), os.path.join(folder, "ctdna.tsv"))
+    write_tsv(truth.plasma_clone_table(patient, specs), os.path.join(folder, "clones.tsv"))
+    write_tsv(truth.germline_table(genome, patient), os.path.join(folder, "germline.tsv"))

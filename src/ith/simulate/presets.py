@@ -1,0 +1,74 @@
+"""Size presets of the simulated cohort."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    # genome: autosomes then chrX, chrY
+    autosome_lengths: tuple[int, ...]
+    x_length: int
+    y_length: int
+    n_patients: int
+    regions: tuple[int, int]  # min, max tumour regions per patient
+    plasma: tuple[int, ...]  # plasma timepoints per patient, cycled over patients
+    clones: tuple[int, int]
+    snvs: tuple[int, int]
+    cn_events: tuple[int, int]
+    cn_event_length: tuple[int, int]  # bp
+    normal_depth: float
+    tumour_depth: float
+    plasma_depth: float
+    read_length: int = 100
+    tissue_fragment: tuple[float, float] = (300.0, 60.0)
+    duplicate_rate: float = 0.04
+    plasma_duplicate_rate: float = 0.10
+    segdups_per_mb: float = 6.0
+    wgd_patients: tuple[int, ...] = ()  # 0-based patient indices with whole-genome doubling
+    growing_clone_patients: tuple[int, ...] = ()
+    sexes: tuple[str, ...] = ("female", "male")
+    extra: dict = field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    "test": Preset(
+        name="test",
+        autosome_lengths=(200_000, 150_000, 120_000),
+        x_length=80_000,
+        y_length=20_000,
+        n_patients=2,
+        regions=(3, 3),
+        plasma=(2, 1),
+        clones=(3, 5),
+        snvs=(150, 200),
+        cn_events=(3, 4),
+        cn_event_length=(30_000, 80_000),
+        normal_depth=50.0,
+        tumour_depth=100.0,
+        plasma_depth=400.0,
+        wgd_patients=(1,),
+        growing_clone_patients=(0,),
+    ),
+    "demo": Preset(
+        name="demo",
+        autosome_lengths=(450_000, 350_000, 300_000, 200_000),
+        x_length=150_000,
+        y_length=50_000,
+        n_patients=3,
+        regions=(4, 6),
+        plasma=(3, 0, 2),
+        clones=(3, 8),
+        snvs=(300, 500),
+        cn_events=(4, 7),
+        cn_event_length=(60_000, 200_000),
+        normal_depth=60.0,
+        tumour_depth=100.0,
+        plasma_depth=400.0,
+        wgd_patients=(1,),
+        growing_clone_patients=(0,),
+        sexes=("female", "male", "female"),
+    ),
+}

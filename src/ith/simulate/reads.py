@@ -1,0 +1,315 @@
+"""Paired-end reads of one sample, written straight to a coordinate-sorted BAM.
+
+Per contig: fragments are drawn per copy-number cell in proportion to the DNA each cell
+population (normal, clones) and haplotype contributes there, thinned by a GC-bias curve, given
+lengths (tissue ~300 bp; cfDNA nucleosomal, tumour-derived shorter), alleles (germline by
+haplotype, somatic by the carrying copies of the fragment's clone), PCR duplicates (flagged),
+paralog mismapping in segmental duplications (MAPQ 0), per-cycle base qualities and the
+substitution errors those qualities imply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ith import __version__
+from ith.io.bamwrite import (FLAG_DUPLICATE, FLAG_MATE_REVERSE, FLAG_PAIRED, FLAG_PROPER, FLAG_READ1,
+                             FLAG_READ2, FLAG_REVERSE, BamWriter, ReadBatch)
+from ith.simulate.genome import N_CODE, Contig, Genome
+from ith.simulate.samples import SampleSpec
+from ith.simulate.tumour import CN_CELL, Patient
+
+QUALITIES = np.array([37, 25, 12, 2], dtype=np.uint8)
+ERROR_PROB = (10.0 ** (-QUALITIES.astype(float) / 10.0)).astype(np.float32)
+BATCH_READS = 200_000
+MAX_FRAGMENT = 700
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    read_length: int
+    depth: float  # mean autosomal depth
+    duplicate_rate: float
+    plasma: bool
+    tissue_fragment: tuple[float, float]
+    gc_center: float
+    gc_width: float
+
+
+def _quality_cdf(length: int) -> np.ndarray:
+    """Per-cycle cumulative probabilities of Q37/Q25/Q12/Q2: quality decays along the read."""
+    x = np.arange(length) / length
+    p2, p12, p25 = 0.001 + 0.004 * x, 0.01 + 0.02 * x, 0.04 + 0.06 * x
+    p37 = 1 - p2 - p12 - p25
+    return np.cumsum(np.stack([p37, p25, p12, p2], axis=1), axis=1).astype(np.float32)
+
+
+def fragment_lengths(rng: np.random.Generator, tumour: np.ndarray, model: ReadModel) -> np.ndarray:
+    n = len(tumour)
+    min_len = model.read_length
+    out = np.zeros(n, dtype=np.int64)
+    todo = np.arange(n)
+    while len(todo):
+        if model.plasma:
+            # mono-nucleosome peak ~167 bp, a sub-nucleosomal shoulder and di-nucleosomes; ctDNA ~20 bp shorter
+            comp = rng.choice(3, len(todo), p=[0.85, 0.07, 0.08])
+            shift = np.where(tumour[todo], 1, 0)
+            base = np.array([[167.0, 145.0, 332.0], [148.0, 125.0, 315.0]])
+            sd = np.array([[11.0, 9.0, 25.0], [14.0, 10.0, 25.0]])
+            draw = rng.normal(base[shift, comp], sd[shift, comp])
+        else:
+            draw = rng.normal(model.tissue_fragment[0], model.tissue_fragment[1], len(todo))
+        draw = np.rint(draw).astype(np.int64)
+        ok = (draw >= min_len) & (draw <= MAX_FRAGMENT)
+        out[todo[ok]] = draw[ok]
+        todo = todo[~ok]
+    return out
+
+
+def _gc_accept(gc: np.ndarray, model: ReadModel) -> np.ndarray:
+    return np.exp(-0.5 * ((gc - model.gc_center) / model.gc_width) ** 2)
+
+
+class SampleReads:
+    """Holds what is shared across a sample's contigs (rates, GC normalisation)."""
+
+    def __init__(self, genome: Genome, patient: Patient, spec: SampleSpec, model: ReadModel, seed: list[int]):
+        self.genome = genome
+        self.patient = patient
+        self.spec = spec
+        self.model = model
+        self.seed = seed
+        self._cumsums = {c.name: self._cumsum(c) for c in genome.contigs}
+        self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
+        rng = np.random.default_rng(seed + [999_999])
+        self.rate = self._fragment_rate() / self._mean_gc_accept(rng)
+
+    @staticmethod
+    def _cumsum(c: Contig) -> tuple[np.ndarray, np.ndarray]:
+        gc = np.concatenate([[0], np.cumsum((c.seq == 1) | (c.seq == 2))])
+        n = np.concatenate([[0], np.cumsum(c.seq == N_CODE)])
+        return gc, n
+
+    def weights(self, contig: Contig) -> np.ndarray:
+        """(populations, cells, haplotypes) DNA contributed: cell fraction x copies."""
+        t = self.patient.tumour
+        pops = np.concatenate([t.baseline[contig.name][None], t.copies[contig.name]], axis=0)
+        return self.fractions[:, None, None] * pops
+
+    def _effective_cell_length(self, contig: Contig) -> np.ndarray:
+        n_cells = -(-contig.length // CN_CELL)
+        edges = np.minimum(np.arange(n_cells + 1) * CN_CELL, contig.length)
+        n_cum = self._cumsums[contig.name][1]
+        return (np.diff(edges) - np.diff(n_cum[edges])).astype(float)
+
+    def _fragment_rate(self) -> float:
+        dna = length = 0.0
+        for c in self.genome.contigs:
+            if c.kind == "autosome":
+                eff = self._effective_cell_length(c)
+                dna += float((self.weights(c).sum(axis=(0, 2)) * eff).sum())
+                length += float(eff.sum())
+        # fragments per bp per unit of DNA such that the autosomal mean depth is `depth`
+        return self.model.depth / (2 * self.model.read_length) / (dna / length)
+
+    def _mean_gc_accept(self, rng: np.random.Generator) -> float:
+        auto = [c for c in self.genome.contigs if c.kind == "autosome"]
+        vals = []
+        for c in auto:
+            gc_cum, n_cum = self._cumsums[c.name]
+            start = rng.integers(0, c.length - 400, 5000)
+            ln = 170 if self.model.plasma else int(self.model.tissue_fragment[0])
+            ok = n_cum[start + ln] == n_cum[start]
+            gc = (gc_cum[start + ln] - gc_cum[start])[ok] / ln
+            vals.append(_gc_accept(gc, self.model))
+        return float(np.concatenate(vals).mean())
+
+    # -- fragments ---------------------------------------------------------------------------
+    def fragments(self, rng: np.random.Generator, contig: Contig) -> dict[str, np.ndarray]:
+        w = self.weights(contig)
+        n_pop = w.shape[0]
+        per_cell = w.sum(axis=(0, 2))
+        lam = self.rate * per_cell * self._effective_cell_length(contig)
+        counts = rng.poisson(lam)
+        cell = np.repeat(np.arange(len(counts)), counts)
+        probs = w.transpose(1, 0, 2).reshape(len(per_cell), n_pop * 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cum = np.cumsum(probs, axis=1) / per_cell[:, None]
+        choice = (rng.random(len(cell))[:, None] > cum[cell]).sum(axis=1)
+        choice = np.minimum(choice, n_pop * 2 - 1)
+        pop, hap = choice // 2, choice % 2
+        length = fragment_lengths(rng, pop > 0, self.model)
+        start = cell * CN_CELL + rng.integers(0, CN_CELL, len(cell))
+        end = start + length
+        gc_cum, n_cum = self._cumsums[contig.name]
+        ok = end <= contig.length
+        start, end, length, pop, hap = start[ok], end[ok], length[ok], pop[ok], hap[ok]
+        ok = n_cum[end] == n_cum[start]
+        gc = (gc_cum[end] - gc_cum[start]) / length
+        ok &= rng.random(len(start)) < _gc_accept(gc, self.model)
+        order = np.argsort(start[ok], kind="stable")
+        return {k: v[ok][order] for k, v in dict(start=start, length=length, pop=pop, hap=hap).items()}
+
+    def alleles(self, rng: np.random.Generator, contig: Contig, frag: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """(fragment, position, base) for every non-reference base a fragment carries."""
+        g = self.patient.germline
+        t = self.patient.tumour
+        snv_idx = np.array([i for i, s in enumerate(t.snvs) if s.contig == contig.name], dtype=np.int64)
+        s_pos = np.array([t.snvs[i].pos for i in snv_idx], dtype=np.int64)
+        s_alt = np.array([t.snvs[i].alt for i in snv_idx], dtype=np.int64)
+        s_hap = np.array([t.snvs[i].hap for i in snv_idx], dtype=np.int64)
+        v_pos = np.concatenate([g.pos[contig.name], s_pos])
+        v_alt = np.concatenate([g.alt[contig.name], s_alt])
+        n_germ = len(g.pos[contig.name])
+        start, end = frag["start"], frag["start"] + frag["length"]
+        lo = np.searchsorted(start, v_pos - MAX_FRAGMENT + 1)
+        hi = np.searchsorted(start, v_pos, side="right")
+        n = hi - lo
+        var = np.repeat(np.arange(len(v_pos)), n)
+        f = np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        keep = end[f] > v_pos[var]
+        var, f = var[keep], f[keep]
+        hap, pop = frag["hap"][f], frag["pop"][f]
+        carry = np.zeros(len(f), dtype=bool)
+        germ = var < n_germ
+        carry[germ] = g.hap[contig.name][var[germ], hap[germ]] == 1
+        som = ~germ
+        si = var[som] - n_germ
+        clone = pop[som] - 1
+        tumour_frag = clone >= 0
+        p = np.zeros(len(si))
+        cells = s_pos[si] // CN_CELL
+        ci = np.clip(clone, 0, None)
+        mut = t.mut_copies[snv_idx[si], ci].astype(float)
+        hap_copies = t.copies[contig.name][ci, cells, s_hap[si]].astype(float)
+        on_hap = tumour_frag & (hap[som] == s_hap[si]) & (hap_copies > 0)
+        p[on_hap] = mut[on_hap] / hap_copies[on_hap]
+        carry[som] = rng.random(len(si)) < p
+        return f[carry], v_pos[var[carry]], v_alt[var[carry]]
+
+    def write_bam(self, path: str, threads: int = 1) -> int:
+        m = self.model
+        contigs = [(c.name, c.length) for c in self.genome.contigs]
+        header = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(f"@SQ\tSN:{n}\tLN:{ln}\n" for n, ln in contigs)
+        header += f"@RG\tID:{self.spec.sample}\tSM:{self.spec.sample}\tLB:{self.spec.sample}.lib\tPL:ILLUMINA\n"
+        header += f"@PG\tID:ith-simulate\tPN:ith\tVN:{__version__}\n"
+        writer = BamWriter(path, header, contigs, self.spec.sample, f"{self.patient.id}.{self.spec.sample}.", threads=threads)
+        next_name = 0
+        qcdf = _quality_cdf(m.read_length)
+        for ci, contig in enumerate(self.genome.contigs):
+            rng = np.random.default_rng(self.seed + [ci])
+            frag = self.fragments(rng, contig)
+            a_frag, a_pos, a_base = self.alleles(rng, contig, frag)
+            frag, a_frag = self._duplicate(rng, frag, a_frag, a_pos, a_base)
+            a_frag, a_pos, a_base = a_frag
+            reads = self._pair_reads(rng, contig, frag, next_name)
+            next_name += len(frag["start"])
+            self._write_reads(rng, writer, ci, contig, reads, frag, (a_frag, a_pos, a_base), qcdf)
+        writer.close()
+        return writer.n_written
+
+    def _duplicate(self, rng, frag, a_frag, a_pos, a_base):
+        n = len(frag["start"])
+        src = np.flatnonzero(rng.random(n) < self.model.duplicate_rate)
+        idx = np.concatenate([np.arange(n), src])
+        out = {k: v[idx] for k, v in frag.items()}
+        out["dup"] = np.concatenate([np.zeros(n, bool), np.ones(len(src), bool)])
+        copy_of = np.full(n, -1)
+        copy_of[src] = n + np.arange(len(src))
+        extra = copy_of[a_frag] >= 0
+        alleles = (np.concatenate([a_frag, copy_of[a_frag[extra]]]), np.concatenate([a_pos, a_pos[extra]]),
+                   np.concatenate([a_base, a_base[extra]]))
+        # keep fragments in start order so names follow position, as from an aligner
+        order = np.argsort(out["start"], kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        out = {k: v[order] for k, v in out.items()}
+        return out, (rank[alleles[0]], alleles[1], alleles[2])
+
+    def _pair_reads(self, rng, contig: Contig, frag, name_offset: int) -> dict[str, np.ndarray]:
+        L = self.model.read_length
+        n = len(frag["start"])
+        start, length = frag["start"], frag["length"]
+        end = start + length
+        # Paralog mismapping: a fragment wholly inside a segmental duplication is placed at either copy.
+        shift = np.zeros(n, dtype=np.int64)
+        for d in self.genome.segdups:
+            if d.contig != contig.name:
+                continue
+            for a, b in ((d.src, d.dst), (d.dst, d.src)):
+                inside = (start >= a) & (end <= a + d.length)
+                move = inside & (rng.random(n) < 0.5)
+                shift[move] = b - a
+        orient = rng.integers(0, 2, n)
+        dup = frag.get("dup", np.zeros(n, bool))
+        origin = np.concatenate([start, end - L])
+        mapped = origin + np.concatenate([shift, shift])
+        rev = np.concatenate([np.zeros(n, bool), np.ones(n, bool)])
+        read1 = np.concatenate([orient == 0, orient == 1])
+        mate_mapped = np.concatenate([mapped[n:], mapped[:n]])
+        leftmost = (mapped < mate_mapped) | ((mapped == mate_mapped) & ~rev)
+        flen = np.concatenate([length, length])
+        tlen = np.where(leftmost, flen, -flen)
+        flag = (FLAG_PAIRED | FLAG_PROPER) + np.where(rev, FLAG_REVERSE, FLAG_MATE_REVERSE) \
+            + np.where(read1, FLAG_READ1, FLAG_READ2) + np.where(np.concatenate([dup, dup]), FLAG_DUPLICATE, 0)
+        mapq = np.full(2 * n, 60, dtype=np.uint8)
+        for d in self.genome.segdups:
+            if d.contig != contig.name:
+                continue
+            for a in (d.src, d.dst):
+                full = (origin >= a) & (origin + L <= a + d.length)
+                part = ~full & (origin < a + d.length) & (origin + L > a)
+                mapq[full] = rng.integers(0, 2, full.sum())
+                mapq[part] = rng.integers(10, 41, part.sum())
+        fid = np.concatenate([np.arange(n), np.arange(n)])
+        order = np.lexsort((rev, fid, mapped))
+        return dict(origin=origin[order], mapped=mapped[order], mate=mate_mapped[order], tlen=tlen[order],
+                    flag=flag[order].astype(np.uint16), mapq=mapq[order], rev=rev[order],
+                    name=(fid[order] + name_offset), fid=fid[order])
+
+    def _write_reads(self, rng, writer: BamWriter, ci: int, contig: Contig, reads, frag, alleles, qcdf) -> None:
+        L = self.model.read_length
+        a_frag, a_pos, a_base = alleles
+        n_reads = len(reads["origin"])
+        # allele overrides per sorted read: (read rank, offset in read, base)
+        rank_of = np.full((2, len(frag["start"])), -1, dtype=np.int64)
+        rank_of[reads["rev"].astype(int), reads["fid"]] = np.arange(n_reads)
+        over_read, over_off, over_base = [], [], []
+        for r, read_start in ((0, frag["start"][a_frag]), (1, frag["start"][a_frag] + frag["length"][a_frag] - L)):
+            off = a_pos - read_start
+            hit = (off >= 0) & (off < L)
+            over_read.append(rank_of[r, a_frag[hit]])
+            over_off.append(off[hit])
+            over_base.append(a_base[hit])
+        o_read = np.concatenate(over_read)
+        o_off = np.concatenate(over_off)
+        o_base = np.concatenate(over_base).astype(np.uint8)
+        o_order = np.argsort(o_read, kind="stable")
+        o_read, o_off, o_base = o_read[o_order], o_off[o_order], o_base[o_order]
+        windows = np.lib.stride_tricks.sliding_window_view(contig.seq, L)
+        for b0 in range(0, n_reads, BATCH_READS):
+            b1 = min(n_reads, b0 + BATCH_READS)
+            nb = b1 - b0
+            seq = windows[reads["origin"][b0:b1]]
+            lo, hi = np.searchsorted(o_read, [b0, b1])
+            seq[o_read[lo:hi] - b0, o_off[lo:hi]] = o_base[lo:hi]
+            u = rng.random((nb, L), dtype=np.float32)
+            qi = (u > qcdf[:, 0]).astype(np.uint8)
+            qi += u > qcdf[:, 1]
+            qi += u > qcdf[:, 2]
+            rev = reads["rev"][b0:b1]
+            qi[rev] = qi[rev, ::-1]  # reverse reads are sequenced from their right end
+            v = rng.random((nb, L), dtype=np.float32)
+            # error probability rises with the quality index, so test the classes cumulatively
+            hit = v < ERROR_PROB[0]
+            for k in (1, 2, 3):
+                hit |= (qi >= k) & (v < ERROR_PROB[k])
+            err = np.flatnonzero(hit)
+            flat = seq.reshape(-1)
+            flat[err] = (flat[err] + rng.integers(1, 4, len(err))) % 4
+            nm = (seq != windows[reads["mapped"][b0:b1]]).sum(axis=1).astype(np.uint8)
+            writer.write(ReadBatch(ci, reads["mapped"][b0:b1], reads["mapq"][b0:b1], reads["flag"][b0:b1],
+                                   reads["mate"][b0:b1], reads["tlen"][b0:b1], reads["name"][b0:b1],
+                                   seq, QUALITIES[qi], nm))

@@ -1,0 +1,87 @@
+"""Which cells each sequenced sample contains: regions, the normal and plasma over time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ith.simulate.tumour import Tumour
+
+
+@dataclass
+class SampleSpec:
+    sample: str
+    type: str  # normal, tumour, plasma
+    purity: float  # tumour cell (or ctDNA) fraction
+    clone_props: np.ndarray  # fraction of tumour cells in each clone, sums to 1 (or 0 if purity 0)
+    depth: float
+    region: str = ""
+    timepoint: int | None = None
+    x: float | None = None
+    y: float | None = None
+    growing_clone: int | None = None
+
+
+def region_compositions(rng: np.random.Generator, tumour: Tumour, n_regions: int) -> np.ndarray:
+    """(n_regions, n_clones) tumour-cell proportions; at least one clone is private to a region."""
+    k = tumour.n_clones
+    present = np.zeros((n_regions, k), dtype=bool)
+    children = {c: [d for d in range(k) if tumour.parents[d] == c] for c in range(k)}
+    leaves = [c for c in range(1, k) if not children[c]]
+    private_leaf = int(rng.choice(leaves)) if leaves else None
+    for c in range(1, k):
+        if c == private_leaf:
+            n_in = 1
+        else:
+            n_in = 1 if rng.random() < 0.3 else int(rng.integers(2, n_regions + 1)) if n_regions > 1 else 1
+        present[rng.choice(n_regions, n_in, replace=False), c] = True
+    present[:, 0] = rng.random(n_regions) < 0.3
+    for r in range(n_regions):
+        if not present[r].any():
+            present[r, int(rng.choice(leaves or [0]))] = True
+    props = np.zeros((n_regions, k))
+    for r in range(n_regions):
+        idx = np.flatnonzero(present[r])
+        w = rng.dirichlet(np.full(len(idx), 2.0))
+        w = np.maximum(w, 0.1)
+        props[r, idx] = w / w.sum()
+    return props
+
+
+def plasma_series(rng: np.random.Generator, n_timepoints: int, growing: bool) -> np.ndarray:
+    """Tumour fractions over timepoints: 0 to ~10%, rising for the patient with a growing clone."""
+    tf = np.zeros(n_timepoints)
+    level = float(np.exp(rng.uniform(np.log(0.005), np.log(0.06))))
+    for t in range(n_timepoints):
+        if growing:
+            level = min(0.1, level * rng.uniform(1.3, 2.0)) if t else level
+        elif t:
+            level = float(np.clip(level * np.exp(rng.normal(0, 0.8)), 0.002, 0.1))
+        tf[t] = 0.0 if (not growing and t and rng.random() < 0.2) else level
+    return np.round(tf, 4)
+
+
+def plasma_compositions(rng: np.random.Generator, tumour: Tumour, regions: np.ndarray, n_timepoints: int,
+                        growing: bool) -> tuple[np.ndarray, int | None]:
+    """Clone shares of ctDNA: the regions' average, with one subclone expanding over time if growing."""
+    base = regions.mean(axis=0)
+    out = np.tile(base, (n_timepoints, 1))
+    if not growing or n_timepoints < 2 or tumour.n_clones < 2:
+        return out, None
+    # expand a clone that is minor in tissue, as a resistant subclone would
+    candidates = [c for c in range(1, tumour.n_clones) if 0 < base[c] < 0.5] or list(range(1, tumour.n_clones))
+    g = int(rng.choice(candidates))
+    shares = np.linspace(max(base[g], 0.05), 0.7, n_timepoints)
+    for t, s in enumerate(shares):
+        others = base.copy()
+        others[g] = 0
+        others = others / others.sum() * (1 - s) if others.sum() > 0 else others
+        others[g] = s
+        out[t] = others
+    return out, g
+
+
+def clone_ccf(tumour: Tumour, props: np.ndarray) -> np.ndarray:
+    """Cancer cell fraction of each clone = its cells plus its descendants' cells."""
+    return np.array([props[tumour.descendants(c)].sum() for c in range(tumour.n_clones)])

@@ -1,0 +1,65 @@
+"""The workflow runs end to end on the simulated test cohort, lint-clean, and re-runs nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _snakemake(cohort: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(cohort / "config.yaml"),
+           "--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def run(cohort, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    proc = _snakemake(cohort, workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+@pytest.mark.workflow
+def test_lint_is_clean(cohort, tmp_path):
+    proc = _snakemake(cohort, tmp_path, "--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_workflow_writes_qc_for_every_sample_and_identity_per_patient(run, sheet, cohort):
+    truth = pd.read_csv(cohort / "truth" / "samples.tsv", sep="\t").set_index("sample")
+    for r in sheet.itertuples():
+        qc = json.loads((run / "results" / "qc" / r.patient / f"{r.sample}.json").read_text())
+        assert qc["sample"] == r.sample and qc["patient"] == r.patient
+        assert qc["reads"] == truth.loc[r.sample, "reads"]
+        assert qc["sex"] == truth.loc[r.sample, "sex"]
+        assert (run / "logs" / "qc" / r.patient / f"{r.sample}.log").stat().st_size > 0
+        assert (run / "benchmarks" / "qc" / r.patient / f"{r.sample}.tsv").exists()
+    for p in sheet["patient"].unique():
+        ident = pd.read_csv(run / "results" / "qc" / p / "identity.tsv", sep="\t")
+        n = (sheet["patient"] == p).sum()
+        assert len(ident) == n * (n - 1) // 2
+        assert (ident["verdict"] == "same_person").all()
+    summary = pd.read_csv(run / "results" / "qc" / "summary.tsv", sep="\t", keep_default_na=False)
+    assert list(summary["sample"]) == list(sheet["sample"])
+    assert (summary["flags"] == "").all() and (summary["identity"] == "ok").all()
+
+
+@pytest.mark.workflow
+def test_second_run_has_nothing_to_do_and_tables_are_reproducible(run, cohort, tmp_path):
+    proc = _snakemake(cohort, run, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    # same inputs give byte-identical tables in a fresh directory
+    proc = _snakemake(cohort, tmp_path, "results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for rel in ("results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json"):
+        assert (tmp_path / rel).read_bytes() == (run / rel).read_bytes()
