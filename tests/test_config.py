@@ -194,3 +194,11 @@ def test_snakemake_stops_before_any_job_and_writes_no_results(cohort, sheet, tmp
     out = run.stdout + run.stderr
     assert "line 3" in out and "column 'type'" in out and "'tumor' is not one of" in out
     assert not (tmp_path / "results").exists()
+
+
+def test_defaults_file_sets_no_optional_input_that_would_leak_into_user_runs():
+    """Snakemake merges a user's --configfile over config/config.yaml key by key."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    assert cfg["known_sites"] is None and cfg["panel_of_normals"] is None and cfg["assay"]["targets"] is None
