@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/qc.smk"
+include: "rules/variants.smk"
 
 
 rule all:

@@ -6,7 +6,9 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from ith.config import preflight  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ith.config import preflight, read_fai  # noqa: E402
 from ith.errors import InputError  # noqa: E402
 
 
@@ -18,6 +20,7 @@ except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
 PATIENTS = sorted(samples["patient"].unique())
+REFERENCE_CONTIGS = read_fai(config["reference"]["fasta"], "config")
 
 
 wildcard_constraints:
@@ -48,6 +51,24 @@ def bam_size_mb(bams):
     return sum(Path(b).stat().st_size for b in bams) / 1e6
 
 
+def discovery_rows(patient):
+    rows = patient_samples(patient)
+    kinds = ["normal", "tumour"] + (["plasma"] if config["variants"]["plasma_discovery"] else [])
+    return rows[rows["type"].isin(kinds)]
+
+
+def sample_records(rows):
+    """What the library needs to know of each sample (BAMs come through input:)."""
+    return [
+        {"name": r.sample, "type": r.type, "purity": None if pd.isna(r.purity) else float(r.purity)}
+        for r in rows.itertuples(index=False)
+    ]
+
+
+def optional(path):
+    return [path] if path else []
+
+
 def get_final_output():
     out = [
         f"results/qc/{row.patient}/{row.sample}.json"
@@ -55,4 +76,6 @@ def get_final_output():
     ]
     out += [f"results/qc/{p}/identity.tsv" for p in PATIENTS]
     out.append("results/qc/summary.tsv")
+    out += [f"results/variants/{p}/counts.tsv" for p in PATIENTS]
+    out += [f"results/variants/{p}/somatic.vcf.gz" for p in PATIENTS]
     return out

@@ -22,3 +22,24 @@ def cohort(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sheet(cohort) -> pd.DataFrame:
     return pd.read_csv(cohort / "samples.tsv", sep="\t", dtype={"patient": str, "sample": str})
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snakemake(cohort: Path, workdir: Path, *args: str):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(cohort / "config.yaml"),
+           "--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def workflow_run(cohort, tmp_path_factory) -> Path:
+    """The whole workflow run once on the test cohort; its working directory."""
+    workdir = tmp_path_factory.mktemp("run")
+    proc = snakemake(cohort, workdir)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir

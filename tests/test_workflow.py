@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _snakemake(cohort: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(cohort / "config.yaml"),
-           "--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(cmd, capture_output=True, text=True)
+from conftest import snakemake as _snakemake
 
 
 @pytest.fixture(scope="module")
-def run(cohort, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("run")
-    proc = _snakemake(cohort, workdir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return workdir
+def run(workflow_run):
+    return workflow_run
 
 
 @pytest.mark.workflow
@@ -59,7 +47,9 @@ def test_second_run_has_nothing_to_do_and_tables_are_reproducible(run, cohort, t
     proc = _snakemake(cohort, run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
     # same inputs give byte-identical tables in a fresh directory
-    proc = _snakemake(cohort, tmp_path, "results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json")
+    targets = ("results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json", "results/variants/P2/counts.tsv",
+               "results/variants/P2/sites.tsv", "results/variants/P2/somatic.vcf.gz")
+    proc = _snakemake(cohort, tmp_path, *targets)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for rel in ("results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json"):
+    for rel in targets:
         assert (tmp_path / rel).read_bytes() == (run / rel).read_bytes()

@@ -217,8 +217,13 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
         p = assay.get(key)
         if p and not os.path.exists(p):
             raise InputError(f"{source}: assay.{key} '{p}' not found.")
-    for key in ("known_sites", "panel_of_normals"):
-        p = config.get(key)
+    variants = config.get("variants", {})
+    drivers = variants.get("drivers")
+    if drivers and not os.path.exists(drivers):
+        raise InputError(f"{source}: variants.drivers '{drivers}' not found; correct the path or set it to null.")
+    resources = [("known_sites", config.get("known_sites")), ("panel_of_normals", config.get("panel_of_normals")),
+                 ("variants.germline_resource", variants.get("germline_resource"))]
+    for key, p in resources:
         if p:
             if not os.path.exists(p):
                 raise InputError(f"{source}: {key} '{p}' not found; correct the path or set it to null.")

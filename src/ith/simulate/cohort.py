@@ -47,10 +47,11 @@ def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patie
                         preset.cn_event_length, wgd=pi in preset.wgd_patients)
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
-        comps = region_compositions(rng, tumour, n_regions)
+        purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)
+        comps = region_compositions(rng, tumour, purities)
         specs = [SampleSpec(f"{pid}-N", "normal", 0.0, np.zeros(n_clones), preset.normal_depth)]
         for r in range(n_regions):
-            specs.append(SampleSpec(f"{pid}-R{r + 1}", "tumour", round(float(rng.uniform(0.3, 0.9)), 3), comps[r],
+            specs.append(SampleSpec(f"{pid}-R{r + 1}", "tumour", float(purities[r]), comps[r],
                                     round(preset.tumour_depth * float(rng.uniform(0.9, 1.15)), 1), region=f"R{r + 1}",
                                     x=round(float(rng.uniform(0, 30)), 1), y=round(float(rng.uniform(0, 30)), 1)))
         n_plasma = preset.plasma[pi % len(preset.plasma)]
@@ -149,6 +150,9 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
         "reference": {"fasta": fasta},
         "assay": {"type": "wgs"},
         "known_sites": os.path.join(out, "reference", "population.vcf.gz"),
+        # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS would be
+        "variants": {"chunk_size": 200_000,
+                     "germline_resource": os.path.join(out, "reference", "population.vcf.gz")},
     }
     with open(os.path.join(out, "config.yaml"), "w") as fh:
         fh.write(f"# Simulated cohort: preset {preset_name}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")

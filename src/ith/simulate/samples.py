@@ -23,13 +23,19 @@ class SampleSpec:
     growing_clone: int | None = None
 
 
-def region_compositions(rng: np.random.Generator, tumour: Tumour, n_regions: int) -> np.ndarray:
-    """(n_regions, n_clones) tumour-cell proportions; at least one clone is private to a region."""
+def region_compositions(rng: np.random.Generator, tumour: Tumour, purities: np.ndarray) -> np.ndarray:
+    """(n_regions, n_clones) tumour-cell proportions. At least one clone is private to a region,
+    and one minor clone is shared by several regions at a share that puts its heterozygous
+    mutations at 2.5-4.5% VAF there, the case only pooling across regions can call."""
+    n_regions = len(purities)
     k = tumour.n_clones
     present = np.zeros((n_regions, k), dtype=bool)
     children = {c: [d for d in range(k) if tumour.parents[d] == c] for c in range(k)}
     leaves = [c for c in range(1, k) if not children[c]]
-    private_leaf = int(rng.choice(leaves)) if leaves else None
+    # one leaf private to a region, another (when the tree has two) shared at a minor share
+    order = [int(c) for c in rng.permutation(leaves)] if leaves else []
+    private_leaf = order[0] if len(order) >= 2 else None
+    minor_leaf = order[1] if len(order) >= 2 else (order[0] if order else None)
     for c in range(1, k):
         if c == private_leaf:
             n_in = 1
@@ -46,6 +52,20 @@ def region_compositions(rng: np.random.Generator, tumour: Tumour, n_regions: int
         w = rng.dirichlet(np.full(len(idx), 2.0))
         w = np.maximum(w, 0.1)
         props[r, idx] = w / w.sum()
+    if n_regions >= 2 and minor_leaf is not None:
+        m = minor_leaf
+        regions = rng.choice(n_regions, int(rng.integers(2, n_regions + 1)), replace=False)
+        props[:, m] = 0.0
+        ploidy = 4.0 if tumour.wgd else 2.0
+        for r in range(n_regions):
+            if props[r].sum() == 0:  # the region held only the minor clone: give it truncal cells
+                props[r, 0] = 1.0
+            rest = props[r].sum()
+            p = purities[r]
+            # share s with VAF = p s / (p ploidy + 2 (1 - p)) in the target range
+            share = min(0.3, rng.uniform(0.025, 0.045) * (p * ploidy + 2 * (1 - p)) / p) if r in regions else 0.0
+            props[r] = props[r] / rest * (1 - share)
+            props[r, m] = share
     return props
 
 

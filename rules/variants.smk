@@ -1,0 +1,74 @@
+# Variants: discovery scattered over genomic chunks of the patient's tissue, then one patient-level
+# call that filters, genotypes every sample (plasma included) and writes the VCF and counts.tsv.
+import re
+
+from ith.variants.chunks import make_chunks
+
+CHUNKS = make_chunks(REFERENCE_CONTIGS, config["variants"]["chunk_size"])
+CHUNK_REGIONS = {c.name: c.region for c in CHUNKS}
+
+
+wildcard_constraints:
+    chunk="|".join(re.escape(c.name) for c in CHUNKS),
+
+
+rule variants_discover:
+    input:
+        bams=lambda w: list(discovery_rows(w.patient)["bam"]),
+        bais=lambda w: [bam_index(b) for b in discovery_rows(w.patient)["bam"]],
+        fasta=config["reference"]["fasta"],
+    output:
+        temp("results/variants/{patient}/chunks/{chunk}.tsv"),
+    params:
+        region=lambda w: CHUNK_REGIONS[w.chunk],
+        samples=lambda w: sample_records(discovery_rows(w.patient)),
+        pileup=config["variants"]["pileup"],
+        somatic=config["variants"]["somatic"],
+        candidate_min_alt=config["variants"]["candidate_min_alt"],
+        plasma_discovery=config["variants"]["plasma_discovery"],
+    log:
+        "logs/variants/{patient}/discover/{chunk}.log",
+    benchmark:
+        "benchmarks/variants/{patient}/discover/{chunk}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=lambda w, input: 10 + int(bam_size_mb(input.bams) / 100 / len(CHUNKS)),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/variants_discover.py"
+
+
+rule variants_call:
+    input:
+        chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS],
+        bams=lambda w: list(patient_samples(w.patient)["bam"]),
+        bais=lambda w: [bam_index(b) for b in patient_samples(w.patient)["bam"]],
+        fasta=config["reference"]["fasta"],
+        germline_resource=optional(config["variants"]["germline_resource"]),
+        panel_of_normals=optional(config["panel_of_normals"]),
+        drivers=optional(config["variants"]["drivers"]),
+    output:
+        vcf="results/variants/{patient}/somatic.vcf.gz",
+        tbi="results/variants/{patient}/somatic.vcf.gz.tbi",
+        counts="results/variants/{patient}/counts.tsv",
+        sites="results/variants/{patient}/sites.tsv",
+    params:
+        samples=lambda w: sample_records(patient_samples(w.patient)),
+        pileup=config["variants"]["pileup"],
+        somatic=config["variants"]["somatic"],
+        presence=config["variants"]["presence"],
+        plasma_discovery=config["variants"]["plasma_discovery"],
+    log:
+        "logs/variants/{patient}/call.log",
+    benchmark:
+        "benchmarks/variants/{patient}/call.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=lambda w, input: 15 + int(bam_size_mb(input.bams) / 200),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/variants_call.py"

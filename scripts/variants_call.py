@@ -1,0 +1,45 @@
+"""Rule variants_call: filter, genotype every sample, write somatic.vcf.gz, counts.tsv, sites.tsv."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.config import read_fai  # noqa: E402
+from ith.io.tables import write_tsv  # noqa: E402
+from ith.variants.call import Sample, call_patient  # noqa: E402
+from ith.variants.pileup import PileupParams  # noqa: E402
+from ith.variants.presence import PresenceParams  # noqa: E402
+from ith.variants.somatic import SomaticParams  # noqa: E402
+from ith.variants.vcfout import write_vcf  # noqa: E402
+
+p = snakemake.params
+inp = snakemake.input
+patient = snakemake.wildcards.patient
+samples = [Sample(s["name"], s["type"], bam, s["purity"]) for s, bam in zip(p.samples, inp.bams)]
+logging.info("patient %s: %d samples, %d chunks; somatic %s; presence %s", patient, len(samples), len(inp.chunks),
+             p.somatic, p.presence)
+chunks = [pd.read_csv(c, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, keep_default_na=False,
+                      na_values=["NA"]) for c in inp.chunks]
+res = call_patient(patient, samples, chunks, inp.fasta, PileupParams(**p.pileup), SomaticParams(**p.somatic),
+                   PresenceParams(**p.presence), p.plasma_discovery,
+                   germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
+                   panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
+                   drivers=inp.drivers[0] if inp.drivers else None,
+                   workdir=str(Path(snakemake.output.counts).parent))
+logging.info("purity used for 'detectable' (sheet value, else estimated): %s", res.purity)
+present = res.table.groupby("sample", sort=False)["present"].sum()
+logging.info("PASS mutations present per sample: %s", present.to_dict())
+write_vcf(snakemake.output.vcf, read_fai(inp.fasta, "reference"), [s.name for s in samples], res.sites,
+          res.counts.ref, res.counts.alt, res.counts.ref_fwd, res.counts.ref_rev, res.counts.alt_fwd,
+          res.counts.alt_rev, inp.fasta)
+write_tsv(res.table, snakemake.output.counts)
+sites = res.sites.drop(columns=["n_alts"]).assign(
+    mutation_id=lambda d: d["chrom"] + ":" + d["pos"].astype(str) + ":" + d["ref"] + ":" + d["alt"],
+    filter=lambda d: d["filters"].where(d["filters"] != "", "PASS")).drop(columns=["filters"])
+sites.insert(0, "patient", patient)
+write_tsv(sites, snakemake.output.sites)

@@ -1,0 +1,168 @@
+"""The two steps of the variants stage: discovery in one genomic chunk, and the patient-level
+call that filters, genotypes every sample at the sites, and writes counts.tsv + somatic.vcf.gz."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup
+from ith.variants.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
+from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
+                                   estimate_purity, presence)
+from ith.variants.somatic import SomaticParams, add_filter, clustered, score_sites
+
+log = logging.getLogger(__name__)
+COUNT_FIELDS = ("ref", "alt", "ref_fwd", "ref_rev", "alt_fwd", "alt_rev", "alt_qsum", "other")
+SITE_COLUMNS = ["chrom", "pos", "ref", "alt", "indel", "n_alts", "alt2_tumour", "RPBZ", "MQBZ", "BQBZ", "MQ0F", "SCBZ"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    type: str  # normal, tumour, plasma
+    bam: str
+    purity: float | None = None
+
+
+def counts_to_frame(c: SiteCounts) -> pd.DataFrame:
+    cols = {f"{s}|{f}": getattr(c, f)[:, j] for j, s in enumerate(c.samples) for f in COUNT_FIELDS}
+    return pd.concat([c.sites.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
+
+
+def frame_to_counts(df: pd.DataFrame, samples: list[str]) -> SiteCounts:
+    arrays = [np.stack([df[f"{s}|{f}"].to_numpy() for s in samples], axis=1) if len(df)
+              else np.zeros((0, len(samples))) for f in COUNT_FIELDS]
+    arrays = [a.astype(float) if f == "alt_qsum" else a.astype(np.int64) for a, f in zip(arrays, COUNT_FIELDS)]
+    return SiteCounts(df[SITE_COLUMNS].reset_index(drop=True), samples, *arrays)
+
+
+def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sample]:
+    """Normal first, then tumours (then plasma, when plasma discovery is on)."""
+    order = [s for s in samples if s.type == "normal"] + [s for s in samples if s.type == "tumour"]
+    if plasma_discovery:
+        order += [s for s in samples if s.type == "plasma"]
+    return order
+
+
+def discover_chunk(samples: list[Sample], fasta: str, region: str, pileup: PileupParams, somatic: SomaticParams,
+                   candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None) -> pd.DataFrame:
+    """Candidate sites of one chunk with their counts in the discovery samples and their scores."""
+    disc = discovery_samples(samples, plasma_discovery)
+    include = f"SUM(FMT/AD[1-:1-])>={candidate_min_alt}"
+    counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
+                           tumour_idx=list(range(1, len(disc))), region=region, include=include, workdir=workdir)
+    scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
+    keep = scores["tlod"].to_numpy() >= somatic.emit_lod
+    log.info("%s: %d candidate sites with >= %d tumour alt reads, %d reach the emit log-odds %.1f",
+             region, len(counts), candidate_min_alt, int(keep.sum()), somatic.emit_lod)
+    return counts_to_frame(counts.subset(keep))
+
+
+@dataclass
+class CallResult:
+    sites: pd.DataFrame  # every emitted site: scores, filters, annotations
+    counts: SiteCounts  # all samples (sheet order) at every emitted site
+    table: pd.DataFrame  # counts.tsv rows (PASS sites x all samples)
+    purity: dict[str, float]
+
+
+def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame], fasta: str,
+                 pileup: PileupParams, somatic: SomaticParams, presence_params: PresenceParams,
+                 plasma_discovery: bool, germline_resource: str | None = None, panel_of_normals: str | None = None,
+                 drivers: str | None = None, workdir: str | None = None) -> CallResult:
+    disc = discovery_samples(samples, plasma_discovery)
+    names = [s.name for s in disc]
+    frame = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) else \
+        counts_to_frame(empty_counts(names))
+    dc = frame_to_counts(frame, names)
+    tumours = list(range(1, len(disc)))
+    scores = score_sites(dc, 0, tumours, somatic)
+    sites = pd.concat([dc.sites, scores], axis=1)
+    filters = list(sites["filters"])
+    sites["pop_af"] = vcf_lookup(sites, germline_resource, info_af=True) if germline_resource else np.nan
+    filters = add_filter(filters, np.nan_to_num(sites["pop_af"].to_numpy(), nan=0.0) > somatic.max_population_af,
+                         "germline_population")
+    if panel_of_normals:
+        filters = add_filter(filters, vcf_lookup(sites, panel_of_normals, info_af=False) > 0, "panel_of_normals")
+    # events that look somatic (germline sites excluded) and are near each other: misalignment artefacts
+    germline_like = np.array([("normal_evidence" in f) or ("germline_population" in f) for f in filters], dtype=bool)
+    events = (sites["tlod"].to_numpy() >= somatic.min_tumour_lod) & ~germline_like
+    filters = add_filter(filters, clustered(sites["chrom"], sites["pos"], events, somatic.cluster_window,
+                                            somatic.cluster_max), "clustered")
+    sites["filters"] = filters
+    sites["driver"] = driver_labels(sites, read_drivers(drivers)) if drivers else ""
+    reasons = Counter(f for fs in filters for f in fs.split(";") if f)
+    n_pass = sum(1 for f in filters if not f)
+    log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
+
+    # genotype the samples that discovery did not pile up (plasma, usually) at every emitted site
+    rest = [s for s in samples if s.name not in names]
+    if rest:
+        g = pileup_counts([s.bam for s in rest], [s.name for s in rest], fasta, pileup, tumour_idx=[],
+                          sites=sites[["chrom", "pos", "ref", "alt"]], workdir=workdir)
+        key = g.sites["chrom"] + ":" + g.sites["pos"].astype(str) + ":" + g.sites["ref"] + ":" + g.sites["alt"]
+        row_of = {k: i for i, k in enumerate(key)}
+    allc = {}
+    order = [s.name for s in samples]
+    site_key = sites["chrom"] + ":" + sites["pos"].astype(str) + ":" + sites["ref"] + ":" + sites["alt"]
+    for f in ("ref", "alt", "ref_fwd", "ref_rev", "alt_fwd", "alt_rev"):
+        cols = []
+        for s in samples:
+            if s.name in names:
+                cols.append(getattr(dc, f)[:, names.index(s.name)])
+            else:
+                src = getattr(g, f)[:, [x.name for x in rest].index(s.name)]
+                idx = np.array([row_of.get(k, -1) for k in site_key], dtype=np.int64)
+                cols.append(np.where(idx >= 0, src[np.clip(idx, 0, None)] if len(src) else 0, 0))
+        allc[f] = np.stack(cols, axis=1) if cols else np.zeros((len(sites), 0), dtype=np.int64)
+    z = np.zeros_like(allc["ref"])
+    counts = SiteCounts(sites[SITE_COLUMNS], order, allc["ref"], allc["alt"], allc["ref_fwd"], allc["ref_rev"],
+                        allc["alt_fwd"], allc["alt_rev"], z.astype(float), z)
+    table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params)
+    return CallResult(sites, counts, table, purity)
+
+
+def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts,
+                   somatic: SomaticParams, pp: PresenceParams) -> tuple[pd.DataFrame, dict[str, float]]:
+    """counts.tsv: PASS mutations x every sample, with present/detectable calls."""
+    ok = (sites["filters"] == "").to_numpy()
+    alt, ref = counts.alt[ok], counts.ref[ok]
+    depth = alt + ref
+    floor = np.where(sites["indel"].to_numpy()[ok], somatic.indel_error_rate, pp.background_error_rate)
+    normal = [i for i, s in enumerate(samples) if s.type == "normal"][0]
+    err = background(alt[:, normal], depth[:, normal], floor)[:, None] * np.ones((1, len(samples)))
+    present, pval = presence(alt, depth, err, pp)
+    tumour_cols = [i for i, s in enumerate(samples) if s.type == "tumour"]
+    truncal = present[:, tumour_cols].all(axis=1) if tumour_cols else np.zeros(len(alt), bool)
+    purity = {}
+    for i, s in enumerate(samples):
+        if s.type == "normal":
+            purity[s.name] = 0.0
+        elif s.purity is not None and not np.isnan(s.purity):
+            purity[s.name] = float(s.purity)
+        elif s.type == "tumour":
+            purity[s.name] = estimate_purity(alt[:, i], depth[:, i], present[:, i])
+        else:
+            purity[s.name] = estimate_plasma_fraction(alt[:, i], depth[:, i], truncal)
+    pur = np.array([0.0 if np.isnan(purity[s.name]) else purity[s.name] for s in samples])
+    det = detectable(depth, err, pur[None, :] * np.ones_like(depth, dtype=float), pp)
+    mid = (sites["chrom"] + ":" + sites["pos"].astype(str) + ":" + sites["ref"] + ":" + sites["alt"]).to_numpy()[ok]
+    n, m = alt.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vaf = np.where(depth > 0, alt / depth, np.nan)
+    table = pd.DataFrame({
+        "patient": patient,
+        "mutation_id": np.repeat(mid, m),
+        "sample": np.tile([s.name for s in samples], n),
+        "ref_counts": ref.ravel(), "alt_counts": alt.ravel(), "depth": depth.ravel(),
+        "present": present.ravel(), "detectable": det.ravel(),
+        "vaf": np.round(vaf.ravel(), 6), "p_value": pval.ravel(),
+        "indel": np.repeat(sites["indel"].to_numpy()[ok], m),
+        "driver": np.repeat(sites["driver"].to_numpy()[ok], m),
+    })
+    return table, purity

@@ -1,0 +1,160 @@
+"""Allele depths from htslib: `bcftools mpileup` (bundled with pysam) filtered and flattened by
+`bcftools query` in C, so Python only sees candidate sites, never every genome position."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pysam
+import pysam.bcftools
+
+INFO_FIELDS = ["RPBZ", "MQBZ", "BQBZ", "MQ0F", "SCBZ"]
+
+
+@dataclass(frozen=True)
+class PileupParams:
+    min_mapq: int = 20
+    min_baseq: int = 20
+    max_depth: int = 100_000
+    baq: bool = True
+
+
+@dataclass
+class SiteCounts:
+    """Candidate sites (one alt allele each) and per-sample counts, arrays are (sites, samples)."""
+
+    sites: pd.DataFrame  # chrom, pos, ref, alt, indel, n_alts, alt2_tumour, INFO fields
+    samples: list[str]
+    ref: np.ndarray
+    alt: np.ndarray
+    ref_fwd: np.ndarray
+    ref_rev: np.ndarray
+    alt_fwd: np.ndarray
+    alt_rev: np.ndarray
+    alt_qsum: np.ndarray  # sum of alt base qualities
+    other: np.ndarray  # reads with any other allele
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def subset(self, mask: np.ndarray) -> "SiteCounts":
+        return SiteCounts(self.sites[mask].reset_index(drop=True), self.samples, *(a[mask] for a in self._arrays()))
+
+    def _arrays(self):
+        return (self.ref, self.alt, self.ref_fwd, self.ref_rev, self.alt_fwd, self.alt_rev, self.alt_qsum, self.other)
+
+    @property
+    def depth(self) -> np.ndarray:
+        return self.ref + self.alt + self.other
+
+
+def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region: str | None = None,
+            targets: str | None = None) -> None:
+    args = ["-f", fasta, "-a", "FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP,FORMAT/QS", "-q", str(params.min_mapq),
+            "-Q", str(params.min_baseq), "-d", str(params.max_depth), "-L", str(params.max_depth), "--ignore-RG",
+            "-Ou", "-o", out]
+    if not params.baq:
+        args.append("-B")
+    if region:
+        args += ["-r", region]
+    if targets:
+        args += ["-T", targets]
+    pysam.bcftools.mpileup(*args, *bams, catch_stdout=False)
+
+
+def query(bcf: str, n_samples: int, include: str | None) -> str:
+    fmt = "%CHROM\t%POS\t%REF\t%ALT\t" + "\t".join(f"%INFO/{f}" for f in INFO_FIELDS) + "\t%INFO/INDEL"
+    fmt += "".join(f"[\t%{t}]" for t in ("AD", "ADF", "ADR", "QS")) + "\n"
+    args = ["-f", fmt]
+    if include:
+        args += ["-i", include]
+    return pysam.bcftools.query(*args, bcf)
+
+
+def _matrix(col: pd.Series, width: int) -> np.ndarray:
+    """'3,1,0' strings -> (n, width) float array; missing entries are 0."""
+    parts = col.str.split(",", expand=True).reindex(columns=range(width))
+    return parts.replace({".": None}).fillna("0").astype(float).to_numpy()
+
+
+def empty_counts(samples: list[str]) -> SiteCounts:
+    n = len(samples)
+    sites = pd.DataFrame({"chrom": pd.Series(dtype=str), "pos": pd.Series(dtype=int), "ref": pd.Series(dtype=str),
+                          "alt": pd.Series(dtype=str), "indel": pd.Series(dtype=bool), "n_alts": pd.Series(dtype=int),
+                          "alt2_tumour": pd.Series(dtype=float), **{f: pd.Series(dtype=float) for f in INFO_FIELDS}})
+    z = np.zeros((0, n), dtype=np.int64)
+    return SiteCounts(sites, samples, z, z, z, z, z, z, z.astype(float), z)
+
+
+def parse_query(text: str, samples: list[str], tumour_idx: list[int],
+                forced_alts: dict[tuple[str, int], tuple[str, str]] | None = None) -> SiteCounts:
+    """One alt per site: the best supported in the tumours, or, when genotyping, the given one
+    (counted 0 where no read shows it)."""
+    n = len(samples)
+    if not text.strip():
+        return empty_counts(samples)
+    names = ["chrom", "pos", "ref", "alts"] + INFO_FIELDS + ["indel"] + \
+        [f"{t}{i}" for t in ("AD", "ADF", "ADR", "QS") for i in range(n)]
+    df = pd.read_csv(io.StringIO(text), sep="\t", header=None, names=names, dtype=str, na_filter=False)
+    alt_names = df["alts"].str.split(",", expand=True).fillna("<*>").to_numpy()
+    width = alt_names.shape[1] + 1
+    t = {k: np.stack([_matrix(df[f"{k}{i}"], width) for i in range(n)], axis=1) for k in ("AD", "ADF", "ADR", "QS")}
+    ad = t["AD"]
+    valid = ~np.isin(alt_names, ["<*>", "*", ""])
+    idx = np.arange(len(df))
+    support = ad[:, tumour_idx, 1:].sum(axis=1)
+    pos = df["pos"].astype(int).to_numpy()
+    if forced_alts is None:
+        masked = np.where(valid, support, -1.0)
+        chosen = masked.argmax(axis=1) + 1
+        keep = valid.any(axis=1)
+        alt = alt_names[idx, chosen - 1]
+    else:
+        want = [forced_alts.get((c, p)) for c, p in zip(df["chrom"], pos)]
+        keep = np.array([w is not None and w[0] == r for w, r in zip(want, df["ref"])])
+        alt = np.array([w[1] if w is not None else "" for w in want], dtype=object)
+        hit = alt_names == alt[:, None].astype(str)
+        chosen = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 0)
+
+    def pick(x: np.ndarray) -> np.ndarray:
+        return np.where(chosen[:, None] > 0, x[idx, :, chosen], 0.0)
+
+    ref = ad[:, :, 0]
+    alt_counts = pick(ad)
+    other = ad.sum(axis=2) - ref - alt_counts
+    rest = np.where(valid, support, 0.0)
+    rest[idx, np.clip(chosen - 1, 0, None)] = np.where(chosen > 0, 0.0, rest[idx, np.clip(chosen - 1, 0, None)])
+    sites = pd.DataFrame({"chrom": df["chrom"], "pos": pos, "ref": df["ref"], "alt": alt,
+                          "indel": (df["indel"] == "1").to_numpy(), "n_alts": valid.sum(axis=1),
+                          "alt2_tumour": rest.max(axis=1)})
+    for f in INFO_FIELDS:
+        sites[f] = pd.to_numeric(df[f].replace(".", None), errors="coerce")
+    counts = SiteCounts(sites, samples, ref.astype(np.int64), alt_counts.astype(np.int64),
+                        t["ADF"][:, :, 0].astype(np.int64), t["ADR"][:, :, 0].astype(np.int64),
+                        pick(t["ADF"]).astype(np.int64), pick(t["ADR"]).astype(np.int64), pick(t["QS"]),
+                        other.astype(np.int64))
+    return counts.subset(keep)
+
+
+def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
+                  region: str | None = None, include: str | None = None, sites: pd.DataFrame | None = None,
+                  workdir: str | None = None) -> SiteCounts:
+    """Counts at candidate sites of a region (discovery) or at given sites (genotyping, streaming -T)."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        bcf = os.path.join(tmp, "pileup.bcf")
+        targets = None
+        forced = None
+        if sites is not None:
+            targets = os.path.join(tmp, "sites.tsv")
+            sites[["chrom", "pos"]].drop_duplicates().to_csv(targets, sep="\t", header=False, index=False)
+            forced = {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
+            if sites.empty:
+                return empty_counts(samples)
+        mpileup(bams, fasta, bcf, params, region=region, targets=targets)
+        text = query(bcf, len(bams), include)
+    return parse_query(text, samples, tumour_idx, forced)
