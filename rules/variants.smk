@@ -49,6 +49,7 @@ rule variants_call:
         germline_resource=optional(config["variants"]["germline_resource"]),
         panel_of_normals=optional(config["panel_of_normals"]),
         drivers=optional(config["variants"]["drivers"]),
+        external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)),
     output:
         vcf="results/variants/{patient}/somatic.vcf.gz",
         tbi="results/variants/{patient}/somatic.vcf.gz.tbi",

@@ -213,3 +213,26 @@ def test_a_patient_without_mutations_and_plasma_without_coverage_give_valid_outp
     res = call_patient("P1", samples, [chunk], fasta, PileupParams(), SomaticParams(), PresenceParams(), False)
     pl = res.table[res.table["sample"] == "P1-PL0"]
     assert len(pl) > 5 and (pl["depth"] == 0).all() and not pl["present"].any() and not pl["detectable"].any()
+
+
+def test_external_calls_join_the_candidates_and_drivers_are_flagged(cohort, sheet, tmp_path):
+    """Sites from e.g. Mutect2 run elsewhere are piled up and scored even where discovery found nothing."""
+    fasta = str(cohort / "reference" / "genome.fa")
+    truth = _truth(cohort, "P2")
+    clear = truth[(truth["sample"] == "P2-R1") & (truth["expected_vaf"] > 0.2) & (truth["chrom"] == "chr2")].head(5)
+    vcf = tmp_path / "ext.vcf"
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr2>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines += [f"chr2\t{r.pos}\t.\t{r.ref}\t{r.alt}\t.\tPASS\t." for r in clear.itertuples()]
+    lines += [f"chr2\t{clear.pos.iloc[0]}\t.\t{clear.ref.iloc[0]}\t{'ACGT'.replace(clear.ref.iloc[0], '').replace(clear.alt.iloc[0], '')[0]}\t.\tPASS\t."]
+    vcf.write_text("\n".join(lines) + "\n")
+    drivers = tmp_path / "drivers.bed"
+    drivers.write_text(f"chr2\t{clear.pos.iloc[1] - 10}\t{clear.pos.iloc[1] + 10}\tGENE1\n")
+    res = call_patient("P2", _samples(cohort, sheet, "P2"), [], fasta, PileupParams(), SomaticParams(),
+                       PresenceParams(), False, drivers=str(drivers), external_vcf=str(vcf))
+    ids = res.sites["chrom"] + ":" + res.sites["pos"].astype(str) + ":" + res.sites["ref"] + ":" + res.sites["alt"]
+    passed = set(ids[res.sites["filters"] == ""])
+    assert set(clear["mutation_id"]) <= passed
+    assert len(res.sites) == 6 and res.sites["external"].all()  # the second allele at one position is kept too
+    assert (res.sites["filters"] != "").sum() == 1  # ... and fails: no tumour support
+    flagged = res.table.loc[res.table["driver"] == "GENE1", "mutation_id"].unique()
+    assert list(flagged) == [clear["mutation_id"].iloc[1]]

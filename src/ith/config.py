@@ -221,6 +221,9 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
     drivers = variants.get("drivers")
     if drivers and not os.path.exists(drivers):
         raise InputError(f"{source}: variants.drivers '{drivers}' not found; correct the path or set it to null.")
+    for patient, vcf in (variants.get("external_vcfs") or {}).items():
+        if not os.path.exists(vcf):
+            raise InputError(f"{source}: variants.external_vcfs.{patient} '{vcf}' not found; correct the path.")
     resources = [("known_sites", config.get("known_sites")), ("panel_of_normals", config.get("panel_of_normals")),
                  ("variants.germline_resource", variants.get("germline_resource"))]
     for key, p in resources:
@@ -238,6 +241,10 @@ def preflight(config: dict, source: str = "config") -> pd.DataFrame:
     path = config["samples"]
     sheet = validate_sheet(read_sample_sheet(path), path)
     check_cohort(sheet, path)
+    unknown = sorted(set((config.get("variants") or {}).get("external_vcfs") or {}) - set(sheet["patient"]))
+    if unknown:
+        raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
+                         f"{path}; use the sheet's patient ids.")
     for i, row in sheet.iterrows():
         check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
     return sheet.set_index("sample", drop=False)

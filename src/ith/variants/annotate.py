@@ -52,3 +52,14 @@ def driver_labels(sites: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
         hit = drivers[(drivers["chrom"] == chrom) & (drivers["start0"] < pos) & (drivers["end"] >= pos)]
         out.append(",".join(hit["name"].astype(str)))
     return out
+
+
+def vcf_sites(path: str) -> pd.DataFrame:
+    """Every (chrom, pos, ref, alt) of a VCF, one row per alt allele."""
+    rows = []
+    with pysam.VariantFile(path) as fh:
+        for rec in fh:
+            for alt in rec.alts or ():
+                if not alt.startswith("<") and "[" not in alt and "]" not in alt:
+                    rows.append((rec.chrom, rec.pos, rec.ref, alt))
+    return pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"]).drop_duplicates().reset_index(drop=True)

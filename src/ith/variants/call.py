@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup
+from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
 from ith.variants.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
@@ -63,6 +63,34 @@ def discover_chunk(samples: list[Sample], fasta: str, region: str, pileup: Pileu
     return counts_to_frame(counts.subset(keep))
 
 
+def _genome_order(fasta: str):
+    from ith.config import read_fai
+
+    rank = {name: i for i, (name, _) in enumerate(read_fai(fasta, "reference"))}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(rank) if col.name == "chrom" else col
+
+    return key
+
+
+def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta: str, pileup: PileupParams,
+                       workdir: str | None) -> pd.DataFrame:
+    """Sites of an external call set that discovery did not emit, piled up in the discovery samples."""
+    ext = vcf_sites(vcf)
+    have = set(zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"]))
+    new = ext[[(c, p, r, a) not in have for c, p, r, a in ext.itertuples(index=False)]]
+    seen = set(zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"])) & set(ext.itertuples(index=False, name=None))
+    frame.loc[[(c, p, r, a) in seen for c, p, r, a in zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"])],
+              "external"] = True
+    log.info("external calls %s: %d sites, %d already found by discovery, %d added", vcf, len(ext), len(seen), len(new))
+    if new.empty:
+        return frame
+    c = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
+                      tumour_idx=list(range(1, len(disc))), sites=new, workdir=workdir)
+    return pd.concat([frame, counts_to_frame(c).assign(external=True)], ignore_index=True)
+
+
 @dataclass
 class CallResult:
     sites: pd.DataFrame  # every emitted site: scores, filters, annotations
@@ -74,15 +102,22 @@ class CallResult:
 def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame], fasta: str,
                  pileup: PileupParams, somatic: SomaticParams, presence_params: PresenceParams,
                  plasma_discovery: bool, germline_resource: str | None = None, panel_of_normals: str | None = None,
-                 drivers: str | None = None, workdir: str | None = None) -> CallResult:
+                 drivers: str | None = None, external_vcf: str | None = None,
+                 workdir: str | None = None) -> CallResult:
     disc = discovery_samples(samples, plasma_discovery)
     names = [s.name for s in disc]
     frame = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) else \
         counts_to_frame(empty_counts(names))
+    frame["external"] = False
+    if external_vcf:
+        frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir)
+    frame = frame.sort_values(["chrom", "pos"], key=_genome_order(fasta), kind="stable").reset_index(drop=True)
+    external = frame["external"].to_numpy(dtype=bool)
     dc = frame_to_counts(frame, names)
     tumours = list(range(1, len(disc)))
     scores = score_sites(dc, 0, tumours, somatic)
     sites = pd.concat([dc.sites, scores], axis=1)
+    sites["external"] = external
     filters = list(sites["filters"])
     sites["pop_af"] = vcf_lookup(sites, germline_resource, info_af=True) if germline_resource else np.nan
     filters = add_filter(filters, np.nan_to_num(sites["pop_af"].to_numpy(), nan=0.0) > somatic.max_population_af,

@@ -144,17 +144,33 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
 def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
                   region: str | None = None, include: str | None = None, sites: pd.DataFrame | None = None,
                   workdir: str | None = None) -> SiteCounts:
-    """Counts at candidate sites of a region (discovery) or at given sites (genotyping, streaming -T)."""
+    """Counts at candidate sites of a region (discovery) or at given sites (genotyping, streaming -T).
+    Given sites may hold several alleles at one position; each is counted."""
+    if sites is not None:
+        if sites.empty:
+            return empty_counts(samples)
+        sites = sites[["chrom", "pos", "ref", "alt"]].drop_duplicates()
+        rounds = sites.groupby(["chrom", "pos"]).cumcount()
+        parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir)
+                 for k in sorted(rounds.unique())]
+        return concat_counts(parts, samples) if len(parts) > 1 else parts[0]
+    return _pileup(bams, samples, fasta, params, tumour_idx, region, include, None, workdir)
+
+
+def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
+    sites = pd.concat([p.sites for p in parts], ignore_index=True)
+    arrays = [np.concatenate([a for a in arrs]) for arrs in zip(*(p._arrays() for p in parts))]
+    return SiteCounts(sites, samples, *arrays)
+
+
+def _pileup(bams, samples, fasta, params, tumour_idx, region, include, sites, workdir) -> SiteCounts:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         bcf = os.path.join(tmp, "pileup.bcf")
-        targets = None
-        forced = None
+        targets = forced = None
         if sites is not None:
             targets = os.path.join(tmp, "sites.tsv")
-            sites[["chrom", "pos"]].drop_duplicates().to_csv(targets, sep="\t", header=False, index=False)
+            sites[["chrom", "pos"]].to_csv(targets, sep="\t", header=False, index=False)
             forced = {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
-            if sites.empty:
-                return empty_counts(samples)
         mpileup(bams, fasta, bcf, params, region=region, targets=targets)
         text = query(bcf, len(bams), include)
     return parse_query(text, samples, tumour_idx, forced)

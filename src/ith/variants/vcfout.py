@@ -44,6 +44,7 @@ def write_vcf(path: str, contigs: list[tuple[str, int]], samples: list[str], sit
     header.info.add("INDEL", 0, "Flag", "Short insertion or deletion")
     header.info.add("POP_AF", 1, "Float", "Allele frequency in the germline population resource")
     header.info.add("DRIVER", ".", "String", "Driver genes or hotspots the site lies in")
+    header.info.add("EXTERNAL", 0, "Flag", "Site given in the patient's external call set")
     header.formats.add("AD", "R", "Integer", "Allelic depths (ref, alt) of high-quality bases")
     header.formats.add("DP", 1, "Integer", "Depth of high-quality bases (ref + alt)")
     header.formats.add("AF", "A", "Float", "Alt allele fraction")
@@ -64,6 +65,8 @@ def write_vcf(path: str, contigs: list[tuple[str, int]], samples: list[str], sit
                 rec.info["INDEL"] = True
             if not np.isnan(row.pop_af):
                 rec.info["POP_AF"] = float(row.pop_af)
+            if row.external:
+                rec.info["EXTERNAL"] = True
             if row.driver:
                 rec.info["DRIVER"] = row.driver.split(",")
             for j, s in enumerate(samples):
