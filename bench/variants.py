@@ -25,7 +25,7 @@ import pysam.bcftools
 from ith.config import read_fai
 from ith.variants.call import Sample, call_patient, discover_chunk
 from ith.variants.chunks import make_chunks
-from ith.variants.pileup import PileupParams, mpileup
+from ith.io.pileup import PileupParams, mpileup
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 
@@ -48,7 +48,7 @@ def main() -> None:
     floor = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    chunks = [discover_chunk(samples, fasta, c.region, PileupParams(), SomaticParams(), 2, False)
+    chunks = [discover_chunk(samples, fasta, c.region_args, PileupParams(), SomaticParams(), 2, False)
               for c in make_chunks(read_fai(fasta, "x"), a.chunk_size)]
     t_disc = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -2,10 +2,13 @@
 # call that filters, genotypes every sample (plasma included) and writes the VCF and counts.tsv.
 import re
 
-from ith.variants.chunks import make_chunks
+from ith.variants.chunks import included_contigs, make_chunks
 
-CHUNKS = make_chunks(REFERENCE_CONTIGS, config["variants"]["chunk_size"])
-CHUNK_REGIONS = {c.name: c.region for c in CHUNKS}
+CHUNKS = make_chunks(
+    included_contigs(REFERENCE_CONTIGS, config["variants"]["exclude_contigs"]),
+    config["variants"]["chunk_size"],
+)
+CHUNK_REGIONS = {c.name: c.region_args for c in CHUNKS}
 
 
 wildcard_constraints:

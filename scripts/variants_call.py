@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 from ith.config import read_fai  # noqa: E402
 from ith.io.tables import write_tsv  # noqa: E402
 from ith.variants.call import Sample, call_patient  # noqa: E402
-from ith.variants.pileup import PileupParams  # noqa: E402
+from ith.io.pileup import PileupParams  # noqa: E402
 from ith.variants.presence import PresenceParams  # noqa: E402
 from ith.variants.somatic import SomaticParams  # noqa: E402
 from ith.variants.vcfout import write_vcf  # noqa: E402

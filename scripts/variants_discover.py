@@ -9,7 +9,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %
 
 from ith.io.tables import write_tsv  # noqa: E402
 from ith.variants.call import Sample, discover_chunk  # noqa: E402
-from ith.variants.pileup import PileupParams  # noqa: E402
+from ith.io.pileup import PileupParams  # noqa: E402
 from ith.variants.somatic import SomaticParams  # noqa: E402
 
 p = snakemake.params

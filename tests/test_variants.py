@@ -10,8 +10,8 @@ import pysam.bcftools
 import pytest
 
 from ith.variants.call import Sample, call_patient, discover_chunk
-from ith.variants.chunks import make_chunks, parse_chunk
-from ith.variants.pileup import PileupParams
+from ith.variants.chunks import included_contigs, make_chunks
+from ith.io.pileup import PileupParams
 from ith.variants.presence import PresenceParams, detectable, presence
 from ith.variants.somatic import SomaticParams, clustered, log_odds, strand_bias_pvalue
 
@@ -158,14 +158,18 @@ def test_clustered_events_need_more_than_the_limit_within_the_window():
     assert list(flags) == [True, True, True, False, False]
 
 
-def test_chunks_tile_every_contig_exactly():
-    chunks = make_chunks([("a", 1_000_001), ("b", 10)], 300_000)
-    assert [parse_chunk(c.name) for c in chunks] == chunks
-    for name, length in (("a", 1_000_001), ("b", 10)):
-        mine = [c for c in chunks if c.contig == name]
-        assert mine[0].start == 1 and mine[-1].end == length
-        assert all(a.end + 1 == b.start for a, b in zip(mine, mine[1:]))
-        assert max(c.end - c.start + 1 for c in mine) <= 300_000
+def test_chunks_tile_every_contig_exactly_and_pack_small_ones():
+    contigs = [("a", 1_000_001), ("b", 10)] + [(f"decoy{i}", 1_000) for i in range(2_000)]
+    chunks = make_chunks(contigs, 300_000)
+    pieces = [r for c in chunks for r in c.regions]
+    for name, length in contigs:
+        mine = [(s, e) for n, s, e in pieces if n == name]
+        assert mine[0][0] == 1 and mine[-1][1] == length
+        assert all(a[1] + 1 == b[0] for a, b in zip(mine, mine[1:]))
+    assert all(c.length <= 300_000 for c in chunks)
+    assert len(chunks) <= 12  # 3.0 Mb in 300 kb chunks, not one job per decoy
+    assert included_contigs([("chr1", 5), ("chrM", 5), ("chr1_KI270706v1_random", 5), ("HLA-A*01:01", 5)],
+                            "^(chrM|MT|chrEBV)$|_alt$|_decoy$|^HLA-|_random$|^chrUn_") == [("chr1", 5)]
 
 
 def test_presence_and_detectability_follow_depth_and_purity():

@@ -17,9 +17,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pysam
-import pysam.bcftools
 
 from ith.qc.bamstats import AUTOSOME, X_NAMES
+from ith.io.pileup import PileupParams, pileup_counts
 
 
 @dataclass(frozen=True)
@@ -83,63 +83,27 @@ def _windows(fasta: str, params: IdentityParams) -> list[tuple[str, int, int]]:
     return out
 
 
-def mpileup_ad(bams: list[str], fasta: str, params: IdentityParams, targets: str | None = None,
-               regions: str | None = None) -> pysam.VariantFile:
-    """Allele depths of every BAM (one column each, in order) at the target sites or regions."""
-    tmp = tempfile.NamedTemporaryFile(suffix=".vcf", delete=False)
-    tmp.close()
-    args = ["-f", fasta, "-a", "AD,DP", "-q", str(params.min_mapq), "-Q", str(params.min_baseq),
-            "-d", "100000", "-B", "--ignore-RG", "-Ov", "-o", tmp.name]
-    if targets:
-        args += ["-T", targets]
-    if regions:
-        args += ["-R", regions]
-    pysam.bcftools.mpileup(*args, *bams, catch_stdout=False)
-    return tmp.name
-
-
-def _read_ad(path: str, sites: pd.DataFrame | None, n_samples: int) -> pd.DataFrame:
-    """(chrom, pos, ref, alt) + ref/alt depth per sample; alt is the known alt or the top observed one."""
-    want = None if sites is None else {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
-    rows = []
-    with pysam.VariantFile(path) as fh:
-        for rec in fh:
-            alleles = list(rec.alleles)
-            ad = np.array([[x if x is not None else 0 for x in rec.samples[i]["AD"]] for i in range(n_samples)])
-            if want is not None:
-                key = (rec.chrom, rec.pos)
-                if key not in want or want[key][0] != rec.ref:
-                    continue
-                alt = want[key][1]
-                ai = alleles.index(alt) if alt in alleles else None
-            else:
-                cand = [i for i, a in enumerate(alleles[1:], 1) if a != "<*>" and len(a) == 1 and len(rec.ref) == 1]
-                if not cand:
-                    continue
-                ai = max(cand, key=lambda i: ad[:, i].sum())
-                alt = alleles[ai]
-            alt_counts = ad[:, ai] if ai is not None else np.zeros(n_samples, dtype=int)
-            rows.append((rec.chrom, rec.pos, rec.ref, alt, *ad[:, 0], *alt_counts))
-    cols = ["chrom", "pos", "ref", "alt"] + [f"ref{i}" for i in range(n_samples)] + [f"alt{i}" for i in range(n_samples)]
-    return pd.DataFrame(rows, columns=cols)
+def _pileup_params(params: IdentityParams) -> PileupParams:
+    # no BAQ: genotypes at known SNPs do not need it, and it is the slow part on deep samples
+    return PileupParams(min_mapq=params.min_mapq, min_baseq=params.min_baseq, baq=False)
 
 
 def discover_sites(normal_bam: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
     """Heterozygous and homozygous-alt SNPs of the normal, in evenly spaced windows."""
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as fh:
-        for name, start, end in _windows(fasta, params):
-            fh.write(f"{name}\t{start + 1}\t{end}\n")
-        regions = fh.name
-    bcf = mpileup_ad([normal_bam], fasta, params, regions=regions)
-    try:
-        ad = _read_ad(bcf, None, 1)
-    finally:
-        os.remove(bcf)
-        os.remove(regions)
-    depth = ad["ref0"] + ad["alt0"]
-    vaf = ad["alt0"] / depth.where(depth > 0)
-    keep = (depth >= params.min_depth) & (vaf >= 0.25)
-    return _thin(ad.loc[keep, ["chrom", "pos", "ref", "alt"]], params.max_sites)
+    with tempfile.TemporaryDirectory() as tmp:
+        regions = os.path.join(tmp, "windows.tsv")
+        with open(regions, "w") as fh:
+            for name, start, end in _windows(fasta, params):
+                fh.write(f"{name}\t{start + 1}\t{end}\n")
+        c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(params), tumour_idx=[0],
+                          include="SUM(FMT/AD[0:1-])>=2", regions_file=regions, workdir=tmp)
+    snv = ~c.sites["indel"].to_numpy() & (c.sites["ref"].str.len() == 1).to_numpy() & \
+        (c.sites["alt"].str.len() == 1).to_numpy()
+    depth = (c.ref + c.alt)[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vaf = np.where(depth > 0, c.alt[:, 0] / depth, 0.0)
+    keep = snv & (depth >= params.min_depth) & (vaf >= 0.25)
+    return _thin(c.sites.loc[keep, ["chrom", "pos", "ref", "alt"]], params.max_sites)
 
 
 def genotype(ref: np.ndarray, alt: np.ndarray, min_depth: int) -> np.ndarray:
@@ -196,17 +160,9 @@ def identity_check(patient: str, samples: list[str], bams: list[str], normal_ind
     if sites.empty:
         pairs = pairwise_identity(patient, samples, np.full((0, len(samples)), -1), params)
         return pairs, suspects(pairs, samples), info
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as fh:
-        sites[["chrom", "pos"]].to_csv(fh, sep="\t", header=False, index=False)
-        targets = fh.name
-    bcf = mpileup_ad(bams, fasta, params, targets=targets)
-    try:
-        ad = _read_ad(bcf, sites, len(bams))
-    finally:
-        os.remove(bcf)
-        os.remove(targets)
-    g = np.stack([genotype(ad[f"ref{i}"].to_numpy(), ad[f"alt{i}"].to_numpy(), params.min_depth)
-                  for i in range(len(bams))], axis=1) if len(ad) else np.full((0, len(bams)), -1)
-    info["sites_covered"] = len(ad)
+    c = pileup_counts(bams, samples, fasta, _pileup_params(params), tumour_idx=[], sites=sites)
+    g = np.stack([genotype(c.ref[:, i], c.alt[:, i], params.min_depth) for i in range(len(bams))], axis=1) \
+        if len(c) else np.full((0, len(bams)), -1)
+    info["sites_covered"] = len(c)
     pairs = pairwise_identity(patient, samples, g, params)
     return pairs, suspects(pairs, samples), info

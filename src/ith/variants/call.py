@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
-from ith.variants.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
+from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
 from ith.variants.somatic import SomaticParams, add_filter, clustered, score_sites
@@ -49,7 +49,7 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
     return order
 
 
-def discover_chunk(samples: list[Sample], fasta: str, region: str, pileup: PileupParams, somatic: SomaticParams,
+def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], pileup: PileupParams, somatic: SomaticParams,
                    candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None) -> pd.DataFrame:
     """Candidate sites of one chunk with their counts in the discovery samples and their scores."""
     disc = discovery_samples(samples, plasma_discovery)
@@ -59,7 +59,7 @@ def discover_chunk(samples: list[Sample], fasta: str, region: str, pileup: Pileu
     scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
     keep = scores["tlod"].to_numpy() >= somatic.emit_lod
     log.info("%s: %d candidate sites with >= %d tumour alt reads, %d reach the emit log-odds %.1f",
-             region, len(counts), candidate_min_alt, int(keep.sum()), somatic.emit_lod)
+             region if isinstance(region, str) else ",".join(region), len(counts), candidate_min_alt, int(keep.sum()), somatic.emit_lod)
     return counts_to_frame(counts.subset(keep))
 
 

@@ -1,36 +1,53 @@
-"""Genomic chunks for scatter/gather: deterministic, named, contiguous pieces of the reference."""
+"""Genomic chunks for scatter/gather: deterministic pieces of the reference of about equal size.
+
+Large contigs are split; small ones (decoys, unplaced scaffolds) are packed together, so a
+reference with thousands of contigs still gives a few hundred jobs per patient, not thousands.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Chunk:
-    contig: str
-    start: int  # 1-based inclusive
-    end: int  # 1-based inclusive
+    index: int
+    regions: tuple[tuple[str, int, int], ...]  # (contig, start, end), 1-based inclusive
 
     @property
     def name(self) -> str:
-        return f"{self.contig}_{self.start}_{self.end}"
+        return f"chunk{self.index:04d}"
 
     @property
-    def region(self) -> str:
-        return f"{self.contig}:{self.start}-{self.end}"
+    def region_args(self) -> list[str]:
+        return [f"{c}:{s}-{e}" for c, s, e in self.regions]
+
+    @property
+    def length(self) -> int:
+        return sum(e - s + 1 for _, s, e in self.regions)
+
+
+def included_contigs(contigs: list[tuple[str, int]], exclude: str | None) -> list[tuple[str, int]]:
+    pattern = re.compile(exclude) if exclude else None
+    return [(n, ln) for n, ln in contigs if not (pattern and pattern.search(n))]
 
 
 def make_chunks(contigs: list[tuple[str, int]], size: int) -> list[Chunk]:
-    """Split every contig into pieces of at most `size` bp, sized evenly within the contig."""
-    out = []
+    """Pieces of at most `size` bp: contigs longer than `size` split evenly, shorter ones packed
+    in reference order."""
+    pieces: list[tuple[str, int, int]] = []
     for name, length in contigs:
         n = max(1, -(-length // size))
         step = -(-length // n)
-        for start in range(0, length, step):
-            out.append(Chunk(name, start + 1, min(length, start + step)))
-    return out
-
-
-def parse_chunk(name: str) -> Chunk:
-    contig, start, end = name.rsplit("_", 2)
-    return Chunk(contig, int(start), int(end))
+        pieces += [(name, start + 1, min(length, start + step)) for start in range(0, length, step)]
+    chunks: list[Chunk] = []
+    current: list[tuple[str, int, int]] = []
+    for piece in pieces:
+        if current and sum(e - s + 1 for _, s, e in current) + piece[2] - piece[1] + 1 > size:
+            chunks.append(Chunk(len(chunks), tuple(current)))
+            current = []
+        current.append(piece)
+    if current:
+        chunks.append(Chunk(len(chunks), tuple(current)))
+    return chunks

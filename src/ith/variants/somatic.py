@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ith.variants.pileup import SiteCounts
+from ith.io.pileup import SiteCounts
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Allele depths from htslib: `bcftools mpileup` (bundled with pysam) filtered and flattened by
-`bcftools query` in C, so Python only sees candidate sites, never every genome position."""
+"""Allele depths from htslib, shared by every stage that counts alleles (qc identity, variants,
+copy-number BAF): `bcftools mpileup` (bundled with pysam) filtered and flattened by `bcftools
+query` in C, so Python only sees candidate sites, never every genome position."""
 
 from __future__ import annotations
 
@@ -53,17 +54,19 @@ class SiteCounts:
         return self.ref + self.alt + self.other
 
 
-def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region: str | None = None,
-            targets: str | None = None) -> None:
+def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region: str | list[str] | None = None,
+            targets: str | None = None, regions_file: str | None = None) -> None:
     args = ["-f", fasta, "-a", "FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP,FORMAT/QS", "-q", str(params.min_mapq),
             "-Q", str(params.min_baseq), "-d", str(params.max_depth), "-L", str(params.max_depth), "--ignore-RG",
             "-Ou", "-o", out]
     if not params.baq:
         args.append("-B")
     if region:
-        args += ["-r", region]
+        args += ["-r", region if isinstance(region, str) else ",".join(region)]
     if targets:
         args += ["-T", targets]
+    if regions_file:
+        args += ["-R", regions_file]
     pysam.bcftools.mpileup(*args, *bams, catch_stdout=False)
 
 
@@ -142,10 +145,12 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
 
 
 def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
-                  region: str | None = None, include: str | None = None, sites: pd.DataFrame | None = None,
-                  workdir: str | None = None) -> SiteCounts:
-    """Counts at candidate sites of a region (discovery) or at given sites (genotyping, streaming -T).
-    Given sites may hold several alleles at one position; each is counted."""
+                  region: str | list[str] | None = None, include: str | None = None,
+                  sites: pd.DataFrame | None = None, workdir: str | None = None,
+                  regions_file: str | None = None) -> SiteCounts:
+    """Counts at candidate sites of a region or a BED-like regions file (discovery; the alt allele
+    is the one best supported in the `tumour_idx` samples), or at given sites (genotyping,
+    streaming -T; several alleles at one position are each counted)."""
     if sites is not None:
         if sites.empty:
             return empty_counts(samples)
@@ -154,7 +159,7 @@ def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: Pileu
         parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir)
                  for k in sorted(rounds.unique())]
         return concat_counts(parts, samples) if len(parts) > 1 else parts[0]
-    return _pileup(bams, samples, fasta, params, tumour_idx, region, include, None, workdir)
+    return _pileup(bams, samples, fasta, params, tumour_idx, region, include, None, workdir, regions_file)
 
 
 def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
@@ -163,7 +168,7 @@ def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
     return SiteCounts(sites, samples, *arrays)
 
 
-def _pileup(bams, samples, fasta, params, tumour_idx, region, include, sites, workdir) -> SiteCounts:
+def _pileup(bams, samples, fasta, params, tumour_idx, region, include, sites, workdir, regions_file=None) -> SiteCounts:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         bcf = os.path.join(tmp, "pileup.bcf")
         targets = forced = None
@@ -171,6 +176,6 @@ def _pileup(bams, samples, fasta, params, tumour_idx, region, include, sites, wo
             targets = os.path.join(tmp, "sites.tsv")
             sites[["chrom", "pos"]].to_csv(targets, sep="\t", header=False, index=False)
             forced = {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
-        mpileup(bams, fasta, bcf, params, region=region, targets=targets)
+        mpileup(bams, fasta, bcf, params, region=region, targets=targets, regions_file=regions_file)
         text = query(bcf, len(bams), include)
     return parse_query(text, samples, tumour_idx, forced)
