@@ -28,6 +28,7 @@ def _allele_counts(bam: str, chrom: str, pos: int, min_bq: int = 20) -> dict[str
 
 def test_observed_vafs_at_truth_sites_match_expected_within_binomial_noise(cohort):
     truth = _tsv(cohort / "truth" / "P1" / "mutations.tsv")
+    truth = truth[truth["type"] == "snv"]
     z_all = []
     for sample in ["P1-R1", "P1-R2", "P1-R3"]:
         sub = truth[truth["sample"] == sample]
@@ -48,6 +49,7 @@ def test_observed_vafs_at_truth_sites_match_expected_within_binomial_noise(cohor
 
 def test_truly_absent_mutations_have_no_alt_reads_beyond_sequencing_error(cohort):
     truth = _tsv(cohort / "truth" / "P1" / "mutations.tsv")
+    truth = truth[truth["type"] == "snv"]
     absent = truth[(truth["status"] == "absent") & (truth["sample"].isin(["P1-N", "P1-R1", "P1-R2", "P1-R3"]))]
     alt = depth = 0
     for r in absent.itertuples():
@@ -115,7 +117,7 @@ def test_plasma_series_has_a_growing_subclone(cohort):
 
 def test_ctdna_fragments_are_shorter_than_wild_type_fragments(cohort):
     truth = _tsv(cohort / "truth" / "P1" / "mutations.tsv")
-    sites = truth[(truth["sample"] == "P1-PL2") & (truth["expected_vaf"] > 0)]
+    sites = truth[(truth["sample"] == "P1-PL2") & (truth["expected_vaf"] > 0) & (truth["type"] == "snv")]
     mut_len, wt_len = [], []
     with pysam.AlignmentFile(str(cohort / "bams" / "P1" / "P1-PL2.bam")) as fh:
         for r in sites.itertuples():
@@ -129,6 +131,23 @@ def test_ctdna_fragments_are_shorter_than_wild_type_fragments(cohort):
     assert len(mut_len) > 30
     assert np.median(mut_len) < np.median(wt_len) - 8
     assert 160 <= np.median(wt_len) <= 180
+
+
+def test_indels_are_in_the_reads_with_their_cigar_at_the_expected_fraction(cohort):
+    truth = _tsv(cohort / "truth" / "P1" / "mutations.tsv")
+    indels = truth[(truth["type"] == "indel") & (truth["sample"] == "P1-R1") & (truth["expected_vaf"] > 0.1)]
+    assert len(indels) >= 5
+    observed = expected = 0.0
+    with pysam.AlignmentFile(str(cohort / "bams" / "P1" / "P1-R1.bam")) as fh:
+        for r in indels.itertuples():
+            size = len(r.ref) - len(r.alt)
+            op = "D" if size > 0 else "I"
+            reads = [a for a in fh.fetch(r.chrom, r.pos - 1, r.pos) if not a.is_duplicate
+                     and a.reference_start + 5 <= r.pos and a.reference_end - 5 >= r.pos]
+            observed += sum(f"{abs(size)}{op}" in a.cigarstring for a in reads)
+            expected += r.expected_vaf * len(reads)
+    # reads with too little flank on either side do not show the indel, as with a real aligner
+    assert 0.6 * expected < observed < 1.1 * expected
 
 
 def test_germline_snps_have_the_genotype_allele_fractions_in_the_normal(cohort):

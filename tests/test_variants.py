@@ -48,20 +48,37 @@ def calls(workflow_run, cohort):
 def test_clear_snvs_are_found_with_high_recall_and_precision(calls):
     found = expected = called = correct = 0
     for p, (truth, tumour, passed) in calls.items():
-        clear = tumour[(tumour["expected_vaf"] >= 0.05) & (tumour["depth"] >= 80)]["mutation_id"].unique()
+        snv = tumour[tumour["type"] == "snv"]
+        clear = snv[(snv["expected_vaf"] >= 0.05) & (snv["depth"] >= 80)]["mutation_id"].unique()
         found += len(set(clear) & passed)
         expected += len(clear)
         called += len(passed)
         correct += len(passed & set(truth["mutation_id"]))
-    assert expected > 200
+    assert expected > 150
     assert found / expected >= 0.95, f"recall {found}/{expected}"
     assert correct / called >= 0.95, f"precision {correct}/{called}"
+
+
+def test_clear_indels_are_found_in_normalised_form_and_flagged(calls, workflow_run):
+    found = expected = 0
+    for p, (truth, tumour, passed) in calls.items():
+        ind = tumour[(tumour["type"] == "indel") & (tumour["expected_vaf"] >= 0.1) & (tumour["depth"] >= 80)]
+        ids = set(ind["mutation_id"])
+        found += len(ids & passed)
+        expected += len(ids)
+        vcf = str(workflow_run / "results" / "variants" / p / "somatic.vcf.gz")
+        for rec in pysam.VariantFile(vcf):
+            if f"{rec.chrom}:{rec.pos}:{rec.ref}:{rec.alts[0]}" in ids:
+                assert rec.info.get("INDEL")
+    assert expected >= 8
+    assert found / expected >= 0.8, f"{found}/{expected}"
 
 
 def test_low_vaf_subclonal_snvs_shared_by_regions_are_found_by_pooling(calls):
     found = expected = 0
     for p, (truth, tumour, passed) in calls.items():
-        low = tumour[(tumour["expected_vaf"] >= 0.02) & (tumour["expected_vaf"] <= 0.05)]
+        snv = tumour[tumour["type"] == "snv"]
+        low = snv[(snv["expected_vaf"] >= 0.02) & (snv["expected_vaf"] <= 0.05)]
         high = set(tumour.loc[tumour["expected_vaf"] > 0.05, "mutation_id"])
         n_regions = low.groupby("mutation_id").size()
         ids = set(n_regions[n_regions >= 2].index) - high
@@ -105,8 +122,8 @@ def test_absent_is_only_informative_where_a_clonal_mutation_would_be_seen(workfl
 def test_plasma_counts_are_the_bams_unique_fragments_without_depth_capping(workflow_run, cohort):
     counts = pd.read_csv(workflow_run / "results" / "variants" / "P1" / "counts.tsv", sep="\t")
     truth = _truth(cohort, "P1")
-    pl = counts[counts["sample"] == "P1-PL1"].merge(truth[truth["sample"] == "P1-PL1"][["mutation_id", "chrom", "pos", "alt"]],
-                                                    on="mutation_id")
+    snv = truth[(truth["sample"] == "P1-PL1") & (truth["type"] == "snv")]
+    pl = counts[counts["sample"] == "P1-PL1"].merge(snv[["mutation_id", "chrom", "pos", "alt"]], on="mutation_id")
     same_alt = same_depth = 0
     with pysam.AlignmentFile(str(cohort / "bams" / "P1" / "P1-PL1.bam")) as fh:
         for r in pl.itertuples():
@@ -119,7 +136,8 @@ def test_plasma_counts_are_the_bams_unique_fragments_without_depth_capping(workf
                     depth.add(pr.alignment.query_name)
                     if pr.alignment.query_sequence[pr.query_position] == r.alt:
                         alt.add(pr.alignment.query_name)
-            same_depth += abs(r.depth - len(depth)) <= 1
+            # BAQ may lower a few base qualities next to an indel: allow 1% of the depth
+            same_depth += abs(r.depth - len(depth)) <= max(1, 0.01 * len(depth))
             same_alt += abs(r.alt_counts - len(alt)) <= 1
     assert pl["depth"].max() > 300  # deeper than bcftools' default cap of 250
     assert same_depth == len(pl) and same_alt >= 0.98 * len(pl)

@@ -85,6 +85,32 @@ def _matrix(col: pd.Series, width: int) -> np.ndarray:
     return parts.replace({".": None}).fillna("0").astype(float).to_numpy()
 
 
+def normalise(ref: str, alt: str) -> tuple[str, str, int]:
+    """Trim an allele pair to its minimal VCF form (as bcftools norm): shared trailing bases, then
+    shared leading bases beyond the anchor. Returns (ref, alt, shift of the position)."""
+    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    shift = 0
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, shift = ref[1:], alt[1:], shift + 1
+    return ref, alt, shift
+
+
+def _normalised_alleles(refs: np.ndarray, alt_names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site and alt: minimal (ref, alt) and position shift; only multi-base alleles need work."""
+    n_ref = np.repeat(refs[:, None], alt_names.shape[1], axis=1).astype(object)
+    n_alt = alt_names.astype(object).copy()
+    shift = np.zeros(alt_names.shape, dtype=np.int64)
+    rows = np.flatnonzero((pd.Series(refs).str.len().to_numpy() > 1) |
+                          (np.vectorize(len)(alt_names) > 1).any(axis=1))
+    for i in rows:
+        for k, a in enumerate(alt_names[i]):
+            if a in ("<*>", "*", ""):
+                continue
+            n_ref[i, k], n_alt[i, k], shift[i, k] = normalise(refs[i], a)
+    return n_ref, n_alt, shift
+
+
 def empty_counts(samples: list[str]) -> SiteCounts:
     n = len(samples)
     sites = pd.DataFrame({"chrom": pd.Series(dtype=str), "pos": pd.Series(dtype=int), "ref": pd.Series(dtype=str),
@@ -112,17 +138,22 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
     idx = np.arange(len(df))
     support = ad[:, tumour_idx, 1:].sum(axis=1)
     pos = df["pos"].astype(int).to_numpy()
+    n_ref, n_alt, shift = _normalised_alleles(df["ref"].to_numpy(dtype=object), alt_names)
     if forced_alts is None:
         masked = np.where(valid, support, -1.0)
         chosen = masked.argmax(axis=1) + 1
         keep = valid.any(axis=1)
-        alt = alt_names[idx, chosen - 1]
+        ref_out = n_ref[idx, chosen - 1]
+        alt = n_alt[idx, chosen - 1]
+        pos_out = pos + shift[idx, chosen - 1]
     else:
         want = [forced_alts.get((c, p)) for c, p in zip(df["chrom"], pos)]
-        keep = np.array([w is not None and w[0] == r for w, r in zip(want, df["ref"])])
+        keep = np.array([w is not None for w in want])
+        ref_out = np.array([w[0] if w is not None else "" for w in want], dtype=object)
         alt = np.array([w[1] if w is not None else "" for w in want], dtype=object)
-        hit = alt_names == alt[:, None].astype(str)
+        hit = valid & (n_alt == alt[:, None]) & (n_ref == ref_out[:, None]) & (shift == 0)
         chosen = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 0)
+        pos_out = pos
 
     def pick(x: np.ndarray) -> np.ndarray:
         return np.where(chosen[:, None] > 0, x[idx, :, chosen], 0.0)
@@ -132,7 +163,7 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
     other = ad.sum(axis=2) - ref - alt_counts
     rest = np.where(valid, support, 0.0)
     rest[idx, np.clip(chosen - 1, 0, None)] = np.where(chosen > 0, 0.0, rest[idx, np.clip(chosen - 1, 0, None)])
-    sites = pd.DataFrame({"chrom": df["chrom"], "pos": pos, "ref": df["ref"], "alt": alt,
+    sites = pd.DataFrame({"chrom": df["chrom"], "pos": pos_out, "ref": ref_out, "alt": alt,
                           "indel": (df["indel"] == "1").to_numpy(), "n_alts": valid.sum(axis=1),
                           "alt2_tumour": rest.max(axis=1)})
     for f in INFO_FIELDS:

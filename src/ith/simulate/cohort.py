@@ -44,7 +44,8 @@ def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patie
         tumour = evolve(rng, genome, germline, sex, n_clones,
                         int(rng.integers(preset.snvs[0], preset.snvs[1] + 1)),
                         int(rng.integers(preset.cn_events[0], preset.cn_events[1] + 1)),
-                        preset.cn_event_length, wgd=pi in preset.wgd_patients)
+                        preset.cn_event_length, wgd=pi in preset.wgd_patients,
+                        indel_fraction=preset.indel_fraction)
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)

@@ -27,6 +27,7 @@ class Preset:
     duplicate_rate: float = 0.04
     plasma_duplicate_rate: float = 0.10
     segdups_per_mb: float = 6.0
+    indel_fraction: float = 0.1  # of somatic mutations that are 1-3 bp indels
     wgd_patients: tuple[int, ...] = ()  # 0-based patient indices with whole-genome doubling
     growing_clone_patients: tuple[int, ...] = ()
     sexes: tuple[str, ...] = ("female", "male")

@@ -152,8 +152,9 @@ class SampleReads:
         order = np.argsort(start[ok], kind="stable")
         return {k: v[ok][order] for k, v in dict(start=start, length=length, pop=pop, hap=hap).items()}
 
-    def alleles(self, rng: np.random.Generator, contig: Contig, frag: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-        """(fragment, position, base) for every non-reference base a fragment carries."""
+    def alleles(self, rng: np.random.Generator, contig: Contig, frag: dict[str, np.ndarray]):
+        """((fragment, position, base) for every substituted base a fragment carries,
+        (fragment, mutation index) for every indel it carries)."""
         g = self.patient.germline
         t = self.patient.tumour
         snv_idx = np.array([i for i, s in enumerate(t.snvs) if s.contig == contig.name], dtype=np.int64)
@@ -187,7 +188,12 @@ class SampleReads:
         on_hap = tumour_frag & (hap[som] == s_hap[si]) & (hap_copies > 0)
         p[on_hap] = mut[on_hap] / hap_copies[on_hap]
         carry[som] = rng.random(len(si)) < p
-        return f[carry], v_pos[var[carry]], v_alt[var[carry]]
+        is_indel = np.zeros(len(f), dtype=bool)
+        indel_of_snv = np.array([t.snvs[i].is_indel for i in snv_idx], dtype=bool)
+        is_indel[som] = indel_of_snv[si] if len(si) else False
+        base = carry & ~is_indel
+        ind = carry & is_indel
+        return (f[base], v_pos[var[base]], v_alt[var[base]]), (f[ind], snv_idx[var[ind] - n_germ])
 
     def write_bam(self, path: str, threads: int = 1) -> int:
         m = self.model
@@ -201,16 +207,16 @@ class SampleReads:
         for ci, contig in enumerate(self.genome.contigs):
             rng = np.random.default_rng(self.seed + [ci])
             frag = self.fragments(rng, contig)
-            a_frag, a_pos, a_base = self.alleles(rng, contig, frag)
-            frag, a_frag = self._duplicate(rng, frag, a_frag, a_pos, a_base)
-            a_frag, a_pos, a_base = a_frag
+            subs, indels = self.alleles(rng, contig, frag)
+            frag, subs, indels = self._duplicate(rng, frag, subs, indels)
             reads = self._pair_reads(rng, contig, frag, next_name)
             next_name += len(frag["start"])
-            self._write_reads(rng, writer, ci, contig, reads, frag, (a_frag, a_pos, a_base), qcdf)
+            self._write_reads(rng, writer, ci, contig, reads, frag, subs, indels, qcdf)
         writer.close()
         return writer.n_written
 
-    def _duplicate(self, rng, frag, a_frag, a_pos, a_base):
+    def _duplicate(self, rng, frag, subs, indels):
+        """PCR duplicates: copies of a fragment carry its alleles; fragments stay in start order."""
         n = len(frag["start"])
         src = np.flatnonzero(rng.random(n) < self.model.duplicate_rate)
         idx = np.concatenate([np.arange(n), src])
@@ -218,15 +224,17 @@ class SampleReads:
         out["dup"] = np.concatenate([np.zeros(n, bool), np.ones(len(src), bool)])
         copy_of = np.full(n, -1)
         copy_of[src] = n + np.arange(len(src))
-        extra = copy_of[a_frag] >= 0
-        alleles = (np.concatenate([a_frag, copy_of[a_frag[extra]]]), np.concatenate([a_pos, a_pos[extra]]),
-                   np.concatenate([a_base, a_base[extra]]))
-        # keep fragments in start order so names follow position, as from an aligner
         order = np.argsort(out["start"], kind="stable")
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         out = {k: v[order] for k, v in out.items()}
-        return out, (rank[alleles[0]], alleles[1], alleles[2])
+
+        def carry(f: np.ndarray, *rest: np.ndarray):
+            extra = copy_of[f] >= 0
+            f2 = np.concatenate([f, copy_of[f[extra]]])
+            return (rank[f2],) + tuple(np.concatenate([r, r[extra]]) for r in rest)
+
+        return out, carry(*subs), carry(*indels)
 
     def _pair_reads(self, rng, contig: Contig, frag, name_offset: int) -> dict[str, np.ndarray]:
         L = self.model.read_length
@@ -269,9 +277,10 @@ class SampleReads:
                     flag=flag[order].astype(np.uint16), mapq=mapq[order], rev=rev[order],
                     name=(fid[order] + name_offset), fid=fid[order])
 
-    def _write_reads(self, rng, writer: BamWriter, ci: int, contig: Contig, reads, frag, alleles, qcdf) -> None:
+    def _write_reads(self, rng, writer: BamWriter, ci: int, contig: Contig, reads, frag, subs, indels,
+                     qcdf) -> None:
         L = self.model.read_length
-        a_frag, a_pos, a_base = alleles
+        a_frag, a_pos, a_base = subs
         n_reads = len(reads["origin"])
         # allele overrides per sorted read: (read rank, offset in read, base)
         rank_of = np.full((2, len(frag["start"])), -1, dtype=np.int64)
@@ -288,6 +297,7 @@ class SampleReads:
         o_base = np.concatenate(over_base).astype(np.uint8)
         o_order = np.argsort(o_read, kind="stable")
         o_read, o_off, o_base = o_read[o_order], o_off[o_order], o_base[o_order]
+        indel_reads = self._indel_reads(frag, reads, rank_of, indels, L)
         windows = np.lib.stride_tricks.sliding_window_view(contig.seq, L)
         for b0 in range(0, n_reads, BATCH_READS):
             b1 = min(n_reads, b0 + BATCH_READS)
@@ -295,6 +305,10 @@ class SampleReads:
             seq = windows[reads["origin"][b0:b1]]
             lo, hi = np.searchsorted(o_read, [b0, b1])
             seq[o_read[lo:hi] - b0, o_off[lo:hi]] = o_base[lo:hi]
+            cigar = np.zeros((nb, 3), dtype=np.uint32)
+            mine = [(r, m) for r, m in sorted(indel_reads.items()) if b0 <= r < b1]
+            for r, m in mine:
+                cigar[r - b0] = self._apply_indel(contig, reads["origin"][r], m, seq[r - b0], (o_read, o_off, o_base, r))
             u = rng.random((nb, L), dtype=np.float32)
             qi = (u > qcdf[:, 0]).astype(np.uint8)
             qi += u > qcdf[:, 1]
@@ -309,7 +323,56 @@ class SampleReads:
             err = np.flatnonzero(hit)
             flat = seq.reshape(-1)
             flat[err] = (flat[err] + rng.integers(1, 4, len(err))) % 4
-            nm = (seq != windows[reads["mapped"][b0:b1]]).sum(axis=1).astype(np.uint8)
+            ref_now = windows[reads["mapped"][b0:b1]]
+            nm = (seq != ref_now).sum(axis=1)
+            for r, m in mine:  # an indel read: mismatches along its alignment plus the indel length
+                nm[r - b0] = self._indel_nm(contig, reads["mapped"][r], m, seq[r - b0])
             writer.write(ReadBatch(ci, reads["mapped"][b0:b1], reads["mapq"][b0:b1], reads["flag"][b0:b1],
                                    reads["mate"][b0:b1], reads["tlen"][b0:b1], reads["name"][b0:b1],
-                                   seq, QUALITIES[qi], nm))
+                                   seq, QUALITIES[qi], nm.astype(np.uint8), cigar))
+
+    # -- indels -------------------------------------------------------------------------------
+    MIN_FLANK = 5  # an aligner places an indel inside a read only with some flanking sequence
+
+    def _indel_reads(self, frag, reads, rank_of, indels, L: int) -> dict[int, object]:
+        """Sorted read index -> the indel (Snv) it shows, for reads spanning it with enough flank."""
+        t = self.patient.tumour
+        out: dict[int, object] = {}
+        for f, mi in zip(*indels):
+            m = t.snvs[mi]
+            for r, origin in ((0, frag["start"][f]), (1, frag["start"][f] + frag["length"][f] - L)):
+                left = m.pos - origin + 1  # bases up to and including the anchor
+                right = L - left - len(m.inserted)
+                if left >= self.MIN_FLANK and right >= self.MIN_FLANK:
+                    out[int(rank_of[r, f])] = m
+        return out
+
+    def _apply_indel(self, contig: Contig, origin: int, m, seq: np.ndarray, over_read) -> np.ndarray:
+        """Rewrite a read's bases in place for the indel it carries; returns its 3 CIGAR words."""
+        L = len(seq)
+        left = m.pos - origin + 1
+        ins = np.array(["ACGT".index(b) for b in m.inserted], dtype=np.uint8)
+        after = contig.seq[m.pos + 1 + m.deleted : m.pos + 1 + m.deleted + L]
+        new = np.concatenate([seq[:left], ins, after])[:L]
+        # substitutions (germline SNPs, other mutations) already applied left of the indel stay;
+        # those to its right are re-applied at their shifted query positions
+        o_read, o_off, o_base, r = over_read
+        lo, hi = np.searchsorted(o_read, [r, r + 1])
+        for off, base in zip(o_off[lo:hi], o_base[lo:hi]):
+            ref_pos = origin + off
+            if ref_pos > m.pos + m.deleted:
+                q = ref_pos - origin - m.deleted + len(m.inserted)
+                if q < L:
+                    new[q] = base
+        seq[:] = new
+        mid = (len(m.inserted) << 4) | 1 if m.inserted else (m.deleted << 4) | 2
+        return np.array([(left << 4) | 0, mid, ((L - left - len(m.inserted)) << 4) | 0], dtype=np.uint32)
+
+    def _indel_nm(self, contig: Contig, pos: int, m, seq: np.ndarray) -> int:
+        L = len(seq)
+        left = m.pos - pos + 1
+        k = len(m.inserted)
+        ref_left = contig.seq[pos : pos + left]
+        ref_right = contig.seq[m.pos + 1 + m.deleted : m.pos + 1 + m.deleted + L - left - k]
+        mism = int((seq[:left] != ref_left).sum() + (seq[left + k :] != ref_right).sum())
+        return mism + k + m.deleted

@@ -47,7 +47,8 @@ def mutation_table(patient: Patient, specs: list[SampleSpec]) -> pd.DataFrame:
                 mult = int(t.mut_copies[i, carriers[np.argmax(spec.clone_props[carriers])]]) if len(carriers) else 0
             status = "absent" if ccf <= 0 else ("clonal" if ccf >= 0.999 else "subclonal")
             rows.append(dict(patient=patient.id, mutation_id=s.mutation_id, chrom=s.contig, pos=s.pos + 1,
-                             ref=BASE[s.ref], alt=BASE[s.alt], clone=clone_label(s.clone), sample=spec.sample,
+                             ref=s.ref_allele, alt=s.alt_allele, type="indel" if s.is_indel else "snv",
+                             clone=clone_label(s.clone), sample=spec.sample,
                              ccf=round(ccf, 6), multiplicity=mult, major_cn=major, minor_cn=minor,
                              total_cn=major + minor, normal_cn=normal_cn, expected_vaf=round(vaf, 6), status=status))
     return pd.DataFrame(rows)

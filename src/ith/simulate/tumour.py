@@ -40,16 +40,26 @@ class CnEvent:
 
 @dataclass
 class Snv:
+    """A somatic mutation: an SNV, or a short indel anchored at `pos` (VCF style, left-aligned)."""
+
     contig: str
-    pos: int  # 0-based
-    ref: int
-    alt: int
+    pos: int  # 0-based (the anchor base of an indel)
+    ref: int  # base code at pos
+    alt: int  # alt base code of an SNV; the anchor's code for an indel
     clone: int
     hap: int = -1
+    deleted: int = 0  # bases deleted after the anchor
+    inserted: str = ""  # bases inserted after the anchor
+    ref_allele: str = ""
+    alt_allele: str = ""
+
+    @property
+    def is_indel(self) -> bool:
+        return bool(self.deleted or self.inserted)
 
     @property
     def mutation_id(self) -> str:
-        return f"{self.contig}:{self.pos + 1}:{'ACGT'[self.ref]}:{'ACGT'[self.alt]}"
+        return f"{self.contig}:{self.pos + 1}:{self.ref_allele}:{self.alt_allele}"
 
 
 @dataclass
@@ -167,6 +177,24 @@ def _draw_events(rng, genome: Genome, sex: str, n_events: int, n_clones: int, le
     return events
 
 
+def _indel_at(rng, seq: np.ndarray, p: int) -> tuple[int, str] | None:
+    """A 1-3 bp deletion or insertion after anchor p, already left-aligned (it cannot shift left),
+    outside homopolymers; None when the context does not allow one."""
+    d = int(rng.integers(1, 4))
+    window = seq[max(0, p - 6) : p + d + 8]
+    if (window == N_CODE).any() or len(window) < d + 14:
+        return None
+    run = seq[p - 2 : p + 3]
+    if (run == run[0]).all():
+        return None
+    if rng.random() < 0.5:  # deletion of seq[p+1 : p+1+d]; left shift possible iff seq[p] == seq[p+d]
+        return (d, "") if seq[p] != seq[p + d] else None
+    ins = rng.integers(0, 4, d)
+    if ins[-1] == seq[p]:  # left shift possible iff the last inserted base equals the anchor
+        ins[-1] = (ins[-1] + 1) % 4
+    return 0, "".join("ACGT"[x] for x in ins)
+
+
 def _draw_snv_sites(rng, genome: Genome, germline: Germline, n: int) -> list[tuple[str, int, int, int]]:
     contigs = [c for c in genome.contigs if c.kind != "Y"]
     lengths = np.array([c.length for c in contigs], dtype=float)
@@ -189,7 +217,8 @@ def _draw_snv_sites(rng, genome: Genome, germline: Germline, n: int) -> list[tup
 
 
 def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: str, n_clones: int,
-           n_snvs: int, n_events: int, event_length: tuple[int, int], wgd: bool) -> Tumour:
+           n_snvs: int, n_events: int, event_length: tuple[int, int], wgd: bool,
+           indel_fraction: float = 0.0) -> Tumour:
     parents = random_tree(rng, n_clones)
     events = _draw_events(rng, genome, sex, n_events, n_clones, event_length)
     if wgd:
@@ -206,7 +235,15 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
     for clone, count in enumerate(per_clone):
         for _ in range(count):
             contig, pos, ref, alt = sites[order[k]]
-            snvs.append(Snv(contig, pos, ref, alt, clone))
+            seq = genome.contig(contig).seq
+            indel = _indel_at(rng, seq, pos) if rng.random() < indel_fraction else None
+            if indel is None:
+                snvs.append(Snv(contig, pos, ref, alt, clone, ref_allele="ACGT"[ref], alt_allele="ACGT"[alt]))
+            else:
+                deleted, inserted = indel
+                ref_allele = "".join("ACGT"[x] for x in seq[pos : pos + 1 + deleted])
+                snvs.append(Snv(contig, pos, ref, ref, clone, deleted=deleted, inserted=inserted,
+                                ref_allele=ref_allele, alt_allele="ACGT"[ref] + inserted))
             k += 1
     snvs.sort(key=lambda s: ([c.name for c in genome.contigs].index(s.contig), s.pos))
 
