@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 
 from ith.config import read_fai  # noqa: E402
 from ith.io.tables import write_tsv  # noqa: E402
-from ith.variants.call import Sample, call_patient  # noqa: E402
+from ith.variants.call import Sample, call_patient, mutation_ids  # noqa: E402
 from ith.io.pileup import PileupParams  # noqa: E402
 from ith.variants.presence import PresenceParams  # noqa: E402
 from ith.variants.somatic import SomaticParams  # noqa: E402
@@ -40,7 +40,7 @@ write_vcf(snakemake.output.vcf, read_fai(inp.fasta, "reference"), [s.name for s 
           res.counts.alt_rev, inp.fasta)
 write_tsv(res.table, snakemake.output.counts)
 sites = res.sites.drop(columns=["n_alts"]).assign(
-    mutation_id=lambda d: d["chrom"] + ":" + d["pos"].astype(str) + ":" + d["ref"] + ":" + d["alt"],
+    mutation_id=mutation_ids,
     filter=lambda d: d["filters"].where(d["filters"] != "", "PASS")).drop(columns=["filters"])
 sites.insert(0, "patient", patient)
 write_tsv(sites, snakemake.output.sites)

@@ -58,7 +58,9 @@ def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region:
             targets: str | None = None, regions_file: str | None = None) -> None:
     args = ["-f", fasta, "-a", "FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP,FORMAT/QS", "-q", str(params.min_mapq),
             "-Q", str(params.min_baseq), "-d", str(params.max_depth), "-L", str(params.max_depth), "--ignore-RG",
-            "-Ou", "-o", out]
+            # indel candidate thresholds (-m, -F) per sample: pooled over many regions they drop an
+            # indel that only one region carries
+            "-p", "-Ou", "-o", out]
     if not params.baq:
         args.append("-B")
     if region:
@@ -82,7 +84,7 @@ def query(bcf: str, n_samples: int, include: str | None) -> str:
 def _matrix(col: pd.Series, width: int) -> np.ndarray:
     """'3,1,0' strings -> (n, width) float array; missing entries are 0."""
     parts = col.str.split(",", expand=True).reindex(columns=range(width))
-    return parts.replace({".": None}).fillna("0").astype(float).to_numpy()
+    return parts.apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
 
 
 def normalise(ref: str, alt: str) -> tuple[str, str, int]:

@@ -135,31 +135,41 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     n_pass = sum(1 for f in filters if not f)
     log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
 
-    # genotype the samples that discovery did not pile up (plasma, usually) at every emitted site
+    counts = genotype_all_samples(sites, dc, samples, fasta, pileup, workdir)
+    table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params)
+    return CallResult(sites, counts, table, purity)
+
+
+def mutation_ids(sites: pd.DataFrame) -> pd.Series:
+    return sites["chrom"] + ":" + sites["pos"].astype(str) + ":" + sites["ref"] + ":" + sites["alt"]
+
+
+def genotype_all_samples(sites: pd.DataFrame, dc: SiteCounts, samples: list[Sample], fasta: str,
+                         pileup: PileupParams, workdir: str | None) -> SiteCounts:
+    """Counts of every sample (sheet order) at the emitted sites: discovery samples from their
+    pileup, the others (plasma, usually) from one streaming -T pass over their BAMs."""
+    names = dc.samples
     rest = [s for s in samples if s.name not in names]
+    g, idx = None, None
     if rest:
         g = pileup_counts([s.bam for s in rest], [s.name for s in rest], fasta, pileup, tumour_idx=[],
                           sites=sites[["chrom", "pos", "ref", "alt"]], workdir=workdir)
-        key = g.sites["chrom"] + ":" + g.sites["pos"].astype(str) + ":" + g.sites["ref"] + ":" + g.sites["alt"]
-        row_of = {k: i for i, k in enumerate(key)}
-    allc = {}
-    order = [s.name for s in samples]
-    site_key = sites["chrom"] + ":" + sites["pos"].astype(str) + ":" + sites["ref"] + ":" + sites["alt"]
+        row_of = {k: i for i, k in enumerate(mutation_ids(g.sites))}
+        idx = np.array([row_of.get(k, -1) for k in mutation_ids(sites)], dtype=np.int64)
+    fields = {}
     for f in ("ref", "alt", "ref_fwd", "ref_rev", "alt_fwd", "alt_rev"):
         cols = []
         for s in samples:
             if s.name in names:
                 cols.append(getattr(dc, f)[:, names.index(s.name)])
             else:
-                src = getattr(g, f)[:, [x.name for x in rest].index(s.name)]
-                idx = np.array([row_of.get(k, -1) for k in site_key], dtype=np.int64)
-                cols.append(np.where(idx >= 0, src[np.clip(idx, 0, None)] if len(src) else 0, 0))
-        allc[f] = np.stack(cols, axis=1) if cols else np.zeros((len(sites), 0), dtype=np.int64)
-    z = np.zeros_like(allc["ref"])
-    counts = SiteCounts(sites[SITE_COLUMNS], order, allc["ref"], allc["alt"], allc["ref_fwd"], allc["ref_rev"],
-                        allc["alt_fwd"], allc["alt_rev"], z.astype(float), z)
-    table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params)
-    return CallResult(sites, counts, table, purity)
+                col = getattr(g, f)[:, g.samples.index(s.name)]
+                cols.append(np.where(idx >= 0, col[np.clip(idx, 0, None)], 0) if len(col) else np.zeros(len(idx), np.int64))
+        fields[f] = np.stack(cols, axis=1) if cols else np.zeros((len(sites), 0), dtype=np.int64)
+    z = np.zeros_like(fields["ref"])
+    return SiteCounts(sites[SITE_COLUMNS].reset_index(drop=True), [s.name for s in samples], fields["ref"],
+                      fields["alt"], fields["ref_fwd"], fields["ref_rev"], fields["alt_fwd"], fields["alt_rev"],
+                      z.astype(float), z)
 
 
 def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts,
@@ -186,7 +196,7 @@ def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, cou
             purity[s.name] = estimate_plasma_fraction(alt[:, i], depth[:, i], truncal)
     pur = np.array([0.0 if np.isnan(purity[s.name]) else purity[s.name] for s in samples])
     det = detectable(depth, err, pur[None, :] * np.ones_like(depth, dtype=float), pp)
-    mid = (sites["chrom"] + ":" + sites["pos"].astype(str) + ":" + sites["ref"] + ":" + sites["alt"]).to_numpy()[ok]
+    mid = mutation_ids(sites).to_numpy()[ok]
     n, m = alt.shape
     with np.errstate(divide="ignore", invalid="ignore"):
         vaf = np.where(depth > 0, alt / depth, np.nan)
