@@ -31,7 +31,7 @@ rule qc_identity:
         bams=lambda w: list(patient_samples(w.patient)["bam"]),
         bais=lambda w: [bam_index(b) for b in patient_samples(w.patient)["bam"]],
         fasta=config["reference"]["fasta"],
-        known_sites=config["known_sites"] or [],
+        known_sites=optional(config["known_sites"]),
     output:
         pairs="results/qc/{patient}/identity.tsv",
         samples="results/qc/{patient}/identity_samples.tsv",

@@ -14,7 +14,7 @@ params = IdentityParams(min_mapq=snakemake.params.min_mapq, **snakemake.params.i
 logging.info("patient %s, samples %s, parameters %s", snakemake.wildcards.patient, snakemake.params.samples, params)
 pairs, verdicts, info = identity_check(
     snakemake.wildcards.patient, snakemake.params.samples, list(snakemake.input.bams), snakemake.params.normal,
-    snakemake.input.fasta, snakemake.input.known_sites or None, params)
+    snakemake.input.fasta, snakemake.input.known_sites[0] if snakemake.input.known_sites else None, params)
 logging.info("sites: %s", info)
 for row in verdicts.itertuples(index=False):
     log = logging.warning if row.status == "suspect" else logging.info

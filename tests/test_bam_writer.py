@@ -19,15 +19,20 @@ def _batch(rng, n=500, length=75, ref_len=2_000_000):
         qual=rng.integers(2, 41, (n, length)).astype(np.uint8), nm=rng.integers(0, 5, n).astype(np.uint8))
 
 
+def _write(tmp_path, batch: ReadBatch, prefix: str, threads: int = 1) -> str:
+    path = str(tmp_path / "x.bam")
+    header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:c1\tLN:2000000\n@RG\tID:s1\tSM:s1\n"
+    w = BamWriter(path, header, [("c1", 2_000_000)], "s1", prefix, threads=threads)
+    w.write(batch)
+    w.close()
+    pysam.index(path)
+    return path
+
+
 def test_bam_records_round_trip_through_htslib(tmp_path):
     rng = np.random.default_rng(3)
     b = _batch(rng)
-    path = str(tmp_path / "x.bam")
-    header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:c1\tLN:2000000\n@RG\tID:s1\tSM:s1\n"
-    w = BamWriter(path, header, [("c1", 2_000_000)], "s1", "pre.", threads=2)
-    w.write(b)
-    w.close()
-    pysam.index(path)
+    path = _write(tmp_path, b, "pre.", threads=2)
     reads = list(pysam.AlignmentFile(path))
     assert len(reads) == 500
     for i, r in enumerate(reads):
@@ -54,12 +59,7 @@ def test_reads_with_indel_cigars_interleave_with_plain_reads(tmp_path):
     cigar[::7] = [(30 << 4) | 0, (2 << 4) | 2, (45 << 4) | 0]  # 30M2D45M
     cigar[3::7] = [(30 << 4) | 0, (3 << 4) | 1, (42 << 4) | 0]  # 30M3I42M
     b = ReadBatch(**{**b.__dict__, "cigar": cigar})
-    path = str(tmp_path / "x.bam")
-    w = BamWriter(path, "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:c1\tLN:2000000\n", [("c1", 2_000_000)], "s1", "p.")
-    w.write(b)
-    w.close()
-    pysam.index(path)
-    reads = list(pysam.AlignmentFile(path))
+    reads = list(pysam.AlignmentFile(_write(tmp_path, b, "p.")))
     assert len(reads) == 50
     for i, r in enumerate(reads):
         expected = "30M2D45M" if i % 7 == 0 else "30M3I42M" if i % 7 == 3 else "75M"

@@ -282,3 +282,17 @@ def test_an_indel_private_to_one_region_is_found_among_many_regions(cohort, shee
                            PileupParams(), SomaticParams(), 2, False)
     found = set(table["chrom"] + ":" + table["pos"].astype(str) + ":" + table["ref"] + ":" + table["alt"])
     assert mid in found
+
+
+def test_population_lookup_finds_the_resources_allele_frequency_and_only_for_the_same_allele(cohort):
+    from ith.variants.annotate import vcf_lookup
+
+    vcf = str(cohort / "reference" / "population.vcf.gz")
+    recs = [r for _, r in zip(range(40), pysam.VariantFile(vcf))]
+    other = {r.pos: next(b for b in "ACGT" if b not in (r.ref, r.alts[0])) for r in recs}
+    sites = pd.DataFrame([(r.chrom, r.pos, r.ref, r.alts[0]) for r in recs] +
+                         [(r.chrom, r.pos, r.ref, other[r.pos]) for r in recs], columns=["chrom", "pos", "ref", "alt"])
+    af = vcf_lookup(sites, vcf, info_af=True)
+    assert np.allclose(af[:40], [r.info["AF"][0] for r in recs], atol=1e-4)
+    assert np.isnan(af[40:]).all()
+    assert list(vcf_lookup(sites, vcf, info_af=False)) == [1.0] * 40 + [0.0] * 40

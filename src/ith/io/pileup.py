@@ -49,10 +49,6 @@ class SiteCounts:
     def _arrays(self):
         return (self.ref, self.alt, self.ref_fwd, self.ref_rev, self.alt_fwd, self.alt_rev, self.alt_qsum, self.other)
 
-    @property
-    def depth(self) -> np.ndarray:
-        return self.ref + self.alt + self.other
-
 
 def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region: str | list[str] | None = None,
             targets: str | None = None, regions_file: str | None = None) -> None:
@@ -163,8 +159,9 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
     ref = ad[:, :, 0]
     alt_counts = pick(ad)
     other = ad.sum(axis=2) - ref - alt_counts
-    rest = np.where(valid, support, 0.0)
-    rest[idx, np.clip(chosen - 1, 0, None)] = np.where(chosen > 0, 0.0, rest[idx, np.clip(chosen - 1, 0, None)])
+    rest = np.where(valid, support, 0.0)  # tumour support of the alleles not chosen
+    picked = chosen > 0
+    rest[idx[picked], chosen[picked] - 1] = 0.0
     sites = pd.DataFrame({"chrom": df["chrom"], "pos": pos_out, "ref": ref_out, "alt": alt,
                           "indel": (df["indel"] == "1").to_numpy(), "n_alts": valid.sum(axis=1),
                           "alt2_tumour": rest.max(axis=1)})

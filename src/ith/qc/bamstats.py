@@ -46,21 +46,26 @@ def samtools_stats(bam: str, fasta: str, *args: str) -> dict[str, list[list[str]
     return _sections(pysam.samtools.stats("--reference", fasta, *args, bam))
 
 
-def assay_length(fasta: str, targets: str | None = None) -> int:
-    """Bases the depth is averaged over: target bases, or the non-N genome."""
-    if targets:
-        total = 0
-        with open(targets) as fh:
-            for line in fh:
-                if line.strip() and not line.startswith(("#", "track", "browser")):
-                    f = line.split("\t")
-                    total += int(f[2]) - int(f[1])
-        return total
-    total = 0
+def non_n_lengths(fasta: str) -> dict[str, int]:
+    """Bases that are not N, per contig (one scan of the FASTA)."""
+    out = {}
     with pysam.FastaFile(fasta) as fa:
         for name in fa.references:
             seq = fa.fetch(name)
-            total += len(seq) - seq.count("N") - seq.count("n")
+            out[name] = len(seq) - seq.count("N") - seq.count("n")
+    return out
+
+
+def assay_length(lengths: dict[str, int], targets: str | None = None) -> int:
+    """Bases the depth is averaged over: target bases, or the non-N genome."""
+    if not targets:
+        return sum(lengths.values())
+    total = 0
+    with open(targets) as fh:
+        for line in fh:
+            if line.strip() and not line.startswith(("#", "track", "browser")):
+                f = line.split("\t")
+                total += int(f[2]) - int(f[1])
     return total
 
 
@@ -116,13 +121,8 @@ def mapq_summary(mapq: list[list[str]], n_mapped: float) -> dict:
     }
 
 
-def infer_sex(bam: str, fasta: str, params: QcParams) -> dict:
+def infer_sex(bam: str, lengths: dict[str, int], params: QcParams) -> dict:
     """Sex from read density on X and Y relative to the autosomes (from the BAM index)."""
-    lengths = {}
-    with pysam.FastaFile(fasta) as fa:
-        for name in fa.references:
-            seq = fa.fetch(name)
-            lengths[name] = len(seq) - seq.count("N") - seq.count("n")
     stats = pysam.idxstats(bam)
     mapped = {f.split("\t")[0]: int(f.split("\t")[2]) for f in stats.splitlines() if f and not f.startswith("*")}
     auto = [n for n in mapped if AUTOSOME.match(n) and lengths.get(n, 0) > 0]
@@ -162,6 +162,7 @@ def sample_qc(bam: str, fasta: str, sample: str, patient: str, params: QcParams 
     if targets:
         dargs += ["-t", targets]
     depth = samtools_stats(bam, fasta, *dargs)
+    lengths = non_n_lengths(fasta)
     reads = sn.get("raw total sequences", 0.0)
     mapped = sn.get("reads mapped", 0.0)
     result = {
@@ -178,12 +179,12 @@ def sample_qc(bam: str, fasta: str, sample: str, patient: str, params: QcParams 
         "error_rate": sn.get("error rate"),
         **mapq_summary(counts.get("MAPQ", []), mapped),
         "depth_min_mapq": params.min_mapq,
-        "assay_bases": assay_length(fasta, targets),
+        "assay_bases": assay_length(lengths, targets),
     }
     result.update(depth_summary(depth.get("COV", []), result["assay_bases"]))
     result.update(fragment_summary(counts.get("IS", []), params.max_insert, params.short_fragment))
     result["short_fragment_bp"] = params.short_fragment
-    sex = infer_sex(bam, fasta, params)
+    sex = infer_sex(bam, lengths, params)
     result.update(sex)
     result["declared_sex"] = declared_sex
     result["sex_mismatch"] = bool(declared_sex and sex["sex"] != "unknown" and sex["sex"] != declared_sex)

@@ -3,32 +3,46 @@ normals, and a BED/TSV of driver genes or hotspots."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 import pandas as pd
 import pysam
+import pysam.bcftools
+
+from ith.io.pileup import normalise
 
 
 def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool) -> np.ndarray:
-    """Per site: the resource's AF of the same alt allele (info_af) or 1.0 if listed (else 0/NaN)."""
+    """Per site: the resource's AF of the same (normalised) allele if info_af, else 1.0 when the
+    allele is listed; NaN/0 otherwise. One indexed `bcftools query -R` pass, in C."""
     out = np.full(len(sites), np.nan if info_af else 0.0)
     if not len(sites):
         return out
     with pysam.VariantFile(vcf) as fh:
         contigs = set(fh.header.contigs)
-        for i, (chrom, pos, ref, alt) in enumerate(sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)):
-            if chrom not in contigs:
-                continue
-            for rec in fh.fetch(chrom, pos - 1, pos):
-                if rec.pos != pos or rec.ref != ref or not rec.alts or alt not in rec.alts:
-                    continue
-                if info_af:
-                    af = rec.info.get("AF")
-                    if isinstance(af, tuple):
-                        af = af[rec.alts.index(alt)]
-                    out[i] = np.nanmax([out[i], af if af is not None else np.nan])
-                else:
-                    out[i] = 1.0
-    return out
+    wanted = sites.loc[sites["chrom"].isin(contigs), ["chrom", "pos"]].drop_duplicates()
+    if wanted.empty:
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        regions = os.path.join(tmp, "sites.tsv")
+        wanted.assign(end=wanted["pos"]).to_csv(regions, sep="\t", header=False, index=False)
+        fmt = "%CHROM\t%POS\t%REF\t%ALT\t" + ("%INFO/AF" if info_af else ".") + "\n"
+        text = pysam.bcftools.query("-R", regions, "-f", fmt, vcf)
+    found: dict[tuple[str, int, str, str], float] = {}
+    for line in text.splitlines():
+        chrom, pos, ref, alts, afs = line.split("\t")
+        af_list = afs.split(",")
+        for k, alt in enumerate(alts.split(",")):
+            r, a, shift = normalise(ref, alt)
+            af = af_list[k] if k < len(af_list) else "."
+            value = float(af) if info_af and af not in (".", "") else (np.nan if info_af else 1.0)
+            key = (chrom, int(pos) + shift, r, a)
+            found[key] = np.nanmax([found.get(key, np.nan), value])
+    keys = zip(sites["chrom"], sites["pos"].astype(int), sites["ref"], sites["alt"])
+    hits = [found.get(k) for k in keys]
+    return np.array([out[i] if h is None else h for i, h in enumerate(hits)], dtype=float)
 
 
 def read_drivers(path: str) -> pd.DataFrame:

@@ -78,12 +78,12 @@ def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta:
                        workdir: str | None) -> pd.DataFrame:
     """Sites of an external call set that discovery did not emit, piled up in the discovery samples."""
     ext = vcf_sites(vcf)
-    have = set(zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"]))
-    new = ext[[(c, p, r, a) not in have for c, p, r, a in ext.itertuples(index=False)]]
-    seen = set(zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"])) & set(ext.itertuples(index=False, name=None))
-    frame.loc[[(c, p, r, a) in seen for c, p, r, a in zip(frame["chrom"], frame["pos"], frame["ref"], frame["alt"])],
-              "external"] = True
-    log.info("external calls %s: %d sites, %d already found by discovery, %d added", vcf, len(ext), len(seen), len(new))
+    ext_ids = set(mutation_ids(ext))
+    found = mutation_ids(frame).isin(ext_ids).to_numpy()
+    frame.loc[found, "external"] = True
+    new = ext[~mutation_ids(ext).isin(set(mutation_ids(frame)))]
+    log.info("external calls %s: %d sites, %d already found by discovery, %d added", vcf, len(ext), int(found.sum()),
+             len(new))
     if new.empty:
         return frame
     c = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
