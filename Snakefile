@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/qc.smk"
 include: "rules/variants.smk"
+include: "rules/copynumber.smk"
 
 
 rule all:

@@ -65,6 +65,21 @@ def sample_records(rows):
     ]
 
 
+def patient_normal(patient):
+    rows = patient_samples(patient)
+    return rows[rows["type"] == "normal"]["sample"].iloc[0]
+
+
+def patient_nonnormal(patient):
+    rows = patient_samples(patient)
+    return list(rows[rows["type"] != "normal"]["sample"])
+
+
+def patient_sex(patient):
+    sexes = [s for s in patient_samples(patient).get("sex", []) if isinstance(s, str) and s]
+    return sexes[0] if sexes else None
+
+
 def optional(path):
     return [path] if path else []
 
@@ -78,4 +93,6 @@ def get_final_output():
     out.append("results/qc/summary.tsv")
     out += [f"results/variants/{p}/counts.tsv" for p in PATIENTS]
     out += [f"results/variants/{p}/somatic.vcf.gz" for p in PATIENTS]
+    out += [f"results/copynumber/{p}/{f}" for p in PATIENTS
+            for f in ("segments.tsv", "purity_ploidy.tsv", "plasma_tf.tsv", "metrics.json", "cn_profile.png")]
     return out

@@ -21,7 +21,8 @@ rule variants_discover:
         bais=lambda w: [bam_index(b) for b in discovery_rows(w.patient)["bam"]],
         fasta=config["reference"]["fasta"],
     output:
-        temp("results/variants/{patient}/chunks/{chunk}.tsv"),
+        sites=temp("results/variants/{patient}/chunks/{chunk}.tsv"),
+        hets=temp("results/variants/{patient}/chunks/{chunk}.hets.tsv"),
     params:
         region=lambda w: CHUNK_REGIONS[w.chunk],
         samples=lambda w: sample_records(discovery_rows(w.patient)),
@@ -29,6 +30,7 @@ rule variants_discover:
         somatic=config["variants"]["somatic"],
         candidate_min_alt=config["variants"]["candidate_min_alt"],
         plasma_discovery=config["variants"]["plasma_discovery"],
+        hets=config["copynumber"]["hets"],
     log:
         "logs/variants/{patient}/discover/{chunk}.log",
     benchmark:

@@ -7,6 +7,7 @@ sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
 
+from ith.copynumber.baf import HetParams  # noqa: E402
 from ith.io.tables import write_tsv  # noqa: E402
 from ith.variants.call import Sample, discover_chunk  # noqa: E402
 from ith.io.pileup import PileupParams  # noqa: E402
@@ -16,6 +17,8 @@ p = snakemake.params
 samples = [Sample(s["name"], s["type"], bam, s["purity"]) for s, bam in zip(p.samples, snakemake.input.bams)]
 logging.info("patient %s, region %s, samples %s", snakemake.wildcards.patient, p.region, [s.name for s in samples])
 logging.info("pileup %s; somatic %s; candidate_min_alt %s", p.pileup, p.somatic, p.candidate_min_alt)
-table = discover_chunk(samples, snakemake.input.fasta, p.region, PileupParams(**p.pileup), SomaticParams(**p.somatic),
-                       p.candidate_min_alt, p.plasma_discovery, workdir=str(Path(snakemake.output[0]).parent))
-write_tsv(table, snakemake.output[0])
+table, hets = discover_chunk(samples, snakemake.input.fasta, p.region, PileupParams(**p.pileup),
+                             SomaticParams(**p.somatic), p.candidate_min_alt, p.plasma_discovery,
+                             workdir=str(Path(snakemake.output.sites).parent), hets=HetParams(**p.hets))
+write_tsv(table, snakemake.output.sites)
+write_tsv(hets, snakemake.output.hets)

@@ -154,6 +154,8 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
         # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS would be
         "variants": {"chunk_size": 200_000,
                      "germline_resource": os.path.join(out, "reference", "population.vcf.gz")},
+        # bins small enough that the simulated copy-number events span 15-100 of them
+        "copynumber": {"bin_size": preset.cn_bin_size},
     }
     with open(os.path.join(out, "config.yaml"), "w") as fh:
         fh.write(f"# Simulated cohort: preset {preset_name}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")

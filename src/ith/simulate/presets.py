@@ -31,6 +31,7 @@ class Preset:
     wgd_patients: tuple[int, ...] = ()  # 0-based patient indices with whole-genome doubling
     growing_clone_patients: tuple[int, ...] = ()
     sexes: tuple[str, ...] = ("female", "male")
+    cn_bin_size: int = 4_000  # copy-number bin size written to the cohort's config.yaml
     extra: dict = field(default_factory=dict)
 
 
@@ -71,5 +72,6 @@ PRESETS: dict[str, Preset] = {
         wgd_patients=(1,),
         growing_clone_patients=(0,),
         sexes=("female", "male", "female"),
+        cn_bin_size=5_000,
     ),
 }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ith.copynumber.baf import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
 from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
@@ -50,17 +51,44 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
 
 
 def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], pileup: PileupParams, somatic: SomaticParams,
-                   candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None) -> pd.DataFrame:
-    """Candidate sites of one chunk with their counts in the discovery samples and their scores."""
+                   candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None,
+                   hets: HetParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidate somatic sites of one chunk with their counts in the discovery samples and their
+    scores, and (when `hets` is given) the normal's heterozygous SNPs with the same counts, for
+    the copy-number stage's BAF: one pileup serves both."""
     disc = discovery_samples(samples, plasma_discovery)
     include = f"SUM(FMT/AD[1-:1-])>={candidate_min_alt}"
+    if hets is not None:  # site-level expression: a per-sample one would drop the other samples' columns
+        include += f" || SUM(FMT/AD[0:1])>={max(1, int(hets.min_vaf * hets.min_depth))}"
     counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
                            tumour_idx=list(range(1, len(disc))), region=region, include=include, workdir=workdir)
     scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
     keep = scores["tlod"].to_numpy() >= somatic.emit_lod
-    log.info("%s: %d candidate sites with >= %d tumour alt reads, %d reach the emit log-odds %.1f",
-             region if isinstance(region, str) else ",".join(region), len(counts), candidate_min_alt, int(keep.sum()), somatic.emit_lod)
-    return counts_to_frame(counts.subset(keep))
+    where = region if isinstance(region, str) else ",".join(region)
+    log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
+             somatic.emit_lod)
+    het_frame = pd.DataFrame()
+    if hets is not None:
+        het = het_mask(counts.ref[:, 0], counts.alt[:, 0], counts.other[:, 0], counts.sites["indel"].to_numpy(bool),
+                       hets)
+        log.info("%s: %d heterozygous SNPs in the normal (depth >= %d, VAF %.2f-%.2f)", where, int(het.sum()),
+                 hets.min_depth, hets.min_vaf, hets.max_vaf)
+        het_frame = het_table(counts.subset(het))
+    return counts_to_frame(counts.subset(keep)), het_frame
+
+
+def het_table(c: SiteCounts) -> pd.DataFrame:
+    """Long table: chrom, pos, ref, alt, sample, ref_counts, alt_counts, baf."""
+    frames = []
+    for j, s in enumerate(c.samples):
+        depth = c.ref[:, j] + c.alt[:, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            baf = np.where(depth > 0, c.alt[:, j] / np.maximum(depth, 1), np.nan)
+        frames.append(pd.DataFrame({"chrom": c.sites["chrom"].to_numpy(), "pos": c.sites["pos"].to_numpy(),
+                                    "ref": c.sites["ref"].to_numpy(), "alt": c.sites["alt"].to_numpy(), "sample": s,
+                                    "ref_counts": c.ref[:, j], "alt_counts": c.alt[:, j], "baf": np.round(baf, 4)}))
+    cols = ["chrom", "pos", "ref", "alt", "sample", "ref_counts", "alt_counts", "baf"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
 def _genome_order(fasta: str):

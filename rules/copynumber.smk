@@ -1,0 +1,120 @@
+# Copy number: depth in bins for every sample (one pass per BAM), log2 ratios against the normal,
+# BAF at the normal's heterozygous SNPs (collected by the variants stage's pileup), then one
+# patient-level job: joint segmentation of the regions, purity/ploidy fits, integer states.
+
+
+rule copynumber_bins:
+    input:
+        fasta=config["reference"]["fasta"],
+        targets=optional(config["assay"]["targets"]),
+    output:
+        "results/copynumber/bins.tsv",
+    params:
+        bin_size=config["copynumber"]["bin_size"],
+        off_target_bin_size=config["copynumber"]["off_target_bin_size"],
+        exclude_contigs=config["copynumber"]["exclude_contigs"],
+    log:
+        "logs/copynumber/bins.log",
+    benchmark:
+        "benchmarks/copynumber/bins.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_bins.py"
+
+
+rule copynumber_coverage:
+    input:
+        bam=sample_bam,
+        bai=sample_bam_index,
+        bins="results/copynumber/bins.tsv",
+    output:
+        "results/copynumber/{patient}/coverage/{sample}.tsv",
+    params:
+        min_mapq=config["copynumber"]["min_mapq"],
+    log:
+        "logs/copynumber/{patient}/coverage/{sample}.log",
+    benchmark:
+        "benchmarks/copynumber/{patient}/coverage/{sample}.tsv"
+    threads: config["copynumber"]["threads"]
+    resources:
+        mem_mb=1500,
+        runtime=lambda w, input: 10 + int(bam_size_mb([input.bam]) / 500),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_coverage.py"
+
+
+rule copynumber_ratio:
+    input:
+        bins="results/copynumber/bins.tsv",
+        normal=lambda w: f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv",
+        sample="results/copynumber/{patient}/coverage/{sample}.tsv",
+    output:
+        "results/copynumber/{patient}/{sample}.bins.tsv",
+    params:
+        copynumber=config["copynumber"],
+    log:
+        "logs/copynumber/{patient}/ratio/{sample}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_ratio.py"
+
+
+rule copynumber_baf:
+    input:
+        hets=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.hets.tsv" for c in CHUNKS],
+    output:
+        "results/copynumber/{patient}/baf.tsv",
+    log:
+        "logs/copynumber/{patient}/baf.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_baf.py"
+
+
+rule copynumber_call:
+    input:
+        bins="results/copynumber/bins.tsv",
+        coverage=lambda w: [f"results/copynumber/{w.patient}/coverage/{s}.tsv"
+                            for s in patient_samples(w.patient)["sample"]],
+        ratios=lambda w: [f"results/copynumber/{w.patient}/{s}.bins.tsv" for s in patient_nonnormal(w.patient)],
+        baf="results/copynumber/{patient}/baf.tsv",
+        counts="results/variants/{patient}/counts.tsv",
+    output:
+        segments="results/copynumber/{patient}/segments.tsv",
+        purity="results/copynumber/{patient}/purity_ploidy.tsv",
+        plasma="results/copynumber/{patient}/plasma_tf.tsv",
+        metrics="results/copynumber/{patient}/metrics.json",
+        plot="results/copynumber/{patient}/cn_profile.png",
+    params:
+        samples=lambda w: sample_records(patient_samples(w.patient)),
+        sex=lambda w: patient_sex(w.patient),
+        copynumber=config["copynumber"],
+    log:
+        "logs/copynumber/{patient}/call.log",
+    benchmark:
+        "benchmarks/copynumber/{patient}/call.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_call.py"

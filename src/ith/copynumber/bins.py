@@ -1,0 +1,120 @@
+"""Bins of the genome for read depth: fixed-size bins (WGS), or capture targets plus off-target
+bins (WES, panels), each with its GC content and the fraction of it that is sequence (not N)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pysam
+
+from ith.errors import InputError
+
+BIN_COLUMNS = ["chrom", "start", "end", "target", "gc", "mappable"]
+
+
+def fixed_bins(contigs: list[tuple[str, int]], size: int) -> pd.DataFrame:
+    """0-based half-open bins of `size` bp; the last bin of a contig is shorter."""
+    frames = []
+    for name, length in contigs:
+        starts = np.arange(0, length, size, dtype=np.int64)
+        frames.append(pd.DataFrame({"chrom": name, "start": starts, "end": np.minimum(starts + size, length),
+                                    "target": False}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BIN_COLUMNS[:4])
+
+
+def read_targets(bed: str, contigs: list[tuple[str, int]]) -> pd.DataFrame:
+    """Capture targets from a BED file, checked against the reference, merged where they overlap."""
+    lengths = dict(contigs)
+    rows = []
+    with open(bed) as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            f = line.rstrip("\n").split("\t")
+            if len(f) < 3:
+                raise InputError(f"{bed}, line {n}: a BED line needs chrom, start and end separated by tabs")
+            try:
+                start, end = int(f[1]), int(f[2])
+            except ValueError:
+                raise InputError(f"{bed}, line {n}: start and end must be integers, got {f[1]!r}, {f[2]!r}") from None
+            if f[0] not in lengths:
+                raise InputError(f"{bed}, line {n}: contig {f[0]!r} is not in the reference; use the reference's names")
+            if not 0 <= start < end <= lengths[f[0]]:
+                raise InputError(f"{bed}, line {n}: interval {f[0]}:{start}-{end} is empty or outside the contig "
+                                 f"(length {lengths[f[0]]}); BED is 0-based, half-open")
+            rows.append((f[0], start, end))
+    if not rows:
+        raise InputError(f"{bed}: no intervals; give the capture targets of the assay")
+    df = pd.DataFrame(rows, columns=["chrom", "start", "end"])
+    rank = {c: i for i, (c, _) in enumerate(contigs)}
+    df = df.assign(rank=df["chrom"].map(rank)).sort_values(["rank", "start", "end"], kind="stable")
+    merged = []
+    for chrom, grp in df.groupby("rank", sort=True):
+        s, e = grp["start"].to_numpy(), grp["end"].to_numpy()
+        reach = np.maximum.accumulate(e)
+        new = np.concatenate([[True], s[1:] > reach[:-1]])
+        ids = np.cumsum(new) - 1
+        merged.append(pd.DataFrame({"chrom": grp["chrom"].iloc[0], "start": s[new],
+                                    "end": pd.Series(e).groupby(ids).max().to_numpy()}))
+    return pd.concat(merged, ignore_index=True)
+
+
+def capture_bins(contigs: list[tuple[str, int]], targets: pd.DataFrame, off_target_size: int,
+                 padding: int = 250, min_off_target: int | None = None) -> pd.DataFrame:
+    """Targets, plus the gaps between them (minus `padding` on each side, where reads of the
+    targets still pile up) cut into bins of about `off_target_size` bp."""
+    min_off = min_off_target if min_off_target is not None else off_target_size // 4
+    frames = []
+    for name, length in contigs:
+        t = targets[targets["chrom"] == name]
+        frames.append(pd.DataFrame({"chrom": name, "start": t["start"].to_numpy(), "end": t["end"].to_numpy(),
+                                    "target": True}))
+        edges_s = np.concatenate([[0], t["end"].to_numpy() + padding])
+        edges_e = np.concatenate([t["start"].to_numpy() - padding, [length]])
+        for a, b in zip(edges_s, edges_e):
+            a, b = max(0, int(a)), min(length, int(b))
+            if b - a < min_off:
+                continue
+            n = max(1, round((b - a) / off_target_size))
+            cuts = np.linspace(a, b, n + 1).round().astype(np.int64)
+            frames.append(pd.DataFrame({"chrom": name, "start": cuts[:-1], "end": cuts[1:], "target": False}))
+    bins = pd.concat(frames, ignore_index=True)
+    rank = {c: i for i, (c, _) in enumerate(contigs)}
+    order = np.lexsort((bins["start"].to_numpy(), bins["chrom"].map(rank).to_numpy()))
+    return bins.iloc[order].reset_index(drop=True)
+
+
+def add_sequence_content(bins: pd.DataFrame, fasta: str) -> pd.DataFrame:
+    """GC fraction of the non-N bases and the non-N fraction of every bin."""
+    gc = np.full(len(bins), np.nan)
+    acgt = np.zeros(len(bins))
+    with pysam.FastaFile(fasta) as fa:
+        for name, idx in bins.groupby("chrom", sort=False).indices.items():
+            seq = np.frombuffer(fa.fetch(name).upper().encode(), dtype=np.uint8)
+            is_gc = np.concatenate([[0], np.cumsum((seq == ord("G")) | (seq == ord("C")))])
+            is_base = np.concatenate([[0], np.cumsum(np.isin(seq, np.frombuffer(b"ACGT", np.uint8)))])
+            s, e = bins["start"].to_numpy()[idx], bins["end"].to_numpy()[idx]
+            n_base = is_base[e] - is_base[s]
+            acgt[idx] = n_base / (e - s)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gc[idx] = np.where(n_base > 0, (is_gc[e] - is_gc[s]) / n_base, np.nan)
+    return bins.assign(gc=np.round(gc, 4), mappable=np.round(acgt, 4))
+
+
+def make_bins(fasta: str, contigs: list[tuple[str, int]], bin_size: int, targets_bed: str | None = None,
+              off_target_size: int | None = None) -> pd.DataFrame:
+    """The bin table of the assay: chrom, start (1-based), end, target, gc, mappable."""
+    if targets_bed:
+        bins = capture_bins(contigs, read_targets(targets_bed, contigs), off_target_size or 20 * bin_size)
+    else:
+        bins = fixed_bins(contigs, bin_size)
+    bins = add_sequence_content(bins, fasta)
+    bins = bins[bins["mappable"] > 0].reset_index(drop=True)
+    bins["start"] = bins["start"] + 1
+    return bins[BIN_COLUMNS]
+
+
+def interval_dict(bins: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Contig -> (0-based starts, ends) of a bin table with 1-based starts."""
+    return {c: (g["start"].to_numpy(np.int64) - 1, g["end"].to_numpy(np.int64))
+            for c, g in bins.groupby("chrom", sort=False)}

@@ -1,0 +1,373 @@
+"""Copy number of one patient: log2 ratios, joint segmentation of the regions, purity/ploidy
+fits, integer allele-specific states, plasma tumour fractions and patient-level metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ith.copynumber.baf import HetParams, bin_mirrored_baf, segment_baf, snp_bins
+from ith.copynumber.depth import chrom_kind, log2_ratio, normal_model
+from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states,
+                                truncal_multiplicity)
+from ith.copynumber.plasma import plasma_fraction
+from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
+from ith.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SEGMENT_COLUMNS = ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf", "major_cn",
+                   "minor_cn", "total_cn", "subclonal"]
+PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"]
+
+
+@dataclass(frozen=True)
+class CnParams:
+    min_mappable: float = 0.75
+    normal_depth_range: tuple[float, float] = (0.3, 3.0)
+    min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
+    normal_window: int = 5  # bins in the running median of the normal's depth
+    penalty: float = 1.5
+    min_bins: int = 3
+    hets: HetParams = field(default_factory=HetParams)
+    fit: FitParams = field(default_factory=FitParams)
+
+
+@dataclass(frozen=True)
+class CnSample:
+    name: str
+    type: str  # normal, tumour, plasma
+    purity: float | None = None  # sample-sheet prior
+
+
+@dataclass
+class PatientCn:
+    bins: dict[str, pd.DataFrame]  # per sample: chrom, start, end, log2r, depth
+    segments: pd.DataFrame
+    purity: pd.DataFrame
+    plasma: pd.DataFrame
+    metrics: dict
+    usable: np.ndarray
+
+
+def _segment_features(log2r: dict[str, np.ndarray], mbaf: dict[str, np.ndarray], usable: np.ndarray) -> np.ndarray:
+    cols = []
+    for name in log2r:
+        for x in (log2r[name], mbaf.get(name)):
+            if x is None:
+                continue
+            sd = noise_sd(x[usable])
+            if not np.isfinite(sd) or sd <= 0:
+                continue
+            cols.append((x[usable] - np.nanmedian(x[usable])) / sd)
+    return np.stack(cols, axis=1) if cols else np.zeros((int(usable.sum()), 0))
+
+
+def joint_segments(bins: pd.DataFrame, usable: np.ndarray, features: np.ndarray, penalty: float,
+                   min_bins: int) -> list[np.ndarray]:
+    """Per segment: the indices of its (usable) bins; breakpoints shared by all samples."""
+    idx_usable = np.flatnonzero(usable)
+    out = []
+    chrom = bins["chrom"].to_numpy()[idx_usable]
+    d = max(features.shape[1], 1)
+    beta = default_penalty(len(idx_usable), d, penalty)
+    for c in pd.unique(chrom):
+        rows = np.flatnonzero(chrom == c)
+        ends = segment_matrix(features[rows], beta, min_bins) if features.shape[1] else np.array([len(rows)])
+        starts = np.concatenate([[0], ends[:-1]])
+        out += [idx_usable[rows[a:b]] for a, b in zip(starts, ends)]
+    return out
+
+
+def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame, segs: list[np.ndarray]):
+    """Segment index, alt, depth and id of the single-base mutations present in a sample."""
+    if mutations is None or not len(mutations):
+        return None, None, None, None
+    m = mutations[(mutations["sample"] == sample) & mutations["present"].astype(bool)]
+    parts = m["mutation_id"].str.split(":", expand=True)
+    if not len(m):
+        return None, None, None, None
+    snv = (parts[2].str.len() == 1) & (parts[3].str.len() == 1)
+    m = m[snv.to_numpy()]
+    where = pd.DataFrame({"chrom": parts[0][snv].to_numpy(), "pos": parts[1][snv].astype(int).to_numpy()})
+    b = snp_bins(where, bins)
+    seg_of_bin = np.full(len(bins), -1)
+    for k, i in enumerate(segs):
+        seg_of_bin[i] = k
+    k = np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
+    ok = (k >= 0) & (m["depth"].to_numpy() >= 10)
+    return k[ok], m["alt_counts"].to_numpy()[ok], m["depth"].to_numpy()[ok], m["mutation_id"].to_numpy()[ok]
+
+
+def _segment_inputs(s: CnSample, l2r, bin_of, bins, segs, n0, seg_kind, length, seg_usable, params: CnParams,
+                    mutations) -> tuple[Segments, np.ndarray, np.ndarray]:
+    """A sample's segment means of log2 ratio and BAF with their standard errors, and its mutations."""
+    x = l2r[s.name]
+    sd = noise_sd(x[seg_usable])
+    lv = np.array([np.nanmean(x[i]) if np.isfinite(x[i]).any() else np.nan for i in segs])
+    nb = np.array([int(np.isfinite(x[i]).sum()) for i in segs])
+    se_l = np.sqrt(sd ** 2 / np.maximum(nb, 1) + params.fit.log2r_sd_floor ** 2)
+    bv, se_b, ns = np.full(len(segs), np.nan), np.full(len(segs), np.nan), np.zeros(len(segs), int)
+    if s.name in bin_of:
+        t, b = bin_of[s.name]
+        alt, dep = t["alt_counts"].to_numpy(float), (t["ref_counts"] + t["alt_counts"]).to_numpy(float)
+        seg_of_bin = np.full(len(bins), -1)
+        for k, i in enumerate(segs):
+            seg_of_bin[i] = k
+        snp_seg = np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
+        order = np.argsort(snp_seg, kind="stable")
+        bounds = np.searchsorted(snp_seg[order], np.arange(len(segs) + 1))
+        for k in range(len(segs)):
+            if n0[k] != 2:
+                continue
+            sel = order[bounds[k]:bounds[k + 1]]
+            ns[k] = len(sel)
+            if len(sel):
+                bv[k], e = segment_baf(alt[sel], dep[sel])
+                se_b[k] = np.hypot(e, params.fit.baf_sd_floor)
+    k, alt, dep, ids = _sample_snvs(mutations, s.name, bins, segs)
+    seg = Segments(n0, lv, se_l, bv, se_b, length, seg_kind == "A", k, alt, dep)
+    return seg, nb, ns, ids
+
+
+def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams
+                  ) -> tuple[str | None, Anchor | None, Fit | None]:
+    """First pass: every region alone. The region whose fit is best determined (highest purity
+    among those that fit) becomes the anchor: the regions share the truncal genome, so in the
+    second pass the others pay to depart from its integer states. This is what keeps a
+    low-purity region of a doubled genome from the degenerate low-purity, high-ploidy solution."""
+    if len(inputs) < 2 or params.anchor_cost <= 0:
+        return None, None, None
+    first = {name: fit_sample(seg, params, prior) for name, (seg, prior) in inputs.items()}
+    ok = {k: f for k, f in first.items() if f.identifiable}
+    if not ok:
+        return None, None, None
+    name = max(ok, key=lambda k: (ok[k].purity * ok[k].goodness_of_fit, k))
+    f = ok[name]
+    for k, g in first.items():
+        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f", k, g.purity, g.ploidy, g.goodness_of_fit)
+    log.info("anchor region %s (purity %.2f, ploidy %.2f); others pay %.1f per segment to differ from its states",
+             name, f.purity, f.ploidy, params.anchor_cost)
+    return name, Anchor(f.major, f.minor, params.anchor_cost), f
+
+
+def _share_truncal_multiplicities(seg_inputs, anchor_name: str, anchor_fit: Fit, fitted: list[str],
+                                  mutations: pd.DataFrame | None) -> None:
+    """Give every other region the multiplicities of the anchor's truncal mutations."""
+    seg, _, _, ids = seg_inputs[anchor_name]
+    if ids is None or mutations is None:
+        return
+    sub = mutations[mutations["sample"].isin(fitted)]
+    everywhere = sub.groupby("mutation_id")["present"].apply(lambda x: bool(np.all(x.astype(bool))))
+    everywhere = everywhere[everywhere].index if len(everywhere) else []
+    mult = truncal_multiplicity(seg, anchor_fit, np.isin(ids, np.asarray(everywhere)))
+    known = dict(zip(ids[mult > 0], mult[mult > 0]))
+    log.info("%d truncal mutations with their multiplicity in the anchor %s pin the other regions' purities",
+             len(known), anchor_name)
+    for name in fitted:
+        other, _, _, oid = seg_inputs[name]
+        if name != anchor_name and oid is not None:
+            other.snv_mult = np.array([known.get(i, 0) for i in oid], dtype=np.int64)
+
+
+def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.ndarray, depth: np.ndarray,
+                params: CnParams) -> pd.DataFrame:
+    """The contract's {sample}.bins.tsv: GC-corrected log2 ratio against the normal, and depth."""
+    nm = normal_model(bins, normal_depth, params.min_mappable, params.normal_depth_range)
+    l2r = log2_ratio(depth, nm, bins, params.normal_window)
+    out = bins[["chrom", "start", "end"]].assign(log2r=np.round(l2r, 4), depth=depth)
+    return out.assign(patient=patient, sample=sample)[["patient", "sample", "chrom", "start", "end", "log2r", "depth"]]
+
+
+def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray], reads: dict[str, np.ndarray],
+                 samples: list[CnSample], baf: pd.DataFrame, params: CnParams, sex: str | None = None,
+                 mutations: pd.DataFrame | None = None, log2r: dict[str, np.ndarray] | None = None) -> PatientCn:
+    """`mutations`: the variants stage's counts.tsv (somatic SNVs inform purity), optional."""
+    normal = [s for s in samples if s.type == "normal"]
+    if len(normal) != 1:
+        raise InputError(f"patient {patient}: copy number needs exactly one normal sample, found {len(normal)}")
+    nrm = normal[0]
+    kind = chrom_kind(bins["chrom"])
+    nd = depth[nrm.name]
+    reads_per_bin = np.median(nd[kind == "A"]) * 1.0 if (kind == "A").any() else 0.0
+    if not (kind == "A").any():
+        raise InputError(f"patient {patient}: no autosome among the bins (contig names like chr1 or 1 expected)")
+    if reads_per_bin <= 0.5:
+        raise InputError(f"patient {patient}: the normal {nrm.name} has almost no coverage (median depth "
+                         f"{reads_per_bin:.2f} over the bins); copy number needs a sequenced matched normal")
+    nm = normal_model(bins, nd, params.min_mappable, params.normal_depth_range)
+    flags = []
+    if sex and nm.sex != "unknown" and sex != nm.sex:
+        flags.append(f"normal {nrm.name} looks {nm.sex} by X depth (x_dosage {nm.x_dosage:.2f}) but the sheet says "
+                     f"{sex}; X copy number is read against the normal's own X dosage (sample swap?)")
+        log.warning(flags[-1])
+    use_sex = nm.sex if nm.sex != "unknown" else (sex or "female")
+    usable = nm.usable
+    log.info("patient %s: %d bins, %d usable (mappable >= %.2f, normal depth in range); normal sex by coverage %s "
+             "(X dosage %.2f)", patient, len(bins), int(usable.sum()), params.min_mappable, nm.sex, nm.x_dosage)
+
+    others = [s for s in samples if s.type != "normal"]
+    l2r, assessable = {}, {}
+    out_bins = {}
+    for s in others:
+        d = depth[s.name]
+        l2r[s.name] = log2r[s.name] if log2r is not None else log2_ratio(d, nm, bins, params.normal_window)
+        assessable[s.name] = bool(np.median(reads[s.name][usable & (kind == "A")]) >= params.min_bin_reads
+                                  and np.isfinite(l2r[s.name]).any())
+        out_bins[s.name] = bins[["chrom", "start", "end"]].assign(patient=patient, sample=s.name,
+                                                                  log2r=np.round(l2r[s.name], 4), depth=d)
+        out_bins[s.name] = out_bins[s.name][["patient", "sample", "chrom", "start", "end", "log2r", "depth"]]
+
+    tumours = [s for s in others if s.type == "tumour"]
+    # BAF at the normal's heterozygous SNPs
+    hets = baf[baf["sample"] == nrm.name]
+    het_keys = set(zip(hets["chrom"], hets["pos"]))
+    baf_t = baf[[k in het_keys for k in zip(baf["chrom"], baf["pos"])]] if len(baf) else baf
+    bin_of = {}
+    mbaf = {}
+    for s in tumours:
+        t = baf_t[baf_t["sample"] == s.name]
+        b = snp_bins(t, bins)
+        bin_of[s.name] = (t, b)
+        mbaf[s.name] = bin_mirrored_baf(t["alt_counts"].to_numpy(float), (t["ref_counts"] + t["alt_counts"]).to_numpy(float),
+                                        b, len(bins))
+    seg_samples = [s.name for s in tumours if assessable[s.name]]
+    for s in tumours:
+        if not assessable[s.name]:
+            flags.append(f"{s.name}: too little coverage for copy number; reported without a fit")
+            log.warning(flags[-1])
+    seg_usable = usable & (kind != "O")
+    features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples}, seg_usable)
+    segs = joint_segments(bins, seg_usable, features, params.penalty, params.min_bins)
+    log.info("joint segmentation of %d tumour samples (%d features): %d segments", len(seg_samples),
+             features.shape[1], len(segs))
+
+    starts = bins["start"].to_numpy()
+    ends = bins["end"].to_numpy()
+    chroms = bins["chrom"].to_numpy()
+    seg_chrom = np.array([chroms[s[0]] for s in segs], dtype=object)
+    seg_kind = chrom_kind(pd.Series(seg_chrom))
+    n0 = np.where(seg_kind == "A", 2, np.where(seg_kind == "X", 1 if use_sex == "male" else 2, 1))
+    seg_start = np.array([starts[s[0]] for s in segs])
+    seg_end = np.array([ends[s[-1]] for s in segs])
+    length = (seg_end - seg_start + 1).astype(float)
+
+    seg_inputs = {s.name: _segment_inputs(s, l2r, bin_of, bins, segs, n0, seg_kind, length, seg_usable, params,
+                                          mutations) for s in others}
+    fitted = [s for s in tumours if assessable[s.name]]
+    anchor_name, anchor, anchor_fit = anchor_region({s.name: (seg_inputs[s.name][0], s.purity) for s in fitted},
+                                                    params.fit)
+    if anchor_fit is not None:
+        _share_truncal_multiplicities(seg_inputs, anchor_name, anchor_fit, [s.name for s in fitted], mutations)
+    rows, pp_rows, fits = [], [], {}
+    for s in others:
+        seg, nb, ns, _ = seg_inputs[s.name]
+        lv, bv = seg.log2r, seg.baf
+        major = minor = np.full(len(segs), -1)
+        subclonal = np.zeros(len(segs), bool)
+        if s.type == "tumour" and assessable[s.name]:
+            own = anchor if s.name != anchor_name else None
+            fit = fit_sample(seg, params.fit, s.purity, own)
+            method = "ascat_grid" + ("+snv" if seg.snv_seg is not None and len(seg.snv_seg) else "") + \
+                ("+prior" if s.purity is not None else "")
+            if not fit.identifiable:
+                if s.purity is not None:
+                    fit = fixed_purity_states(seg, s.purity, params.fit, own)
+                    method = "sheet_prior (copy-number profile not informative)"
+                else:
+                    method = "not_identifiable (too few copy-number changes)"
+            fits[s.name] = (fit, seg)
+            major, minor, subclonal = fit.major, fit.minor, fit.subclonal
+            purity = fit.purity if (fit.identifiable or s.purity is not None) else np.nan
+            pp_rows.append(dict(patient=patient, sample=s.name, purity=purity, ploidy=round(fit.ploidy, 4),
+                                goodness_of_fit=round(fit.goodness_of_fit, 4), wgd=fit.wgd, method=method))
+            log.info("%s: purity %.2f ploidy %.2f (grid psi %.2f) fit %.3f wgd %s aberrant %.3f method %s", s.name,
+                     fit.purity, fit.ploidy, fit.ploidy_grid, fit.goodness_of_fit, fit.wgd, fit.aberrant_fraction,
+                     method)
+        elif s.type == "tumour":
+            pp_rows.append(dict(patient=patient, sample=s.name, purity=np.nan, ploidy=np.nan, goodness_of_fit=np.nan,
+                                wgd=False, method="not_assessable (coverage)"))
+        fits.setdefault(s.name, (None, seg))
+        for k, i in enumerate(segs):
+            called = major[k] >= 0
+            rows.append(dict(patient=patient, sample=s.name, chrom=seg_chrom[k], start=int(seg_start[k]),
+                             end=int(seg_end[k]), n_bins=int(nb[k]), n_snps=int(ns[k]),
+                             log2r=round(float(lv[k]), 4) if np.isfinite(lv[k]) else np.nan,
+                             baf=round(float(bv[k]), 4) if np.isfinite(bv[k]) else np.nan,
+                             major_cn=int(major[k]) if called else pd.NA, minor_cn=int(minor[k]) if called else pd.NA,
+                             total_cn=int(major[k] + minor[k]) if called else pd.NA,
+                             subclonal=bool(subclonal[k]) if called else pd.NA))
+    segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+
+    plasma_rows = _plasma(patient, others, fits, n0, pp_rows)
+    purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)
+    metrics = patient_metrics(patient, fits, tumours, seg_kind, length, flags, nm, use_sex)
+    return PatientCn(out_bins, segments, purity, pd.DataFrame(plasma_rows), metrics, usable)
+
+
+def _plasma(patient, others, fits, n0, pp_rows) -> list[dict]:
+    fitted = [f for s in others if s.type == "tumour" for f in [fits[s.name][0]] if f is not None and np.isfinite(f.purity)]
+    out = []
+    if fitted:
+        total = np.stack([f.major + f.minor for f in fitted])
+        sub = np.stack([f.subclonal for f in fitted])
+        consensus = (total == total[0]).all(axis=0) & ~sub.any(axis=0)
+        w = fits[next(s.name for s in others if s.type == "tumour")][1].weight
+        a = fits[next(s.name for s in others if s.type == "tumour")][1].autosome
+        psi = float(np.average(total.mean(axis=0)[a], weights=w[a]))
+        ctotal = total[0]
+    for s in others:
+        if s.type != "plasma":
+            continue
+        seg = fits[s.name][1]
+        if fitted:
+            pf = plasma_fraction(seg.log2r, np.sqrt(seg.se_log2r ** 2 - 0.0), ctotal, n0, consensus, psi)
+        else:
+            from ith.copynumber.plasma import PlasmaFit
+            pf = PlasmaFit(np.nan, np.nan, np.nan, np.nan, False, "not assessable: no tissue copy-number fit")
+        out.append(dict(patient=patient, sample=s.name, tumour_fraction=pf.tumour_fraction, ci_low=pf.ci_low,
+                         ci_high=pf.ci_high, lod=pf.lod, assessable=pf.assessable, note=pf.note))
+        pp_rows.append(dict(patient=patient, sample=s.name, purity=pf.tumour_fraction,
+                            ploidy=round(psi, 4) if fitted else np.nan, goodness_of_fit=np.nan, wgd=False,
+                            method="cn_tumour_informed" if pf.assessable else "not_assessable"))
+        log.info("%s: plasma tumour fraction %.3f [%.3f, %.3f] lod %.3f %s", s.name, pf.tumour_fraction, pf.ci_low,
+                 pf.ci_high, pf.lod, pf.note)
+    return out
+
+
+def patient_metrics(patient, fits, tumours, seg_kind, length, flags, nm, sex) -> dict:
+    """wGII (autosomal genome fraction whose total CN differs from the sample's rounded ploidy),
+    LOH fraction (minor CN 0), and the fraction whose integer state differs between regions."""
+    a = seg_kind == "A"
+    per_sample = {}
+    states = []
+    for s in tumours:
+        fit = fits[s.name][0]
+        if fit is None or not np.isfinite(fit.purity):
+            continue
+        total = fit.major + fit.minor
+        w = length[a]
+        per_sample[s.name] = {
+            "wgii": round(float(w[(total[a] != round(fit.ploidy))].sum() / w.sum()), 4),
+            "loh_fraction": round(float(w[fit.minor[a] == 0].sum() / w.sum()), 4),
+            "subclonal_fraction": round(float(w[fit.subclonal[a]].sum() / w.sum()), 4),
+            "wgd": fit.wgd,
+        }
+        states.append(np.stack([fit.major, fit.minor], axis=1))
+    discordant = None
+    if len(states) >= 2:
+        st = np.stack(states)  # (samples, segments, 2)
+        differs = (st != st[:1]).any(axis=(0, 2))
+        discordant = round(float(length[a & differs].sum() / length[a].sum()), 4)
+    return {"patient": patient, "sex_by_coverage": nm.sex, "sex_used": sex,
+            "normal_x_dosage": round(float(nm.x_dosage), 3) if np.isfinite(nm.x_dosage) else None,
+            "region_discordant_fraction": discordant, "samples": per_sample, "flags": flags,
+            "definitions": {
+                "wgii": "autosomal genome fraction whose total copy number differs from the sample's rounded ploidy",
+                "loh_fraction": "autosomal genome fraction with minor copy number 0",
+                "subclonal_fraction": "autosomal genome fraction whose segments fit no integer state",
+                "region_discordant_fraction": "autosomal genome fraction whose major/minor state differs between "
+                                              "any two regions"}}

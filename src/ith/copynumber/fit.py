@@ -1,0 +1,313 @@
+"""Purity, ploidy and integer allele-specific copy number of a tumour sample (ASCAT's model).
+
+With purity p, ploidy psi and tumour copies nA + nB = C over a normal with n0 copies:
+    R   = (p C + n0 (1-p)) / (p psi + 2 (1-p)) * 2 / n0      (log2 R is the segment's log2 ratio)
+    BAF = (p nB + (1-p)) / (p C + 2 (1-p))                    (n0 = 2)
+For every (p, psi) of a grid, each segment's nearest integer states are scored by chi-square
+against the segment's measured log2 ratio and minor-allele BAF with their standard errors; the
+per-segment chi-square is capped, so segments that fit no integer state (subclonal copy number)
+cost a fixed amount instead of dragging the fit. The best grid point wins; ties between
+equivalent solutions (all copies doubled at half the tumour DNA fraction) go to the lower ploidy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+
+SUBCLONAL_VAF_GRID = np.linspace(0.005, 0.6, 120)
+PLOIDY_PARSIMONY = 0.25  # -2 log-likelihood units per unit of ploidy
+
+
+@dataclass(frozen=True)
+class FitParams:
+    purity_min: float = 0.1
+    purity_max: float = 1.0
+    purity_step: float = 0.01
+    ploidy_min: float = 1.5
+    ploidy_max: float = 5.5
+    ploidy_step: float = 0.02
+    max_cn: int = 8
+    log2r_sd_floor: float = 0.03  # systematic error of a segment's log2 ratio (GC, normalisation)
+    baf_sd_floor: float = 0.015
+    chi2_cap: float = 16.0  # cost of a segment that fits no integer state
+    subclonal_chi2: float = 9.0  # above this a segment is flagged subclonal
+    prior_sd: float = 0.1  # of the sample sheet's purity, when given
+    anchor_cost: float = 4.0  # chi-square a region pays per segment to differ from the anchor region's state
+    min_aberrant: float = 0.01  # genome fraction that must depart from 1+1 for purity to be identifiable
+    wgd_major_fraction: float = 0.5  # WGD if major CN >= 2 over more than this fraction
+    snv_weight: float = 1.0  # weight of the mutations' mean -2 log-likelihood against the segments' chi-square
+    min_snvs: int = 10  # fewer mutations than this and purity rests on copy number alone
+
+
+@dataclass
+class Segments:
+    """Per segment of one sample: normal copies, log2 ratio, minor BAF, their SEs, weight."""
+
+    n0: np.ndarray  # int
+    log2r: np.ndarray
+    se_log2r: np.ndarray
+    baf: np.ndarray  # minor-allele fraction or NaN
+    se_baf: np.ndarray
+    weight: np.ndarray  # genome length
+    autosome: np.ndarray  # bool
+    snv_seg: np.ndarray | None = None  # segment index of each somatic mutation present in the sample
+    snv_alt: np.ndarray | None = None
+    snv_depth: np.ndarray | None = None
+    snv_mult: np.ndarray | None = None  # multiplicity of truncal mutations (from the anchor region), 0 = unknown
+
+
+@numba.njit(cache=True)
+def _state_chi2(l: float, sl: float, b: float, sb: float, n0: int, p: float, psi: float, max_cn: int,
+                anchor_c: int = -1, anchor_b: int = -1, anchor_cost: float = 0.0):
+    """Best integer (C, nB) near the continuous solution and its chi-square (plus `anchor_cost`
+    when the state differs from the anchor's state, if one is given)."""
+    norm = p * psi + 2.0 * (1.0 - p)
+    r = 2.0 ** l
+    c_cont = (r * n0 / 2.0 * norm - n0 * (1.0 - p)) / p
+    has_b = n0 == 2 and not np.isnan(b)
+    nb_cont = (b * (p * c_cont + 2.0 * (1.0 - p)) - (1.0 - p)) / p if has_b else 0.0
+    best = np.inf
+    best_c = 0
+    best_b = 0
+    c_lo = max(0, int(np.floor(c_cont)) - 1)
+    c_hi = min(max_cn, int(np.floor(c_cont)) + 2)
+    for c in range(c_lo, c_hi + 1):
+        depth = p * c + n0 * (1.0 - p)
+        if depth <= 0:
+            continue
+        lhat = np.log2(depth / norm * 2.0 / n0)
+        chi = ((l - lhat) / sl) ** 2
+        if anchor_c >= 0 and c != anchor_c:
+            chi += anchor_cost
+        if n0 != 2:
+            if chi < best:
+                best, best_c, best_b = chi, c, 0
+            continue
+        b_lo = max(0, int(np.floor(nb_cont)) - 1) if has_b else 0
+        b_hi = min(c // 2, int(np.floor(nb_cont)) + 2) if has_b else c // 2
+        if b_lo > b_hi:
+            b_lo = b_hi
+        for nb in range(b_lo, b_hi + 1):
+            extra = anchor_cost if (anchor_c >= 0 and c == anchor_c and nb != anchor_b) else 0.0
+            if has_b:
+                bhat = (p * nb + (1.0 - p)) / (p * c + 2.0 * (1.0 - p))
+                extra += ((b - bhat) / sb) ** 2
+            if chi + extra < best:
+                best, best_c, best_b = chi + extra, c, nb
+    return best, best_c, best_b
+
+
+@numba.njit(cache=True)
+def _snv_nll(alt: float, dep: float, p: float, c: int, na: int, cum_bg: np.ndarray, grid: np.ndarray,
+             fixed_m: int) -> float:
+    """-2 log-likelihood of one mutation's reads: half clonal (multiplicity 1..major, equally
+    likely; binomial, constant terms dropped), half subclonal: a fixed spread of VAFs, cut at the
+    clonal VAF (no cell carries more than all cells) but not renormalised, so a lower purity
+    gains nothing by squeezing the subclonal mutations while mutations above the clonal VAF
+    cost it dearly."""
+    denom = p * c + 2.0 * (1.0 - p)
+    v1 = p / denom if denom > 0 else 0.0
+    if fixed_m > 0:  # a truncal mutation whose multiplicity the anchor region showed: plain binomial
+        v = min(max(v1 * fixed_m, 1e-4), 1 - 1e-4)
+        return -2.0 * (alt * np.log(v) + (dep - alt) * np.log(1 - v))
+    n_m = max(na, 1)
+    k = np.searchsorted(grid, v1, side="right")
+    background = cum_bg[k - 1] if k > 0 else -np.inf
+    logs = np.empty(n_m + 1)
+    for m in range(1, n_m + 1):
+        v = min(max(v1 * m, 1e-4), 1 - 1e-4)
+        logs[m - 1] = alt * np.log(v) + (dep - alt) * np.log(1 - v) + np.log(0.5 / n_m)
+    logs[n_m] = background + np.log(0.5)
+    lmax = logs.max()
+    total = 0.0
+    for x in logs:
+        total += np.exp(x - lmax)
+    return -2.0 * (lmax + np.log(total))
+
+
+def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
+    """(mutations, grid) log of the cumulative mean likelihood over VAFs spread evenly on
+    0.005-0.6 (same constant terms dropped as in the clonal part)."""
+    v = SUBCLONAL_VAF_GRID[None, :]
+    ll = alt[:, None] * np.log(v) + (dep - alt)[:, None] * np.log1p(-v)
+    return np.logaddexp.accumulate(ll, axis=1) - np.log(len(SUBCLONAL_VAF_GRID))
+
+
+@numba.njit(cache=True)
+def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, snv_alt, snv_dep, snv_bg, snv_m,
+                 snv_w, anchor_c, anchor_b, anchor_cost):
+    out = np.empty((len(purities), len(ploidies)))
+    cs = np.zeros(len(l), dtype=np.int64)
+    nbs = np.zeros(len(l), dtype=np.int64)
+    for i in range(len(purities)):
+        for j in range(len(ploidies)):
+            s = 0.0
+            for k in range(len(l)):
+                chi, c, nb = _state_chi2(l[k], sl[k], b[k], sb[k], n0[k], purities[i], ploidies[j], max_cn,
+                                         anchor_c[k], anchor_b[k], anchor_cost)
+                cs[k] = c
+                nbs[k] = nb
+                s += w[k] * min(chi, cap)
+            if len(snv_seg):
+                t = 0.0
+                for q in range(len(snv_seg)):
+                    k = snv_seg[q]
+                    t += _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q], SUBCLONAL_VAF_GRID,
+                                   snv_m[q])
+                s += snv_w * t
+            out[i, j] = s
+    return out
+
+
+@dataclass
+class Fit:
+    purity: float
+    ploidy_grid: float  # the psi of the grid point
+    score: float
+    identifiable: bool
+    major: np.ndarray
+    minor: np.ndarray
+    chi2: np.ndarray
+    subclonal: np.ndarray
+    ploidy: float  # length-weighted mean total CN of the autosomes
+    goodness_of_fit: float  # autosomal genome fraction that fits an integer state
+    wgd: bool
+    aberrant_fraction: float
+
+
+def aberrant_fraction(seg: Segments) -> float:
+    """Autosomal genome fraction whose log2 ratio or BAF departs clearly from a balanced diploid."""
+    a = seg.autosome & np.isfinite(seg.log2r)
+    if not a.any():
+        return 0.0
+    z_l = np.abs(seg.log2r - np.average(seg.log2r[a], weights=seg.weight[a])) / seg.se_log2r
+    z_b = np.where(np.isfinite(seg.baf), (0.5 - seg.baf) / seg.se_baf, 0.0)
+    off = a & ((z_l > 4) | (z_b > 4))
+    return float(seg.weight[off].sum() / seg.weight[a].sum())
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Integer states of the patient's best-fitted region: clonal states are shared by the regions
+    of one tumour, so another region pays `cost` (chi-square units) per segment to differ."""
+
+    major: np.ndarray
+    minor: np.ndarray
+    cost: float
+
+
+def _anchor_arrays(seg: Segments, a: np.ndarray, anchor: Anchor | None):
+    n = int(a.sum())
+    if anchor is None:
+        return np.full(n, -1, np.int64), np.full(n, -1, np.int64), 0.0
+    return ((anchor.major + anchor.minor)[a].astype(np.int64), anchor.minor[a].astype(np.int64), float(anchor.cost))
+
+
+def states_at(seg: Segments, p: float, psi: float, params: FitParams, anchor: Anchor | None = None):
+    """Best integer state of every segment and its chi-square (without any anchor cost)."""
+    n = len(seg.log2r)
+    major, minor, chi = np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.nan)
+    ac, ab, cost = _anchor_arrays(seg, np.ones(n, bool), anchor)
+    for k in range(n):
+        if not np.isfinite(seg.log2r[k]):
+            continue
+        c2, c, nb = _state_chi2(seg.log2r[k], seg.se_log2r[k], seg.baf[k], seg.se_baf[k], int(seg.n0[k]), p, psi,
+                                params.max_cn, ac[k], ab[k], cost)
+        if ac[k] >= 0 and (c != ac[k] or nb != ab[k]):
+            c2 -= cost
+        major[k], minor[k], chi[k] = c - nb, nb, c2
+    return major, minor, chi
+
+
+def _snv_args(seg: Segments, a: np.ndarray, params: FitParams):
+    """Mutations on the fitted (autosomal) segments, re-indexed to them."""
+    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, len(SUBCLONAL_VAF_GRID))),
+             np.zeros(0, np.int64), 0.0)
+    if seg.snv_seg is None or len(seg.snv_seg) < params.min_snvs or params.snv_weight <= 0:
+        return empty
+    remap = np.full(len(a), -1, dtype=np.int64)
+    remap[a] = np.arange(int(a.sum()))
+    k = remap[seg.snv_seg]
+    ok = k >= 0
+    if ok.sum() < params.min_snvs:
+        return empty
+    alt, dep = seg.snv_alt[ok].astype(float), seg.snv_depth[ok].astype(float)
+    mult = seg.snv_mult[ok].astype(np.int64) if seg.snv_mult is not None else np.zeros(int(ok.sum()), np.int64)
+    if (mult > 0).sum() >= params.min_snvs:  # the anchor's truncal mutations say it all, without a mixture
+        keep = mult > 0
+        return (k[ok][keep], alt[keep], dep[keep], snv_background(alt[keep], dep[keep]), mult[keep],
+                float(params.snv_weight))
+    return k[ok], alt, dep, snv_background(alt, dep), np.zeros(len(alt), np.int64), float(params.snv_weight)
+
+
+def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np.ndarray,
+            anchor: Anchor | None) -> np.ndarray:
+    a = seg.autosome & np.isfinite(seg.log2r)
+    w = np.ones(int(a.sum()))  # each segment's chi-square already weighs its precision
+    scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
+                          purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
+                          *_anchor_arrays(seg, a, anchor))
+    # parsimony: all copies doubled at half the tumour DNA fraction fits exactly as well, and the
+    # ploidy grid's rounding can favour either; without evidence for it, doubling loses
+    return scores + PLOIDY_PARSIMONY * ploidies[None, :]
+
+
+def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
+    """Grid fit of purity and ploidy, then integer states of every segment at the optimum."""
+    a = seg.autosome & np.isfinite(seg.log2r)
+    purities = np.round(np.arange(params.purity_min, params.purity_max + 1e-9, params.purity_step), 6)
+    ploidies = np.round(np.arange(params.ploidy_min, params.ploidy_max + 1e-9, params.ploidy_step), 6)
+    scores = _scores(seg, params, purities, ploidies, anchor)
+    if prior is not None:  # scores are -2 log-likelihoods; so is a normal prior
+        scores = scores + ((purities[:, None] - prior) / params.prior_sd) ** 2
+    i, j = np.unravel_index(int(np.argmin(scores)), scores.shape)
+    p, psi = float(purities[i]), float(ploidies[j])
+    ab = aberrant_fraction(seg)
+    n_snv = len(_snv_args(seg, a, params)[0])
+    identifiable = ab >= params.min_aberrant or n_snv >= params.min_snvs
+    major, minor, chi = states_at(seg, p, psi, params, anchor)
+    return _summarise(seg, p, psi, float(scores[i, j]), identifiable, major, minor, chi, params, ab)
+
+
+def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) -> Fit:
+    a = seg.autosome & np.isfinite(seg.log2r)
+    wa = seg.weight[a]
+    total = (major + minor).astype(float)
+    ploidy = float(np.average(total[a], weights=wa)) if a.any() else np.nan
+    subclonal = np.isfinite(chi) & (chi > params.subclonal_chi2)
+    fit_frac = float(wa[~subclonal[a]].sum() / wa.sum()) if a.any() else np.nan
+    wgd = bool(a.any() and wa[major[a] >= 2].sum() / wa.sum() > params.wgd_major_fraction)
+    return Fit(p, psi, score, identifiable, major, minor, chi, subclonal, ploidy, fit_frac, wgd, ab)
+
+
+def truncal_multiplicity(seg: Segments, fit: Fit, present_everywhere: np.ndarray, tolerance: float = 0.2) -> np.ndarray:
+    """Multiplicity of each of the anchor region's mutations that looks clonal there (its
+    copy-number-corrected VAF near an integer 1..major) and is present in every region: the
+    truncal mutations, whose VAFs in the other regions then pin those regions' purities."""
+    out = np.zeros(len(seg.snv_seg), np.int64) if seg.snv_seg is not None else np.zeros(0, np.int64)
+    if seg.snv_seg is None or not np.isfinite(fit.purity):
+        return out
+    p = fit.purity
+    k = seg.snv_seg
+    c = (fit.major + fit.minor)[k].astype(float)
+    n0 = seg.n0[k].astype(float)
+    x = seg.snv_alt / np.maximum(seg.snv_depth, 1) * (p * c + n0 * (1 - p)) / p
+    m = np.rint(x)
+    ok = present_everywhere & (m >= 1) & (m <= fit.major[k]) & (np.abs(x - m) <= tolerance * m) & ~fit.subclonal[k]
+    out[ok] = m[ok].astype(np.int64)
+    return out
+
+
+def fixed_purity_states(seg: Segments, p: float, params: FitParams, anchor: Anchor | None = None) -> Fit:
+    """Integer states when purity is given (not identifiable from the data): the ploidy that
+    fits best at that purity."""
+    ploidies = np.round(np.arange(params.ploidy_min, params.ploidy_max + 1e-9, params.ploidy_step), 6)
+    scores = _scores(seg, params, np.array([p]), ploidies, anchor)[0]
+    j = int(np.argmin(scores))
+    major, minor, chi = states_at(seg, p, float(ploidies[j]), params, anchor)
+    return _summarise(seg, p, float(ploidies[j]), float(scores[j]), False, major, minor, chi, params,
+                      aberrant_fraction(seg))

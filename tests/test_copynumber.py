@@ -1,0 +1,248 @@
+"""Copy number: the library on synthetic signals with known answers, and the workflow's results
+against the simulator's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+
+from ith.copynumber.baf import segment_baf
+from ith.copynumber.bins import capture_bins, make_bins
+from ith.copynumber.call import CnParams, CnSample, call_patient
+from ith.copynumber.depth import gc_trend
+from ith.copynumber.fit import FitParams, Segments, fit_sample
+from ith.copynumber.plasma import plasma_fraction
+from ith.copynumber.segment import default_penalty, segment_matrix
+from ith.errors import InputError
+from ith.io.bamscan import BamFormatError, interval_coverage
+
+
+# -- library -----------------------------------------------------------------------------------
+def test_bin_coverage_equals_pysam_aligned_bases(cohort):
+    bam = str(cohort / "bams" / "P2" / "P2-R1.bam")
+    starts = np.array([0, 7_000, 55_500, 120_000])
+    ends = np.array([5_000, 9_000, 60_000, 150_000])
+    cov = interval_coverage(bam, {"chr2": (starts, ends)}, threads=2, min_mapq=20)
+    with pysam.AlignmentFile(bam) as fh:
+        for k, (s, e) in enumerate(zip(starts, ends)):
+            expect = 0
+            for r in fh.fetch("chr2", s, e):
+                if r.flag & 0xF04 or r.mapping_quality < 20:
+                    continue
+                expect += sum(max(0, min(b, e) - max(a, s)) for a, b in r.get_blocks())
+            assert cov.bases[k] == expect
+
+
+def test_a_truncated_bam_is_an_error_not_a_short_count(cohort, tmp_path):
+    data = (cohort / "bams" / "P1" / "P1-N.bam").read_bytes()
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BamFormatError, match="truncated"):
+        interval_coverage(str(cut), {"chr1": (np.array([0]), np.array([1000]))})
+
+
+def test_bins_carry_gc_and_sequence_fraction_and_skip_all_n_contigs(tmp_path):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c1\n" + "GC" * 500 + "AT" * 500 + "N" * 1000 + "\n>c2\n" + "N" * 500 + "\n")
+    pysam.faidx(str(fa))
+    bins = make_bins(str(fa), [("c1", 3000), ("c2", 500)], 1000)
+    assert list(bins["chrom"]) == ["c1", "c1"]  # the all-N bin and the all-N contig get none
+    assert list(bins["start"]) == [1, 1001] and list(bins["gc"]) == [1.0, 0.0]
+    targets = pd.DataFrame({"chrom": ["c1"], "start": [1200], "end": [1400]})
+    cap = capture_bins([("c1", 3000)], targets, off_target_size=500, padding=100)
+    assert list(zip(cap["start"], cap["end"], cap["target"])) == [
+        (0, 550, False), (550, 1100, False), (1200, 1400, True), (1500, 2000, False), (2000, 2500, False),
+        (2500, 3000, False)]
+
+
+def test_gc_correction_removes_a_gc_bias_but_keeps_a_copy_number_step():
+    rng = np.random.default_rng(3)
+    gc = rng.uniform(0.3, 0.65, 4000)
+    truth = np.where(np.arange(4000) < 1000, 1.5, 1.0)  # a gain on a quarter of the bins
+    depth = 30 * truth * np.exp(-0.5 * ((gc - 0.42) / 0.15) ** 2) * rng.lognormal(0, 0.05, 4000)
+    corrected = depth / gc_trend(depth, gc, np.ones(4000, bool))
+    ratio = corrected[:1000].mean() / corrected[1000:].mean()
+    assert abs(ratio - 1.5) < 0.05
+    assert abs(np.corrcoef(gc[1000:], corrected[1000:])[0, 1]) < 0.1
+
+
+def test_joint_segmentation_shares_breakpoints_and_tolerates_missing_values():
+    rng = np.random.default_rng(0)
+    n, d = 3000, 6
+    level = np.zeros((n, d))
+    level[800:1000, 0] = 1.0  # in one sample only
+    level[2000:2400, 3:] = -0.8
+    x = level + rng.normal(0, 1, (n, d))
+    x[rng.random((n, d)) < 0.4] = np.nan
+    ends = segment_matrix(x, default_penalty(n, d, 1.5), 3)
+    assert len(ends) == 5
+    assert np.all(np.abs(ends[:-1] - np.array([800, 1000, 2000, 2400])) <= 2)
+    noise = rng.normal(0, 1, (n, d))
+    assert list(segment_matrix(noise, default_penalty(n, d, 1.5), 3)) == [n]
+
+
+def test_segment_baf_recovers_the_allelic_imbalance_within_its_standard_error():
+    rng = np.random.default_rng(1)
+    depth = rng.poisson(30, 200) + 1
+    for b in (0.5, 0.3, 0.1):
+        alt = rng.binomial(depth, np.where(rng.random(200) < 0.5, b, 1 - b))
+        est, se = segment_baf(alt, depth)
+        # at 0.5 the phase-free estimate can only err downwards; its interval must still hold 0.5
+        assert abs(est - b) <= 2 * se and 0 < se < 0.03
+        assert b == 0.5 or abs(est - b) < 0.02
+
+
+def _synthetic(p: float, states: list[tuple[int, int]], rng, n_snv: int = 0) -> Segments:
+    c = np.array([a + b for a, b in states], float)
+    nb = np.array([b for _, b in states], float)
+    w = rng.integers(20, 200, len(states)).astype(float)
+    psi = float(np.average(c, weights=w))
+    r = (p * c + 2 * (1 - p)) / (p * psi + 2 * (1 - p))
+    baf = (p * nb + 1 - p) / (p * c + 2 * (1 - p))
+    se_l = np.full(len(c), 0.03)
+    se_b = np.full(len(c), 0.015)
+    seg = Segments(np.full(len(c), 2), np.log2(r) + rng.normal(0, 0.01, len(c)), se_l,
+                   baf + rng.normal(0, 0.005, len(c)), se_b, w, np.ones(len(c), bool))
+    return seg
+
+
+@pytest.mark.parametrize("p,states,wgd", [
+    (0.7, [(1, 1), (2, 1), (1, 0), (1, 1), (2, 0), (3, 1), (1, 1)], False),
+    (0.45, [(1, 1), (1, 0), (1, 1), (2, 1), (1, 1), (1, 0)], False),
+    (0.6, [(2, 2), (3, 2), (2, 0), (2, 2), (2, 1), (3, 1), (2, 2)], True),
+])
+def test_purity_ploidy_and_states_are_recovered_from_the_model(p, states, wgd):
+    rng = np.random.default_rng(5)
+    seg = _synthetic(p, states, rng)
+    fit = fit_sample(seg, FitParams())
+    assert abs(fit.purity - p) <= 0.03
+    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
+    assert fit.wgd == wgd and not fit.subclonal.any()
+
+
+def test_plasma_fraction_is_recovered_and_flat_tissue_is_not_assessable():
+    rng = np.random.default_rng(2)
+    c = np.array([2, 3, 1, 2, 4, 2, 1, 2])
+    n0 = np.full(8, 2)
+    psi = 2.2
+    for f in (0.05, 0.15):
+        l = np.log2((f * c + 2 * (1 - f)) / (f * psi + 2 * (1 - f))) + rng.normal(0, 0.003, 8)
+        fit = plasma_fraction(l, np.full(8, 0.004), c, n0, np.ones(8, bool), psi)
+        assert fit.assessable and fit.ci_low <= f <= fit.ci_high and abs(fit.tumour_fraction - f) < 0.02
+    flat = plasma_fraction(np.zeros(8), np.full(8, 0.004), np.full(8, 2), n0, np.ones(8, bool), 2.0)
+    assert not flat.assessable and "not assessable" in flat.note
+
+
+# -- workflow against truth ----------------------------------------------------------------------
+def _truth(cohort, patient, name):
+    return pd.read_csv(cohort / "truth" / patient / name, sep="\t", keep_default_na=False, na_values=["NA", ""])
+
+
+def _agreement(seg: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """Fraction of the genome with clonal truth whose called major/minor equal the truth."""
+    tot = ok = 0
+    for chrom, tt in truth.groupby("chrom"):
+        length = int(tt["end"].max()) + 1
+        tm, tn, clonal = np.full(length, -9), np.full(length, -9), np.zeros(length, bool)
+        for r in tt.itertuples():
+            tm[r.start:r.end + 1], tn[r.start:r.end + 1], clonal[r.start:r.end + 1] = r.major_cn, r.minor_cn, not r.subclonal
+        sm, sn = np.full(length, -1), np.full(length, -1)
+        for r in seg[seg["chrom"] == chrom].itertuples():
+            sm[r.start:min(r.end, length - 1) + 1], sn[r.start:min(r.end, length - 1) + 1] = r.major_cn, r.minor_cn
+        m = clonal & (tm >= 0)
+        tot += m.sum()
+        ok += (m & (tm == sm) & (tn == sn)).sum()
+    return ok / tot
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("patient", ["P1", "P2"])
+def test_purity_ploidy_wgd_and_integer_copy_number_match_truth(workflow_run, cohort, patient):
+    res = workflow_run / "results" / "copynumber" / patient
+    pp = pd.read_csv(res / "purity_ploidy.tsv", sep="\t")
+    assert list(pp.columns) == ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"]
+    truth = _truth(cohort, patient, "purity_ploidy.tsv").merge(pp, on="sample", suffixes=("_true", ""))
+    tum = truth[truth["sample"].str.contains("-R")]
+    assert len(tum) == 3
+    big = tum[tum["purity_true"] >= 0.3]
+    assert (np.abs(big["purity"] - big["purity_true"]) <= 0.05).all(), big[["sample", "purity", "purity_true"]]
+    assert (np.abs(tum["ploidy"] - tum["ploidy_true"]) <= 0.25).all(), tum[["sample", "ploidy", "ploidy_true"]]
+    assert (tum["wgd"] == tum["wgd_true"]).all()
+    seg = pd.read_csv(res / "segments.tsv", sep="\t")
+    assert list(seg.columns) == ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf",
+                                 "major_cn", "minor_cn", "total_cn", "subclonal"]
+    tseg = _truth(cohort, patient, "segments.tsv")
+    for sample in tum["sample"]:
+        assert _agreement(seg[seg["sample"] == sample], tseg[tseg["sample"] == sample]) >= 0.9, sample
+    for sample in pp["sample"]:
+        bins = pd.read_csv(res / f"{sample}.bins.tsv", sep="\t")
+        assert list(bins.columns) == ["patient", "sample", "chrom", "start", "end", "log2r", "depth"]
+    assert (res / "cn_profile.png").stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("patient", ["P1", "P2"])
+def test_breakpoints_of_visible_events_are_within_two_bins(workflow_run, cohort, patient):
+    """Events of >= 10 bins whose log2 ratio (>= 0.1) or BAF (>= 0.05) differs in some region."""
+    import yaml
+
+    bin_size = yaml.safe_load((cohort / "config.yaml").read_text())["copynumber"]["bin_size"]
+    seg = pd.read_csv(workflow_run / "results" / "copynumber" / patient / "segments.tsv", sep="\t")
+    seg = seg[seg["sample"] == seg["sample"].iloc[0]]
+    truth = _truth(cohort, patient, "segments.tsv")
+    tree = _truth(cohort, patient, "tree.tsv").fillna("")
+    checked = 0
+    for ev in [e for x in tree["cn_events"] for e in x.split(";") if e and e != "wgd"]:
+        kind, chrom, span, _ = ev.split(":")
+        a, b = map(int, span.split("-"))
+        t = truth[truth["chrom"] == chrom]
+        inside, outside = t[(t["start"] >= a) & (t["end"] <= b)], t[(t["end"] < a) | (t["start"] > b)]
+        if b - a + 1 < 10 * bin_size or inside.empty:
+            continue
+        shift = [(abs(inside[inside["sample"] == s]["log2r"].mean() - outside[outside["sample"] == s]["log2r"].mean()),
+                  abs(inside[inside["sample"] == s]["baf"].mean() - outside[outside["sample"] == s]["baf"].mean()))
+                 for s in inside["sample"].unique()]
+        if not any(dl >= 0.1 or db >= 0.05 for dl, db in shift):
+            continue
+        c = seg[seg["chrom"] == chrom].sort_values("start")
+        bounds = [c["start"].min() - 0.5, c["end"].max() + 0.5] + list((c["end"].to_numpy()[:-1] + c["start"].to_numpy()[1:]) / 2)
+        for edge in (a - 0.5, b + 0.5):
+            assert min(abs(x - edge) for x in bounds) <= 2 * bin_size, (ev, bounds)
+        checked += 1
+    assert checked >= 2
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def _inputs(run, patient):
+    res = run / "results" / "copynumber"
+    bins = pd.read_csv(res / "bins.tsv", sep="\t")
+    cov = {p.stem: pd.read_csv(p, sep="\t") for p in (res / patient / "coverage").glob("*.tsv")}
+    baf = pd.read_csv(res / patient / "baf.tsv", sep="\t")
+    counts = pd.read_csv(run / "results" / "variants" / patient / "counts.tsv", sep="\t", keep_default_na=False,
+                         na_values=["NA"])
+    kinds = {s: ("normal" if s.endswith("-N") else "plasma" if "-PL" in s else "tumour") for s in cov}
+    samples = [CnSample(s, kinds[s]) for s in sorted(cov, key=lambda s: (kinds[s] != "normal", s))]
+    return bins, cov, baf, counts, samples
+
+
+@pytest.mark.workflow
+def test_bad_coverage_and_sex_give_clear_messages_or_flagged_valid_results(workflow_run):
+    bins, cov, baf, counts, samples = _inputs(workflow_run, "P1")
+    depth = {k: v["depth"].to_numpy(float) for k, v in cov.items()}
+    reads = {k: v["reads"].to_numpy(float) for k, v in cov.items()}
+    # a tumour with almost no coverage: reported, not fitted
+    thin = dict(depth, **{"P1-R2": depth["P1-R2"] * 0.002})
+    thin_reads = dict(reads, **{"P1-R2": reads["P1-R2"] * 0.002})
+    res = call_patient("P1", bins, thin, thin_reads, samples, baf, CnParams(), sex="female", mutations=counts)
+    row = res.purity.set_index("sample").loc["P1-R2"]
+    assert np.isnan(row["purity"]) and row["method"].startswith("not_assessable")
+    assert res.purity.set_index("sample").loc["P1-R1", "purity"] > 0.7
+    # the sheet says male, the normal's X says female: flagged
+    res = call_patient("P1", bins, depth, reads, samples, baf, CnParams(), sex="male", mutations=counts)
+    assert any("sheet says male" in f for f in res.metrics["flags"])
+    # a normal without coverage: an error naming it
+    empty = dict(depth, **{"P1-N": depth["P1-N"] * 0})
+    with pytest.raises(InputError, match="P1-N has almost no coverage"):
+        call_patient("P1", bins, empty, reads, samples, baf, CnParams())
