@@ -1,0 +1,1 @@
+"""Allele-specific copy number, purity and ploidy: bins, depth, BAF, joint segmentation, fits."""
