@@ -29,7 +29,7 @@ class CnParams:
     min_mappable: float = 0.75
     normal_depth_range: tuple[float, float] = (0.3, 3.0)
     min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
-    normal_window: int = 5  # bins in the running median of the normal's depth
+    normal_window: int = 3  # bins in the running median of the normal's depth
     penalty: float = 1.5
     min_bins: int = 3
     hets: HetParams = field(default_factory=HetParams)
@@ -53,17 +53,38 @@ class PatientCn:
     usable: np.ndarray
 
 
-def _segment_features(log2r: dict[str, np.ndarray], mbaf: dict[str, np.ndarray], usable: np.ndarray) -> np.ndarray:
+def _segment_features(log2r: dict[str, np.ndarray], mbaf: dict[str, np.ndarray], usable: np.ndarray,
+                      lag: int = 1) -> np.ndarray:
+    """Features for the joint segmentation, each of unit noise and independent of the others.
+
+    The regions' log2 ratios share one normal, whose counting noise is therefore common to all of
+    them: left correlated, ten regions would see every normal fluctuation ten times over and
+    break on it. So the log2 ratios are whitened with their noise covariance (measured on
+    differences `lag` bins apart, which removes the copy-number steps). Mirrored BAF is read from
+    each region's own reads and only scaled."""
     cols = []
+    names = [n for n in log2r if np.isfinite(log2r[n][usable]).sum() > lag + 2]
+    if names:
+        x = np.stack([log2r[n][usable] for n in names], axis=1)
+        x = x - np.nanmedian(x, axis=0)
+        x = np.where(np.isfinite(x), x, 0.0)
+        d = (x[lag:] - x[:-lag]) / np.sqrt(2)
+        scale = 1.4826 * np.median(np.abs(d), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        calm = (np.abs(d / scale) < 4).all(axis=1)  # differences across a breakpoint would inflate it
+        cov = np.cov(d[calm], rowvar=False).reshape(len(names), len(names)) if calm.sum() > len(names) + 2 \
+            else np.diag(scale ** 2)
+        vals, vecs = np.linalg.eigh(cov)
+        vals = np.maximum(vals, 1e-12 * vals.max() if vals.max() > 0 else 1e-12)
+        cols.append(x @ vecs @ np.diag(vals ** -0.5) @ vecs.T)
     for name in log2r:
-        for x in (log2r[name], mbaf.get(name)):
-            if x is None:
-                continue
-            sd = noise_sd(x[usable])
-            if not np.isfinite(sd) or sd <= 0:
-                continue
-            cols.append((x[usable] - np.nanmedian(x[usable])) / sd)
-    return np.stack(cols, axis=1) if cols else np.zeros((int(usable.sum()), 0))
+        b = mbaf.get(name)
+        if b is None:
+            continue
+        sd = noise_sd(b[usable])
+        if np.isfinite(sd) and sd > 0:
+            cols.append(((b[usable] - np.nanmedian(b[usable])) / sd)[:, None])
+    return np.concatenate(cols, axis=1) if cols else np.zeros((int(usable.sum()), 0))
 
 
 def joint_segments(bins: pd.DataFrame, usable: np.ndarray, features: np.ndarray, penalty: float,
@@ -106,7 +127,7 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, segs, n0, seg_kind, length, 
                     mutations) -> tuple[Segments, np.ndarray, np.ndarray]:
     """A sample's segment means of log2 ratio and BAF with their standard errors, and its mutations."""
     x = l2r[s.name]
-    sd = noise_sd(x[seg_usable])
+    sd = noise_sd(x[seg_usable], params.normal_window)
     lv = np.array([np.nanmean(x[i]) if np.isfinite(x[i]).any() else np.nan for i in segs])
     nb = np.array([int(np.isfinite(x[i]).sum()) for i in segs])
     se_l = np.sqrt(sd ** 2 / np.maximum(nb, 1) + params.fit.log2r_sd_floor ** 2)
@@ -240,7 +261,8 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
             flags.append(f"{s.name}: too little coverage for copy number; reported without a fit")
             log.warning(flags[-1])
     seg_usable = usable & (kind != "O")
-    features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples}, seg_usable)
+    features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples}, seg_usable,
+                                 params.normal_window)
     segs = joint_segments(bins, seg_usable, features, params.penalty, params.min_bins)
     log.info("joint segmentation of %d tumour samples (%d features): %d segments", len(seg_samples),
              features.shape[1], len(segs))

@@ -19,7 +19,6 @@ import numpy as np
 
 
 SUBCLONAL_VAF_GRID = np.linspace(0.005, 0.6, 120)
-PLOIDY_PARSIMONY = 0.25  # -2 log-likelihood units per unit of ploidy
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,7 @@ class FitParams:
     wgd_major_fraction: float = 0.5  # WGD if major CN >= 2 over more than this fraction
     snv_weight: float = 1.0  # weight of the mutations' mean -2 log-likelihood against the segments' chi-square
     min_snvs: int = 10  # fewer mutations than this and purity rests on copy number alone
+    ploidy_parsimony: float = 0.25  # -2 log-likelihood per segment and unit of ploidy
 
 
 @dataclass
@@ -251,9 +251,10 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
     scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
                           purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
                           *_anchor_arrays(seg, a, anchor))
-    # parsimony: all copies doubled at half the tumour DNA fraction fits exactly as well, and the
-    # ploidy grid's rounding can favour either; without evidence for it, doubling loses
-    return scores + PLOIDY_PARSIMONY * ploidies[None, :]
+    # parsimony: all copies doubled at half the tumour DNA fraction fits the clonal segments
+    # exactly as well and turns half-way (subclonal) levels into integers; a doubled genome has
+    # about twice the states to choose from per segment, so it pays per segment and unit ploidy
+    return scores + params.ploidy_parsimony * len(w) * ploidies[None, :]
 
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
@@ -261,16 +262,39 @@ def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anc
     a = seg.autosome & np.isfinite(seg.log2r)
     purities = np.round(np.arange(params.purity_min, params.purity_max + 1e-9, params.purity_step), 6)
     ploidies = np.round(np.arange(params.ploidy_min, params.ploidy_max + 1e-9, params.ploidy_step), 6)
-    scores = _scores(seg, params, purities, ploidies, anchor)
-    if prior is not None:  # scores are -2 log-likelihoods; so is a normal prior
-        scores = scores + ((purities[:, None] - prior) / params.prior_sd) ** 2
-    i, j = np.unravel_index(int(np.argmin(scores)), scores.shape)
-    p, psi = float(purities[i]), float(ploidies[j])
+    p, psi, score = _grid_then_refine(seg, params, purities, ploidies, prior, anchor)
     ab = aberrant_fraction(seg)
     n_snv = len(_snv_args(seg, a, params)[0])
     identifiable = ab >= params.min_aberrant or n_snv >= params.min_snvs
     major, minor, chi = states_at(seg, p, psi, params, anchor)
-    return _summarise(seg, p, psi, float(scores[i, j]), identifiable, major, minor, chi, params, ab)
+    return _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab)
+
+
+def _grid_then_refine(seg, params, purities, ploidies, prior, anchor) -> tuple[float, float, float]:
+    """The coarse grid's best point in each ploidy band of width 0.5, each refined on a 10x finer
+    local grid; the best refined point wins. Without refinement the grid's rounding alone can
+    favour a doubled solution, whose ploidy is resolved twice as finely."""
+    def total(ps, qs):
+        sc = _scores(seg, params, ps, qs, anchor)
+        if prior is not None:  # scores are -2 log-likelihoods; so is a normal prior
+            sc = sc + ((ps[:, None] - prior) / params.prior_sd) ** 2
+        return sc
+    coarse = total(purities, ploidies)
+    band = np.floor(ploidies / 0.5).astype(int)
+    best = (np.inf, 0.0, 0.0)
+    for b in np.unique(band):
+        cols = np.flatnonzero(band == b)
+        i, j = np.unravel_index(int(np.argmin(coarse[:, cols])), (len(purities), len(cols)))
+        p0, q0 = purities[i], ploidies[cols[j]]
+        ps = np.round(np.clip(p0 + np.linspace(-params.purity_step, params.purity_step, 11), params.purity_min,
+                              params.purity_max), 6)
+        qs = np.round(np.clip(q0 + np.linspace(-params.ploidy_step, params.ploidy_step, 11), params.ploidy_min,
+                              params.ploidy_max), 6)
+        fine = total(np.unique(ps), np.unique(qs))
+        k, m = np.unravel_index(int(np.argmin(fine)), fine.shape)
+        if fine[k, m] < best[0]:
+            best = (float(fine[k, m]), float(np.unique(ps)[k]), float(np.unique(qs)[m]))
+    return best[1], best[2], best[0]
 
 
 def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) -> Fit:

@@ -13,12 +13,14 @@ import numba
 import numpy as np
 
 
-def noise_sd(x: np.ndarray) -> float:
-    """Robust noise level of a piecewise-constant signal: MAD of first differences / sqrt(2)."""
+def noise_sd(x: np.ndarray, lag: int = 1) -> float:
+    """Robust noise level of a piecewise-constant signal: MAD of lag-`lag` differences / sqrt(2).
+    A lag as long as any smoothing the signal went through sees the whole noise variance, not
+    only its fast part."""
     v = x[np.isfinite(x)]
-    if len(v) < 3:
+    if len(v) < lag + 2:
         return np.nan
-    d = np.diff(v)
+    d = v[lag:] - v[:-lag]
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
