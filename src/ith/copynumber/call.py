@@ -27,9 +27,9 @@ PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "w
 @dataclass(frozen=True)
 class CnParams:
     min_mappable: float = 0.75
-    normal_depth_range: tuple[float, float] = (0.3, 3.0)
+    normal_depth_range: tuple[float, float] = (0.5, 2.0)
     min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
-    normal_window: int = 3  # bins in the running median of the normal's depth
+    normal_window: int = 1  # bins in the running median of the normal's depth (1 = none)
     penalty: float = 1.5
     min_bins: int = 3
     hets: HetParams = field(default_factory=HetParams)
