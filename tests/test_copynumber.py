@@ -83,6 +83,22 @@ def test_joint_segmentation_shares_breakpoints_and_tolerates_missing_values():
     assert list(segment_matrix(noise, default_penalty(n, d, 1.5), 3)) == [n]
 
 
+def test_noise_of_the_shared_normal_does_not_draw_breakpoints_across_many_regions():
+    from ith.copynumber.call import _segment_features, joint_segments
+
+    rng = np.random.default_rng(4)
+    n, k = 20_000, 10
+    normal_noise = rng.normal(0, 0.05, n)  # one shallow normal under ten deeper regions
+    log2r = {f"R{i}": rng.normal(0, 0.035, n) - normal_noise for i in range(k)}
+    log2r["R0"][12_000:12_400] += 0.3  # one real event in one region
+    bins = pd.DataFrame({"chrom": "chr1", "start": np.arange(n) * 1000 + 1, "end": np.arange(n) * 1000 + 1000})
+    usable = np.ones(n, bool)
+    feats = _segment_features(log2r, {}, usable)
+    assert np.allclose(np.cov(feats[1:] - feats[:-1], rowvar=False) / 2, np.eye(k), atol=0.1)
+    segs = joint_segments(bins, usable, feats, 1.5, 3)
+    assert [int(s[0]) for s in segs] == [0, 12_000, 12_400]
+
+
 def test_segment_baf_recovers_the_allelic_imbalance_within_its_standard_error():
     rng = np.random.default_rng(1)
     depth = rng.poisson(30, 200) + 1
