@@ -68,6 +68,28 @@ def test_gc_correction_removes_a_gc_bias_but_keeps_a_copy_number_step():
     assert abs(np.corrcoef(gc[1000:], corrected[1000:])[0, 1]) < 0.1
 
 
+def test_targets_and_off_target_bins_are_normalised_separately():
+    from ith.copynumber.depth import log2_ratio, normal_model
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    target = np.arange(n) % 4 == 0  # capture: targets deep, off-target bins shallow with another GC curve
+    gc = rng.uniform(0.3, 0.65, n)
+    bins = pd.DataFrame({"chrom": "chr1", "start": np.arange(n) * 1000 + 1, "end": np.arange(n) * 1000 + 1000,
+                         "target": target, "gc": gc, "mappable": 1.0})
+    cn = np.where((np.arange(n) >= 2000) & (np.arange(n) < 2600), 1.5, 1.0)
+    def depth(scale, shift):  # each library has its own GC curves
+        t = np.exp(-0.5 * ((gc - 0.5 - shift) / 0.1) ** 2)
+        o = np.exp(-0.5 * ((gc - 0.4 + shift) / 0.2) ** 2)
+        return np.where(target, 300 * t, 3 * o) * scale * rng.lognormal(0, 0.03, n)
+    nm = normal_model(bins, depth(1.0, 0.0), 0.75, (0.5, 2.0))
+    l2r = log2_ratio(depth(cn, 0.05), nm, bins)
+    gain = (np.arange(n) >= 2000) & (np.arange(n) < 2600)
+    for group in (target, ~target):
+        assert abs(np.median(l2r[group & gain]) - np.median(l2r[group & ~gain]) - np.log2(1.5)) < 0.05
+        assert abs(np.corrcoef(gc[group & ~gain], l2r[group & ~gain])[0, 1]) < 0.1
+
+
 def test_joint_segmentation_shares_breakpoints_and_tolerates_missing_values():
     rng = np.random.default_rng(0)
     n, d = 3000, 6

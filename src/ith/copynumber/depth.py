@@ -54,6 +54,19 @@ def gc_trend(depth: np.ndarray, gc: np.ndarray, use: np.ndarray, degree: int = 2
     return np.exp(np.vander(g - centre, degree + 1) @ coef)
 
 
+def assay_trend(depth: np.ndarray, bins: pd.DataFrame, use: np.ndarray) -> np.ndarray:
+    """GC trend fitted separately to capture targets and to off-target bins: their depths differ
+    by orders of magnitude and follow different GC curves (WGS bins are all one group)."""
+    target = bins["target"].to_numpy(bool) if "target" in bins else np.zeros(len(bins), bool)
+    gc = bins["gc"].to_numpy()
+    out = np.ones(len(depth))
+    for group in (False, True):
+        members = target == group
+        if members.any():
+            out[members] = gc_trend(depth, gc, use & members)[members]
+    return out
+
+
 @dataclass
 class NormalModel:
     """What the matched normal says about the bins: which to trust and the sex it shows."""
@@ -70,7 +83,7 @@ def normal_model(bins: pd.DataFrame, depth: np.ndarray, min_mappable: float, dep
     kind = chrom_kind(bins["chrom"])
     base = (bins["mappable"].to_numpy() >= min_mappable) & (kind != "O")
     auto = base & (kind == "A")
-    rel = depth / gc_trend(depth, bins["gc"].to_numpy(), auto & (depth > 0))
+    rel = depth / assay_trend(depth, bins, auto & (depth > 0))
     x_dos = float(np.median(rel[base & (kind == "X")])) if (base & (kind == "X")).any() else np.nan
     y_dos = float(np.median(rel[base & (kind == "Y")])) if (base & (kind == "Y")).any() else np.nan
     sex = "unknown" if not np.isfinite(x_dos) else ("male" if x_dos <= male_max_x else "female")
@@ -111,12 +124,12 @@ def log2_ratio(tumour_depth: np.ndarray, normal: NormalModel, bins: pd.DataFrame
     usable = normal.usable
     normal_depth = smooth_normal(normal, bins, normal_window)
     auto = usable & (kind == "A")
-    rel = tumour_depth / gc_trend(tumour_depth, bins["gc"].to_numpy(), auto & (tumour_depth > 0))
+    rel = tumour_depth / assay_trend(tumour_depth, bins, auto & (tumour_depth > 0))
     ratio = np.full(len(rel), np.nan)
     ratio[usable] = rel[usable] / normal_depth[usable]
     # the tumour's and the normal's GC curves differ in shape; what is left shows in the ratio
     ok = usable & np.isfinite(ratio) & (ratio > 0)
-    resid = gc_trend(ratio, bins["gc"].to_numpy(), ok & (kind == "A"))
+    resid = assay_trend(np.where(ok, ratio, 0.0), bins, ok & (kind == "A"))
     ratio = ratio / resid
     mean = float(np.nanmean(ratio[auto])) if auto.any() else np.nan
     if not np.isfinite(mean) or mean <= 0:
