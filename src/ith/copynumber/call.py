@@ -156,20 +156,29 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, segs, n0, seg_kind, length, 
 
 def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams
                   ) -> tuple[str | None, Anchor | None, Fit | None]:
-    """First pass: every region alone. The region whose fit is best determined (highest purity
-    among those that fit) becomes the anchor: the regions share the truncal genome, so in the
-    second pass the others pay to depart from its integer states. This is what keeps a
-    low-purity region of a doubled genome from the degenerate low-purity, high-ploidy solution."""
+    """First pass: every region alone. The regions vote on whole-genome doubling; of those that
+    agree with the majority, the best determined (purity x goodness of fit) becomes the anchor:
+    the regions share the truncal genome, so in the second pass the others pay to depart from
+    its integer states. This keeps a region from the equivalent solution with all copies doubled
+    (or halved) that fits one sample alone about as well."""
     if len(inputs) < 2 or params.anchor_cost <= 0:
         return None, None, None
     first = {name: fit_sample(seg, params, prior) for name, (seg, prior) in inputs.items()}
     ok = {k: f for k, f in first.items() if f.identifiable}
     if not ok:
         return None, None, None
-    name = max(ok, key=lambda k: (ok[k].purity * ok[k].goodness_of_fit, k))
+    # doubling is truncal: the regions vote, each fitted alone (a region's own doubled or halved
+    # solution is where a single-sample fit goes wrong); ties go to the undoubled genome
+    n_wgd = sum(f.wgd for f in ok.values())
+    wgd = n_wgd > len(ok) - n_wgd
+    voters = {k: f for k, f in ok.items() if f.wgd == wgd}
+    name = max(voters, key=lambda k: (voters[k].purity * voters[k].goodness_of_fit, k))
     f = ok[name]
     for k, g in first.items():
-        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f", k, g.purity, g.ploidy, g.goodness_of_fit)
+        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f wgd %s", k, g.purity, g.ploidy, g.goodness_of_fit,
+                 g.wgd)
+    log.info("%d of %d regions alone look whole-genome doubled: the patient is taken as %s", n_wgd, len(ok),
+             "doubled" if wgd else "not doubled")
     log.info("anchor region %s (purity %.2f, ploidy %.2f); others pay %.1f per segment to differ from its states",
              name, f.purity, f.ploidy, params.anchor_cost)
     return name, Anchor(f.major, f.minor, params.anchor_cost), f

@@ -111,12 +111,17 @@ def _snv_nll(alt: float, dep: float, p: float, c: int, na: int, cum_bg: np.ndarr
     cost it dearly."""
     denom = p * c + 2.0 * (1.0 - p)
     v1 = p / denom if denom > 0 else 0.0
-    if fixed_m > 0:  # a truncal mutation whose multiplicity the anchor region showed: plain binomial
-        v = min(max(v1 * fixed_m, 1e-4), 1 - 1e-4)
-        return -2.0 * (alt * np.log(v) + (dep - alt) * np.log(1 - v))
-    n_m = max(na, 1)
     k = np.searchsorted(grid, v1, side="right")
     background = cum_bg[k - 1] if k > 0 else -np.inf
+    if fixed_m > 0:
+        # a truncal mutation whose multiplicity the anchor region showed; some such "truncal"
+        # mutations are subclones near-clonal in the anchor, hence the subclonal alternative
+        v = min(max(v1 * fixed_m, 1e-4), 1 - 1e-4)
+        a = alt * np.log(v) + (dep - alt) * np.log(1 - v) + np.log(0.8)
+        b = background + np.log(0.2)
+        top = max(a, b)
+        return -2.0 * (top + np.log(np.exp(a - top) + np.exp(b - top)))
+    n_m = max(na, 1)
     logs = np.empty(n_m + 1)
     for m in range(1, n_m + 1):
         v = min(max(v1 * m, 1e-4), 1 - 1e-4)
