@@ -31,8 +31,13 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# Speed and accuracy against baselines measured in the same run (numbers go in the issue notes).
+# bench/variants.py and `bench/copynumber.py cnvkit` need the demo workflow's results: run them by hand.
 bench: setup
 	$(BIN)/python bench/simulate.py
+	test -f $(DEMO)/config.yaml || $(BIN)/ith simulate --preset demo --seed $(SEED) --out $(DEMO) --threads $(CORES)
+	$(BIN)/python bench/copynumber.py binning --cohort $(DEMO) --threads $(CORES)
+	$(BIN)/python bench/copynumber.py scale
 
 clean-demo:
 	rm -rf $(DEMO) results logs benchmarks .snakemake

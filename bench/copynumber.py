@@ -151,20 +151,19 @@ def bench_cnvkit(cohort: Path, results: Path, method: str, threads: int) -> None
         for t in truth_pp[truth_pp["sample"].str.contains("-R")].itertuples():
             normal = str(cohort / "bams" / t.patient / f"{t.patient}-N.bam")
             tumour = str(cohort / "bams" / t.patient / f"{t.sample}.bam")
-            vcf = make_snp_vcf(normal, tumour, fasta, f"{tmp}/{t.sample}.vcf.gz")
+            _, vcf = make_snp_vcf(normal, tumour, fasta, f"{tmp}/{t.sample}.vcf.gz",
+                                  sites=str(cohort / "reference" / "population.vcf.gz"))
             secs, calls = run_cnvkit(tumour, normal, fasta, bed, f"{tmp}/{t.sample}", purity=float(t.purity), vcf=vcf,
                                      sample_in_vcf=t.sample, normal_in_vcf=f"{t.patient}-N", method=method,
                                      threads=threads, ploidy=4 if t.wgd else 2)
             tseg = truth_seg[truth_seg["sample"] == t.sample]
             ours = ours_seg[ours_seg["sample"] == t.sample]
+            calls = calls.rename(columns={"cn": "total_cn", "cn1": "major_cn", "cn2": "minor_cn"})
             o = ours_pp[ours_pp["sample"] == t.sample].iloc[0]
             rows.append(dict(sample=t.sample, purity_true=t.purity, purity_ours=o["purity"],
                              ploidy_true=round(t.ploidy, 2), ploidy_ours=o["ploidy"], wgd_true=t.wgd, wgd_ours=o["wgd"],
-                             total_ours=_agree(ours, tseg, total=True), allelic_ours=_agree(ours, tseg, total=False),
-                             total_cnvkit=_agree(calls.rename(columns={"cn": "total_cn", "cn1": "major_cn",
-                                                                      "cn2": "minor_cn"}), tseg, total=True),
-                             allelic_cnvkit=_agree(calls.rename(columns={"cn": "total_cn", "cn1": "major_cn",
-                                                                        "cn2": "minor_cn"}), tseg, total=False),
+                             total_ours=_agree(ours, tseg, True, calls), allelic_ours=_agree(ours, tseg, False, calls),
+                             total_cnvkit=_agree(calls, tseg, True, ours), allelic_cnvkit=_agree(calls, tseg, False, ours),
                              cnvkit_seconds=round(secs, 1)))
     df = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
@@ -176,8 +175,16 @@ def bench_cnvkit(cohort: Path, results: Path, method: str, threads: int) -> None
           f"max {np.abs(df['purity_ours'] - df['purity_true']).max():.3f}")
 
 
-def _agree(calls: pd.DataFrame, truth: pd.DataFrame, total: bool) -> float:
-    """Fraction of the genome with clonal truth where the call equals the truth."""
+def _called(calls: pd.DataFrame, chrom: str, length: int) -> np.ndarray:
+    got = np.zeros(length, bool)
+    for r in calls[(calls["chrom"] == chrom) & calls["total_cn"].notna()].itertuples():
+        got[int(r.start):min(int(r.end), length - 1) + 1] = True
+    return got
+
+
+def _agree(calls: pd.DataFrame, truth: pd.DataFrame, total: bool, other: pd.DataFrame | None = None) -> float:
+    """Fraction of the genome with clonal truth where the call equals the truth, over the
+    positions both tools called (bins dropped as unmappable by either are not counted)."""
     tot = ok = 0
     for chrom, tt in truth.groupby("chrom"):
         length = int(tt["end"].max()) + 1
@@ -190,7 +197,9 @@ def _agree(calls: pd.DataFrame, truth: pd.DataFrame, total: bool) -> float:
         for r in calls[calls["chrom"] == chrom].itertuples():
             minor = getattr(r, "minor_cn", np.nan)
             got[int(r.start):min(int(r.end), length - 1) + 1] = (r.total_cn, minor if pd.notna(minor) else -1)
-        m = clonal & (want[:, 0] >= 0)
+        m = clonal & (want[:, 0] >= 0) & _called(calls, chrom, length)
+        if other is not None:
+            m &= _called(other, chrom, length)
         same = got[:, 0] == want[:, 0] if total else (got == want).all(axis=1)
         tot += m.sum()
         ok += (m & same).sum()
@@ -212,7 +221,7 @@ def main() -> None:
     elif a.what == "scale":
         bench_scale(a.samples, a.bin_size or 10_000)
     else:
-        bench_cnvkit(a.cohort, a.results, a.method, a.threads)
+        bench_cnvkit(a.cohort.resolve(), a.results.resolve(), a.method, a.threads)
 
 
 if __name__ == "__main__":
