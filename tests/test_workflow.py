@@ -48,7 +48,10 @@ def test_second_run_has_nothing_to_do_and_tables_are_reproducible(run, cohort, t
     assert "Nothing to be done" in proc.stdout + proc.stderr
     # same inputs give byte-identical tables in a fresh directory
     targets = ("results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json", "results/variants/P2/counts.tsv",
-               "results/variants/P2/sites.tsv", "results/variants/P2/somatic.vcf.gz")
+               "results/variants/P2/sites.tsv", "results/variants/P2/somatic.vcf.gz",
+               "results/copynumber/P2/segments.tsv", "results/copynumber/P2/purity_ploidy.tsv",
+               "results/copynumber/P2/baf.tsv", "results/copynumber/P2/P2-R1.bins.tsv",
+               "results/copynumber/P2/plasma_tf.tsv", "results/copynumber/P2/metrics.json")
     proc = _snakemake(cohort, tmp_path, *targets)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rel in targets:
