@@ -13,7 +13,7 @@ from ith.copynumber.baf import HetParams, bin_mirrored_baf, segment_baf, snp_bin
 from ith.copynumber.depth import chrom_kind, log2_ratio, normal_model
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states,
                                 truncal_multiplicity)
-from ith.copynumber.plasma import plasma_fraction
+from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError
 
@@ -222,12 +222,12 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     nrm = normal[0]
     kind = chrom_kind(bins["chrom"])
     nd = depth[nrm.name]
-    reads_per_bin = np.median(nd[kind == "A"]) * 1.0 if (kind == "A").any() else 0.0
+    normal_depth = np.median(nd[kind == "A"]) if (kind == "A").any() else 0.0
     if not (kind == "A").any():
         raise InputError(f"patient {patient}: no autosome among the bins (contig names like chr1 or 1 expected)")
-    if reads_per_bin <= 0.5:
+    if normal_depth <= 0.5:
         raise InputError(f"patient {patient}: the normal {nrm.name} has almost no coverage (median depth "
-                         f"{reads_per_bin:.2f} over the bins); copy number needs a sequenced matched normal")
+                         f"{normal_depth:.2f} over the bins); copy number needs a sequenced matched normal")
     nm = normal_model(bins, nd, params.min_mappable, params.normal_depth_range)
     flags = []
     if sex and nm.sex != "unknown" and sex != nm.sex:
@@ -254,8 +254,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     tumours = [s for s in others if s.type == "tumour"]
     # BAF at the normal's heterozygous SNPs
     hets = baf[baf["sample"] == nrm.name]
-    het_keys = set(zip(hets["chrom"], hets["pos"]))
-    baf_t = baf[[k in het_keys for k in zip(baf["chrom"], baf["pos"])]] if len(baf) else baf
+    baf_t = baf.merge(hets[["chrom", "pos"]].drop_duplicates(), on=["chrom", "pos"]) if len(baf) else baf
     bin_of = {}
     mbaf = {}
     for s in tumours:
@@ -355,9 +354,8 @@ def _plasma(patient, others, fits, n0, pp_rows) -> list[dict]:
             continue
         seg = fits[s.name][1]
         if fitted:
-            pf = plasma_fraction(seg.log2r, np.sqrt(seg.se_log2r ** 2 - 0.0), ctotal, n0, consensus, psi)
+            pf = plasma_fraction(seg.log2r, seg.se_log2r, ctotal, n0, consensus, psi)
         else:
-            from ith.copynumber.plasma import PlasmaFit
             pf = PlasmaFit(np.nan, np.nan, np.nan, np.nan, False, "not assessable: no tissue copy-number fit")
         out.append(dict(patient=patient, sample=s.name, tumour_fraction=pf.tumour_fraction, ci_low=pf.ci_low,
                          ci_high=pf.ci_high, lod=pf.lod, assessable=pf.assessable, note=pf.note))
