@@ -7,7 +7,6 @@ sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ith.copynumber.call import CnSample, call_patient  # noqa: E402

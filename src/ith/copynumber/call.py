@@ -45,12 +45,10 @@ class CnSample:
 
 @dataclass
 class PatientCn:
-    bins: dict[str, pd.DataFrame]  # per sample: chrom, start, end, log2r, depth
     segments: pd.DataFrame
     purity: pd.DataFrame
     plasma: pd.DataFrame
     metrics: dict
-    usable: np.ndarray
 
 
 def _segment_features(log2r: dict[str, np.ndarray], mbaf: dict[str, np.ndarray], usable: np.ndarray,
@@ -103,7 +101,7 @@ def joint_segments(bins: pd.DataFrame, usable: np.ndarray, features: np.ndarray,
     return out
 
 
-def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame, segs: list[np.ndarray]):
+def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame, seg_of_bin: np.ndarray):
     """Segment index, alt, depth and id of the single-base mutations present in a sample."""
     if mutations is None or not len(mutations):
         return None, None, None, None
@@ -115,33 +113,30 @@ def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame
     m = m[snv.to_numpy()]
     where = pd.DataFrame({"chrom": parts[0][snv].to_numpy(), "pos": parts[1][snv].astype(int).to_numpy()})
     b = snp_bins(where, bins)
-    seg_of_bin = np.full(len(bins), -1)
-    for k, i in enumerate(segs):
-        seg_of_bin[i] = k
     k = np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
     ok = (k >= 0) & (m["depth"].to_numpy() >= 10)
     return k[ok], m["alt_counts"].to_numpy()[ok], m["depth"].to_numpy()[ok], m["mutation_id"].to_numpy()[ok]
 
 
-def _segment_inputs(s: CnSample, l2r, bin_of, bins, segs, n0, seg_kind, length, seg_usable, params: CnParams,
-                    mutations) -> tuple[Segments, np.ndarray, np.ndarray]:
+def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable, params: CnParams,
+                    mutations) -> tuple[Segments, np.ndarray, np.ndarray, np.ndarray | None]:
     """A sample's segment means of log2 ratio and BAF with their standard errors, and its mutations."""
     x = l2r[s.name]
+    n_seg = len(n0)
     sd = noise_sd(x[seg_usable], params.normal_window)
-    lv = np.array([np.nanmean(x[i]) if np.isfinite(x[i]).any() else np.nan for i in segs])
-    nb = np.array([int(np.isfinite(x[i]).sum()) for i in segs])
+    inside = (seg_of_bin >= 0) & np.isfinite(x)
+    nb = np.bincount(seg_of_bin[inside], minlength=n_seg)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lv = np.bincount(seg_of_bin[inside], weights=x[inside], minlength=n_seg) / nb
     se_l = np.sqrt(sd ** 2 / np.maximum(nb, 1) + params.fit.log2r_sd_floor ** 2)
-    bv, se_b, ns = np.full(len(segs), np.nan), np.full(len(segs), np.nan), np.zeros(len(segs), int)
+    bv, se_b, ns = np.full(n_seg, np.nan), np.full(n_seg, np.nan), np.zeros(n_seg, int)
     if s.name in bin_of:
         t, b = bin_of[s.name]
         alt, dep = t["alt_counts"].to_numpy(float), (t["ref_counts"] + t["alt_counts"]).to_numpy(float)
-        seg_of_bin = np.full(len(bins), -1)
-        for k, i in enumerate(segs):
-            seg_of_bin[i] = k
         snp_seg = np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
         order = np.argsort(snp_seg, kind="stable")
-        bounds = np.searchsorted(snp_seg[order], np.arange(len(segs) + 1))
-        for k in range(len(segs)):
+        bounds = np.searchsorted(snp_seg[order], np.arange(n_seg + 1))
+        for k in range(n_seg):
             if n0[k] != 2:
                 continue
             sel = order[bounds[k]:bounds[k + 1]]
@@ -149,7 +144,7 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, segs, n0, seg_kind, length, 
             if len(sel):
                 bv[k], e = segment_baf(alt[sel], dep[sel])
                 se_b[k] = np.hypot(e, params.fit.baf_sd_floor)
-    k, alt, dep, ids = _sample_snvs(mutations, s.name, bins, segs)
+    k, alt, dep, ids = _sample_snvs(mutations, s.name, bins, seg_of_bin)
     seg = Segments(n0, lv, se_l, bv, se_b, length, seg_kind == "A", k, alt, dep)
     return seg, nb, ns, ids
 
@@ -241,15 +236,10 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
 
     others = [s for s in samples if s.type != "normal"]
     l2r, assessable = {}, {}
-    out_bins = {}
     for s in others:
-        d = depth[s.name]
-        l2r[s.name] = log2r[s.name] if log2r is not None else log2_ratio(d, nm, bins, params.normal_window)
+        l2r[s.name] = log2r[s.name] if log2r is not None else log2_ratio(depth[s.name], nm, bins, params.normal_window)
         assessable[s.name] = bool(np.median(reads[s.name][usable & (kind == "A")]) >= params.min_bin_reads
                                   and np.isfinite(l2r[s.name]).any())
-        out_bins[s.name] = bins[["chrom", "start", "end"]].assign(patient=patient, sample=s.name,
-                                                                  log2r=np.round(l2r[s.name], 4), depth=d)
-        out_bins[s.name] = out_bins[s.name][["patient", "sample", "chrom", "start", "end", "log2r", "depth"]]
 
     tumours = [s for s in others if s.type == "tumour"]
     # BAF at the normal's heterozygous SNPs
@@ -285,8 +275,11 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     seg_end = np.array([ends[s[-1]] for s in segs])
     length = (seg_end - seg_start + 1).astype(float)
 
-    seg_inputs = {s.name: _segment_inputs(s, l2r, bin_of, bins, segs, n0, seg_kind, length, seg_usable, params,
-                                          mutations) for s in others}
+    seg_of_bin = np.full(len(bins), -1)
+    for k, i in enumerate(segs):
+        seg_of_bin[i] = k
+    seg_inputs = {s.name: _segment_inputs(s, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable,
+                                          params, mutations) for s in others}
     fitted = [s for s in tumours if assessable[s.name]]
     anchor_name, anchor, anchor_fit = anchor_region({s.name: (seg_inputs[s.name][0], s.purity) for s in fitted},
                                                     params.fit)
@@ -335,7 +328,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     plasma_rows = _plasma(patient, others, fits, n0, pp_rows)
     purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)
     metrics = patient_metrics(patient, fits, tumours, seg_kind, length, flags, nm, use_sex)
-    return PatientCn(out_bins, segments, purity, pd.DataFrame(plasma_rows), metrics, usable)
+    return PatientCn(segments, purity, pd.DataFrame(plasma_rows), metrics)
 
 
 def _plasma(patient, others, fits, n0, pp_rows) -> list[dict]:
