@@ -30,6 +30,67 @@ def _qc(args: argparse.Namespace) -> None:
     print(json.dumps(sample_qc(args.bam, args.fasta, sample=args.sample, patient=args.patient), indent=1))
 
 
+def _clonal_fit(args: argparse.Namespace) -> None:
+    import logging
+
+    from ith.clonal.annotate import PostParams, cluster_table, mutation_table, postprocess
+    from ith.clonal.data import read_input
+    from ith.clonal.engine import EngineOptions, run
+    from ith.clonal.results import pyclone_table
+    from ith.clonal.vi import VIOptions
+    from ith.io.tables import write_tsv
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    data = read_input(args.in_file)
+    opts = EngineOptions(
+        density=args.density, grid_size=args.num_grid_points, precision=args.precision,
+        vi=VIOptions(num_clusters=args.num_clusters, mix_weight_prior=args.mix_weight_prior,
+                     max_iters=args.max_iters, convergence_threshold=args.convergence_threshold,
+                     num_restarts=args.num_restarts, num_annealing_steps=args.num_annealing_steps,
+                     annealing_power=args.annealing_power, seed=args.seed, threads=args.num_threads))
+    res = run(data, opts)
+    write_tsv(pyclone_table(data, res.best, res.grid), args.out_file)
+    if args.mutations_out or args.clusters_out:
+        labels = res.best.resp.argmax(axis=1)
+        prob = res.best.resp.max(axis=1)
+        post = PostParams(min_cluster_size=1, small_clusters="keep", mix_weight_prior=args.mix_weight_prior)
+        ann = postprocess(res.loglik, labels, prob, data.n_samples, res.grid.size, post)
+        if args.mutations_out:
+            write_tsv(mutation_table(data, res.loglik, ann, res.grid, args.density, args.precision, post),
+                      args.mutations_out)
+        if args.clusters_out:
+            write_tsv(cluster_table(data, ann, res.grid, post), args.clusters_out)
+
+
+def _add_clonal_fit(sub) -> None:
+    p = sub.add_parser("fit", help="fit the PyClone-VI model (our engine); writes PyClone-VI's results file",
+                       description="Drop-in for `pyclone-vi fit` followed by `pyclone-vi write-results-file`: "
+                                   "same input, options and defaults, and the results TSV written directly. "
+                                   "Mutations missing from some samples are kept; total_cn may replace "
+                                   "major_cn/minor_cn.")
+    p.add_argument("-i", "--in-file", required=True, help="PyClone-VI input TSV")
+    p.add_argument("-o", "--out-file", required=True, help="results TSV (PyClone-VI write-results-file format)")
+    p.add_argument("-c", "--num-clusters", type=int, default=10)
+    p.add_argument("-d", "--density", choices=["beta-binomial", "binomial"], default="binomial")
+    p.add_argument("-g", "--num-grid-points", type=int, default=100)
+    p.add_argument("-r", "--num-restarts", type=int, default=1)
+    p.add_argument("-t", "--num-threads", type=int, default=1, help="restarts run in parallel; results do not "
+                                                                    "depend on it")
+    p.add_argument("-a", "--num-annealing-steps", type=int, default=None)
+    p.add_argument("--annealing-power", type=float, default=1.0)
+    p.add_argument("--convergence-threshold", type=float, default=1e-6,
+                   help="relative ELBO change between iterations that ends a restart")
+    p.add_argument("--max-iters", type=int, default=10000)
+    p.add_argument("--mix-weight-prior", type=float, default=1.0)
+    p.add_argument("--precision", type=float, default=200.0, help="beta-binomial precision")
+    p.add_argument("--print-freq", type=int, default=100, help="accepted for compatibility; progress is logged "
+                                                               "per restart")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("-m", "--mutations-out", help="also write per-mutation x sample CCF, interval, multiplicity")
+    p.add_argument("--clusters-out", help="also write per-cluster x sample CCF summary with flags")
+    p.set_defaults(func=_clonal_fit)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ith", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample", default="sample")
     p.add_argument("--patient", default="patient")
     p.set_defaults(func=_qc)
+
+    p = sub.add_parser("clonal", help="clonal deconvolution (PyClone-VI model)")
+    _add_clonal_fit(p.add_subparsers(dest="clonal_command", required=True))
 
     args = parser.parse_args(argv)
     try:

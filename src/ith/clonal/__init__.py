@@ -1,0 +1,1 @@
+"""Clonal deconvolution: the PyClone-VI model, fitted by our own variational inference."""
