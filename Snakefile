@@ -12,6 +12,7 @@ include: "rules/common.smk"
 include: "rules/qc.smk"
 include: "rules/variants.smk"
 include: "rules/copynumber.smk"
+include: "rules/clonal.smk"
 
 
 rule all:

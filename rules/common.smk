@@ -1,4 +1,5 @@
 # Config and sample sheet: loaded and validated once, before any job is scheduled.
+import os
 import sys
 from pathlib import Path
 
@@ -95,4 +96,30 @@ def get_final_output():
     out += [f"results/variants/{p}/somatic.vcf.gz" for p in PATIENTS]
     out += [f"results/copynumber/{p}/{f}" for p in PATIENTS
             for f in ("segments.tsv", "purity_ploidy.tsv", "plasma_tf.tsv", "metrics.json", "cn_profile.png")]
+    out += [f"results/clonal/{p}/{f}" for p in PATIENTS
+            for f in ("input.tsv", "clusters.tsv", "mutations.tsv", "cluster_summary.tsv", "cluster_posteriors.tsv",
+                      "ccf.png")]
     return out
+
+
+# clonal stage: which config keys each rule uses (so a change re-runs exactly those rules)
+CLONAL_INPUT_KEYS = ["indels", "subclonal_cn"]
+CLONAL_FIT_KEYS = ["engine", "state_prior", "num_clusters", "density", "precision", "grid_size", "num_restarts",
+                   "max_iters", "convergence_threshold", "mix_weight_prior", "seed"]
+CLONAL_POST_KEYS = ["state_prior", "density", "precision", "grid_size", "mix_weight_prior", "min_cluster_size",
+                    "small_clusters", "clonal_ccf", "absent_ccf", "artefact_ccf", "low_depth_fraction"]
+
+
+def clonal_params(keys):
+    return {k: config["clonal"][k] for k in keys}
+
+
+def patient_tumours(patient):
+    rows = patient_samples(patient)
+    return list(rows[rows["type"] == "tumour"]["sample"])
+
+
+def clonal_fit_mem(wildcards, input):
+    # the grid likelihoods: mutations x regions x grid points doubles, a few copies
+    rows = max(1, sum(1 for _ in open(input.pyclone)) - 1)
+    return 1000 + int(rows * config["clonal"]["grid_size"] * 8 * 4 / 1e6)

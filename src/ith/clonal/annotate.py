@@ -140,7 +140,7 @@ def posterior_table(data: ClonalData, clusters: Clusters, grid: np.ndarray) -> p
 
 
 def mutation_table(data: ClonalData, L: np.ndarray, ann: Annotated, grid: np.ndarray, density: str,
-                   precision: float, params: PostParams) -> pd.DataFrame:
+                   precision: float, params: PostParams, state_prior: str = "uniform") -> pd.DataFrame:
     """Per mutation x sample: own CCF (mean, 95% interval), cluster CCF, multiplicity and call."""
     n, d, g = data.n_mutations, data.n_samples, grid.size
     own = own_log_posterior(L, d, g)
@@ -155,7 +155,7 @@ def mutation_table(data: ClonalData, L: np.ndarray, ann: Annotated, grid: np.nda
     # mutation's own one when it has no cluster
     weights = np.where(has[:, None, None], np.exp(cl.log_post[idx]) if cl.ids.size else 0.0,
                        np.exp(own)).reshape(n, d * g)
-    mult, mult_p = multiplicity(data, grid, np.ascontiguousarray(weights), density, precision)
+    mult, mult_p = multiplicity(data, grid, np.ascontiguousarray(weights), density, precision, state_prior)
     call = np.where(has[:, None], _call(c_median[idx], params), "unassigned")
     call = np.where(data.observed, call, np.where(has[:, None], call, "no_data"))
     truncal = has & (call == "clonal").all(axis=1)

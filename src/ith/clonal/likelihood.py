@@ -62,7 +62,8 @@ def _vaf(t, phi, normal, cn_r, total, err, mu_v):
 
 
 @nb.njit(parallel=True, cache=True)
-def _loglik(ref, alt, major, total, normal, purity, error, observed, grid, beta_binomial, precision, out):
+def _loglik(ref, alt, major, total, normal, purity, error, observed, grid, beta_binomial, precision, clonal_cn,
+            out):
     n_mut, n_smp = ref.shape
     n_grid = grid.shape[0]
     for n in nb.prange(n_mut):
@@ -84,34 +85,53 @@ def _loglik(ref, alt, major, total, normal, purity, error, observed, grid, beta_
             for g in range(n_grid):
                 best = -np.inf
                 acc = 0.0
-                # log-sum-exp over the states, one pass
-                for s in range(s_n):
-                    vaf = _vaf(t, grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
+                # under clonal copy number: below CCF 1 one copy, with the reference cells at C
+                # copies; at CCF 1 the distinct multiplicities j = 1..major (the "after" state
+                # repeats j = 1 there), summed, so a one-copy truncal mutation is not penalised
+                # against CCFs just below 1
+                sub = clonal_cn and grid[g] < 1.0
+                lo, hi = 0, s_n
+                if clonal_cn:
+                    hi = 1 if sub else (s_n - 1 if total[n, d] != normal[n, d] else s_n)
+                for s in range(lo, hi):
+                    if sub:
+                        vaf = _vaf(t, grid[g], normal[n, d], total[n, d], total[n, d], err,
+                                   min(1.0 - err, 1.0 / total[n, d]))
+                    else:
+                        vaf = _vaf(t, grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
                     ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef)
                     if ll > best:
                         acc = acc * math.exp(best - ll) + 1.0
                         best = ll
                     else:
                         acc += math.exp(ll - best)
-                out[n, base + g] = best + math.log(acc) - log_s
+                out[n, base + g] = best + math.log(acc) - (0.0 if clonal_cn else log_s)
 
 
 def log_likelihood(data: ClonalData, grid: np.ndarray, density: str = "binomial",
-                   precision: float = 200.0) -> np.ndarray:
-    """(N, D * G) log-likelihoods, sample-major along the second axis; unobserved entries are 0."""
+                   precision: float = 200.0, state_prior: str = "uniform") -> np.ndarray:
+    """(N, D * G) log-likelihoods, sample-major along the second axis; unobserved entries are 0.
+
+    state_prior "uniform" is PyClone-VI's: every genotype state equally likely at every CCF.
+    "clonal_cn" uses that the copy number given is clonal: a mutation on more than one copy
+    arose before the gain, hence before the last common ancestor, so below CCF 1 a mutation
+    is on one copy and the non-mutant tumour cells carry the segment's C copies.
+    """
+    if state_prior not in ("uniform", "clonal_cn"):
+        raise ValueError(f"state_prior must be uniform or clonal_cn, not {state_prior}")
     if density not in ("binomial", "beta-binomial"):
         raise ValueError(f"density must be binomial or beta-binomial, not {density}")
     if precision <= 0:
         raise ValueError("precision must be positive")
     out = np.empty((data.n_mutations, data.n_samples * grid.size))
     _loglik(data.ref, data.alt, data.major, data.total, data.normal, data.purity, data.error,
-            data.observed, grid, density == "beta-binomial", float(precision), out)
+            data.observed, grid, density == "beta-binomial", float(precision), state_prior == "clonal_cn", out)
     return out
 
 
 @nb.njit(cache=True)
 def _state_posterior(ref, alt, major, total, normal, purity, error, observed, grid, weights,
-                     beta_binomial, precision, mult_out, prob_out):
+                     beta_binomial, precision, clonal_cn, mult_out, prob_out):
     """Most probable multiplicity per mutation x sample, integrating the CCF over `weights`."""
     n_mut, n_smp = ref.shape
     n_grid = grid.shape[0]
@@ -138,8 +158,23 @@ def _state_posterior(ref, alt, major, total, normal, purity, error, observed, gr
                     w = weights[n, d * n_grid + g]
                     if w <= 0.0:
                         continue
-                    vaf = _vaf(purity[n, d], grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
-                    ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w)
+                    if clonal_cn and grid[g] < 1.0:
+                        # below CCF 1 only the one-copy state exists; count it as state 0 (j = 1)
+                        if s != 0:
+                            continue
+                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], total[n, d], total[n, d], err,
+                                   min(1.0 - err, 1.0 / total[n, d]))
+                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w)
+                    elif clonal_cn:
+                        # at CCF 1: the distinct multiplicities, the "after" state (a repeat of j = 1) left out
+                        if s == s_n - 1 and total[n, d] != normal[n, d]:
+                            continue
+                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
+                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w)
+                    else:
+                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
+                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w) \
+                            - math.log(s_n)
                     if ll > m:
                         acc = acc * math.exp(m - ll) + 1.0
                         m = ll
@@ -170,7 +205,7 @@ def _state_posterior(ref, alt, major, total, normal, purity, error, observed, gr
 
 
 def multiplicity(data: ClonalData, grid: np.ndarray, weights: np.ndarray, density: str,
-                 precision: float) -> tuple[np.ndarray, np.ndarray]:
+                 precision: float, state_prior: str = "uniform") -> tuple[np.ndarray, np.ndarray]:
     """Most probable number of mutant copies per variant cell and its posterior probability.
 
     `weights` (N, D * G) is the CCF distribution to integrate over (e.g. the mutation's
@@ -179,5 +214,6 @@ def multiplicity(data: ClonalData, grid: np.ndarray, weights: np.ndarray, densit
     mult = np.empty(data.ref.shape, np.int64)
     prob = np.empty(data.ref.shape)
     _state_posterior(data.ref, data.alt, data.major, data.total, data.normal, data.purity, data.error,
-                     data.observed, grid, weights, density == "beta-binomial", float(precision), mult, prob)
+                     data.observed, grid, weights, density == "beta-binomial", float(precision),
+                     state_prior == "clonal_cn", mult, prob)
     return mult, prob

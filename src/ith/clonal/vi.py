@@ -59,13 +59,19 @@ def _softmax_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(lx), lx
 
 
-def _own_posteriors(L: np.ndarray, n_samples: int, n_grid: int) -> np.ndarray:
-    """Each mutation's CCF posterior per sample under a flat prior, (N, D, G)."""
-    L3 = L.reshape(L.shape[0], n_samples, n_grid)
-    return np.exp(L3 - logsumexp(L3, axis=2, keepdims=True))
+def _ccf_means(L: np.ndarray, n_samples: int, grid: np.ndarray) -> np.ndarray:
+    """Each mutation's posterior mean CCF per sample under a flat prior, (N, D), in blocks."""
+    n = L.shape[0]
+    out = np.empty((n, n_samples))
+    step = max(1, 2_000_000 // L.shape[1])
+    for i in range(0, n, step):
+        L3 = L[i:i + step].reshape(-1, n_samples, grid.size)
+        p = np.exp(L3 - L3.max(axis=2, keepdims=True))
+        out[i:i + step] = (p @ grid) / p.sum(axis=2)
+    return out
 
 
-def _seed_clusters(L: np.ndarray, n_samples: int, grid: np.ndarray, k: int,
+def _seed_clusters(L: np.ndarray, means: np.ndarray, n_samples: int, grid: np.ndarray, k: int,
                    rng: np.random.Generator) -> np.ndarray:
     """Initial log q(theta): the CCF posteriors of k mutations picked k-means++ style.
 
@@ -74,8 +80,6 @@ def _seed_clusters(L: np.ndarray, n_samples: int, grid: np.ndarray, k: int,
     """
     n = L.shape[0]
     g = grid.size
-    post = _own_posteriors(L, n_samples, g)
-    means = post @ grid  # (N, D)
     picks = [int(rng.integers(n))]
     dist = ((means - means[picks[0]]) ** 2).sum(axis=1)
     for _ in range(1, k):
@@ -83,8 +87,9 @@ def _seed_clusters(L: np.ndarray, n_samples: int, grid: np.ndarray, k: int,
         nxt = int(rng.choice(n, p=dist / total)) if total > 0 else int(rng.integers(n))
         picks.append(nxt)
         dist = np.minimum(dist, ((means - means[nxt]) ** 2).sum(axis=1))
-    theta = 0.9 * post[picks] + 0.1 / g
-    return np.log(theta)
+    L3 = L[picks].reshape(k, n_samples, g)
+    post = np.exp(L3 - logsumexp(L3, axis=2, keepdims=True))
+    return np.log(0.9 * post + 0.1 / g)
 
 
 def _elbo(theta: np.ndarray, log_theta: np.ndarray, T: np.ndarray, resp: np.ndarray,
@@ -122,6 +127,7 @@ class _Problem:
         self.log_prior = -math.log(self.g)
         # the data term of an empty cluster: its theta is the uniform prior
         self.uniform_score = L.reshape(self.n, self.d, self.g).mean(axis=2).sum(axis=1)
+        self.means = _ccf_means(L, n_samples, grid)
 
     def theta_from(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         log_theta = T.reshape(-1, self.d, self.g) + self.log_prior
@@ -195,11 +201,10 @@ def _merge_pass(pb: _Problem, st: _State) -> int:
     return merged
 
 
-def _fit_once(L: np.ndarray, n_samples: int, grid: np.ndarray, opts: VIOptions, restart: int,
+def _fit_once(pb: "_Problem", grid: np.ndarray, opts: VIOptions, restart: int,
               seed: np.random.SeedSequence) -> VIFit:
     rng = np.random.default_rng(seed)
-    pb = _Problem(L, n_samples, grid, opts)
-    log_theta = _seed_clusters(L, n_samples, grid, pb.k, rng)
+    log_theta = _seed_clusters(pb.L, pb.means, pb.d, grid, pb.k, rng)
     st = _State(resp=np.full((pb.n, pb.k), 1.0 / pb.k), T=np.zeros((pb.k, pb.dg)),
                 alpha=np.full(pb.k, pb.alpha0 + pb.n / pb.k), log_theta=log_theta, theta=np.exp(log_theta))
     steps = opts.num_annealing_steps or 1
@@ -207,13 +212,13 @@ def _fit_once(L: np.ndarray, n_samples: int, grid: np.ndarray, opts: VIOptions, 
     iters = 0
     converged = False
     for beta in ladder:
-        Lb = L if beta == 1.0 else beta * L
+        Lb = pb.L if beta == 1.0 else beta * pb.L
         st.elbo = -np.inf
         used, converged = _iterate(pb, st, Lb, beta, opts)
         iters += used
     # merge moves on the untempered objective until none helps
     while converged and _merge_pass(pb, st):
-        used, converged = _iterate(pb, st, L, 1.0, opts)
+        used, converged = _iterate(pb, st, pb.L, 1.0, opts)
         iters += used
     return VIFit(elbo=st.elbo, resp=st.resp, alpha=st.alpha, log_theta=st.log_theta, iterations=iters,
                  converged=converged, restart=restart)
@@ -225,12 +230,13 @@ def fit(L: np.ndarray, n_samples: int, grid: np.ndarray, opts: VIOptions) -> tup
         raise ValueError("num_clusters and num_restarts must be >= 1")
     seeds = np.random.SeedSequence(opts.seed).spawn(opts.num_restarts)
     workers = max(1, min(opts.threads, opts.num_restarts))
+    pb = _Problem(L, n_samples, grid, opts)
     with threadpool_limits(limits=1):
         if workers == 1:
-            fits = [_fit_once(L, n_samples, grid, opts, i, s) for i, s in enumerate(seeds)]
+            fits = [_fit_once(pb, grid, opts, i, s) for i, s in enumerate(seeds)]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                fits = list(pool.map(lambda a: _fit_once(L, n_samples, grid, opts, *a), enumerate(seeds)))
+                fits = list(pool.map(lambda a: _fit_once(pb, grid, opts, *a), enumerate(seeds)))
     for f in fits:
         log.info("restart %d: ELBO %.4f after %d iterations%s", f.restart, f.elbo, f.iterations,
                  "" if f.converged else " (not converged: max_iters reached)")

@@ -1,0 +1,76 @@
+# Clonal deconvolution (PyClone-VI model): the patient's PyClone-VI input from the variants and
+# copy-number stages, the fit (our engine, or a pyclone-vi executable), then post-processing and
+# per-mutation tables that work the same for either engine.
+
+rule clonal_input:
+    input:
+        counts="results/variants/{patient}/counts.tsv",
+        segments="results/copynumber/{patient}/segments.tsv",
+        purity="results/copynumber/{patient}/purity_ploidy.tsv",
+        metrics="results/copynumber/{patient}/metrics.json",
+    output:
+        pyclone="results/clonal/{patient}/input.tsv",
+        full="results/clonal/{patient}/input_all.tsv",
+    params:
+        tumours=lambda w: patient_tumours(w.patient),
+        samples=lambda w: sample_records(patient_samples(w.patient)),
+        clonal=clonal_params(CLONAL_INPUT_KEYS),
+    log:
+        "logs/clonal/{patient}/input.log",
+    benchmark:
+        "benchmarks/clonal/{patient}/input.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/clonal_input.py"
+
+
+rule clonal_fit:
+    input:
+        pyclone="results/clonal/{patient}/input.tsv",
+    output:
+        results="results/clonal/{patient}/fit.tsv",
+    params:
+        clonal=clonal_params(CLONAL_FIT_KEYS),
+    log:
+        "logs/clonal/{patient}/fit.log",
+    benchmark:
+        "benchmarks/clonal/{patient}/fit.tsv"
+    threads: config["clonal"]["threads"]
+    resources:
+        mem_mb=clonal_fit_mem,
+        runtime=lambda w, input: 10 + int(os.path.getsize(input.pyclone) / 2e6),
+    conda:
+        "../envs/pyclone-vi.yaml" if config["clonal"]["engine"] == "pyclone-vi" else "../envs/ith.yaml"
+    script:
+        "../scripts/clonal_fit.py"
+
+
+rule clonal_annotate:
+    input:
+        full="results/clonal/{patient}/input_all.tsv",
+        results="results/clonal/{patient}/fit.tsv",
+    output:
+        clusters="results/clonal/{patient}/clusters.tsv",
+        mutations="results/clonal/{patient}/mutations.tsv",
+        summary="results/clonal/{patient}/cluster_summary.tsv",
+        posteriors="results/clonal/{patient}/cluster_posteriors.tsv",
+        plot="results/clonal/{patient}/ccf.png",
+    params:
+        clonal=clonal_params(CLONAL_POST_KEYS),
+    log:
+        "logs/clonal/{patient}/annotate.log",
+    benchmark:
+        "benchmarks/clonal/{patient}/annotate.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: 1000 + int(os.path.getsize(input.full) / 1e6 * 200),
+        runtime=10,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/clonal_annotate.py"

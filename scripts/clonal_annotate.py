@@ -1,0 +1,39 @@
+"""Rule clonal_annotate: post-process the fit; clusters.tsv, mutations.tsv, cluster summaries, figure."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.clonal.annotate import PostParams  # noqa: E402
+from ith.clonal.patient import FitSettings, annotate_patient  # noqa: E402
+from ith.clonal.plot import plot_clusters  # noqa: E402
+from ith.io.tables import write_tsv  # noqa: E402
+
+inp, out, c = snakemake.input, snakemake.output, snakemake.params.clonal
+patient = snakemake.wildcards.patient
+logging.info("patient %s; parameters %s", patient, c)
+full = pd.read_csv(inp.full, sep="\t", keep_default_na=False, na_values=["NA"],
+                   dtype={"mutation_id": str, "sample_id": str, "driver": str, "reason": str})
+results = pd.read_csv(inp.results, sep="\t", dtype={"mutation_id": str, "sample_id": str})
+post = PostParams(min_cluster_size=c["min_cluster_size"], small_clusters=c["small_clusters"],
+                  clonal_ccf=c["clonal_ccf"], absent_ccf=c["absent_ccf"], artefact_ccf=c["artefact_ccf"],
+                  low_depth_fraction=c["low_depth_fraction"], mix_weight_prior=c["mix_weight_prior"])
+tables = annotate_patient(patient, full, results,
+                          FitSettings(density=c["density"], precision=c["precision"], grid_size=c["grid_size"],
+                                      state_prior=c["state_prior"]), post)
+s = tables["summary"].drop_duplicates("cluster_id")
+logging.info("%d clusters: %s", len(s), ", ".join(f"{r.cluster_id} ({r.n_mutations}{', ' + r.flags if r.flags else ''})"
+                                                   for r in s.itertuples()))
+m = tables["mutations"]
+logging.info("calls per region: %s", m.groupby("sample")["call"].value_counts().unstack(fill_value=0).to_dict("index"))
+logging.info("truncal mutations: %d", int(m.drop_duplicates("mutation_id")["truncal"].sum()) if len(m) else 0)
+write_tsv(tables["clusters"], out.clusters)
+write_tsv(tables["mutations"], out.mutations)
+write_tsv(tables["summary"], out.summary)
+write_tsv(tables["posteriors"], out.posteriors)
+plot_clusters(patient, tables["mutations"], tables["summary"], out.plot)

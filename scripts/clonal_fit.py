@@ -1,0 +1,53 @@
+"""Rule clonal_fit: fit the PyClone-VI model with our engine or a pyclone-vi executable."""
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.clonal.data import read_input  # noqa: E402
+from ith.clonal.engine import EngineOptions, run  # noqa: E402
+from ith.clonal.patient import RESULT_COLUMNS  # noqa: E402
+from ith.clonal.results import pyclone_table  # noqa: E402
+from ith.clonal.vi import VIOptions  # noqa: E402
+from ith.io.tables import write_tsv  # noqa: E402
+
+inp, out, c = snakemake.input, snakemake.output, snakemake.params.clonal
+logging.info("patient %s; parameters %s; threads %d", snakemake.wildcards.patient, c, snakemake.threads)
+rows = pd.read_csv(inp.pyclone, sep="\t", nrows=1)
+if rows.empty:
+    logging.info("no mutation to cluster: empty results")
+    write_tsv(pd.DataFrame(columns=RESULT_COLUMNS), out.results)
+elif c["engine"] == "pyclone-vi":
+    exe = shutil.which("pyclone-vi")
+    if exe is None:
+        raise SystemExit("clonal.engine is pyclone-vi but no pyclone-vi executable is on PATH: install it "
+                         "(conda env create -f envs/pyclone-vi.yaml, or run with --sdm conda) or set engine: ith")
+    with tempfile.TemporaryDirectory(dir=str(Path(out.results).parent)) as tmp:
+        h5 = str(Path(tmp) / "fit.h5")
+        tsv = str(Path(tmp) / "results.tsv")
+        cmd = [exe, "fit", "-i", inp.pyclone, "-o", h5, "-c", str(c["num_clusters"]), "-d", c["density"],
+               "-g", str(c["grid_size"]), "-r", str(c["num_restarts"]), "--precision", str(c["precision"]),
+               "--max-iters", str(c["max_iters"]), "--convergence-threshold", str(c["convergence_threshold"]),
+               "--mix-weight-prior", str(c["mix_weight_prior"]), "--seed", str(c["seed"])]
+        logging.info("running %s", " ".join(cmd))
+        subprocess.run(cmd, check=True, stdout=sys.stderr, stderr=sys.stderr)
+        subprocess.run([exe, "write-results-file", "-i", h5, "-o", tsv], check=True, stdout=sys.stderr,
+                       stderr=sys.stderr)
+        write_tsv(pd.read_csv(tsv, sep="\t")[RESULT_COLUMNS], out.results)
+else:
+    data = read_input(inp.pyclone)
+    opts = EngineOptions(density=c["density"], grid_size=c["grid_size"], precision=c["precision"],
+                         state_prior=c["state_prior"],
+                         vi=VIOptions(num_clusters=c["num_clusters"], mix_weight_prior=c["mix_weight_prior"],
+                                      max_iters=c["max_iters"], convergence_threshold=c["convergence_threshold"],
+                                      num_restarts=c["num_restarts"], seed=c["seed"], threads=snakemake.threads))
+    res = run(data, opts)
+    write_tsv(pyclone_table(data, res.best, res.grid), out.results)

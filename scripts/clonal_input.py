@@ -1,0 +1,28 @@
+"""Rule clonal_input: the patient's PyClone-VI input from counts, segments and purity."""
+import json
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.clonal.patient import InputParams, build_input, log_input_summary, pyclone_input  # noqa: E402
+from ith.io.tables import write_tsv  # noqa: E402
+
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+logging.info("patient %s; parameters %s; tumour regions %s", snakemake.wildcards.patient, p.clonal, p.tumours)
+counts = pd.read_csv(inp.counts, sep="\t", keep_default_na=False, na_values=["NA"], dtype={"driver": str})
+segments = pd.read_csv(inp.segments, sep="\t", dtype={"chrom": str})
+purity = pd.read_csv(inp.purity, sep="\t")
+sex = json.load(open(inp.metrics)).get("sex_used")
+full = build_input(counts, segments, purity, p.tumours, sex, InputParams(**p.clonal),
+                   sheet_purity={s["name"]: s["purity"] for s in p.samples},
+                   files=(inp.counts, inp.segments, inp.purity))
+logging.info("sex used for normal copy number of X/Y: %s", sex)
+log_input_summary(full)
+write_tsv(full, out.full)
+write_tsv(pyclone_input(full), out.pyclone)
