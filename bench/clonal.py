@@ -67,6 +67,19 @@ def bench_tracerx(threads: int, seed: int) -> None:
     print("reference PyClone-VI here (data README): 60-90 s, ~320 MB -> "
           f"speed-up {60 / wall:.1f}-{90 / wall:.1f}x, memory ratio {peak / 320:.2f}")
     print(f"ELBO per restart: {', '.join(f'{e:.1f}' for e in elbos)}; best {max(elbos):.2f}")
+    # the same model by plain coordinate ascent (what PyClone-VI runs), in this process
+    from ith.clonal.data import read_input
+    from ith.clonal.engine import EngineOptions, run
+    from ith.clonal.vi import VIOptions
+
+    data = read_input(str(DATA / "tracerx.tsv"))
+    for restarts in (10, 50):
+        t0 = time.perf_counter()
+        res = run(data, EngineOptions(density="beta-binomial", vi=VIOptions(
+            num_clusters=40, num_restarts=restarts, seed=seed, threads=threads, merge_moves=False)))
+        e = sorted((f.elbo for f in res.restarts), reverse=True)
+        print(f"plain coordinate ascent, {restarts} restarts: best ELBO {e[0]:.2f}, median {np.median(e):.1f} "
+              f"({time.perf_counter() - t0:.1f} s); with merge moves the best is {max(elbos) - e[0]:+.1f} nats")
 
 
 def simulate_counts(n: int, samples: int, clones: int, depth: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -115,7 +128,7 @@ def bench_scale(sizes: list[int], samples: int, threads: int) -> None:
         print(f"fitted exponent of time in N: {np.polyfit(x, y, 1)[0]:.2f}")
 
 
-def bench_truth(seeds: list[int], preset: str) -> None:
+def bench_truth(seeds: list[int], preset: str, config: list[str]) -> None:
     from ith.clonal.evaluate import compare_to_truth
 
     summary = []
@@ -127,7 +140,8 @@ def bench_truth(seeds: list[int], preset: str) -> None:
             patients = sorted(pd.read_csv(sim / "samples.tsv", sep="\t")["patient"].unique())
             targets = [f"results/clonal/{p}/mutations.tsv" for p in patients]
             proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--configfile",
-                                   str(sim / "config.yaml"), "--directory", str(run), "--cores", "2", *targets],
+                                   str(sim / "config.yaml"), "--directory", str(run), "--cores", "2", *targets,
+                                   *(["--config", *config] if config else [])],
                                   capture_output=True, text=True)
             if proc.returncode:
                 raise SystemExit(proc.stderr[-3000:])
@@ -163,13 +177,15 @@ def main() -> None:
     p = sub.add_parser("truth")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     p.add_argument("--preset", default="test")
+    p.add_argument("--config", nargs="*", default=[], help="extra snakemake --config items, e.g. "
+                   "\"clonal={'subclonal_cn': 'exclude'}\"")
     a = ap.parse_args()
     if a.cmd == "tracerx":
         bench_tracerx(a.threads, a.seed)
     elif a.cmd == "scale":
         bench_scale(a.sizes, a.samples, a.threads)
     else:
-        bench_truth(a.seeds, a.preset)
+        bench_truth(a.seeds, a.preset, a.config)
 
 
 if __name__ == "__main__":

@@ -299,3 +299,55 @@ shutil.copy(args[args.index("-i") + 1], args[args.index("-o") + 1])
     assert "clonal_fit" in proc.stdout + proc.stderr and "variants_call" not in proc.stdout + proc.stderr
     out = _read(work / "results" / "clonal" / "P1" / "clusters.tsv")
     assert set(out["mutation_id"]) == set(_read(work / "results" / "clonal" / "P1" / "input.tsv")["mutation_id"])
+
+
+def _cn_inputs():
+    counts = pd.DataFrame({
+        "mutation_id": ["chr1:150:A:C"] * 2 + ["chr1:450:A:C"] * 2 + ["chrX:50:G:T"] * 2 + ["chr1:250:A:AT"] * 2
+        + ["chr1:350:A:C"] * 2 + ["chr1:820:A:C"] * 2,
+        "sample": ["R1", "R2"] * 6,
+        "ref_counts": [30, 40, 20, 25, 10, 12, 30, 30, 40, 40, 30, 30],
+        "alt_counts": [10, 0, 5, 3, 8, 0, 6, 5, 10, 10, 3, 4],
+        "present": [True, False, True, True, True, False, True, True, True, True, True, True],
+        "indel": [False, False, False, False, False, False, True, True, False, False, False, False],
+        "driver": ["", "", "TP53", "TP53", "", "", "", "", "", "", "", ""],
+    })
+    seg = []
+    for s in ("R1", "R2"):
+        seg += [dict(sample=s, chrom="chr1", start=1, end=200, major_cn=1, minor_cn=1, subclonal=False),
+                dict(sample=s, chrom="chr1", start=201, end=300, major_cn=2, minor_cn=1, subclonal=s == "R2"),
+                # a gap 301-400 between two segments of different states: no copy number there
+                dict(sample=s, chrom="chr1", start=401, end=500, major_cn=0 if s == "R2" else 1, minor_cn=0,
+                     subclonal=False),
+                dict(sample=s, chrom="chr1", start=501, end=800, major_cn=1, minor_cn=1, subclonal=False),
+                dict(sample=s, chrom="chr1", start=901, end=1000, major_cn=1, minor_cn=1, subclonal=False),
+                dict(sample=s, chrom="chrX", start=1, end=100, major_cn=1, minor_cn=0, subclonal=False)]
+    purity = pd.DataFrame({"sample": ["R1", "R2"], "purity": [0.6, np.nan]})
+    return counts, pd.DataFrame(seg), purity
+
+
+def test_input_builder_handles_sex_gaps_lost_copies_indels_and_missing_purity():
+    from ith.clonal.patient import InputParams, build_input, pyclone_input
+
+    counts, seg, purity = _cn_inputs()
+    with pytest.raises(InputError, match=r"purity_ploidy.tsv: no usable purity for tumour sample R2"):
+        build_input(counts, seg, purity, ["R1", "R2"], "male", InputParams())
+    full = build_input(counts, seg, purity, ["R1", "R2"], "male", InputParams(),
+                       sheet_purity={"R1": None, "R2": 0.4}).set_index(["mutation_id", "sample_id"])
+    assert full.loc[("chr1:150:A:C", "R2"), "tumour_content"] == 0.4
+    assert full.loc[("chrX:50:G:T", "R1"), "normal_cn"] == 1 and full.loc[("chr1:150:A:C", "R1"), "normal_cn"] == 2
+    # no tumour copies in R2: the fit sees no reads there, the table keeps the real ones
+    lost = full.loc[("chr1:450:A:C", "R2")]
+    assert lost["cn_status"] == "zero_cn" and lost["ref_counts"] == lost["alt_counts"] == 0 and lost["raw_alt"] == 3
+    # between segments that disagree: no copy number; between agreeing ones: theirs
+    assert full.loc[("chr1:350:A:C", "R1"), "cn_status"] == "no_cn"
+    assert full.loc[("chr1:820:A:C", "R1"), "cn_status"] == "ok"
+    assert full.loc[("chr1:250:A:AT", "R1"), "reason"] == "indel"
+    inp = pyclone_input(full.reset_index())
+    assert "chr1:250:A:AT" not in set(inp["mutation_id"]) and "chr1:450:A:C" in set(inp["mutation_id"])
+    # subclonal copy number: kept, masked or excluded as asked
+    counts.loc[counts["mutation_id"] == "chr1:250:A:AT", "indel"] = False
+    for mode, reason, fit_alt in (("keep", "", 5), ("missing", "", 0), ("exclude", "subclonal_cn", 5)):
+        f = build_input(counts, seg, purity.fillna(0.5), ["R1", "R2"], "female", InputParams(subclonal_cn=mode))
+        row = f.set_index(["mutation_id", "sample_id"]).loc[("chr1:250:A:AT", "R2")]
+        assert row["cn_status"] == "subclonal" and row["reason"] == reason and row["alt_counts"] == fit_alt

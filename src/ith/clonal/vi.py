@@ -40,6 +40,7 @@ class VIOptions:
     annealing_power: float = 1.0
     seed: int | None = None
     threads: int = 1
+    merge_moves: bool = True  # False = plain coordinate ascent (for comparison)
 
 
 @dataclass
@@ -217,7 +218,7 @@ def _fit_once(pb: "_Problem", grid: np.ndarray, opts: VIOptions, restart: int,
         used, converged = _iterate(pb, st, Lb, beta, opts)
         iters += used
     # merge moves on the untempered objective until none helps
-    while converged and _merge_pass(pb, st):
+    while opts.merge_moves and converged and _merge_pass(pb, st):
         used, converged = _iterate(pb, st, pb.L, 1.0, opts)
         iters += used
     return VIFit(elbo=st.elbo, resp=st.resp, alpha=st.alpha, log_theta=st.log_theta, iterations=iters,
