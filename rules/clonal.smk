@@ -59,6 +59,7 @@ rule clonal_annotate:
         mutations="results/clonal/{patient}/mutations.tsv",
         summary="results/clonal/{patient}/cluster_summary.tsv",
         posteriors="results/clonal/{patient}/cluster_posteriors.tsv",
+        purity="results/clonal/{patient}/purity_check.tsv",
         plot="results/clonal/{patient}/ccf.png",
     params:
         clonal=clonal_params(CLONAL_POST_KEYS),

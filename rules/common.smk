@@ -98,7 +98,7 @@ def get_final_output():
             for f in ("segments.tsv", "purity_ploidy.tsv", "plasma_tf.tsv", "metrics.json", "cn_profile.png")]
     out += [f"results/clonal/{p}/{f}" for p in PATIENTS
             for f in ("input.tsv", "clusters.tsv", "mutations.tsv", "cluster_summary.tsv", "cluster_posteriors.tsv",
-                      "ccf.png")]
+                      "purity_check.tsv", "ccf.png")]
     return out
 
 

@@ -351,3 +351,23 @@ def test_input_builder_handles_sex_gaps_lost_copies_indels_and_missing_purity():
         f = build_input(counts, seg, purity.fillna(0.5), ["R1", "R2"], "female", InputParams(subclonal_cn=mode))
         row = f.set_index(["mutation_id", "sample_id"]).loc[("chr1:250:A:AT", "R2")]
         assert row["cn_status"] == "subclonal" and row["reason"] == reason and row["alt_counts"] == fit_alt
+
+
+def test_truncal_mutations_recover_the_purity_and_flag_a_wrong_one():
+    from ith.clonal.purity import truncal_purity
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(60):
+        major, minor = [(1, 1), (2, 1), (2, 2), (2, 0)][i % 4]
+        mult = 1 + (i // 4) % major
+        for sample, true_p, given in (("R1", 0.6, 0.6), ("R2", 0.35, 0.5)):
+            depth = 150
+            vaf = true_p * mult / (true_p * (major + minor) + 2 * (1 - true_p))
+            alt = rng.binomial(depth, vaf)
+            rows.append({"mutation_id": f"m{i}", "sample_id": sample, "ref_counts": depth - alt, "alt_counts": alt,
+                         "major_cn": major, "minor_cn": minor, "normal_cn": 2, "tumour_content": given})
+    data = from_frame(pd.DataFrame(rows))
+    out = truncal_purity(data, np.ones(data.n_mutations, bool), "binomial", 200.0).set_index("sample")
+    assert out.loc["R1", "low"] <= 0.6 <= out.loc["R1", "high"] and out.loc["R1", "flag"] == ""
+    assert abs(out.loc["R2", "purity_truncal"] - 0.35) <= 0.03 and out.loc["R2", "flag"] == "purity_disagrees"

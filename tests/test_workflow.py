@@ -53,7 +53,8 @@ def test_second_run_has_nothing_to_do_and_tables_are_reproducible(run, cohort, t
                "results/copynumber/P2/baf.tsv", "results/copynumber/P2/P2-R1.bins.tsv",
                "results/copynumber/P2/plasma_tf.tsv", "results/copynumber/P2/metrics.json",
                "results/clonal/P2/input.tsv", "results/clonal/P2/clusters.tsv", "results/clonal/P2/mutations.tsv",
-               "results/clonal/P2/cluster_summary.tsv", "results/clonal/P2/cluster_posteriors.tsv")
+               "results/clonal/P2/cluster_summary.tsv", "results/clonal/P2/cluster_posteriors.tsv",
+               "results/clonal/P2/purity_check.tsv")
     proc = _snakemake(cohort, tmp_path, *targets)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rel in targets:

@@ -20,6 +20,7 @@ from ith.clonal.annotate import Annotated, PostParams, cluster_table, mutation_t
     postprocess, pyclone_output
 from ith.clonal.data import from_frame
 from ith.clonal.likelihood import ccf_grid, log_likelihood
+from ith.clonal.purity import truncal_members, truncal_purity
 from ith.clonal.results import assign, clusters_from_labels, labels_from_table
 from ith.errors import InputError
 
@@ -179,6 +180,7 @@ MUTATION_COLUMNS = ["patient", "mutation_id", "sample", "cluster_id", "cluster_a
                     "call", "truncal", "indel", "driver"]
 SUMMARY_COLUMNS = ["patient", "cluster_id", "sample", "n_mutations", "ccf", "ccf_std", "ccf_low", "ccf_high", "call",
                    "median_depth", "artefact", "flags", "drivers"]
+PURITY_COLUMNS = ["patient", "sample", "purity_cn", "purity_truncal", "low", "high", "n_truncal", "flag"]
 RESULT_COLUMNS = ["mutation_id", "sample_id", "cluster_id", "cellular_prevalence", "cellular_prevalence_std",
                   "cluster_assignment_prob"]
 
@@ -187,7 +189,8 @@ def empty_outputs(patient: str) -> dict[str, pd.DataFrame]:
     """A patient without mutations: every table with its header and no rows."""
     return {"clusters": pd.DataFrame(columns=RESULT_COLUMNS), "mutations": pd.DataFrame(columns=MUTATION_COLUMNS),
             "summary": pd.DataFrame(columns=SUMMARY_COLUMNS),
-            "posteriors": pd.DataFrame(columns=["patient", "cluster_id", "sample", "ccf", "probability"])}
+            "posteriors": pd.DataFrame(columns=["patient", "cluster_id", "sample", "ccf", "probability"]),
+            "purity": pd.DataFrame(columns=PURITY_COLUMNS)}
 
 
 def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, fit: FitSettings,
@@ -252,4 +255,11 @@ def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, 
     summary = summary[SUMMARY_COLUMNS]
     post_tab = posterior_table(sub_data, clusters, grid).rename(columns={"sample_id": "sample"})
     post_tab.insert(0, "patient", patient)
-    return {"clusters": clusters_tsv, "mutations": muts, "summary": summary, "posteriors": post_tab}
+    ccf = summary.pivot(index="cluster_id", columns="sample", values="ccf")[data.sample_ids]
+    trunk = truncal_members(labels[clustered], ccf, post.clonal_ccf)
+    purity = truncal_purity(sub_data, trunk, fit.density, fit.precision)
+    purity.insert(0, "patient", patient)
+    for r in purity[purity["flag"] != ""].itertuples():
+        log.warning("%s: %s (copy-number purity %.3f, truncal mutations say %s)", r.sample, r.flag, r.purity_cn,
+                    "n/a" if np.isnan(r.purity_truncal) else f"{r.purity_truncal:.3f} [{r.low:.3f}, {r.high:.3f}]")
+    return {"clusters": clusters_tsv, "mutations": muts, "summary": summary, "posteriors": post_tab, "purity": purity}
