@@ -10,7 +10,8 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %
 import pandas as pd  # noqa: E402
 
 from ith.clonal.annotate import PostParams  # noqa: E402
-from ith.clonal.patient import FitSettings, annotate_patient  # noqa: E402
+from ith.clonal.engine import EngineOptions  # noqa: E402
+from ith.clonal.patient import annotate_patient  # noqa: E402
 from ith.clonal.plot import plot_clusters  # noqa: E402
 from ith.io.tables import write_tsv  # noqa: E402
 
@@ -24,8 +25,8 @@ post = PostParams(min_cluster_size=c["min_cluster_size"], small_clusters=c["smal
                   clonal_ccf=c["clonal_ccf"], absent_ccf=c["absent_ccf"], artefact_ccf=c["artefact_ccf"],
                   low_depth_fraction=c["low_depth_fraction"], mix_weight_prior=c["mix_weight_prior"])
 tables = annotate_patient(patient, full, results,
-                          FitSettings(density=c["density"], precision=c["precision"], grid_size=c["grid_size"],
-                                      state_prior=c["state_prior"]), post)
+                          EngineOptions(density=c["density"], precision=c["precision"], grid_size=c["grid_size"],
+                                        state_prior=c["state_prior"]), post)
 s = tables["summary"].drop_duplicates("cluster_id")
 logging.info("%d clusters: %s", len(s), ", ".join(f"{r.cluster_id} ({r.n_mutations}{', ' + r.flags if r.flags else ''})"
                                                    for r in s.itertuples()))

@@ -19,6 +19,7 @@ import pandas as pd
 from ith.clonal.annotate import Annotated, PostParams, cluster_table, mutation_table, posterior_table, \
     postprocess, pyclone_output
 from ith.clonal.data import from_frame
+from ith.clonal.engine import EngineOptions
 from ith.clonal.likelihood import ccf_grid, log_likelihood
 from ith.clonal.purity import truncal_members, truncal_purity
 from ith.clonal.results import assign, clusters_from_labels, labels_from_table
@@ -166,14 +167,6 @@ def pyclone_input(full: pd.DataFrame) -> pd.DataFrame:
     return full.loc[full["clustered"], PYCLONE_COLUMNS].reset_index(drop=True)
 
 
-@dataclass
-class FitSettings:
-    density: str = "beta-binomial"
-    precision: float = 200.0
-    grid_size: int = 100
-    state_prior: str = "clonal_cn"
-
-
 MUTATION_COLUMNS = ["patient", "mutation_id", "sample", "cluster_id", "cluster_assignment_prob", "clustered", "reason",
                     "ref_counts", "alt_counts", "depth", "present", "major_cn", "minor_cn", "normal_cn", "cn_status",
                     "purity", "ccf", "ccf_low", "ccf_high", "cluster_ccf", "multiplicity", "multiplicity_prob",
@@ -193,7 +186,7 @@ def empty_outputs(patient: str) -> dict[str, pd.DataFrame]:
             "purity": pd.DataFrame(columns=PURITY_COLUMNS)}
 
 
-def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, fit: FitSettings,
+def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, fit: EngineOptions,
                      post: PostParams) -> dict[str, pd.DataFrame]:
     """Post-process a fit and write out every mutation: clusters.tsv, mutations.tsv, summaries."""
     if full.empty:
