@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 
 from ith.clonal.annotate import PostParams, postprocess
+from ith.clonal.patient import InputParams
 from ith.clonal.data import from_frame, read_input
 from ith.clonal.engine import EngineOptions, run
 from ith.clonal.likelihood import ccf_grid, log_likelihood, multiplicity
@@ -371,3 +372,35 @@ def test_truncal_mutations_recover_the_purity_and_flag_a_wrong_one():
     out = truncal_purity(data, np.ones(data.n_mutations, bool), "binomial", 200.0).set_index("sample")
     assert out.loc["R1", "low"] <= 0.6 <= out.loc["R1", "high"] and out.loc["R1", "flag"] == ""
     assert abs(out.loc["R2", "purity_truncal"] - 0.35) <= 0.03 and out.loc["R2", "flag"] == "purity_disagrees"
+
+
+def test_no_mutations_no_clusterable_mutations_and_one_region_give_valid_tables(tmp_path):
+    from ith.clonal.patient import RESULT_COLUMNS, annotate_patient, build_input, pyclone_input
+    from ith.clonal.plot import plot_clusters
+    from ith.clonal.results import pyclone_table
+
+    counts, seg, purity = _cn_inputs()
+    purity = purity.fillna(0.5)
+    empty_fit = pd.DataFrame(columns=RESULT_COLUMNS)
+    opts = EngineOptions(density="beta-binomial")
+    # every mutation an indel: nothing to fit, every mutation still reported, unassigned
+    indels = counts.assign(indel=True)
+    full = build_input(indels, seg, purity, ["R1", "R2"], "female", InputParams())
+    assert pyclone_input(full).empty
+    t = annotate_patient("X", full, empty_fit, opts, PostParams())
+    assert len(t["mutations"]) == len(counts) and t["mutations"]["cluster_id"].isna().all()
+    assert t["clusters"].empty and t["summary"].empty and (t["purity"]["flag"] != "").all()
+    plot_clusters("X", t["mutations"], t["summary"], str(tmp_path / "a.png"))
+    # no mutations at all
+    full = build_input(counts.iloc[:0], seg, purity, ["R1", "R2"], "female", InputParams())
+    t = annotate_patient("X", full, empty_fit, opts, PostParams())
+    assert all(v.empty for v in t.values())
+    plot_clusters("X", t["mutations"], t["summary"], str(tmp_path / "b.png"))
+    # a single region
+    full = build_input(counts[counts["sample"] == "R1"], seg, purity, ["R1"], "female", InputParams())
+    data = from_frame(pyclone_input(full))
+    res = run(data, EngineOptions(density="beta-binomial", vi=VIOptions(num_clusters=10, num_restarts=2, seed=1)))
+    t = annotate_patient("X", full, pyclone_table(data, res.best, res.grid), opts, PostParams(min_cluster_size=1))
+    assert t["mutations"]["cluster_id"].notna().all() and set(t["summary"]["sample"]) == {"R1"}
+    plot_clusters("X", t["mutations"], t["summary"], str(tmp_path / "c.png"))
+    assert all((tmp_path / f).stat().st_size > 0 for f in ("a.png", "b.png", "c.png"))

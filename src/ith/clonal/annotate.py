@@ -120,7 +120,8 @@ def cluster_table(data: ClonalData, ann: Annotated, grid: np.ndarray, params: Po
                 "call": _call(median[i, j], params), "median_depth": depth,
                 "artefact": near_zero, "flags": ",".join(flags),
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["cluster_id", "sample_id", "n_mutations", "ccf", "ccf_std", "ccf_low",
+                                       "ccf_high", "call", "median_depth", "artefact", "flags"])
 
 
 def _call(median: np.ndarray | float, params: PostParams):

@@ -248,8 +248,11 @@ def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, 
     summary = summary[SUMMARY_COLUMNS]
     post_tab = posterior_table(sub_data, clusters, grid).rename(columns={"sample_id": "sample"})
     post_tab.insert(0, "patient", patient)
-    ccf = summary.pivot(index="cluster_id", columns="sample", values="ccf")[data.sample_ids]
-    trunk = truncal_members(labels[clustered], ccf, post.clonal_ccf)
+    if summary.empty:
+        trunk = np.zeros(int(clustered.sum()), bool)
+    else:
+        ccf = summary.pivot(index="cluster_id", columns="sample", values="ccf")[data.sample_ids]
+        trunk = truncal_members(labels[clustered], ccf, post.clonal_ccf)
     purity = truncal_purity(sub_data, trunk, fit.density, fit.precision)
     purity.insert(0, "patient", patient)
     for r in purity[purity["flag"] != ""].itertuples():

@@ -28,7 +28,8 @@ def truncal_purity(data: ClonalData, members: np.ndarray, density: str, precisio
     for d, sample in enumerate(data.sample_ids):
         obs = members & data.observed[:, d]
         n = int(obs.sum())
-        given = float(np.median(data.purity[obs, d])) if n else float(np.median(data.purity[:, d]))
+        column = data.purity[obs, d] if n else data.purity[:, d]
+        given = float(np.median(column)) if column.size else float("nan")
         if n < min_mutations:
             rows.append({"sample": sample, "purity_cn": given, "purity_truncal": np.nan, "low": np.nan,
                          "high": np.nan, "n_truncal": n, "flag": "too_few_truncal_mutations"})
