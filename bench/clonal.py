@@ -5,8 +5,9 @@
             it (a fresh process), beside the reference implementation's figures on this machine
             from the data README (60-90 s, ~320 MB; it is not installable here), and the ELBO
             of every restart.
-  scale     N mutations x 10 samples (N = 1k, 10k, 100k by default) simulated from 8 clones, 40
-            clusters, 10 restarts: time, peak memory, ARI, and the fitted exponent of time in N.
+  scale     N mutations x 10 samples (N = 1k, 10k, 100k by default) simulated from 8 clones (every
+            mutation on one copy, random clonal copy number), 40 clusters, 10 restarts: time, peak
+            memory, ARI, and the fitted exponent of time in N. --state-prior clonal-cn for ours.
             Each size runs in its own process so the peak memory is its own.
   truth     the workflow on simulated cohorts (test preset, several seeds) up to the clonal
             tables, scored against the simulator's truth: ARI over clones with >= 10 mutations
@@ -104,7 +105,7 @@ def simulate_counts(n: int, samples: int, clones: int, depth: int, rng: np.rando
     })
 
 
-def bench_scale(sizes: list[int], samples: int, threads: int) -> None:
+def bench_scale(sizes: list[int], samples: int, threads: int, state_prior: str) -> None:
     from ith.clonal.evaluate import adjusted_rand_index
 
     rng = np.random.default_rng(7)
@@ -116,7 +117,7 @@ def bench_scale(sizes: list[int], samples: int, threads: int) -> None:
             df.drop(columns="cluster").to_csv(path, sep="\t", index=False)
             wall, peak, _ = _timed([sys.executable, "-m", "ith.cli", "clonal", "fit", "-i", path, "-o",
                                     f"{tmp}/out{n}.tsv", "-c", "40", "-d", "beta-binomial", "-r", "10", "-t",
-                                    str(threads), "--seed", "1"])
+                                    str(threads), "--seed", "1", "--state-prior", state_prior])
             out = pd.read_csv(f"{tmp}/out{n}.tsv", sep="\t").drop_duplicates("mutation_id")
             truth = df.drop_duplicates("mutation_id").set_index("mutation_id").loc[out["mutation_id"], "cluster"]
             ari = adjusted_rand_index(truth, out["cluster_id"])
@@ -174,6 +175,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     p.add_argument("--samples", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--state-prior", choices=["uniform", "clonal-cn"], default="uniform")
     p = sub.add_parser("truth")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     p.add_argument("--preset", default="test")
@@ -183,7 +185,7 @@ def main() -> None:
     if a.cmd == "tracerx":
         bench_tracerx(a.threads, a.seed)
     elif a.cmd == "scale":
-        bench_scale(a.sizes, a.samples, a.threads)
+        bench_scale(a.sizes, a.samples, a.threads, a.state_prior)
     else:
         bench_truth(a.seeds, a.preset, a.config)
 
