@@ -389,6 +389,8 @@ def test_no_mutations_no_clusterable_mutations_and_one_region_give_valid_tables(
     assert pyclone_input(full).empty
     t = annotate_patient("X", full, empty_fit, opts, PostParams())
     assert len(t["mutations"]) == len(counts) and t["mutations"]["cluster_id"].isna().all()
+    lost = t["mutations"][t["mutations"]["cn_status"] == "zero_cn"]
+    assert len(lost) == 1 and (lost["call"] == "absent").all()
     assert t["clusters"].empty and t["summary"].empty and (t["purity"]["flag"] != "").all()
     plot_clusters("X", t["mutations"], t["summary"], str(tmp_path / "a.png"))
     # no mutations at all

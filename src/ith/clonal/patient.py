@@ -237,6 +237,12 @@ def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, 
     muts["reason"] = k["reason"].to_numpy()
     muts["indel"] = k["indel"].to_numpy()
     muts["driver"] = k["driver"].to_numpy()
+    # a region whose segment kept no tumour copy cannot carry the mutation, whatever its cluster
+    lost = muts["cn_status"] == "zero_cn"
+    if lost.any():
+        muts.loc[lost, "call"] = "absent"
+        clonal_all = (muts["call"] == "clonal").groupby(muts["mutation_id"], sort=False).transform("all")
+        muts["truncal"] = muts["truncal"] & clonal_all
     muts = muts.rename(columns={"sample_id": "sample", "tumour_content": "purity"})
     muts.insert(0, "patient", patient)
     muts = muts[MUTATION_COLUMNS]
