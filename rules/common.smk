@@ -121,5 +121,6 @@ def patient_tumours(patient):
 
 def clonal_fit_mem(wildcards, input):
     # the grid likelihoods: mutations x regions x grid points doubles, a few copies
-    rows = max(1, sum(1 for _ in open(input.pyclone)) - 1)
+    with open(input.pyclone) as f:
+        rows = max(1, sum(1 for _ in f) - 1)
     return 1000 + int(rows * config["clonal"]["grid_size"] * 8 * 4 / 1e6)

@@ -7,6 +7,8 @@ synthetic.tsv (100 mutations x 4 samples, true cluster per mutation) and tracerx
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,23 +19,15 @@ import pytest
 from scipy import stats
 
 from ith.clonal.annotate import PostParams, postprocess
-from ith.clonal.patient import InputParams
 from ith.clonal.data import from_frame, read_input
 from ith.clonal.engine import EngineOptions, run
+from ith.clonal.evaluate import adjusted_rand_index as ari
 from ith.clonal.likelihood import ccf_grid, log_likelihood, multiplicity
+from ith.clonal.patient import InputParams
 from ith.clonal.vi import VIOptions, _iterate, _Problem, _seed_clusters, _State
 from ith.errors import InputError
 
 DATA = Path(__file__).resolve().parent / "data" / "pyclone-vi-examples"
-
-
-def ari(a, b) -> float:
-    from scipy.special import comb
-    ct = pd.crosstab(np.asarray(a), np.asarray(b)).to_numpy()
-    s = comb(ct, 2).sum()
-    ra, rb, n = comb(ct.sum(1), 2).sum(), comb(ct.sum(0), 2).sum(), comb(ct.sum(), 2)
-    e = ra * rb / n
-    return float((s - e) / ((ra + rb) / 2 - e))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -202,7 +196,7 @@ def test_clonal_input_is_pyclone_vi_format_with_copy_number_purity_and_sex(workf
         assert set(inp["sample_id"]) == set(tumours)  # plasma is the liquid stage's
         pur = _read(workflow_run / "results" / "copynumber" / patient / "purity_ploidy.tsv").set_index("sample")
         assert (inp["tumour_content"].to_numpy() == pur.loc[inp["sample_id"], "purity"].to_numpy()).all()
-        sex = __import__("json").load(open(workflow_run / "results" / "copynumber" / patient / "metrics.json"))["sex_used"]
+        sex = json.load(open(workflow_run / "results" / "copynumber" / patient / "metrics.json"))["sex_used"]
         on_x = inp["mutation_id"].str.startswith("chrX:")
         assert on_x.any()
         assert (inp.loc[on_x, "normal_cn"] == (1 if sex == "male" else 2)).all()
@@ -285,8 +279,6 @@ args = sys.argv[2:]
 shutil.copy(args[args.index("-i") + 1], args[args.index("-o") + 1])
 """)
     exe.chmod(0o755)
-    import os
-
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "--configfile",

@@ -16,7 +16,7 @@ import pandas as pd
 from ith.clonal.data import ClonalData
 from ith.clonal.likelihood import multiplicity
 from ith.clonal.results import (Clusters, assign, clusters_from_labels, grid_quantiles, grid_summary,
-                                own_log_posterior, relabel)
+                                own_log_posterior, relabel, results_frame)
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,8 @@ def pyclone_output(data: ClonalData, ann: Annotated, grid: np.ndarray) -> pd.Dat
     mean, std = grid_summary(ann.clusters.log_post, grid)
     keep = np.flatnonzero(ann.labels >= 0)
     idx = np.searchsorted(ann.clusters.ids, ann.labels[keep])
-    d = data.n_samples
-    return pd.DataFrame({
-        "mutation_id": np.repeat(np.asarray(data.mutation_ids, dtype=object)[keep], d),
-        "sample_id": np.tile(data.sample_ids, keep.size),
-        "cluster_id": np.repeat(ann.labels[keep], d),
-        "cellular_prevalence": mean[idx].reshape(-1),
-        "cellular_prevalence_std": std[idx].reshape(-1),
-        "cluster_assignment_prob": np.repeat(ann.assign_prob[keep], d),
-    })
+    return results_frame(np.asarray(data.mutation_ids, dtype=object)[keep], data.sample_ids, ann.labels[keep],
+                         ann.assign_prob[keep], mean[idx], std[idx])
 
 
 def _median_depth(data: ClonalData, rows: np.ndarray) -> float:

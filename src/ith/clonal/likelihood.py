@@ -61,6 +61,27 @@ def _vaf(t, phi, normal, cn_r, total, err, mu_v):
     return num / den
 
 
+@nb.njit(cache=True, inline="always")
+def _state_vaf(s, s_n, phi, t, normal, total, err, cn_r, mu_v, clonal_cn):
+    """Expected VAF of genotype state s at CCF phi and the state's log prior weight; NaN VAF
+    when the state does not exist there.
+
+    uniform (PyClone-VI): every state at every CCF, weight 1/S. clonal_cn: below CCF 1 only
+    one copy, with the reference cells at C copies (counted as state 0, j = 1); at CCF 1 the
+    distinct multiplicities j = 1..major (the "after" state repeats j = 1 there), summed, so a
+    one-copy truncal mutation is not penalised against CCFs just below 1.
+    """
+    if not clonal_cn:
+        return _vaf(t, phi, normal, cn_r[s], total, err, mu_v[s]), -math.log(s_n)
+    if phi < 1.0:
+        if s != 0:
+            return np.nan, 0.0
+        return _vaf(t, phi, normal, total, total, err, min(1.0 - err, 1.0 / total)), 0.0
+    if s == s_n - 1 and total != normal:
+        return np.nan, 0.0
+    return _vaf(t, phi, normal, cn_r[s], total, err, mu_v[s]), 0.0
+
+
 @nb.njit(parallel=True, cache=True)
 def _loglik(ref, alt, major, total, normal, purity, error, observed, grid, beta_binomial, precision, clonal_cn,
             out):
@@ -81,31 +102,22 @@ def _loglik(ref, alt, major, total, normal, purity, error, observed, grid, beta_
             t = purity[n, d]
             s_n = _states(major[n, d], total[n, d], normal[n, d], err, cn_r, mu_v)
             log_coef = math.lgamma(a + b + 1.0) - math.lgamma(a + 1.0) - math.lgamma(b + 1.0)
-            log_s = math.log(s_n)
             for g in range(n_grid):
                 best = -np.inf
                 acc = 0.0
-                # under clonal copy number: below CCF 1 one copy, with the reference cells at C
-                # copies; at CCF 1 the distinct multiplicities j = 1..major (the "after" state
-                # repeats j = 1 there), summed, so a one-copy truncal mutation is not penalised
-                # against CCFs just below 1
-                sub = clonal_cn and grid[g] < 1.0
-                lo, hi = 0, s_n
-                if clonal_cn:
-                    hi = 1 if sub else (s_n - 1 if total[n, d] != normal[n, d] else s_n)
-                for s in range(lo, hi):
-                    if sub:
-                        vaf = _vaf(t, grid[g], normal[n, d], total[n, d], total[n, d], err,
-                                   min(1.0 - err, 1.0 / total[n, d]))
-                    else:
-                        vaf = _vaf(t, grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
-                    ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef)
+                # log-sum-exp over the states, one pass
+                for s in range(s_n):
+                    vaf, log_w = _state_vaf(s, s_n, grid[g], t, normal[n, d], total[n, d], err, cn_r, mu_v,
+                                            clonal_cn)
+                    if vaf != vaf:
+                        continue
+                    ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + log_w
                     if ll > best:
                         acc = acc * math.exp(best - ll) + 1.0
                         best = ll
                     else:
                         acc += math.exp(ll - best)
-                out[n, base + g] = best + math.log(acc) - (0.0 if clonal_cn else log_s)
+                out[n, base + g] = best + math.log(acc)
 
 
 def log_likelihood(data: ClonalData, grid: np.ndarray, density: str = "binomial",
@@ -158,23 +170,11 @@ def _state_posterior(ref, alt, major, total, normal, purity, error, observed, gr
                     w = weights[n, d * n_grid + g]
                     if w <= 0.0:
                         continue
-                    if clonal_cn and grid[g] < 1.0:
-                        # below CCF 1 only the one-copy state exists; count it as state 0 (j = 1)
-                        if s != 0:
-                            continue
-                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], total[n, d], total[n, d], err,
-                                   min(1.0 - err, 1.0 / total[n, d]))
-                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w)
-                    elif clonal_cn:
-                        # at CCF 1: the distinct multiplicities, the "after" state (a repeat of j = 1) left out
-                        if s == s_n - 1 and total[n, d] != normal[n, d]:
-                            continue
-                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
-                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w)
-                    else:
-                        vaf = _vaf(purity[n, d], grid[g], normal[n, d], cn_r[s], total[n, d], err, mu_v[s])
-                        ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + math.log(w) \
-                            - math.log(s_n)
+                    vaf, log_w = _state_vaf(s, s_n, grid[g], purity[n, d], normal[n, d], total[n, d], err, cn_r,
+                                            mu_v, clonal_cn)
+                    if vaf != vaf:
+                        continue
+                    ll = _log_emission(a, b, vaf, beta_binomial, precision, log_coef) + log_w + math.log(w)
                     if ll > m:
                         acc = acc * math.exp(m - ll) + 1.0
                         m = ll

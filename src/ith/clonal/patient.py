@@ -45,6 +45,11 @@ def _is_y(chrom: pd.Series) -> np.ndarray:
     return chrom.str.replace("^chr", "", regex=True).str.upper().eq("Y").to_numpy()
 
 
+def _flag(table: pd.DataFrame, column: str) -> np.ndarray | bool:
+    """A boolean column as written by our tables (True/False), False when absent."""
+    return table[column].astype(str).str.lower().eq("true").to_numpy() if column in table else False
+
+
 def _segment_states(muts: pd.DataFrame, segs: pd.DataFrame) -> pd.DataFrame:
     """major/minor/subclonal of the segment holding each mutation of one sample.
 
@@ -62,7 +67,7 @@ def _segment_states(muts: pd.DataFrame, segs: pd.DataFrame) -> pd.DataFrame:
         inside = (i >= 0) & (pos <= ends[np.maximum(i, 0)])
         nxt = np.minimum(i + 1, len(s) - 1)
         major, minor = s["major_cn"].to_numpy(float), s["minor_cn"].to_numpy(float)
-        sub_flag = s["subclonal"].astype(str).str.lower().eq("true").to_numpy()
+        sub_flag = _flag(s, "subclonal")
         gap_ok = (~inside) & (i >= 0) & (i + 1 < len(s)) & (major[np.maximum(i, 0)] == major[nxt]) \
             & (minor[np.maximum(i, 0)] == minor[nxt])
         take = inside | gap_ok
@@ -133,8 +138,7 @@ def build_input(counts: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFra
         "normal_cn": normal_cn, "major_cn": major, "minor_cn": minor,
         "tumour_content": c["sample"].map(tumour_content).to_numpy(),
         "raw_ref": ref, "raw_alt": alt, "cn_status": status,
-        "present": c["present"].astype(str).str.lower().eq("true").to_numpy() if "present" in c else False,
-        "indel": c["indel"].astype(str).str.lower().eq("true").to_numpy() if "indel" in c else False,
+        "present": _flag(c, "present"), "indel": _flag(c, "indel"),
         "driver": c["driver"].fillna("").astype(str).to_numpy() if "driver" in c else "",
         "cn_subclonal": subclonal,
     })

@@ -43,21 +43,27 @@ def grid_quantiles(log_post: np.ndarray, grid: np.ndarray, qs: tuple[float, ...]
     return [grid[np.minimum((cdf < q - 1e-12).sum(axis=-1), grid.size - 1)] for q in qs]
 
 
+def results_frame(mutation_ids, sample_ids: list[str], labels: np.ndarray, prob: np.ndarray,
+                  mean: np.ndarray, std: np.ndarray) -> pd.DataFrame:
+    """PyClone-VI's results file: one row per mutation x sample with its cluster, the cluster's
+    CCF mean/std in that sample ((N, D) arrays) and the assignment probability."""
+    n, d = len(mutation_ids), len(sample_ids)
+    return pd.DataFrame({
+        "mutation_id": np.repeat(np.asarray(mutation_ids, dtype=object), d),
+        "sample_id": np.tile(sample_ids, n),
+        "cluster_id": np.repeat(labels, d),
+        "cellular_prevalence": mean.reshape(-1),
+        "cellular_prevalence_std": std.reshape(-1),
+        "cluster_assignment_prob": np.repeat(prob, d),
+    })
+
+
 def pyclone_table(data: ClonalData, fit: VIFit, grid: np.ndarray) -> pd.DataFrame:
     """PyClone-VI's results file from our fit: MAP cluster, its CCF mean/std, assignment probability."""
     raw = fit.resp.argmax(axis=1)
-    labels = relabel(raw)
-    prob = fit.resp[np.arange(raw.size), raw]
     mean, std = grid_summary(fit.log_theta, grid)  # (K, D)
-    n, d = data.n_mutations, data.n_samples
-    return pd.DataFrame({
-        "mutation_id": np.repeat(data.mutation_ids, d),
-        "sample_id": np.tile(data.sample_ids, n),
-        "cluster_id": np.repeat(labels, d),
-        "cellular_prevalence": mean[raw].reshape(-1),
-        "cellular_prevalence_std": std[raw].reshape(-1),
-        "cluster_assignment_prob": np.repeat(prob, d),
-    })
+    return results_frame(data.mutation_ids, data.sample_ids, relabel(raw), fit.resp[np.arange(raw.size), raw],
+                         mean[raw], std[raw])
 
 
 def labels_from_table(data: ClonalData, table: pd.DataFrame, path: str = "clusters") -> np.ndarray:
