@@ -216,3 +216,25 @@ def test_example_sample_sheet_is_the_demo_cohort(tmp_path):
     root = Path(__file__).resolve().parents[1]
     write_tsv(cohort_mod.planned_sheet("demo", 1, "demo"), str(tmp_path / "s.tsv"), na_rep="")
     assert (tmp_path / "s.tsv").read_text() == (root / "config" / "samples.tsv").read_text()
+
+
+def test_clone_separation_redraws_compositions_until_clones_are_distinguishable():
+    """With clone_separation 4, every two clones of every patient are >= 4 standard errors of a
+    heterozygous VAF apart (combined over regions); drawn without it, seed 1's doubled patient
+    has a pair at 2.0 (the pair no method separates at 100x)."""
+    from ith.simulate.samples import clone_separation
+
+    def separations(preset):
+        genome = make_genome(np.random.default_rng([1, 0]), preset.autosome_lengths, preset.x_length,
+                             preset.y_length, preset.segdups_per_mb)
+        out = []
+        for p, specs in cohort_mod._patients(1, preset, genome):
+            regions = [s for s in specs if s.type == "tumour"]
+            z = clone_separation(p.tumour, np.array([s.clone_props for s in regions]),
+                                 np.array([s.purity for s in regions]), preset.tumour_depth)
+            assert z == pytest.approx(p.notes["clone_separation"], abs=0.01)
+            out.append(z)
+        return out
+
+    assert min(separations(replace(PRESETS["test"], clone_separation=0.0))) < 2.5
+    assert min(separations(replace(PRESETS["test"], clone_separation=4.0))) >= 4.0

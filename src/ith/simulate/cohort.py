@@ -18,7 +18,7 @@ from ith.simulate import truth
 from ith.simulate.genome import Genome, make_genome, write_fasta
 from ith.simulate.presets import PRESETS, Preset
 from ith.simulate.reads import ReadModel, SampleReads
-from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, region_compositions
+from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, separable_compositions
 from ith.simulate.tumour import Patient, draw_germline, evolve
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patie
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)
-        comps = region_compositions(rng, tumour, purities)
+        comps, separation = separable_compositions(rng, tumour, purities, preset.tumour_depth, preset.clone_separation)
+        patient.notes["clone_separation"] = round(separation, 2)
         specs = [SampleSpec(f"{pid}-N", "normal", 0.0, np.zeros(n_clones), preset.normal_depth)]
         for r in range(n_regions):
             specs.append(SampleSpec(f"{pid}-R{r + 1}", "tumour", float(purities[r]), comps[r],
@@ -146,6 +147,9 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
                                       fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
                                       reads=stats[spec.sample][0]))
     write_tsv(pd.DataFrame(truth_samples), os.path.join(out, "truth", "samples.tsv"))
+    write_tsv(pd.DataFrame([dict(patient=p.id, sex=p.sex, n_clones=p.tumour.n_clones, wgd=p.tumour.wgd,
+                                 clone_separation=p.notes["clone_separation"]) for p, _ in cohort]),
+              os.path.join(out, "truth", "patients.tsv"))
     config = {
         "samples": os.path.join(out, "samples.tsv"),
         "reference": {"fasta": fasta},

@@ -69,6 +69,37 @@ def region_compositions(rng: np.random.Generator, tumour: Tumour, purities: np.n
     return props
 
 
+def clone_separation(tumour: Tumour, props: np.ndarray, purities: np.ndarray, depth: float) -> float:
+    """Smallest distance between two clones in standard errors of a heterozygous mutation's VAF
+    at `depth`, combined over regions: how well any method could tell their mutations apart."""
+    ploidy = 4.0 if tumour.wgd else 2.0
+    ccf = np.array([clone_ccf(tumour, row) for row in props])  # regions x clones
+    p = purities[:, None]
+    vaf = p * ccf / (p * ploidy + 2 * (1 - p))
+    i, j = np.triu_indices(tumour.n_clones, 1)
+    if not len(i):
+        return float("inf")
+    mean = np.clip((vaf[:, i] + vaf[:, j]) / 2, 0.01, 0.99)
+    z2 = ((vaf[:, i] - vaf[:, j]) ** 2 / (mean * (1 - mean) / depth)).sum(axis=0)
+    return float(np.sqrt(z2.min()))
+
+
+def separable_compositions(rng: np.random.Generator, tumour: Tumour, purities: np.ndarray, depth: float,
+                           min_separation: float, max_draws: int = 500) -> tuple[np.ndarray, float]:
+    """Region compositions whose clones are at least `min_separation` apart (clone_separation),
+    else the best of `max_draws`. Two clones closer than the read counts can resolve are one
+    clone in the data under any method, so the truth would not be scoreable."""
+    best, best_z = None, -1.0
+    for _ in range(max_draws):
+        props = region_compositions(rng, tumour, purities)
+        z = clone_separation(tumour, props, purities, depth)
+        if z > best_z:
+            best, best_z = props, z
+        if z >= min_separation:
+            break
+    return best, best_z
+
+
 def plasma_series(rng: np.random.Generator, n_timepoints: int, growing: bool) -> np.ndarray:
     """Tumour fractions over timepoints: 0 to ~10%, rising for the patient with a growing clone."""
     tf = np.zeros(n_timepoints)
