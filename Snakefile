@@ -13,6 +13,7 @@ include: "rules/qc.smk"
 include: "rules/variants.smk"
 include: "rules/copynumber.smk"
 include: "rules/clonal.smk"
+include: "rules/phylogeny.smk"
 
 
 rule all:

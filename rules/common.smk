@@ -99,6 +99,9 @@ def get_final_output():
     out += [f"results/clonal/{p}/{f}" for p in PATIENTS
             for f in ("input.tsv", "clusters.tsv", "mutations.tsv", "cluster_summary.tsv", "cluster_posteriors.tsv",
                       "purity_check.tsv", "ccf.png")]
+    out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
+            for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
+                      "tree.png")]
     return out
 
 

@@ -96,6 +96,55 @@ def _add_clonal_fit(sub) -> None:
     p.set_defaults(func=_clonal_fit)
 
 
+def _phylogeny(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from ith.phylogeny.patient import read_clusters, run_patient, sample_purity, write_outputs
+    from ith.phylogeny.search import SearchOptions
+    from ith.phylogeny.trees import TreeParams
+
+    data, excluded = read_clusters(args.input, args.summary)
+    muts = pd.read_csv(args.mutations, sep="\t") if args.mutations else None
+    params = TreeParams(ccf_error_sd=args.ccf_error_sd,
+                        search=SearchOptions(alpha=args.alpha, max_trees=args.max_trees, absent_prior=args.absent_prior,
+                                             exhaustive_max_clones=args.exhaustive_max_clones,
+                                             beam_width=args.beam_width),
+                        remove_offender=not args.keep_offender)
+    res = run_patient(args.patient, data, excluded, muts, params, args.presence,
+                      sample_purity(muts) if muts is not None else None)
+    write_outputs(res, args.output, args.proportions, args.newick, args.branches, args.mutations_out, args.figure)
+
+
+def _add_phylogeny(sub) -> None:
+    from ith.phylogeny.search import SearchOptions
+    from ith.phylogeny.trees import TreeParams
+
+    d, s = TreeParams(), SearchOptions()
+    p = sub.add_parser("phylogeny", help="clone trees from clusters (PyClone-VI results or our cluster posteriors)")
+    p.add_argument("-i", "--input", required=True,
+                   help="PyClone-VI results file (clusters.tsv) or the clonal stage's cluster_posteriors.tsv")
+    p.add_argument("-o", "--output", required=True, help="trees.json")
+    p.add_argument("--summary", help="cluster_summary.tsv (mutation counts, drivers, artefact flags)")
+    p.add_argument("--mutations", help="the clonal stage's mutations.tsv: region tree, mutation classes, purity")
+    p.add_argument("--patient", default="patient")
+    p.add_argument("--proportions", help="write clone_proportions.tsv here")
+    p.add_argument("--newick", help="write the region tree (Newick) here; needs --mutations")
+    p.add_argument("--branches", help="write the region tree's branches here; needs --mutations")
+    p.add_argument("--mutations-out", help="write every mutation's truncal/shared/private class here")
+    p.add_argument("--figure", help="write the tree figure (PNG) here")
+    p.add_argument("--presence", choices=["cluster", "reads"], default="cluster",
+                   help="a mutation is present in a region by its cluster's call, or by its reads")
+    p.add_argument("--ccf-error-sd", type=float, default=d.ccf_error_sd)
+    p.add_argument("--alpha", type=float, default=s.alpha, help="least sum-rule probability per sample")
+    p.add_argument("--absent-prior", type=float, default=s.absent_prior)
+    p.add_argument("--max-trees", type=int, default=s.max_trees)
+    p.add_argument("--exhaustive-max-clones", type=int, default=s.exhaustive_max_clones)
+    p.add_argument("--beam-width", type=int, default=s.beam_width)
+    p.add_argument("--keep-offender", action="store_true",
+                   help="when no tree fits, rank the trees with every cluster rather than leaving one out")
+    p.set_defaults(func=_phylogeny)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ith", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("clonal", help="clonal deconvolution (PyClone-VI model)")
     _add_clonal_fit(p.add_subparsers(dest="clonal_command", required=True))
+    _add_phylogeny(sub)
 
     args = parser.parse_args(argv)
     try:

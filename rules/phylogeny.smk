@@ -1,0 +1,30 @@
+# Clone trees from the clusters' CCF posteriors, clone proportions per sample, the region tree
+# and the truncal/shared/private classes of every mutation (src/ith/phylogeny).
+
+
+rule phylogeny:
+    input:
+        posteriors="results/clonal/{patient}/cluster_posteriors.tsv",
+        summary="results/clonal/{patient}/cluster_summary.tsv",
+        mutations="results/clonal/{patient}/mutations.tsv",
+    output:
+        trees="results/phylogeny/{patient}/trees.json",
+        proportions="results/phylogeny/{patient}/clone_proportions.tsv",
+        newick="results/phylogeny/{patient}/regions.nwk",
+        branches="results/phylogeny/{patient}/branches.tsv",
+        mutations="results/phylogeny/{patient}/mutations.tsv",
+        plot="results/phylogeny/{patient}/tree.png",
+    params:
+        phylogeny=lambda w: config["phylogeny"],
+    log:
+        "logs/phylogeny/{patient}.log",
+    benchmark:
+        "benchmarks/phylogeny/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: 1000 + int(os.path.getsize(input.mutations) / 1e6 * 50),
+        runtime=30,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/phylogeny.py"

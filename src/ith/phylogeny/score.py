@@ -1,0 +1,126 @@
+"""How well a clone tree fits the clusters' CCF posteriors.
+
+Every cluster k has, in every sample s, a posterior over its cancer cell fraction on a grid
+0..1 (`post[s, k, :]`). A tree asks that in every sample a clone's CCF is at least the sum of
+its children's (the sum rule). The score of a tree in a sample is the probability that CCFs
+drawn from the clusters' posteriors, independently, satisfy the tree's every sum-rule
+constraint there. Up to a constant that is the same for every tree, that is the tree's
+marginal likelihood when the clones' own cell fractions have a flat prior (the map from own
+fractions to CCFs has unit Jacobian for every tree), so ranking by it is ranking by evidence.
+It is computed exactly on the grid by one upward pass: a clone's message is its posterior
+times the probability that its children's CCFs (convolved) do not exceed its own.
+Adding a clone to a tree only adds a constraint, so a partial tree's score bounds every
+completion of it from above, which makes pruning exact.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+UNPLACED = -2  # parent code of a clone not yet in a partial tree
+ROOT = -1  # parent code of the tree's root
+
+
+@numba.njit(cache=True)
+def _conv_trunc(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = (a * b)[:G], the distribution of a sum on the same uniform grid (mass above 1 is
+    dropped: a sum above 1 exceeds any parent's CCF)."""
+    g = a.shape[0]
+    for i in range(g):
+        out[i] = 0.0
+    for i in range(g):
+        ai = a[i]
+        if ai == 0.0:
+            continue
+        for j in range(g - i):
+            out[i + j] += ai * b[j]
+
+
+@numba.njit(cache=True)
+def tree_log_scores(post: np.ndarray, parents: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """(samples,) log probability that the posteriors satisfy the sum rule of the (partial)
+    tree in each sample. `order`: the placed clones, every parent before its children."""
+    return _upward(post, parents, order, -1.0)
+
+
+@numba.njit(cache=True)
+def tree_log_evidence(post: np.ndarray, parents: np.ndarray, order: np.ndarray, absent: float) -> np.ndarray:
+    """(samples,) log evidence of the tree when each clone's own cells in a sample are absent
+    with prior probability `absent` and else spread evenly: a clone whose CCF equals its
+    children's sum in a sample (no own cells there, as when a subclone fills a region) is then
+    explained, not a coincidence, which is what tells a chain from two siblings."""
+    return _upward(post, parents, order, absent)
+
+
+@numba.njit(cache=True)
+def _upward(post: np.ndarray, parents: np.ndarray, order: np.ndarray, absent: float) -> np.ndarray:
+    n_s, n_k, g = post.shape
+    slab = (1.0 - absent) / (g - 1)  # probability of one grid step of own cells under the even part
+    out = np.zeros(n_s)
+    acc = np.empty((n_k, g))
+    msg = np.empty(g)
+    tmp = np.empty(g)
+    for s in range(n_s):
+        for q in range(order.shape[0]):
+            k = order[q]
+            acc[k, :] = 0.0
+            acc[k, 0] = 1.0  # no children yet: their sum is 0
+        log_scale = 0.0
+        for q in range(order.shape[0] - 1, -1, -1):
+            k = order[q]
+            cum = 0.0
+            norm = 0.0
+            for i in range(g):
+                if absent < 0.0:  # the sum rule alone
+                    cum += acc[k, i]
+                    msg[i] = post[s, k, i] * cum
+                else:  # own cells exactly none (children's sum = own CCF), or some
+                    msg[i] = post[s, k, i] * (absent * acc[k, i] + slab * cum)
+                    cum += acc[k, i]
+                norm += msg[i]
+            if norm <= 0.0:
+                log_scale = -np.inf
+                break
+            log_scale += np.log(norm)
+            for i in range(g):
+                msg[i] /= norm
+            p = parents[k]
+            if p >= 0:  # a root's message needs nothing more: its CCF is free in 0..1
+                _conv_trunc(acc[p], msg, tmp)
+                for i in range(g):
+                    acc[p, i] = tmp[i]
+        out[s] = log_scale
+    return out
+
+
+def placement_order(parents: np.ndarray) -> np.ndarray:
+    """The placed clones in an order with every parent before its children (roots first)."""
+    parents = np.asarray(parents)
+    placed = np.flatnonzero(parents != UNPLACED)
+    order: list[int] = []
+    frontier = sorted(int(k) for k in placed if parents[k] == ROOT)
+    while frontier:
+        order.extend(frontier)
+        frontier = sorted(int(k) for k in placed if parents[k] in set(frontier))
+    if len(order) != len(placed):
+        raise ValueError(f"parents {parents.tolist()} do not form a forest")
+    return np.asarray(order, dtype=np.int64)
+
+
+def tree_log_score(post: np.ndarray, parents: np.ndarray, absent: float | None = None) -> np.ndarray:
+    parents = np.asarray(parents, dtype=np.int64)
+    if absent is None:
+        return tree_log_scores(post, parents, placement_order(parents))
+    return tree_log_evidence(post, parents, placement_order(parents), absent)
+
+
+def sum_rule_errors(ccf: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """(samples, clones) by how much the children's point CCFs exceed the clone's (0 if not)."""
+    parents = np.asarray(parents)
+    n_s, n_k = ccf.shape
+    kids = np.zeros((n_s, n_k))
+    for k in range(n_k):
+        if parents[k] >= 0:
+            kids[:, parents[k]] += ccf[:, k]
+    return np.maximum(kids - ccf, 0.0)

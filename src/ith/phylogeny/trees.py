@@ -1,0 +1,188 @@
+"""Clone trees of one patient: which clusters go in, the search, what to say when no tree fits,
+and the consensus over the trees kept."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ith.phylogeny.data import CloneData, smooth
+from ith.phylogeny.score import ROOT
+from ith.phylogeny.search import (SearchOptions, SearchResult, Tree, ancestry_probability, beam_search,
+                                  enumerate_trees)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TreeParams:
+    ccf_error_sd: float = 0.03  # CCF error beyond the read counts' (purity, copy number), added to every posterior
+    search: SearchOptions = field(default_factory=SearchOptions)
+    try_removal: bool = True  # when no tree fits, try each cluster's removal
+    remove_offender: bool = True  # ... and rank the trees without the fewest, smallest clusters whose removal fits
+    max_removed: int = 2  # clusters left out at most
+
+
+@dataclass
+class TreeReport:
+    data: CloneData  # the clusters in the trees
+    post: np.ndarray  # their posteriors with the CCF error added
+    result: SearchResult
+    excluded: dict[int, str] = field(default_factory=dict)  # cluster id -> why it is not in the trees
+    violation: dict | None = None
+    consensus: list[dict] = field(default_factory=list)
+
+    @property
+    def best(self) -> Tree | None:
+        return self.result.trees[0] if self.result.trees else None
+
+    def consistent(self, tree: Tree) -> bool:
+        return tree.consistent(self.result_alpha)
+
+    result_alpha: float = 0.01
+
+
+def search(post: np.ndarray, opts: SearchOptions) -> SearchResult:
+    """Exhaustive when the clone count allows, else beam; a best-effort beam over every
+    placement when nothing is consistent."""
+    n_k = post.shape[1]
+    if n_k <= opts.exhaustive_max_clones:
+        res = enumerate_trees(post, opts)
+        if res.trees:
+            return res
+        fallback = beam_search(post, opts)
+        fallback.exhaustive, fallback.method = True, "enumeration found none; beam over every placement"
+        fallback.seconds += res.seconds
+        return fallback
+    res = beam_search(post, opts, admissible=ancestry_probability(post) >= opts.alpha)
+    if res.n_consistent:
+        return res
+    fallback = beam_search(post, opts)
+    fallback.method = "beam found none consistent; beam over every placement"
+    fallback.seconds += res.seconds
+    return fallback
+
+
+def tree_weights(trees: list[Tree]) -> np.ndarray:
+    """Each tree's share of the evidence among the trees given."""
+    if not trees:
+        return np.zeros(0)
+    ls = np.array([t.log_score for t in trees])
+    w = np.exp(ls - ls.max())
+    return w / w.sum()
+
+
+def consensus_edges(trees: list[Tree], clusters: np.ndarray) -> list[dict]:
+    """Edges over the trees: support = share of trees with the edge, weight = evidence share."""
+    if not trees:
+        return []
+    w = tree_weights(trees)
+    edges: dict[tuple, list[float]] = {}
+    for t, wt in zip(trees, w):
+        for k, p in enumerate(t.parents):
+            key = (None if p == ROOT else int(clusters[p]), int(clusters[k]))
+            e = edges.setdefault(key, [0.0, 0.0])
+            e[0] += 1.0 / len(trees)
+            e[1] += float(wt)
+    rows = [dict(parent=k[0], child=k[1], support=round(v[0], 6), weight=round(v[1], 6)) for k, v in edges.items()]
+    return sorted(rows, key=lambda r: (-r["weight"], -r["support"], r["child"], -1 if r["parent"] is None else r["parent"]))
+
+
+def _violation(report: TreeReport, params: TreeParams) -> dict:
+    """Which samples and clusters break the sum rule in the best tree, by how much, and whether
+    leaving one cluster out gives a consistent tree."""
+    best = report.best
+    data = report.data
+    alpha = params.search.alpha
+    err = best.sum_rule_error  # (S, K)
+    bad_samples = [data.samples[s] for s in np.flatnonzero(best.sample_log_scores < np.log(alpha))]
+    worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else (0, 0)
+    over = [int(data.clusters[k]) for k in np.flatnonzero(err.max(axis=0) > 0)]
+    out = {"samples": bad_samples, "clusters": over,
+           "max_error": round(float(err.max()) if err.size else 0.0, 4),
+           "worst": {"sample": data.samples[worst[0]], "cluster": int(data.clusters[worst[1]])} if err.size else None,
+           "message": "", "removal": []}
+    kids = [int(data.clusters[c]) for c in np.flatnonzero(best.parents == worst[1])] if err.size else []
+    out["message"] = (f"no tree satisfies the sum rule within the CCF uncertainty in sample(s) {', '.join(bad_samples)}; "
+                      f"in the best tree the children of cluster {out['worst']['cluster']} ({kids}) exceed its CCF "
+                      f"by {out['max_error']:.3f} in {out['worst']['sample']}")
+    if params.try_removal and 2 < len(data.clusters) <= params.search.exhaustive_max_clones + 1:
+        for k in np.argsort(data.n_mutations, kind="stable"):
+            if best.parents[k] == ROOT:
+                continue
+            keep = np.ones(len(data.clusters), bool)
+            keep[k] = False
+            res = search(report.post[:, keep], params.search)
+            n_ok = sum(t.consistent(alpha) for t in res.trees)
+            if n_ok:
+                out["removal"].append({"cluster": int(data.clusters[k]), "n_mutations": int(data.n_mutations[k]),
+                                       "n_consistent": int(res.n_consistent),
+                                       "best": _parent_map(res.trees[0], data.clusters[keep])})
+    return out
+
+
+def _offenders(report: TreeReport, params: TreeParams) -> list[int]:
+    """The fewest clusters (at most max_removed, smaller ones first) whose removal leaves a
+    consistent tree: one at a time, each round taking the first whose removal is consistent,
+    else the one whose removal brings the best tree closest to consistency."""
+    data, alpha = report.data, params.search.alpha
+    keep = np.ones(len(data.clusters), bool)
+    gone: list[int] = []
+    for _ in range(params.max_removed):
+        best_k, best_gap = None, -np.inf
+        for k in np.argsort(data.n_mutations, kind="stable"):
+            if not keep[k] or keep.sum() <= 2:
+                continue
+            trial = keep.copy()
+            trial[k] = False
+            res = search(report.post[:, trial], params.search)
+            if not res.trees:
+                continue
+            top = res.trees[0]
+            if top.consistent(alpha):
+                return gone + [int(data.clusters[k])]
+            gap = float(np.minimum(top.sample_log_scores - np.log(alpha), 0).sum())
+            if gap > best_gap:
+                best_k, best_gap = k, gap
+        if best_k is None:
+            break
+        keep[best_k] = False
+        gone.append(int(data.clusters[best_k]))
+    return []
+
+
+def _parent_map(tree: Tree, clusters: np.ndarray) -> dict[str, int | None]:
+    return {str(int(clusters[k])): (None if p == ROOT else int(clusters[p])) for k, p in enumerate(tree.parents)}
+
+
+def build_trees(data: CloneData, params: TreeParams, excluded: dict[int, str] | None = None) -> TreeReport:
+    post = smooth(data.post, data.grid, params.ccf_error_sd)
+    res = search(post, params.search) if len(data.clusters) else SearchResult([], 0, True, True, "none")
+    report = TreeReport(data, post, res, dict(excluded or {}), result_alpha=params.search.alpha)
+    trees = [t for t in res.trees if t.consistent(params.search.alpha)] or res.trees[:1]
+    report.consensus = consensus_edges(trees, data.clusters)
+    if report.best is not None and not report.best.consistent(params.search.alpha):
+        report.violation = _violation(report, params)
+        report.violation["best_with_all"] = _parent_map(report.best, data.clusters)
+        log.warning(report.violation["message"])
+        if params.remove_offender:
+            gone = _offenders(report, params)
+            if gone:
+                keep = ~np.isin(data.clusters, gone)
+                report.data, report.post = data.subset(keep), post[:, keep]
+                report.result = search(report.post, params.search)
+                for g in gone:
+                    report.excluded[g] = ("breaks the sum rule in every tree with it (the best tree with all clusters "
+                                          f"misses by {report.violation['max_error']:.3f}); trees are ranked without it")
+                report.violation["removed"] = gone
+                trees = [t for t in report.result.trees if t.consistent(params.search.alpha)] or report.result.trees[:1]
+                report.consensus = consensus_edges(trees, report.data.clusters)
+                log.warning("cluster(s) %s left out of the trees: %d consistent tree(s) without them", gone,
+                            report.result.n_consistent)
+    res = report.result
+    log.info("%d clusters, %d excluded; %s: %d consistent tree(s)%s, %d kept, %.2f s", len(report.data.clusters),
+             len(report.excluded), res.method, res.n_consistent, "" if res.complete else " (enumeration capped)",
+             len(res.trees), res.seconds)
+    return report
