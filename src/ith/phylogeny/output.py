@@ -6,20 +6,16 @@ import numpy as np
 
 from ith import __version__
 from ith.phylogeny.score import ROOT
-from ith.phylogeny.trees import TreeParams, TreeReport, tree_weights
+from ith.phylogeny.trees import TreeParams, TreeReport, parent_map, tree_weights
 
 
 def _r(x: float, n: int = 6) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), n)
 
 
-def parent_map(parents: np.ndarray, clusters: np.ndarray) -> dict[str, int | None]:
-    return {str(int(clusters[k])): (None if p == ROOT else int(clusters[p])) for k, p in enumerate(parents)}
-
-
 def trees_json(patient: str, report: TreeReport, params: TreeParams) -> dict:
     d, res = report.data, report.result
-    alpha = params.search.alpha
+    alpha = report.alpha
     mean = d.mean if len(d.clusters) else np.zeros((len(d.samples), 0))
     weights = tree_weights(res.trees)
     trees = []
@@ -108,7 +104,7 @@ def plot_tree(path: str, patient: str, report: TreeReport, eta: np.ndarray | Non
             ax.text((px + x) / 2 + 0.05, (py + y) / 2, label, fontsize=7, color="0.2")
             ax.scatter([x], [y], s=380, color=colours[k], edgecolor="k", zorder=2)
             ax.text(x, y, str(int(d.clusters[k])), ha="center", va="center", fontsize=8, zorder=3)
-        status = "consistent" if best.consistent(report.result_alpha) else "violates the sum rule"
+        status = "consistent" if best.consistent(report.alpha) else "violates the sum rule"
         ax.set_title(f"{patient}: best clone tree ({status}; {report.result.n_consistent} consistent)", fontsize=9)
         ax.axis("off")
         if eta is not None and eta.size:

@@ -99,7 +99,7 @@ def enumerate_trees(post: np.ndarray, opts: SearchOptions, admissible: np.ndarra
                     order: np.ndarray | None = None) -> SearchResult:
     """Every consistent tree (up to max_enumerated), best `max_trees` kept, ranked."""
     t0 = time.perf_counter()
-    n_s, n_k, _ = post.shape
+    n_k = post.shape[1]
     mean = post @ np.linspace(0.0, 1.0, post.shape[2])
     order = clone_order(mean) if order is None else order
     if admissible is None:
@@ -155,7 +155,7 @@ def beam_search(post: np.ndarray, opts: SearchOptions, admissible: np.ndarray | 
     """The best trees found by placing clones in CCF order, keeping the `beam_width` best
     partial trees (scored on a coarse grid), then re-hanging subtrees while it helps."""
     t0 = time.perf_counter()
-    n_s, n_k, g = post.shape
+    _, n_k, g = post.shape
     mean = post @ np.linspace(0.0, 1.0, g)
     order = clone_order(mean) if order is None else order
     coarse = rebin(post, opts.search_grid)

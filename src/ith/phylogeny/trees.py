@@ -20,8 +20,7 @@ log = logging.getLogger(__name__)
 class TreeParams:
     ccf_error_sd: float = 0.03  # CCF error beyond the read counts' (purity, copy number), added to every posterior
     search: SearchOptions = field(default_factory=SearchOptions)
-    try_removal: bool = True  # when no tree fits, try each cluster's removal
-    remove_offender: bool = True  # ... and rank the trees without the fewest, smallest clusters whose removal fits
+    remove_offender: bool = True  # when no tree fits, rank the trees without the fewest, smallest offending clusters
     max_removed: int = 2  # clusters left out at most
 
 
@@ -30,6 +29,7 @@ class TreeReport:
     data: CloneData  # the clusters in the trees
     post: np.ndarray  # their posteriors with the CCF error added
     result: SearchResult
+    alpha: float  # least sum-rule probability per sample of a consistent tree
     excluded: dict[int, str] = field(default_factory=dict)  # cluster id -> why it is not in the trees
     violation: dict | None = None
     consensus: list[dict] = field(default_factory=list)
@@ -37,11 +37,6 @@ class TreeReport:
     @property
     def best(self) -> Tree | None:
         return self.result.trees[0] if self.result.trees else None
-
-    def consistent(self, tree: Tree) -> bool:
-        return tree.consistent(self.result_alpha)
-
-    result_alpha: float = 0.01
 
 
 def search(post: np.ndarray, opts: SearchOptions) -> SearchResult:
@@ -90,46 +85,34 @@ def consensus_edges(trees: list[Tree], clusters: np.ndarray) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["weight"], -r["support"], r["child"], -1 if r["parent"] is None else r["parent"]))
 
 
-def _violation(report: TreeReport, params: TreeParams) -> dict:
-    """Which samples and clusters break the sum rule in the best tree, by how much, and whether
-    leaving one cluster out gives a consistent tree."""
-    best = report.best
-    data = report.data
-    alpha = params.search.alpha
+def parent_map(parents: np.ndarray, clusters: np.ndarray) -> dict[str, int | None]:
+    """{cluster id: parent cluster id, None for the root}."""
+    return {str(int(clusters[k])): (None if p == ROOT else int(clusters[p])) for k, p in enumerate(parents)}
+
+
+def _violation(best: Tree, data: CloneData, alpha: float) -> dict:
+    """Which samples and clusters break the sum rule in the best tree, and by how much."""
     err = best.sum_rule_error  # (S, K)
     bad_samples = [data.samples[s] for s in np.flatnonzero(best.sample_log_scores < np.log(alpha))]
-    worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else (0, 0)
-    over = [int(data.clusters[k]) for k in np.flatnonzero(err.max(axis=0) > 0)]
-    out = {"samples": bad_samples, "clusters": over,
-           "max_error": round(float(err.max()) if err.size else 0.0, 4),
-           "worst": {"sample": data.samples[worst[0]], "cluster": int(data.clusters[worst[1]])} if err.size else None,
-           "message": "", "removal": []}
-    kids = [int(data.clusters[c]) for c in np.flatnonzero(best.parents == worst[1])] if err.size else []
+    worst = np.unravel_index(int(np.argmax(err)), err.shape)
+    out = {"samples": bad_samples, "clusters": [int(data.clusters[k]) for k in np.flatnonzero(err.max(axis=0) > 0)],
+           "max_error": round(float(err.max()), 4),
+           "worst": {"sample": data.samples[worst[0]], "cluster": int(data.clusters[worst[1]])},
+           "best_with_all": parent_map(best.parents, data.clusters), "removed": []}
+    kids = [int(data.clusters[c]) for c in np.flatnonzero(best.parents == worst[1])]
     out["message"] = (f"no tree satisfies the sum rule within the CCF uncertainty in sample(s) {', '.join(bad_samples)}; "
                       f"in the best tree the children of cluster {out['worst']['cluster']} ({kids}) exceed its CCF "
                       f"by {out['max_error']:.3f} in {out['worst']['sample']}")
-    if params.try_removal and 2 < len(data.clusters) <= params.search.exhaustive_max_clones + 1:
-        for k in np.argsort(data.n_mutations, kind="stable"):
-            if best.parents[k] == ROOT:
-                continue
-            keep = np.ones(len(data.clusters), bool)
-            keep[k] = False
-            res = search(report.post[:, keep], params.search)
-            n_ok = sum(t.consistent(alpha) for t in res.trees)
-            if n_ok:
-                out["removal"].append({"cluster": int(data.clusters[k]), "n_mutations": int(data.n_mutations[k]),
-                                       "n_consistent": int(res.n_consistent),
-                                       "best": _parent_map(res.trees[0], data.clusters[keep])})
     return out
 
 
-def _offenders(report: TreeReport, params: TreeParams) -> list[int]:
+def _offenders(post: np.ndarray, data: CloneData, params: TreeParams) -> tuple[np.ndarray, SearchResult] | None:
     """The fewest clusters (at most max_removed, smaller ones first) whose removal leaves a
     consistent tree: one at a time, each round taking the first whose removal is consistent,
-    else the one whose removal brings the best tree closest to consistency."""
-    data, alpha = report.data, params.search.alpha
+    else the one whose removal brings the best tree closest to consistency. Returns the clusters
+    kept and the search without the others, or None when no such removal exists."""
+    alpha = params.search.alpha
     keep = np.ones(len(data.clusters), bool)
-    gone: list[int] = []
     for _ in range(params.max_removed):
         best_k, best_gap = None, -np.inf
         for k in np.argsort(data.n_mutations, kind="stable"):
@@ -137,50 +120,43 @@ def _offenders(report: TreeReport, params: TreeParams) -> list[int]:
                 continue
             trial = keep.copy()
             trial[k] = False
-            res = search(report.post[:, trial], params.search)
+            res = search(post[:, trial], params.search)
             if not res.trees:
                 continue
-            top = res.trees[0]
-            if top.consistent(alpha):
-                return gone + [int(data.clusters[k])]
-            gap = float(np.minimum(top.sample_log_scores - np.log(alpha), 0).sum())
+            if res.trees[0].consistent(alpha):
+                return trial, res
+            gap = float(np.minimum(res.trees[0].sample_log_scores - np.log(alpha), 0).sum())
             if gap > best_gap:
                 best_k, best_gap = k, gap
         if best_k is None:
             break
         keep[best_k] = False
-        gone.append(int(data.clusters[best_k]))
-    return []
-
-
-def _parent_map(tree: Tree, clusters: np.ndarray) -> dict[str, int | None]:
-    return {str(int(clusters[k])): (None if p == ROOT else int(clusters[p])) for k, p in enumerate(tree.parents)}
+    return None
 
 
 def build_trees(data: CloneData, params: TreeParams, excluded: dict[int, str] | None = None) -> TreeReport:
+    alpha = params.search.alpha
     post = smooth(data.post, data.grid, params.ccf_error_sd)
     res = search(post, params.search) if len(data.clusters) else SearchResult([], 0, True, True, "none")
-    report = TreeReport(data, post, res, dict(excluded or {}), result_alpha=params.search.alpha)
-    trees = [t for t in res.trees if t.consistent(params.search.alpha)] or res.trees[:1]
-    report.consensus = consensus_edges(trees, data.clusters)
-    if report.best is not None and not report.best.consistent(params.search.alpha):
-        report.violation = _violation(report, params)
-        report.violation["best_with_all"] = _parent_map(report.best, data.clusters)
+    report = TreeReport(data, post, res, alpha, dict(excluded or {}))
+    if report.best is not None and not report.best.consistent(alpha):
+        report.violation = _violation(report.best, data, alpha)
         log.warning(report.violation["message"])
-        if params.remove_offender:
-            gone = _offenders(report, params)
-            if gone:
-                keep = ~np.isin(data.clusters, gone)
-                report.data, report.post = data.subset(keep), post[:, keep]
-                report.result = search(report.post, params.search)
-                for g in gone:
-                    report.excluded[g] = ("breaks the sum rule in every tree with it (the best tree with all clusters "
-                                          f"misses by {report.violation['max_error']:.3f}); trees are ranked without it")
-                report.violation["removed"] = gone
-                trees = [t for t in report.result.trees if t.consistent(params.search.alpha)] or report.result.trees[:1]
-                report.consensus = consensus_edges(trees, report.data.clusters)
-                log.warning("cluster(s) %s left out of the trees: %d consistent tree(s) without them", gone,
-                            report.result.n_consistent)
+        # each removal is a new search: only where the enumeration applies, as the search costs more beyond
+        small = len(data.clusters) <= params.search.exhaustive_max_clones + params.max_removed
+        found = _offenders(post, data, params) if params.remove_offender and small else None
+        if found is not None:
+            keep, report.result = found
+            report.data, report.post = data.subset(keep), post[:, keep]
+            gone = [int(c) for c in data.clusters[~keep]]
+            for g in gone:
+                report.excluded[g] = ("breaks the sum rule in every tree with it (the best tree with all clusters "
+                                      f"misses by {report.violation['max_error']:.3f}); trees are ranked without it")
+            report.violation["removed"] = gone
+            log.warning("cluster(s) %s left out of the trees: %d consistent tree(s) without them", gone,
+                        report.result.n_consistent)
+    trees = [t for t in report.result.trees if t.consistent(alpha)] or report.result.trees[:1]
+    report.consensus = consensus_edges(trees, report.data.clusters)
     res = report.result
     log.info("%d clusters, %d excluded; %s: %d consistent tree(s)%s, %d kept, %.2f s", len(report.data.clusters),
              len(report.excluded), res.method, res.n_consistent, "" if res.complete else " (enumeration capped)",
