@@ -7,8 +7,9 @@
           matching clusters to clones by their mutations)? Patients with <= 8 clones.
           Copy number and purity are the truth's, so this scores clustering + trees, not the
           upstream stages (the workflow's own run is scored by tests/test_phylogeny.py).
-  scale   random trees of K clones x S samples (posteriors of sd 0.02 around the tree's CCFs):
-          time to all consistent trees (12 x 10) and to a tree (30 x 20).
+  scale   random trees of K clones x S samples (posteriors of sd 0.02 around the tree's CCFs,
+          many clones near CCF 0, so many trees fit): time to all consistent trees (12 x 10)
+          and to a tree (30 x 20); whether the true tree is consistent and its rank if kept.
 
     python bench/phylogeny.py truth --seeds 1-20 --presets test demo
     python bench/phylogeny.py scale
@@ -137,8 +138,9 @@ def random_tree_posteriors(rng: np.random.Generator, n_k: int, n_s: int, sd: flo
 
 
 def bench_scale(params: TreeParams, reps: int) -> None:
-    from ith.phylogeny.trees import search
     from ith.phylogeny.data import smooth
+    from ith.phylogeny.score import tree_log_score
+    from ith.phylogeny.trees import search
 
     grid = np.linspace(0, 1, 100)
     search(smooth(random_tree_posteriors(np.random.default_rng(0), 4, 2)[1], grid, 0.03), params.search)  # compile
@@ -151,9 +153,12 @@ def bench_scale(params: TreeParams, reps: int) -> None:
             res = search(post, params.search)
             dt = time.perf_counter() - t0
             top = res.trees[0].parents if res.trees else None
+            rank = next((i + 1 for i, t in enumerate(res.trees) if (t.parents == truth).all()), None)
+            truth_ok = bool((tree_log_score(post, truth) >= np.log(params.search.alpha)).all())
             print(json.dumps(dict(clones=n_k, samples=n_s, rep=r, method=res.method, seconds=round(dt, 2),
-                                  consistent=res.n_consistent, complete=res.complete,
-                                  top_is_truth=bool(top is not None and (top == truth).all()))), flush=True)
+                                  consistent=res.n_consistent, complete=res.complete, truth_consistent=truth_ok,
+                                  top_is_truth=bool(top is not None and (top == truth).all()), truth_rank=rank)),
+                  flush=True)
 
 
 def _seeds(spec: str) -> list[int]:

@@ -33,19 +33,26 @@ def _data(ccf, n=None, sd=0.02):
                      np.asarray(n if n is not None else [50] * k))
 
 
-def test_tree_score_is_the_probability_that_the_sum_rule_holds():
-    """On a small grid, brute force over every CCF combination gives the same probability."""
+def test_tree_scores_equal_brute_force_over_every_ccf_combination():
+    """On a small grid: each clone's sum-rule probability (least per sample) and the evidence
+    with absent own cells (sum over all CCF combinations of posteriors x own-cell priors)."""
     rng = np.random.default_rng(3)
-    g = np.linspace(0, 1, 9)
-    post = rng.random((1, 4, 9))
+    g, absent = 9, 0.4
+    post = rng.random((1, 4, g))
     post /= post.sum(-1, keepdims=True)
     parents = np.array([ROOT, 0, 0, 1])
-    total = 0.0
-    for idx in itertools.product(range(9), repeat=4):
-        x = g[list(idx)]
-        if x[1] + x[2] <= x[0] + 1e-12 and x[3] <= x[1] + 1e-12:
-            total += np.prod([post[0, k, idx[k]] for k in range(4)])
-    assert np.exp(tree_log_score(post, parents)[0]) == pytest.approx(total, rel=1e-9)
+    kids = {0: [1, 2], 1: [3]}
+    node = {0: 0.0, 1: 0.0}
+    evidence = 0.0
+    for idx in itertools.product(range(g), repeat=4):
+        w = np.prod([post[0, k, idx[k]] for k in range(4)])
+        for p, cs in kids.items():
+            node[p] += w * (sum(idx[c] for c in cs) <= idx[p])
+        own = [idx[k] - sum(idx[c] for c in kids.get(k, [])) for k in range(4)]
+        if min(own) >= 0:
+            evidence += w * np.prod([absent if d == 0 else (1 - absent) / (g - 1) for d in own])
+    assert np.exp(tree_log_score(post, parents)[0]) == pytest.approx(min(node.values()), rel=1e-9)
+    assert np.exp(tree_log_score(post, parents, absent)[0]) == pytest.approx(evidence, rel=1e-9)
 
 
 def test_enumeration_finds_every_consistent_tree_and_ranks_the_true_one_first():

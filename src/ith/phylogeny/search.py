@@ -34,7 +34,7 @@ class SearchOptions:
 @dataclass
 class Tree:
     parents: np.ndarray  # (K,) index of each clone's parent in the clusters' order, ROOT for the root
-    sample_log_scores: np.ndarray  # (S,) log probability that the sum rule holds (consistency)
+    sample_log_scores: np.ndarray  # (S,) log of the least per-clone sum-rule probability (consistency)
     sum_rule_error: np.ndarray  # (S, K) by how much each clone's children exceed it (point CCFs)
     sample_log_evidence: np.ndarray  # (S,) log evidence (ranking)
 
