@@ -103,6 +103,9 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
                 print(json.dumps(row), flush=True)
                 if not res["top_correct"]:
                     print("   ", res["why"], flush=True)
+                    if res["rank"]:
+                        ls = [t.log_score for t in rep.result.trees]
+                        print(f"    log evidence: top {ls[0]:.2f}, true tree {ls[res['rank'] - 1]:.2f}", flush=True)
                     if verbose:
                         inv = {v: k for k, v in res["main"].items()}
                         est = pd.DataFrame(clones.mean.T.round(2), columns=clones.samples,
