@@ -4,7 +4,9 @@
           distinguishable: clone_separation 4), read counts drawn at every mutation from its
           expected VAF at the preset depth, the clonal engine with the workflow's defaults, then
           the trees: is the true tree the top-ranked one (same parent for every clone after
-          matching clusters to clones by their mutations)? Patients with <= 8 clones.
+          matching clusters to clones by their mutations)? Patients with <= 8 clones. The rate is
+          also split by whether the truth's own CCFs fit one tree only (identifiable) or several,
+          where the CCFs cannot decide and the ranking rests on the prior over own cells.
           Copy number and purity are the truth's, so this scores clustering + trees, not the
           upstream stages (the workflow's own run is scored by tests/test_phylogeny.py).
   scale   random trees of K clones x S samples (posteriors of sd 0.02 around the tree's CCFs,
@@ -36,7 +38,7 @@ from ith.clonal.engine import EngineOptions, run  # noqa: E402
 from ith.clonal.patient import PYCLONE_COLUMNS, annotate_patient  # noqa: E402
 from ith.clonal.results import pyclone_table  # noqa: E402
 from ith.clonal.vi import VIOptions  # noqa: E402
-from ith.phylogeny.evaluate import tree_matches_truth  # noqa: E402
+from ith.phylogeny.evaluate import tree_matches_truth, trees_fitting_exactly  # noqa: E402
 from ith.phylogeny.patient import clone_data_from_tables  # noqa: E402
 from ith.phylogeny.search import SearchOptions  # noqa: E402
 from ith.phylogeny.trees import TreeParams, build_trees  # noqa: E402
@@ -94,9 +96,11 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
                 t2 = time.perf_counter()
                 truth_tree = sim_truth.tree_table(patient)
                 res = tree_matches_truth(rep, tabs["mutations"], muts, truth_tree)
+                true_ccf = muts.drop_duplicates(["clone", "sample"]).pivot(index="sample", columns="clone", values="ccf")
+                n_exact = len(trees_fitting_exactly(true_ccf[truth_tree["clone"]].fillna(0.0).to_numpy()))
                 row = dict(preset=name, seed=seed, patient=patient.id, clones=patient.tumour.n_clones,
                            regions=len(tum), wgd=patient.tumour.wgd, separation=patient.notes["clone_separation"],
-                           clusters=len(clones.clusters), consistent=rep.result.n_consistent,
+                           clusters=len(clones.clusters), consistent=rep.result.n_consistent, trees_fitting_truth=n_exact,
                            top_correct=res["top_correct"], correct_rank=res["rank"], matched=res["matched"],
                            clonal_s=round(t1 - t0, 1), tree_s=round(t2 - t1, 2))
                 rows.append(row)
@@ -119,6 +123,11 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
     print(f"true tree top-ranked: {int(t['top_correct'].sum())}/{len(t)} = {t['top_correct'].mean():.1%} "
           f"(clusters matched clones one to one in {int(t['matched'].sum())}); "
           f"given matched clusters: {t.loc[t['matched'], 'top_correct'].mean():.1%}")
+    one = t["trees_fitting_truth"] == 1
+    for label, part in (("identifiable (one tree fits the true CCFs)", t[one]),
+                        ("ambiguous (several trees fit the true CCFs)", t[~one])):
+        print(f"  {label}: {int(part['top_correct'].sum())}/{len(part)} = {part['top_correct'].mean():.1%}")
+    print("  by clones:", {int(k): f"{int(v.sum())}/{len(v)}" for k, v in t.groupby("clones")["top_correct"]})
 
 
 def random_tree_posteriors(rng: np.random.Generator, n_k: int, n_s: int, sd: float = 0.02, g: int = 100):

@@ -200,3 +200,13 @@ def test_workflow_trees_match_the_simulated_tree(workflow_run, cohort):
                              pd.read_csv(cohort / "truth" / "P1" / "mutations.tsv", sep="\t"),
                              pd.read_csv(cohort / "truth" / "P1" / "tree.tsv", sep="\t", keep_default_na=False))
     assert res["top_correct"], res
+
+
+def test_trees_fitting_exact_ccfs_counts_what_the_ccfs_cannot_decide():
+    from ith.phylogeny.evaluate import trees_fitting_exactly
+
+    one_region = np.array([[1.0, 0.5, 0.3]])  # C fits beside B or under it
+    assert sorted(trees_fitting_exactly(one_region)) == [[-1, 0, 0], [-1, 0, 1]]
+    two_regions = np.array([[1.0, 0.5, 0.3], [1.0, 0.0, 0.3]])  # C without B: not under B
+    assert trees_fitting_exactly(two_regions) == [[-1, 0, 0]]
+    assert trees_fitting_exactly(np.array([[1.0, 0.7, 0.6]])) == [[-1, 0, 1]]  # too big to be siblings
