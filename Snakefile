@@ -14,6 +14,7 @@ include: "rules/variants.smk"
 include: "rules/copynumber.smk"
 include: "rules/clonal.smk"
 include: "rules/phylogeny.smk"
+include: "rules/liquid.smk"
 
 
 rule all:

@@ -102,7 +102,34 @@ def get_final_output():
     out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
                       "tree.png")]
+    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p)
+            for f in ("ctdna.tsv", "clones.tsv", "loci.tsv", "fragments.tsv", "plasma_only.tsv",
+                      "tumour_fraction.png", "clones.png", "fragments.png")]
     return out
+
+
+# liquid stage: the pileup's keys (a change recounts); the others only re-run the analysis
+LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq", "max_depth"]
+
+
+def patient_plasma(patient):
+    rows = patient_samples(patient)
+    return list(rows[rows["type"] == "plasma"]["sample"])
+
+
+def liquid_pileups(patient, kind, plasma_only=False):
+    """Pileup files the patient's liquid analysis reads: its plasma, and as controls its normal
+    and every sample of the other patients (its own tumours carry its mutations)."""
+    rows = samples[samples["type"] == "plasma"] if plasma_only else samples
+    keep = rows[(rows["patient"] != patient) | (rows["type"] != "tumour")]
+    if plasma_only:
+        keep = keep[keep["patient"] == patient]
+    return [f"results/liquid/{r.patient}/pileup/{r.sample}.{kind}.tsv" for r in keep.itertuples(index=False)]
+
+
+def liquid_sheet():
+    return [{"patient": r.patient, "sample": r.sample, "type": r.type,
+             "timepoint": "" if pd.isna(r.timepoint) else str(r.timepoint)} for r in samples.itertuples(index=False)]
 
 
 # clonal stage: which config keys each rule uses (so a change re-runs exactly those rules)

@@ -1,0 +1,189 @@
+"""Tumour-informed detection of ctDNA in one plasma sample, its tumour fraction and its limit of
+detection.
+
+Detection integrates every usable locus of the patient (INVAR): the ctDNA level is fitted by
+maximum likelihood with each locus weighted by its tissue CCF, multiplicity and copy number,
+and scored by the likelihood ratio against no ctDNA. Loci whose counts the fitted level cannot
+explain (a clonal haematopoiesis variant, a mismapped read pile) are suppressed one round at a
+time. The p-value is that of the boundary likelihood-ratio test, widened by the dispersion the
+same statistic shows on control samples, and with enough controls also ranked among theirs.
+The tumour fraction is then fitted on the truncal loci alone (CCF 1 in every cell), with its
+95% profile-likelihood interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ith.liquid.model import (ErrorRates, as_rates, boundary_pvalue, log_lik, log_lik_rows, maximise, mutant_fraction,
+                              profile_interval, read_prob)
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    fpr: float = 0.05  # false-positive rate the detection threshold controls
+    error_floor: float = 1e-5
+    max_error: float = 0.01  # loci with a higher background are not used
+    max_normal_alt: int = 2  # loci with this many alt fragments in the patient's normal are not used
+    outlier_alpha: float = 0.01  # per-sample outlier suppression level (Bonferroni over loci)
+    min_informative_reads: int = 20_000  # below: flagged low sensitivity
+    min_controls_dispersion: int = 5  # controls needed before their dispersion widens the null
+
+
+@dataclass
+class LociModel:
+    """What the tissue says of each locus (arrays of length L)."""
+
+    ccf: np.ndarray  # mean CCF over the tumour regions
+    mult: np.ndarray  # multiplicity
+    cn: np.ndarray  # tumour total copy number (mean over regions)
+    normal_cn: np.ndarray
+    truncal: np.ndarray  # bool
+    coverage: float = 1.0  # bases covered per tumour fragment over per normal one (model.coverage_ratio)
+
+    def subset(self, m: np.ndarray) -> "LociModel":
+        return LociModel(self.ccf[m], self.mult[m], self.cn[m], self.normal_cn[m], self.truncal[m], self.coverage)
+
+    def fraction(self, tf: float, ccf: np.ndarray) -> np.ndarray:
+        """Expected fraction of fragments carrying the allele at each locus."""
+        return mutant_fraction(tf, ccf, self.mult, self.cn, self.normal_cn, self.coverage)
+
+
+@dataclass
+class Detection:
+    level: float  # fitted ctDNA level (tumour fraction if the tissue CCFs hold in plasma)
+    llr: float
+    used: np.ndarray  # (L,) loci used in the final fit
+    outliers: np.ndarray  # (L,) loci suppressed as outliers
+    informative_reads: int
+    alt_reads: int
+    background_reads: float  # expected error fragments at the used loci
+    extra: dict = field(default_factory=dict)
+
+
+def _ll_level(alt, depth, err: ErrorRates, loci: LociModel, ccf: np.ndarray):
+    def ll(tf: float) -> float:
+        return log_lik(alt, depth, read_prob(loci.fraction(tf, ccf), err), err)
+    return ll
+
+
+def detect(alt: np.ndarray, depth: np.ndarray, err: np.ndarray, loci: LociModel, usable: np.ndarray,
+           p: DetectParams, max_rounds: int = 5) -> Detection:
+    """Fit the ctDNA level on the usable loci, suppressing outlier loci round by round."""
+    err = as_rates(err)
+    used = usable & (depth > 0)
+    outliers = np.zeros_like(used)
+    level, llr = 0.0, 0.0
+    for _ in range(max_rounds):
+        m = used & ~outliers
+        if not m.any():
+            level, llr = 0.0, 0.0
+            break
+        sub = loci.subset(m)
+        ll = _ll_level(alt[m], depth[m], err[m], sub, sub.ccf)
+        level, best = maximise(ll, 0.0, 1.0)
+        llr = max(0.0, 2.0 * (best - ll(0.0)))
+        # an outlier is a locus the level cannot explain even were its clone in every tumour
+        # cell: a clone that grew since the tissue was taken is not suppressed
+        q = read_prob(loci.fraction(level, np.ones_like(loci.ccf)), err)
+        tail = stats.binom.sf(alt - 1, depth, q)
+        new = m & (tail < p.outlier_alpha / max(int(m.sum()), 1)) & (alt >= 2)
+        if not new.any():
+            break
+        outliers |= new
+    m = used & ~outliers
+    return Detection(level, llr, m, outliers, int(depth[m].sum()), int(alt[m].sum()), float((depth[m] * err.rate[m]).sum()))
+
+
+def pvalue(llr: float, control_llrs: np.ndarray, p: DetectParams) -> tuple[float, float, str]:
+    """(p-value, dispersion, calibration) of a detection statistic given the same statistic on
+    ctDNA-negative control samples. The null mean of the boundary statistic is 1/2; controls that
+    average more widen it. With at least 1/fpr - 1 controls, the sample must also outrank them."""
+    controls = np.asarray(control_llrs, dtype=float)
+    dispersion = 1.0
+    method = "parametric"
+    if len(controls) >= p.min_controls_dispersion:
+        dispersion = max(1.0, float(controls.mean()) / 0.5)
+        method = "parametric+dispersion"
+    pv = float(boundary_pvalue(llr, dispersion))
+    if len(controls) >= int(np.ceil(1.0 / p.fpr)) - 1:
+        empirical = (1.0 + float((controls >= llr).sum())) / (1.0 + len(controls))
+        pv = max(pv, empirical)
+        method += "+empirical"
+    return pv, dispersion, method
+
+
+def _grid_llr(alt: np.ndarray, depth: np.ndarray, err: ErrorRates, loci: LociModel, grid: np.ndarray) -> np.ndarray:
+    """(B,) largest log-likelihood ratio over the level grid for B count vectors (B, L) at once."""
+    ll = np.empty((alt.shape[0], len(grid)))
+    for g, tf in enumerate(grid):
+        q = read_prob(loci.fraction(float(tf), loci.ccf), err)
+        ll[:, g] = log_lik_rows(alt, depth, q, err)
+    return np.maximum(2.0 * (ll.max(axis=1) - ll[:, 0]), 0.0)
+
+
+def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.ndarray, alt: np.ndarray,
+                clear_below: float, draws: int = 1000, batch: int = 100, seed: int = 0) -> float:
+    """Monte Carlo p-value of the detection statistic under no ctDNA, on the loci `used`: alt
+    counts drawn at error rates drawn from their Beta posteriors, at the sample's depths, the
+    statistic taken on a fixed level grid for the sample and every draw alike. For few loci or
+    low error counts, where the chi-square limit is too optimistic. Stops early once 10 draws
+    reach the sample's statistic or the p-value is surely below `clear_below`."""
+    rng = np.random.default_rng(seed)
+    err = as_rates(err)[used]
+    d, sub = depth[used], loci.subset(used)
+    grid = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 60)])
+    observed = _grid_llr(alt[used][None, :], d, err, sub, grid)[0]
+    s = np.where(np.isfinite(err.strength), err.strength, 1e12)
+    hits = n = 0
+    while n < draws:  # in batches, stopping once the answer is clear either way
+        e = rng.beta(np.maximum(err.rate * s, 1e-9), np.maximum((1 - err.rate) * s, 1e-9), size=(batch, len(d)))
+        hits += int((_grid_llr(rng.binomial(d, e), d, err, sub, grid) >= observed - 1e-9).sum())
+        n += batch
+        if hits >= 10 or (1.0 + hits) / (1.0 + n) < clear_below:
+            break
+    return (1.0 + hits) / (1.0 + n)
+
+
+def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray) -> tuple[float, float, float, int]:
+    """Tumour fraction and 95% interval from the truncal loci (CCF 1), with the number of loci;
+    all used loci weighted by their tissue CCF when no truncal locus is usable."""
+    err = as_rates(err)
+    m = used & loci.truncal
+    ccf_one = True
+    if not m.any():
+        m, ccf_one = used, False
+    if not m.any():
+        return float("nan"), float("nan"), float("nan"), 0
+    sub = loci.subset(m)
+    ll = _ll_level(alt[m], depth[m], err[m], sub, np.ones(int(m.sum())) if ccf_one else sub.ccf)
+    tf, best = maximise(ll, 0.0, 1.0)
+    low, high = profile_interval(ll, tf, best, 0.0, 1.0)
+    return tf, low, high, int(m.sum())
+
+
+def limit_of_detection(depth: np.ndarray, err: np.ndarray, loci: LociModel, fpr: float, power: float = 0.95) -> float:
+    """The tumour fraction detected with probability `power` when the loci's fragments are
+    pooled: the pooled alt count must pass the count that background alone reaches with
+    probability `fpr`. Conservative beside the per-locus likelihood test; about 3 / informative
+    reads for clonal heterozygous loci on a diploid genome with little background."""
+    if depth.sum() == 0:
+        return float("nan")
+    err = as_rates(err).rate
+    background = float((depth * err).sum())
+    k = int(stats.poisson.isf(fpr, background)) + 1  # alt count at which background-only p <= fpr
+
+    def detected_prob(tf: float) -> float:
+        q = read_prob(loci.fraction(tf, loci.ccf), err)
+        return float(stats.poisson.sf(k - 1, float((depth * q).sum())))
+
+    if detected_prob(1.0) < power:
+        return float("nan")
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if detected_prob(mid) < power else (lo, mid)
+    return hi

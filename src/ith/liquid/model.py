@@ -1,0 +1,131 @@
+"""The read model of tumour-informed ctDNA analysis and the one-parameter fits built on it.
+
+A plasma sample holds a fraction `tf` of tumour cells' DNA (genome equivalents). At a mutation
+with multiplicity m on a tumour copy number CN (normal copy number N), carried by a fraction c
+of the tumour cells (its CCF in plasma), the fraction of fragments that carry the allele is
+
+    v = tf m c / (tf CN + N (1 - tf))
+
+(the WISP correction for copy number), and a fragment reads as the allele with probability
+q = v (1 - e) + (1 - v) e for the locus' background error e (INVAR). Counts are binomial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import optimize, special, stats
+
+CI_DROP = stats.chi2.ppf(0.95, 1) / 2  # log-likelihood drop of a 95% profile interval
+
+
+def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray, normal_cn: np.ndarray,
+                    coverage: float = 1.0) -> np.ndarray:
+    """`coverage`: bases a tumour genome copy's fragments cover relative to a normal one's
+    (below 1 as ctDNA fragments are shorter), so that tf counts genome copies, not coverage."""
+    t = tf * coverage
+    den = t * cn + normal_cn * (1.0 - tf)
+    return np.where(den > 0, t * mult * ccf / np.where(den > 0, den, 1.0), 0.0)
+
+
+def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_covered: float,
+                   min_fragments: int = 50) -> float:
+    """Bases covered per tumour fragment over those per normal fragment, from the lengths of
+    the fragments seen at the loci. Fragments reach a locus in proportion to the bases they
+    cover, c(L) = min(L, max_covered) (both reads of the pair), so the harmonic mean of c over
+    the fragments seen is the mean c of the fragments shed. 1 with too few tumour fragments."""
+    mut = np.asarray(mutant_lengths, dtype=float)
+    mut = mut[mut > 0]
+    lengths = np.arange(len(wildtype_hist), dtype=float)
+    w = np.asarray(wildtype_hist, dtype=float) * (lengths > 0)
+    if len(mut) < min_fragments or w.sum() < min_fragments:
+        return 1.0
+    inv_t = float(np.mean(1.0 / np.minimum(mut, max_covered)))
+    inv_n = float((w / np.minimum(np.maximum(lengths, 1.0), max_covered)).sum() / w.sum())
+    return inv_n / inv_t
+
+
+@dataclass
+class ErrorRates:
+    """Each locus' background error rate and how sure it is: the rate is a Beta posterior mean
+    worth `strength` reads (control reads plus the prior's; inf: known exactly)."""
+
+    rate: np.ndarray
+    strength: np.ndarray
+
+    def __getitem__(self, m) -> "ErrorRates":
+        return ErrorRates(self.rate[m], self.strength[m])
+
+    def __len__(self) -> int:
+        return len(self.rate)
+
+
+def as_rates(err: "ErrorRates | np.ndarray") -> ErrorRates:
+    if isinstance(err, ErrorRates):
+        return err
+    err = np.asarray(err, dtype=float)
+    return ErrorRates(err, np.full(err.shape, np.inf))
+
+
+def read_prob(v: np.ndarray, err: "ErrorRates | np.ndarray") -> np.ndarray:
+    e = err.rate if isinstance(err, ErrorRates) else err
+    return np.clip(v * (1.0 - e) + (1.0 - v) * e, 1e-12, 1.0 - 1e-12)
+
+
+def log_lik(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorRates | None" = None) -> float:
+    """Log likelihood of the alt counts without the constant binomial coefficient: binomial, or
+    where the background rate is uncertain beta-binomial, with the spread of q that the rate's
+    Beta posterior gives (a deep plasma sample would otherwise read the error of a background
+    learned from fewer control reads as signal)."""
+    return float(log_lik_rows(alt, depth, q, err))
+
+
+def log_lik_rows(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorRates | None" = None) -> np.ndarray:
+    """log_lik summed over the last axis: alt may be (B, L) for B count vectors at once."""
+    binom = alt * np.log(q) + (depth - alt) * np.log1p(-q)
+    if err is None or not np.isfinite(err.strength).any():
+        return binom.sum(axis=-1)
+    e = np.clip(err.rate, 1e-12, 1 - 1e-12)
+    finite = np.isfinite(err.strength)
+    # Var(q) = Var(e) = e (1 - e) / (s + 1) matched by Beta(q s', (1 - q) s')
+    s2 = np.maximum(q * (1 - q) * (np.where(finite, err.strength, 1.0) + 1.0) / (e * (1 - e)) - 1.0, 1e-3)
+    a, b = q * s2, (1 - q) * s2
+    bb = special.betaln(alt + a, depth - alt + b) - special.betaln(a, b)
+    return np.where(finite, bb, binom).sum(axis=-1)
+
+
+def maximise(ll: Callable[[float], float], lo: float, hi: float, n_grid: int = 60) -> tuple[float, float]:
+    """Maximiser and maximum of a one-dimensional log likelihood on [lo, hi]: a grid (dense
+    near lo, where ctDNA levels live) then a bounded Brent refinement around the best point."""
+    grid = np.unique(np.concatenate([[lo, hi], lo + (hi - lo) * np.geomspace(1e-5, 1.0, n_grid)]))
+    vals = np.array([ll(float(x)) for x in grid])
+    i = int(np.argmax(vals))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    best_x, best = float(grid[i]), float(vals[i])
+    if b > a:
+        res = optimize.minimize_scalar(lambda x: -ll(float(x)), bounds=(a, b), method="bounded",
+                                       options={"xatol": 1e-7 * max(hi - lo, 1e-12)})
+        if -res.fun > best:
+            best_x, best = float(res.x), float(-res.fun)
+    return best_x, best
+
+
+def profile_interval(ll: Callable[[float], float], x_hat: float, ll_max: float, lo: float, hi: float,
+                     drop: float = CI_DROP) -> tuple[float, float]:
+    """The 95% likelihood interval: where the log likelihood falls `drop` below its maximum."""
+    def f(x: float) -> float:
+        return ll(x) - (ll_max - drop)
+
+    low = lo if f(lo) >= 0 else optimize.brentq(f, lo, x_hat, xtol=1e-9) if x_hat > lo else lo
+    high = hi if f(hi) >= 0 else optimize.brentq(f, x_hat, hi, xtol=1e-9) if x_hat < hi else hi
+    return float(low), float(high)
+
+
+def boundary_pvalue(llr: np.ndarray | float, dispersion: float = 1.0) -> np.ndarray:
+    """P-value of a likelihood-ratio statistic 2 (l(hat) - l(0)) for a parameter on the boundary
+    under the null: half chi-square(0), half chi-square(1); `dispersion` >= 1 widens the null
+    for loci noisier than binomial."""
+    llr = np.maximum(np.asarray(llr, dtype=float) / max(dispersion, 1.0), 0.0)
+    return np.where(llr > 0, 0.5 * stats.chi2.sf(llr, 1), 1.0)

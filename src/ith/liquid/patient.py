@@ -1,0 +1,388 @@
+"""The liquid-biopsy stage for one patient: loci from the tissue, background from controls,
+then per plasma sample detection, tumour fraction, limit of detection, clone CCFs, and over
+timepoints the clones' trends."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ith.errors import InputError
+from ith.liquid import fragments as frag
+from ith.liquid.background import Background, fit_background, substitution_class
+from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
+from ith.liquid.detect import (Detection, DetectParams, LociModel, detect, limit_of_detection, null_pvalue, pvalue,
+                               tumour_fraction)
+from ith.liquid.model import coverage_ratio
+from ith.liquid.pileup import alt_count
+
+log = logging.getLogger(__name__)
+CARRIER_MIN_ALT = 3  # a control with this many alt fragments at >= CARRIER_MIN_VAF carries the allele
+CARRIER_MIN_VAF = 0.05
+
+
+@dataclass(frozen=True)
+class LiquidParams:
+    detect: DetectParams = field(default_factory=DetectParams)
+    clones: CloneParams = field(default_factory=CloneParams)
+    length_correction: bool = True  # tumour fraction in genome copies, not in coverage
+    min_length_fragments: int = 50  # tumour-allele fragments needed to measure the coverage ratio
+
+
+def split_ids(ids: pd.Series) -> pd.DataFrame:
+    parts = ids.astype(str).str.split(":", expand=True)
+    if parts.shape[1] != 4:
+        raise InputError("mutation ids must read chrom:pos:ref:alt")
+    out = pd.DataFrame({"mutation_id": ids.to_numpy(), "chrom": parts[0].to_numpy(), "pos": parts[1].astype(int).to_numpy(),
+                        "ref": parts[2].to_numpy(), "alt": parts[3].to_numpy()})
+    return out
+
+
+def panel_sites(counts: dict[str, pd.DataFrame], contig_order: list[str]) -> pd.DataFrame:
+    """Union of every patient's SNV sites (chrom, pos, ref, alt, patients), in genome order."""
+    rows = []
+    for patient, c in counts.items():
+        ids = c.loc[~c["indel"].astype(bool), "mutation_id"].drop_duplicates()
+        s = split_ids(ids)
+        s = s[(s["ref"].str.len() == 1) & (s["alt"].str.len() == 1)]
+        rows.append(s.assign(patients=patient))
+    if not rows:
+        return pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "patients"])
+    allp = pd.concat(rows)
+    panel = allp.groupby(["chrom", "pos", "ref", "alt"], sort=False)["patients"].agg(
+        lambda x: ",".join(sorted(set(x)))).reset_index()
+    rank = {c: i for i, c in enumerate(contig_order)}
+    panel["_r"] = panel["chrom"].map(rank).fillna(len(rank))
+    return panel.sort_values(["_r", "chrom", "pos", "ref", "alt"]).drop(columns="_r").reset_index(drop=True)
+
+
+def loci_from_clonal(mutations: pd.DataFrame, summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per SNV of the patient with what the tissue says (cluster, mean cluster CCF over
+    the regions, multiplicity, tumour and normal copy number, truncal), and the SNVs left out
+    with the reason."""
+    m = mutations[~mutations["indel"].astype(bool)].copy()
+    art = set(summary.loc[summary["artefact"].astype(str).str.lower() == "true", "cluster_id"].astype(int))
+    m["cn_total"] = m["major_cn"] + m["minor_cn"]
+    ok_cn = m["cn_status"].isin(["ok", "subclonal"])  # a subclonal segment: its called state is the best there is
+    g = m.groupby("mutation_id", sort=False)
+    present = m["call"] != "absent"
+    mult = m[present & ok_cn].groupby("mutation_id")["multiplicity"].median()
+    loci = pd.DataFrame({
+        "cluster_id": g["cluster_id"].first().astype(int),
+        "tissue_ccf": g["cluster_ccf"].mean(),
+        "cn": m[ok_cn].groupby("mutation_id")["cn_total"].mean(),
+        "normal_cn": g["normal_cn"].first(),
+        "truncal": g["truncal"].first().astype(str).str.lower() == "true",
+        "driver": g["driver"].first() if "driver" in m else "",
+    })
+    loci["multiplicity"] = mult.reindex(loci.index).fillna(1.0)
+    loci = loci.reset_index()
+    reason = np.where(loci["cluster_id"] < 0, "not clustered",
+                      np.where(loci["cluster_id"].isin(art), "artefact cluster",
+                               np.where(loci["cn"].isna(), "no copy number",
+                                        np.where(loci["cn"] <= 0, "no tumour copy", ""))))
+    loci["reason"] = reason
+    sites = split_ids(loci["mutation_id"])
+    loci = sites.merge(loci, on="mutation_id")
+    return loci[loci["reason"] == ""].drop(columns="reason").reset_index(drop=True), \
+        loci.loc[loci["reason"] != "", ["mutation_id", "reason"]].reset_index(drop=True)
+
+
+@dataclass
+class NullModel:
+    """The background and what the detection statistic does without ctDNA."""
+
+    background: Background
+    reason: np.ndarray  # (L,) why a locus is not used ("" when used)
+    usable_locus: np.ndarray  # (L,) bool
+    control_llr: np.ndarray  # (J,) detection statistic of each control
+
+
+def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
+               model: LociModel, p: DetectParams) -> NullModel:
+    """ca, cd, usable: (L, J) control alt and depth at the loci and the entries that may serve;
+    j_normal: the column of the patient's own normal (its alt reads exclude a locus)."""
+    bg = fit_background(ca, cd, usable, cls, p.error_floor)
+    normal_alt = ca[:, j_normal] if j_normal is not None else np.zeros(len(cls), dtype=np.int64)
+    reason = np.where(normal_alt >= p.max_normal_alt, "alt reads in the normal",
+                      np.where(bg.error > p.max_error, "noisy locus", ""))
+    usable_locus = reason == ""
+    # each control scored against a background made without it
+    llr = []
+    for j in range(ca.shape[1]):
+        a = np.where(usable[:, j], ca[:, j], 0)
+        d = np.where(usable[:, j], cd[:, j], 0)
+        err = bg.leave_out(a, d)
+        ok = usable_locus & usable[:, j] & (err.rate <= p.max_error)
+        llr.append(detect(a, d, err, model, ok, p).llr)
+    return NullModel(bg, reason, usable_locus, np.array(llr))
+
+
+@dataclass
+class SampleCall:
+    detection: Detection
+    assessable: bool
+    p_value: float
+    dispersion: float
+    calibration: str
+    detected: bool
+
+
+def call_sample(alt: np.ndarray, depth: np.ndarray, null: NullModel, model: LociModel, p: DetectParams) -> SampleCall:
+    """Detection in one plasma sample: fit, calibrated p-value, call. No fragment at any used
+    locus: not assessable (never 'negative')."""
+    det = detect(alt, depth, null.background.rates(), model, null.usable_locus, p)
+    if det.informative_reads == 0:
+        return SampleCall(det, False, float("nan"), float("nan"), "", False)
+    pv, disp, method = pvalue(det.llr, null.control_llr, p)
+    if p.fpr / 100 <= pv <= p.fpr:  # a call near the threshold: the null's own distribution decides
+        pv = max(pv, null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5))
+        method += "+monte_carlo"
+    return SampleCall(det, True, pv, disp, method, bool(pv <= p.fpr))
+
+
+def loci_model(loci: pd.DataFrame) -> LociModel:
+    return LociModel(loci["tissue_ccf"].to_numpy(float).clip(0, 1), loci["multiplicity"].to_numpy(float),
+                     loci["cn"].to_numpy(float), loci["normal_cn"].to_numpy(float), loci["truncal"].to_numpy(bool))
+
+
+def counts_at(pileup: pd.DataFrame, loci: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(alt, depth) of each locus' alt base in one sample's pileup table (0 where not counted)."""
+    key = loci[["chrom", "pos"]].astype({"chrom": str, "pos": int})
+    p = pileup.drop_duplicates(["chrom", "pos"]).astype({"chrom": str, "pos": int})
+    j = key.merge(p, on=["chrom", "pos"], how="left")
+    depth = j["depth"].fillna(0).to_numpy(np.int64)
+    alt = alt_count(j.fillna({b: 0 for b in "ACGT"}), loci["alt"].reset_index(drop=True))
+    return alt, depth
+
+
+def order_timepoints(plasma: pd.DataFrame) -> pd.DataFrame:
+    """Plasma rows in time order: numeric timepoints where given, else sheet order."""
+    t = pd.to_numeric(plasma["timepoint"], errors="coerce")
+    return plasma.assign(_t=t.fillna(np.inf), _i=np.arange(len(plasma))).sort_values(["_t", "_i"]).drop(
+        columns=["_t", "_i"])
+
+
+@dataclass
+class LiquidResult:
+    ctdna: pd.DataFrame
+    clones: pd.DataFrame
+    loci: pd.DataFrame
+    fragments: pd.DataFrame
+    plasma_only: pd.DataFrame
+    lengths: dict = field(default_factory=dict)  # sample -> (mutant lengths, wild-type histogram)
+
+
+def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel: pd.DataFrame,
+                    pileups: dict[str, pd.DataFrame], alt_lengths: dict[str, pd.DataFrame],
+                    ref_lengths: dict[str, np.ndarray], qc: dict[str, dict], parents: dict[int, int | None],
+                    cn_tf: pd.DataFrame | None, variant_counts: pd.DataFrame, p: LiquidParams) -> LiquidResult:
+    """sheet: the whole cohort's sample sheet; pileups: sample -> liquid pileup table for every
+    control and for the patient's samples."""
+    own = sheet[sheet["patient"] == patient]
+    plasma = order_timepoints(own[own["type"] == "plasma"])
+    normal = own.loc[own["type"] == "normal", "sample"].iloc[0]
+    controls = [s for s in sheet["sample"] if s in pileups and (s == normal or s not in set(own["sample"]))]
+    control_patient = sheet.set_index("sample")["patient"].to_dict()
+    cls = substitution_class(loci["ref"], loci["alt"])
+    model = loci_model(loci)
+    carriers = panel.set_index(["chrom", "pos", "ref", "alt"])["patients"].reindex(
+        pd.MultiIndex.from_frame(loci[["chrom", "pos", "ref", "alt"]])).fillna("").str.split(",").to_numpy()
+
+    ca = np.zeros((len(loci), len(controls)), dtype=np.int64)
+    cd = np.zeros_like(ca)
+    for j, s in enumerate(controls):
+        ca[:, j], cd[:, j] = counts_at(pileups[s], loci)
+    other_patient = np.array([[control_patient[s] != patient and control_patient[s] in carriers[i]
+                               for s in controls] for i in range(len(loci))], dtype=bool).reshape(ca.shape)
+    carrier = (ca >= CARRIER_MIN_ALT) & (ca >= CARRIER_MIN_VAF * np.maximum(cd, 1))
+    usable = ~other_patient & ~carrier & (cd > 0)
+    j_normal = controls.index(normal)
+    null = null_model(ca, cd, usable, cls, j_normal, model, p.detect)
+    bg, reason, usable_locus, control_llr = null.background, null.reason, null.usable_locus, null.control_llr
+    log.info("%d loci; %d with alt reads in the normal, %d noisy; %d controls; class error rates %s",
+             len(loci), int((reason == "alt reads in the normal").sum()), int((reason == "noisy locus").sum()),
+             len(controls), {k: f"{v:.2e}" for k, v in bg.class_rate.items()})
+    log.info("control statistics: %s", dict(zip(controls, np.round(control_llr, 3).tolist())))
+
+    ct_rows, clone_rows, loci_rows, frag_rows, lengths = [], [], [], [], {}
+    clone_inputs: dict[str, dict[int, tuple]] = {}
+    for r in plasma.itertuples(index=False):
+        s = r.sample
+        alt, depth = counts_at(pileups[s], loci)
+        call = call_sample(alt, depth, null, model, p.detect)
+        det, pv, disp, method, detected = call.detection, call.p_value, call.dispersion, call.calibration, call.detected
+        assessable = call.assessable
+        # fragment lengths at the used loci: tumour-allele vs reference fragments
+        used_sites = loci.loc[det.used, ["chrom", "pos", "alt"]].rename(columns={"alt": "base"})
+        mut = alt_lengths.get(s, pd.DataFrame(columns=["chrom", "pos", "base", "length"]))
+        mut = mut.astype({"chrom": str}).merge(used_sites.astype({"chrom": str}), on=["chrom", "pos", "base"])
+        wt = ref_lengths.get(s, np.zeros(1, dtype=np.int64))
+        lengths[s] = (mut["length"].to_numpy(), wt)
+        covered = 2 * float(qc.get(s, {}).get("read_length_mean") or 100.0)
+        rho = coverage_ratio(mut["length"].to_numpy(), wt, covered, p.min_length_fragments) \
+            if detected and p.length_correction else 1.0
+        model_s = replace(model, coverage=rho)
+        rates = bg.rates()
+        tf, tf_lo, tf_hi, n_tf = tumour_fraction(alt, depth, rates, model_s, det.used)
+        lod = limit_of_detection(depth[det.used], bg.error[det.used], model_s.subset(det.used), p.detect.fpr)
+        status = "not assessable" if not assessable else ("detected" if detected else "not detected")
+        cn_row = cn_tf[cn_tf["sample"] == s] if cn_tf is not None else pd.DataFrame()
+        ct_rows.append(dict(
+            patient=patient, sample=s, timepoint=r.timepoint, status=status, detected=detected,
+            score=round(det.llr, 4), p_value=pv, ctdna_level=det.level, tumour_fraction=tf if assessable else np.nan,
+            tf_low=tf_lo if assessable else np.nan, tf_high=tf_hi if assessable else np.nan, tf_loci=n_tf,
+            tumour_fraction_cn=float(cn_row["tumour_fraction"].iloc[0]) if len(cn_row) else np.nan,
+            limit_of_detection=lod, informative_reads=det.informative_reads, alt_reads=det.alt_reads,
+            background_reads=round(det.background_reads, 3), loci_used=int(det.used.sum()),
+            loci_outliers=int(det.outliers.sum()), loci_excluded=int((~usable_locus).sum()),
+            low_sensitivity=bool(det.informative_reads < p.detect.min_informative_reads), coverage_ratio=rho,
+            controls=len(controls), dispersion=disp, calibration=method))
+        log.info("%s: %s, score %.2f, p %.3g, level %.4g, TF %.4g [%.4g, %.4g] on %d truncal loci, LoD %.3g, "
+                 "%d informative reads, %d outliers", s, status, det.llr, pv, det.level, tf, tf_lo, tf_hi, n_tf, lod,
+                 det.informative_reads, int(det.outliers.sum()))
+        loci_rows.append(pd.DataFrame({
+            "patient": patient, "sample": s, "mutation_id": loci["mutation_id"], "cluster_id": loci["cluster_id"],
+            "truncal": loci["truncal"], "tissue_ccf": loci["tissue_ccf"], "multiplicity": loci["multiplicity"],
+            "tumour_cn": loci["cn"], "background_error": bg.error, "control_depth": bg.depth.astype(np.int64),
+            "alt_reads": alt, "depth": depth, "used": det.used,
+            "reason": np.where(det.used, "", np.where(det.outliers, "outlier", np.where(reason != "", reason,
+                                                                                        "no coverage")))}))
+        clone_inputs[s] = {}
+        for k in sorted(loci["cluster_id"].unique()):
+            m = det.used & (loci["cluster_id"].to_numpy() == k)
+            args = (alt[m], depth[m], rates[m], model_s.subset(m), tf)
+            clone_inputs[s][int(k)] = args
+            # a clone's CCF is only defined where the tumour is seen
+            fit = fit_clone(*args[:4], tf if detected else 0.0, dispersion=disp if np.isfinite(disp) else 1.0)
+            tissue = float(loci.loc[loci["cluster_id"] == k, "tissue_ccf"].mean())
+            clone_rows.append(dict(patient=patient, sample=s, timepoint=r.timepoint, clone=int(k),
+                                   tissue_ccf=tissue, n_loci=fit.n_loci, alt_reads=fit.alt_reads, depth=fit.depth,
+                                   ccf=fit.ccf, ccf_low=fit.low, ccf_high=fit.high, p_value=fit.p_value,
+                                   detected=bool(detected and fit.p_value <= p.clones.alpha)))
+        frag_rows.append(dict(patient=patient, sample=s, timepoint=r.timepoint,
+                              **frag.profile(qc.get(s, {}).get("fragment_histogram", [])),
+                              **frag.mutant_vs_wildtype(mut["length"].to_numpy(), wt)))
+
+    clones = pd.DataFrame(clone_rows)
+    if len(clones):
+        clones = _trends(clones, plasma, clone_inputs, ct_rows, parents, p.clones)
+    return LiquidResult(pd.DataFrame(ct_rows), clones, pd.concat(loci_rows) if loci_rows else pd.DataFrame(),
+                        pd.DataFrame(frag_rows), plasma_only(variant_counts, sheet, patient), lengths)
+
+
+def _trends(clones: pd.DataFrame, plasma: pd.DataFrame, inputs: dict, ct_rows: list[dict],
+            parents: dict[int, int | None], p: CloneParams) -> pd.DataFrame:
+    """Change of each clone's CCF from the previous timepoint, and the emerging flag."""
+    order = list(plasma["sample"])
+    detected = {r["sample"]: r["detected"] for r in ct_rows}
+    clones = clones.assign(change="", change_p_value=np.nan, emerging=False)
+    seq = [s for s in order if detected[s]]
+    rising: dict[int, bool] = {}
+    for k in sorted(clones["clone"].unique()):
+        for prev, cur in zip(seq, seq[1:]):
+            pv, _ = change_pvalue(inputs[prev][k], inputs[cur][k])
+            a = clones.loc[(clones["sample"] == prev) & (clones["clone"] == k), "ccf"].iloc[0]
+            b = clones.loc[(clones["sample"] == cur) & (clones["clone"] == k), "ccf"].iloc[0]
+            word = "stable" if pv > p.alpha else ("rising" if b > a else "falling")
+            sel = (clones["sample"] == cur) & (clones["clone"] == k)
+            clones.loc[sel, "change"] = word
+            clones.loc[sel, "change_p_value"] = pv
+        if len(seq) >= 2:
+            pv, _ = change_pvalue(inputs[seq[0]][k], inputs[seq[-1]][k])
+            a = clones.loc[(clones["sample"] == seq[0]) & (clones["clone"] == k), "ccf"].iloc[0]
+            b = clones.loc[(clones["sample"] == seq[-1]) & (clones["clone"] == k), "ccf"].iloc[0]
+            # Bonferroni over the clones: the flag is a claim about one clone among many
+            rising[int(k)] = bool(pv <= p.alpha / clones["clone"].nunique() and b - a >= p.min_rise)
+    flagged = emerging_clones(rising, parents)
+    clones["emerging"] = clones["clone"].isin(flagged)
+    return clones
+
+
+def plasma_only(counts: pd.DataFrame, sheet: pd.DataFrame, patient: str) -> pd.DataFrame:
+    """Mutations with plasma evidence but none in any tumour sample (found by discovery in
+    plasma, variants.plasma_discovery)."""
+    kinds = sheet.set_index("sample")["type"].to_dict()
+    c = counts.assign(type=counts["sample"].map(kinds))
+    tumour_present = c[c["type"] == "tumour"].groupby("mutation_id")["present"].any()
+    pl = c[(c["type"] == "plasma") & c["present"].astype(bool)]
+    pl = pl[~pl["mutation_id"].map(tumour_present).fillna(False).astype(bool)]
+    cols = ["patient", "mutation_id", "sample", "ref_counts", "alt_counts", "depth", "vaf", "p_value"]
+    return pl.assign(patient=patient)[[c for c in cols if c in pl.columns]].reset_index(drop=True)
+
+
+def _sample_of(path: str, suffix: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[: -len(suffix)] if name.endswith(suffix) else name
+
+
+def params_from_config(c: dict) -> LiquidParams:
+    det = DetectParams(**{k: c[k] for k in ("fpr", "error_floor", "max_error", "max_normal_alt", "outlier_alpha",
+                                            "min_informative_reads", "min_controls_dispersion") if k in c})
+    return LiquidParams(det, CloneParams(alpha=c.get("fpr", 0.05), min_rise=c.get("min_rise", 0.1)),
+                        length_correction=c.get("length_correction", True),
+                        min_length_fragments=c.get("min_length_fragments", 50))
+
+
+def read_inputs(patient: str, sheet: pd.DataFrame, paths) -> dict:
+    """Every table the analysis needs, from the paths of the rule's inputs (attributes panel,
+    pileups, alt_lengths, ref_lengths, qc, mutations, summary, trees, counts, cn_tf)."""
+    import json
+
+    na = {"keep_default_na": False, "na_values": ["NA", ""]}
+    pileups = {_sample_of(f, ".counts.tsv"): pd.read_csv(f, sep="\t", dtype={"chrom": str}) for f in paths.pileups}
+    alt_lengths = {_sample_of(f, ".alt_lengths.tsv"): pd.read_csv(f, sep="\t", dtype={"chrom": str})
+                   for f in paths.alt_lengths}
+    ref_lengths = {}
+    for f in paths.ref_lengths:
+        t = pd.read_csv(f, sep="\t")
+        h = np.zeros(int(t["length"].max()) + 1 if len(t) else 1, dtype=np.int64)
+        h[t["length"].to_numpy(int)] = t["fragments"].to_numpy(np.int64)
+        ref_lengths[_sample_of(f, ".ref_lengths.tsv")] = h
+    qc = {}
+    for f in paths.qc:
+        with open(f) as fh:
+            d = json.load(fh)
+        qc[d["sample"]] = d
+    with open(paths.trees) as fh:
+        trees = json.load(fh)
+    parents = {int(k): (None if v is None else int(v)) for k, v in (trees["trees"][0]["parents"].items()
+                                                                   if trees.get("trees") else [])}
+    muts = pd.read_csv(paths.mutations, sep="\t", **na, dtype={"mutation_id": str, "sample": str, "driver": str,
+                                                               "reason": str, "cn_status": str, "call": str})
+    summary = pd.read_csv(paths.summary, sep="\t", **na, dtype={"sample": str, "flags": str, "drivers": str})
+    loci, left_out = loci_from_clonal(muts, summary)
+    log.info("%d SNV loci from the clonal stage; left out: %s", len(loci), left_out["reason"].value_counts().to_dict())
+    return dict(sheet=sheet, loci=loci, left_out=left_out,
+                panel=pd.read_csv(paths.panel, sep="\t", dtype={"chrom": str, "patients": str}).fillna({"patients": ""}),
+                pileups=pileups, alt_lengths=alt_lengths, ref_lengths=ref_lengths, qc=qc, parents=parents,
+                cn_tf=pd.read_csv(paths.cn_tf, sep="\t", dtype={"sample": str}),
+                counts=pd.read_csv(paths.counts, sep="\t", **na, dtype={"mutation_id": str, "sample": str,
+                                                                        "driver": str}))
+
+
+def run_and_write(patient: str, data: dict, config: dict, out) -> LiquidResult:
+    from ith.io.tables import write_tsv
+    from ith.liquid.plot import plot_clones, plot_fragments, plot_tumour_fraction
+
+    res = analyse_patient(patient, data["sheet"], data["loci"], data["panel"], data["pileups"], data["alt_lengths"],
+                          data["ref_lengths"], data["qc"], data["parents"], data["cn_tf"], data["counts"],
+                          params_from_config(config))
+    write_tsv(res.ctdna, out.ctdna)
+    write_tsv(res.clones, out.clones)
+    write_tsv(res.loci, out.loci)
+    write_tsv(res.fragments, out.fragments)
+    write_tsv(res.plasma_only, out.plasma_only)
+    plot_tumour_fraction(patient, res.ctdna, out.tf_plot)
+    plot_clones(patient, res.clones, out.clones_plot)
+    plot_fragments(patient, {s: data["qc"][s] for s in res.ctdna["sample"] if s in data["qc"]}, res.lengths,
+                   out.fragments_plot)
+    if len(res.clones):
+        em = sorted(set(res.clones.loc[res.clones["emerging"], "clone"].tolist()))
+        log.info("clones detected per sample: %s; emerging: %s",
+                 res.clones.groupby("sample")["detected"].sum().to_dict(), em)
+    log.info("%d plasma-only mutation observations", len(res.plasma_only))
+    return res

@@ -1,0 +1,45 @@
+"""Read counts of plasma samples at a patient's loci, for detection benchmarks beyond what BAMs
+can cover (hundreds of negative samples, a grid of tumour fractions and depths).
+
+Loci get their own error rate (gamma-distributed around a base rate, so some loci are much
+noisier than others, as in real data), tissue CCF, multiplicity and copy number; controls and
+plasma samples are binomial draws at those rates; a plasma's tumour fraction counts genome
+copies and its tumour fragments cover `coverage` times the bases of normal ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ith.liquid.detect import LociModel
+
+
+@dataclass
+class LociTruth:
+    model: LociModel
+    error: np.ndarray  # (L,) true error rate of each locus' alt base
+
+
+def draw_loci(rng: np.random.Generator, n: int, truncal_fraction: float = 0.5, error_mean: float = 1.5e-4,
+              error_shape: float = 1.0) -> LociTruth:
+    truncal = rng.random(n) < truncal_fraction
+    ccf = np.where(truncal, 1.0, rng.uniform(0.1, 0.9, n))
+    cn = rng.choice([1.0, 2.0, 2.0, 2.0, 3.0, 4.0], n)
+    mult = np.minimum(np.where(rng.random(n) < 0.2, 2.0, 1.0), cn)
+    model = LociModel(ccf, mult, cn, np.full(n, 2.0), truncal)
+    error = rng.gamma(error_shape, error_mean / error_shape, n)
+    return LociTruth(model, error)
+
+
+def draw_counts(rng: np.random.Generator, truth: LociTruth, depth: float, tf: float,
+                coverage: float = 1.0, clone_ccf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(alt, depth) of one sample: Poisson depth around `depth` per locus, binomial alt reads.
+    clone_ccf: the loci's CCF in this plasma if not their tissue CCF."""
+    d = rng.poisson(depth, len(truth.error))
+    m = truth.model
+    ccf = m.ccf if clone_ccf is None else clone_ccf
+    t = tf * coverage
+    v = t * m.mult * ccf / (t * m.cn + m.normal_cn * (1 - tf))
+    q = v * (1 - truth.error) + (1 - v) * truth.error
+    return rng.binomial(d, q), d
