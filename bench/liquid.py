@@ -42,7 +42,7 @@ def bench_detection(n_patients: int, per_patient: int, tfs: list[float], depths:
                 truth = draw_loci(rng, n_loci)
                 ca, cd = zip(*(draw_counts(rng, truth, 100.0, 0.0) for _ in range(20)))
                 ca, cd = np.array(ca).T, np.array(cd).T
-                null = null_model(ca, cd, cd > 0, np.array(["C>T"] * n_loci), 0, truth.model, p)
+                null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, p)
                 for tf in tfs:
                     for _ in range(per_patient):
                         a, d = draw_counts(rng, truth, depth, tf)

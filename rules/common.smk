@@ -109,7 +109,7 @@ def get_final_output():
 
 
 # liquid stage: the pileup's keys (a change recounts); the others only re-run the analysis
-LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq", "max_depth"]
+LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq"]
 
 
 def patient_plasma(patient):

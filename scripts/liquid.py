@@ -1,6 +1,5 @@
 """Rule liquid: ctDNA detection, tumour fraction, clones in plasma and their trends, fragment
 sizes, for one patient with plasma."""
-import json
 import logging
 import sys
 from pathlib import Path

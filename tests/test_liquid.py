@@ -26,24 +26,24 @@ def _patient(rng, n_loci=50, control_depth=100.0, **kw):
     truth = draw_loci(rng, n_loci, **kw)
     ca, cd = zip(*(draw_counts(rng, truth, control_depth, 0.0) for _ in range(N_CONTROLS)))
     ca, cd = np.array(ca).T, np.array(cd).T
-    cls = np.array(["C>T"] * n_loci)
-    null = null_model(ca, cd, cd > 0, cls, 0, truth.model, DetectParams())
+    null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, DetectParams())
     return truth, null
 
 
 def test_detection_is_sensitive_at_half_a_percent_and_controls_false_positives():
     """The must-reach: >= 95% sensitivity at TF 0.5% with 50 loci at 300x; at TF 0 the observed
-    false-positive rate stays at the configured 5% (with error rates that vary 10-fold between
-    loci, learned from 20 control samples)."""
+    false-positive rate stays at the configured 5%, at 300x and in plasma ten times deeper than
+    the controls (error rates that vary 10-fold between loci and by substitution class, learned
+    from 20 control samples at 100x)."""
     rng = np.random.default_rng(11)
     p = DetectParams()
     hits, false = [], []
-    for rep in range(30):
+    for rep in range(60):
         truth, null = _patient(rng)
-        for _ in range(10):
+        for _ in range(5):
             a, d = draw_counts(rng, truth, 300.0, 0.005)
             hits.append(call_sample(a, d, null, truth.model, p).detected)
-            a, d = draw_counts(rng, truth, 300.0, 0.0)
+            a, d = draw_counts(rng, truth, 300.0 if rep % 2 else 1000.0, 0.0)
             false.append(call_sample(a, d, null, truth.model, p).detected)
     assert np.mean(hits) >= 0.95, np.mean(hits)
     assert np.mean(false) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / len(false)), np.mean(false)
@@ -78,8 +78,11 @@ def test_a_locus_with_no_control_errors_borrows_its_class_rate_and_a_noisy_one_k
     bg = fit_background(alt, depth, depth > 0, np.array(["C>T"] * 4), floor=1e-5)
     assert 1e-5 < bg.error[0] < bg.error[2] < bg.error[1]
     assert bg.error[1] > 0.005  # a noisy locus is not shrunk away
-    out = bg.leave_out(alt[:, 0], depth[:, 0])  # without control 0 loci 2 and 3 have no errors
-    assert out.rate[2] < bg.error[2] and out.rate[3] < bg.error[3]
+    out = fit_background(alt[:, 1:], depth[:, 1:], depth[:, 1:] > 0, np.array(["C>T"] * 4), floor=1e-5)
+    assert out.error[2] < bg.error[2] and out.error[3] < bg.error[3]  # without control 0: no errors there
+    # a class without a single control error is not taken for error-free: it borrows from all loci
+    two = fit_background(alt, depth, depth > 0, np.array(["C>T", "C>T", "T>A", "T>A"]), floor=1e-5)
+    assert two.class_rate["T>A"] > 1e-4
     assert list(substitution_class(pd.Series(["G", "C", "A"]), pd.Series(["A", "T", "C"]))) == ["C>T", "C>T", "T>G"]
 
 
@@ -89,7 +92,7 @@ def test_no_coverage_is_not_assessable_and_alt_reads_in_the_normal_exclude_a_loc
     ca, cd = zip(*(draw_counts(rng, truth, 100.0, 0.0) for _ in range(5)))
     ca, cd = np.array(ca).T, np.array(cd).T
     ca[3, 0] = 4  # the patient's normal (column 0) shows the allele: germline or clonal haematopoiesis
-    null = null_model(ca, cd, cd > 0, np.array(["C>A"] * 30), 0, truth.model, DetectParams())
+    null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, DetectParams())
     assert null.reason[3] == "alt reads in the normal" and null.usable_locus.sum() == 29
     call = call_sample(np.zeros(30, int), np.zeros(30, int), null, truth.model, DetectParams())
     assert not call.assessable and not call.detected and np.isnan(call.p_value)
@@ -244,3 +247,21 @@ def test_a_patient_without_plasma_has_no_liquid_jobs(cohort, tmp_path):
                          capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "results/liquid/P1/ctdna.tsv" in dry.stdout and "results/liquid/P2/ctdna.tsv" not in dry.stdout
+
+
+def test_ids_with_colons_in_contig_names_no_snvs_and_timepoint_order():
+    from ith.liquid.patient import order_timepoints, panel_sites, split_ids
+
+    s = split_ids(pd.Series(["HLA-A*01:01:01:01:100:C:T", "chr1:5:A:G"]))
+    assert s["chrom"].tolist() == ["HLA-A*01:01:01:01", "chr1"] and s["pos"].tolist() == [100, 5]
+    assert split_ids(pd.Series([], dtype=str)).empty
+    none = pd.DataFrame({"mutation_id": pd.Series([], dtype=str), "indel": pd.Series([], dtype=bool)})
+    one = pd.DataFrame({"mutation_id": ["chr1:5:A:G", "chr1:9:AT:A"], "indel": [False, True]})
+    panel = panel_sites({"P1": none, "P2": one}, ["chr1"])
+    assert panel[["pos", "patients"]].values.tolist() == [[5, "P2"]]
+    pl = pd.DataFrame({"sample": ["a", "b", "c"], "timepoint": ["90", "0", "30"]})
+    assert order_timepoints(pl)["sample"].tolist() == ["b", "c", "a"]
+    dates = pl.assign(timepoint=["2024-03-01", "2023-12-01", "2024-01-15"])
+    assert order_timepoints(dates)["sample"].tolist() == ["b", "c", "a"]
+    mixed = pl.assign(timepoint=["baseline", "90", ""])  # not comparable: sheet order
+    assert order_timepoints(mixed)["sample"].tolist() == ["a", "b", "c"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from ith.io.figures import save_figure  # noqa: E402
 
 
 def plot_clusters(patient: str, mutations: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
@@ -44,9 +44,4 @@ def plot_clusters(patient: str, mutations: pd.DataFrame, summary: pd.DataFrame, 
     ax1.set_ylim(-0.03, 1.03)
     ax1.set_ylabel("CCF (each mutation's own; bars: cluster)")
     ax0.set_title(f"{patient}: cluster CCF", fontsize=9)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from ith.io.figures import save_figure  # noqa: E402
 
 
 def plot_patient(res, bins: pd.DataFrame, log2r: dict[str, np.ndarray], path: str) -> None:
@@ -50,8 +50,4 @@ def plot_patient(res, bins: pd.DataFrame, log2r: dict[str, np.ndarray], path: st
             ax.axvline(offset[c], c="0.85", lw=0.5)
     axes[-1, 0].set_xticks([offset[c] + length[c] / 2 for c in contigs])
     axes[-1, 0].set_xticklabels(contigs, fontsize=7, rotation=90 if len(contigs) > 30 else 0)
-    fig.tight_layout()
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path)

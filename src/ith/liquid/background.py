@@ -2,10 +2,12 @@
 
 Controls are samples that cannot carry the patient's mutations: the patient's own normal and
 every sample of the other patients (unless that patient was called with the same mutation).
-Each locus' rate is shrunk towards the pooled rate of its substitution class (C>A ... T>G, the
-strand-collapsed six) with a prior strength fitted by the method of moments across loci, so a
-locus with few control reads borrows from its class and a noisy locus keeps its own rate. A
-floor keeps a locus with no control errors from being treated as error-free.
+Rates are estimated in three levels: all loci together; each substitution class (C>A ... T>G,
+the strand-collapsed six) shrunk towards that with a weight of CLASS_PSEUDO_ERRORS expected
+errors, so a class with few control reads is not read as error-free; each locus shrunk towards
+its class with a Beta prior whose strength is fitted by the method of moments across the
+class' loci, never stronger than a Beta(1, .) (rates spread at least like an exponential), so a
+noisy locus keeps its own rate. A floor keeps a locus from being treated as error-free.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.liquid.model import ErrorRates
+from ith.liquid.model import ErrorRates, Hyper
 
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
-MAX_PRIOR_STRENGTH = 1e7
 
 
 def substitution_class(ref: pd.Series, alt: pd.Series) -> np.ndarray:
@@ -31,44 +32,46 @@ def substitution_class(ref: pd.Series, alt: pd.Series) -> np.ndarray:
     return (r2 + ">" + a2).to_numpy()
 
 
+CLASS_PSEUDO_ERRORS = 2.0  # weight of the all-loci rate in a class' rate, in expected errors
+
+
 @dataclass
 class Background:
     error: np.ndarray  # (L,) posterior mean error rate of each locus' alt base
     alt: np.ndarray  # (L,) control alt fragments summed over usable controls
     depth: np.ndarray  # (L,) control fragments summed over usable controls
     class_rate: dict[str, float]
-    class_strength: dict[str, float]
+    class_strength: dict[str, float]  # Beta prior strength of the class' loci
     cls: np.ndarray  # (L,) substitution class
     floor: float
 
-    def _prior(self) -> tuple[np.ndarray, np.ndarray]:
-        return (np.array([self.class_rate[c] for c in self.cls]),
-                np.array([self.class_strength[c] for c in self.cls]))
-
     def rates(self) -> ErrorRates:
-        """Each locus' rate with its strength (control reads plus the prior's)."""
-        _, k = self._prior()
-        return ErrorRates(self.error, self.depth + k)
-
-    def leave_out(self, alt: np.ndarray, depth: np.ndarray) -> ErrorRates:
-        """Error rates without one control's counts (alt, depth: that control's usable counts):
-        a control scored against a background it helped make would look too clean."""
-        mu, k = self._prior()
-        n = self.depth - depth + k
-        return ErrorRates(np.maximum((self.alt - alt + k * mu) / n, self.floor), n)
+        """Each locus' rate with its strength (control reads plus the prior's) and what a draw
+        under their joint uncertainty needs."""
+        classes = sorted(self.class_rate)
+        index = np.searchsorted(classes, self.cls) if len(self.cls) else np.zeros(0, dtype=int)
+        k = np.array([self.class_strength[c] for c in self.cls], dtype=float)
+        class_alt = np.array([self.alt[self.cls == c].sum() for c in classes], dtype=float)
+        class_depth = np.array([self.depth[self.cls == c].sum() for c in classes], dtype=float)
+        hyper = Hyper(class_alt, class_depth, float(self.alt.sum()), float(self.depth.sum()),
+                      np.array([self.class_strength[c] for c in classes], dtype=float), self.floor,
+                      CLASS_PSEUDO_ERRORS)
+        return ErrorRates(self.error, self.depth + k, self.alt, self.depth, k, index, hyper)
 
 
 def _strength(rate_per_locus: np.ndarray, depth: np.ndarray, mu: float) -> float:
-    """Beta prior strength k from the spread of locus rates beyond their binomial noise."""
+    """Beta prior strength k of a class' loci from the spread of their rates beyond binomial
+    noise, at most 1 / mu: with few control reads per locus the spread hides under binomial
+    noise, and pooling them fully would take a noisy locus for a clean one."""
+    cap = 1.0 / max(mu, 1e-12)
     ok = depth > 0
-    if ok.sum() < 3 or mu <= 0:
-        return MAX_PRIOR_STRENGTH
+    if ok.sum() < 3:
+        return cap
     r, n = rate_per_locus[ok], depth[ok]
-    binom = np.mean(mu * (1 - mu) / n)
-    tau2 = np.var(r) - binom
+    tau2 = np.var(r) - np.mean(mu * (1 - mu) / n)
     if tau2 <= 0:
-        return MAX_PRIOR_STRENGTH
-    return float(np.clip(mu * (1 - mu) / tau2 - 1.0, 10.0, MAX_PRIOR_STRENGTH))
+        return cap
+    return float(np.clip(mu * (1 - mu) / tau2 - 1.0, 10.0, cap))
 
 
 def fit_background(alt: np.ndarray, depth: np.ndarray, usable: np.ndarray, cls: np.ndarray, floor: float) -> Background:
@@ -76,11 +79,12 @@ def fit_background(alt: np.ndarray, depth: np.ndarray, usable: np.ndarray, cls: 
     control entries that may be used."""
     a = np.where(usable, alt, 0).sum(axis=1).astype(float)
     n = np.where(usable, depth, 0).sum(axis=1).astype(float)
+    mu_all = max((a.sum() + 0.5) / (n.sum() + 1.0), floor)
+    pseudo = CLASS_PSEUDO_ERRORS / mu_all
     rates, strengths = {}, {}
     for c in sorted(set(cls.tolist())):
         m = cls == c
-        mu = a[m].sum() / n[m].sum() if n[m].sum() > 0 else floor
-        mu = max(mu, floor)
+        mu = max((a[m].sum() + pseudo * mu_all) / (n[m].sum() + pseudo), floor)
         rates[c] = float(mu)
         strengths[c] = _strength(np.divide(a[m], n[m], out=np.zeros(int(m.sum())), where=n[m] > 0), n[m], mu)
     mu = np.array([rates[c] for c in cls])

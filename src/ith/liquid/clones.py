@@ -61,12 +61,13 @@ def fit_clone(alt, depth, err, loci: LociModel, tf: float, dispersion: float = 1
 
 def change_pvalue(a: tuple, b: tuple) -> tuple[float, float]:
     """(p-value, statistic) of the test that a clone has the same CCF in two plasma samples;
-    a and b: (alt, depth, err, loci, tf) of the clone's loci in each."""
-    la, lb = clone_loglik(*a), clone_loglik(*b)
+    a and b: (alt, depth, err, loci, tf, dispersion) of the clone's loci in each; the statistic
+    is divided by the larger dispersion of the two samples' controls."""
+    la, lb = clone_loglik(*a[:5]), clone_loglik(*b[:5])
     _, ba = maximise(la, 0.0, 1.0)
     _, bb = maximise(lb, 0.0, 1.0)
     _, joint = maximise(lambda c: la(c) + lb(c), 0.0, 1.0)
-    stat = max(0.0, 2.0 * (ba + bb - joint))
+    stat = max(0.0, 2.0 * (ba + bb - joint)) / max(a[5] if len(a) > 5 else 1.0, b[5] if len(b) > 5 else 1.0, 1.0)
     return float(stats.chi2.sf(stat, 1)), stat
 
 

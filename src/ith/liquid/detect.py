@@ -22,6 +22,9 @@ from ith.liquid.model import (ErrorRates, as_rates, boundary_pvalue, log_lik, lo
                               profile_interval, read_prob)
 
 
+DISPERSION_PSEUDO_CONTROLS = 5  # null controls the controls' dispersion is shrunk with
+
+
 @dataclass(frozen=True)
 class DetectParams:
     fpr: float = 0.05  # false-positive rate the detection threshold controls
@@ -77,7 +80,7 @@ def detect(alt: np.ndarray, depth: np.ndarray, err: np.ndarray, loci: LociModel,
     used = usable & (depth > 0)
     outliers = np.zeros_like(used)
     level, llr = 0.0, 0.0
-    for _ in range(max_rounds):
+    for round_ in range(max_rounds + 1):
         m = used & ~outliers
         if not m.any():
             level, llr = 0.0, 0.0
@@ -86,6 +89,8 @@ def detect(alt: np.ndarray, depth: np.ndarray, err: np.ndarray, loci: LociModel,
         ll = _ll_level(alt[m], depth[m], err[m], sub, sub.ccf)
         level, best = maximise(ll, 0.0, 1.0)
         llr = max(0.0, 2.0 * (best - ll(0.0)))
+        if round_ == max_rounds:  # the fit on the final loci; no more suppression
+            break
         # an outlier is a locus the level cannot explain even were its clone in every tumour
         # cell: a clone that grew since the tissue was taken is not suppressed
         q = read_prob(loci.fraction(level, np.ones_like(loci.ccf)), err)
@@ -106,7 +111,14 @@ def pvalue(llr: float, control_llrs: np.ndarray, p: DetectParams) -> tuple[float
     dispersion = 1.0
     method = "parametric"
     if len(controls) >= p.min_controls_dispersion:
-        dispersion = max(1.0, float(controls.mean()) / 0.5)
+        # the controls' mean statistic over its null mean 1/2, shrunk towards 1 with the weight
+        # of DISPERSION_PSEUDO_CONTROLS null controls and robust to one control: its largest
+        # statistic is capped at the next largest
+        c = np.sort(controls)
+        if len(c) >= 2:
+            c[-1] = min(c[-1], c[-2])
+        dispersion = max(1.0, (float(c.sum()) + 0.5 * DISPERSION_PSEUDO_CONTROLS)
+                         / (0.5 * (len(c) + DISPERSION_PSEUDO_CONTROLS)))
         method = "parametric+dispersion"
     pv = float(boundary_pvalue(llr, dispersion))
     if len(controls) >= int(np.ceil(1.0 / p.fpr)) - 1:
@@ -128,7 +140,7 @@ def _grid_llr(alt: np.ndarray, depth: np.ndarray, err: ErrorRates, loci: LociMod
 def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.ndarray, alt: np.ndarray,
                 clear_below: float, draws: int = 1000, batch: int = 100, seed: int = 0) -> float:
     """Monte Carlo p-value of the detection statistic under no ctDNA, on the loci `used`: alt
-    counts drawn at error rates drawn from their Beta posteriors, at the sample's depths, the
+    counts drawn at error rates drawn from their posteriors (ErrorRates.draw), at the sample's depths, the
     statistic taken on a fixed level grid for the sample and every draw alike. For few loci or
     low error counts, where the chi-square limit is too optimistic. Stops early once 10 draws
     reach the sample's statistic or the p-value is surely below `clear_below`."""
@@ -137,10 +149,9 @@ def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.nd
     d, sub = depth[used], loci.subset(used)
     grid = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 60)])
     observed = _grid_llr(alt[used][None, :], d, err, sub, grid)[0]
-    s = np.where(np.isfinite(err.strength), err.strength, 1e12)
     hits = n = 0
     while n < draws:  # in batches, stopping once the answer is clear either way
-        e = rng.beta(np.maximum(err.rate * s, 1e-9), np.maximum((1 - err.rate) * s, 1e-9), size=(batch, len(d)))
+        e = err.draw(rng, batch)
         hits += int((_grid_llr(rng.binomial(d, e), d, err, sub, grid) >= observed - 1e-9).sum())
         n += batch
         if hits >= 10 or (1.0 + hits) / (1.0 + n) < clear_below:
@@ -165,16 +176,25 @@ def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray) -> tuple
     return tf, low, high, int(m.sum())
 
 
-def limit_of_detection(depth: np.ndarray, err: np.ndarray, loci: LociModel, fpr: float, power: float = 0.95) -> float:
+def limit_of_detection(depth: np.ndarray, err: "ErrorRates | np.ndarray", loci: LociModel, fpr: float,
+                       power: float = 0.95, dispersion: float = 1.0, draws: int = 2000, seed: int = 0) -> float:
     """The tumour fraction detected with probability `power` when the loci's fragments are
     pooled: the pooled alt count must pass the count that background alone reaches with
-    probability `fpr`. Conservative beside the per-locus likelihood test; about 3 / informative
-    reads for clonal heterozygous loci on a diploid genome with little background."""
+    probability `fpr` (under the background's uncertainty, its excess over the expected count
+    widened by the controls' dispersion). Conservative beside the per-locus likelihood test;
+    about 3 / informative reads for clonal heterozygous loci on a diploid genome with little
+    background."""
     if depth.sum() == 0:
         return float("nan")
-    err = as_rates(err).rate
+    rates = as_rates(err)
+    err = rates.rate
     background = float((depth * err).sum())
-    k = int(stats.poisson.isf(fpr, background)) + 1  # alt count at which background-only p <= fpr
+    if rates.hyper is not None or np.isfinite(rates.strength).any():
+        totals = np.random.default_rng(seed).poisson(rates.draw(np.random.default_rng(seed), draws) @ depth)
+        crit = float(np.quantile(totals, 1 - fpr))
+    else:
+        crit = float(stats.poisson.isf(fpr, background))
+    k = int(np.ceil(background + max(dispersion, 1.0) * (crit - background))) + 1
 
     def detected_prob(tf: float) -> float:
         q = read_prob(loci.fraction(tf, loci.ccf), err)

@@ -36,7 +36,7 @@ def mutant_vs_wildtype(mutant: np.ndarray, wildtype_hist: np.ndarray) -> dict:
     at the same loci (`wildtype_hist[length]` = count): medians, short fractions and the one-sided
     Mann-Whitney p-value that mutant fragments are shorter."""
     mutant = np.asarray(mutant, dtype=float)
-    mutant = mutant[mutant > 0]
+    mutant = mutant[(mutant > 0) & (mutant <= 1000)]  # as the reference histogram (pileup.MAX_LENGTH): no chimeras
     lengths = np.arange(len(wildtype_hist), dtype=float)
     n_wt = int(wildtype_hist.sum())
     out = {"mutant_fragments": int(len(mutant)), "wildtype_fragments": n_wt,

@@ -31,35 +31,80 @@ def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray
 
 
 def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_covered: float,
-                   min_fragments: int = 50) -> float:
+                   min_fragments: int = 50, background: float = 0.0, max_length: int = 1000) -> float:
     """Bases covered per tumour fragment over those per normal fragment, from the lengths of
     the fragments seen at the loci. Fragments reach a locus in proportion to the bases they
     cover, c(L) = min(L, max_covered) (both reads of the pair), so the harmonic mean of c over
-    the fragments seen is the mean c of the fragments shed. 1 with too few tumour fragments."""
+    the fragments seen is the mean c of the fragments shed. `background`: how many of the
+    allele's fragments are expected to be errors on normal fragments, taken out of the mean.
+    1 with too few tumour fragments."""
     mut = np.asarray(mutant_lengths, dtype=float)
-    mut = mut[mut > 0]
+    mut = mut[(mut > 0) & (mut <= max_length)]
     lengths = np.arange(len(wildtype_hist), dtype=float)
-    w = np.asarray(wildtype_hist, dtype=float) * (lengths > 0)
-    if len(mut) < min_fragments or w.sum() < min_fragments:
+    w = np.asarray(wildtype_hist, dtype=float) * (lengths > 0) * (lengths <= max_length)
+    tumour = len(mut) - background
+    if tumour < min_fragments or w.sum() < min_fragments:
         return 1.0
-    inv_t = float(np.mean(1.0 / np.minimum(mut, max_covered)))
     inv_n = float((w / np.minimum(np.maximum(lengths, 1.0), max_covered)).sum() / w.sum())
-    return inv_n / inv_t
+    inv_t = (float(np.sum(1.0 / np.minimum(mut, max_covered))) - background * inv_n) / tumour
+    return float(np.clip(inv_n / inv_t, 0.5, 1.5)) if inv_t > 0 else 1.0
+
+
+@dataclass
+class Hyper:
+    """What the locus rates were shrunk towards: the classes' and all loci's control counts."""
+
+    class_alt: np.ndarray
+    class_depth: np.ndarray
+    all_alt: float
+    all_depth: float
+    class_strength: np.ndarray  # Beta prior strength of each class' loci
+    floor: float
+    pseudo_errors: float = 2.0  # weight of the all-loci rate in a class' rate (background.CLASS_PSEUDO_ERRORS)
 
 
 @dataclass
 class ErrorRates:
     """Each locus' background error rate and how sure it is: the rate is a Beta posterior mean
-    worth `strength` reads (control reads plus the prior's; inf: known exactly)."""
+    worth `strength` reads (control reads plus the prior's; inf: known exactly). With the
+    control counts behind it, rates can be drawn under their joint uncertainty (draw)."""
 
     rate: np.ndarray
     strength: np.ndarray
+    control_alt: np.ndarray | None = None
+    control_depth: np.ndarray | None = None
+    prior_strength: np.ndarray | None = None
+    class_index: np.ndarray | None = None
+    hyper: Hyper | None = None
 
     def __getitem__(self, m) -> "ErrorRates":
-        return ErrorRates(self.rate[m], self.strength[m])
+        def sub(a):
+            return None if a is None else a[m]
+        return ErrorRates(self.rate[m], self.strength[m], sub(self.control_alt), sub(self.control_depth),
+                          sub(self.prior_strength), sub(self.class_index), self.hyper)
 
     def __len__(self) -> int:
         return len(self.rate)
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """(size, L) rates drawn from their posterior, top down: the all-loci rate, each class'
+        around it, each locus' around its class. The upper levels' errors are shared by many
+        loci, so they move a sample's total error count, which per-locus draws around fixed
+        class rates would miss."""
+        if self.hyper is None:
+            s = np.where(np.isfinite(self.strength), self.strength, 1e12)
+            return rng.beta(np.maximum(self.rate * s, 1e-9), np.maximum((1 - self.rate) * s, 1e-9),
+                            size=(size, len(self.rate)))
+        h = self.hyper
+        mu_all = rng.gamma(h.all_alt + 0.5, 1.0 / max(h.all_depth, 1.0), size=(size, 1))
+        mu_all = np.maximum(mu_all, h.floor)
+        pseudo = h.pseudo_errors / mu_all
+        mu_c = rng.gamma(h.class_alt[None, :] + pseudo * mu_all, 1.0 / (h.class_depth[None, :] + pseudo))
+        mu = np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
+        k = self.prior_strength
+        a = np.maximum(self.control_alt + k * mu, 1e-9)
+        b = np.maximum(self.control_depth - self.control_alt + k * (1 - mu), 1e-9)
+        return np.maximum(rng.beta(a, b), h.floor)
 
 
 def as_rates(err: "ErrorRates | np.ndarray") -> ErrorRates:

@@ -33,12 +33,18 @@ class LiquidParams:
 
 
 def split_ids(ids: pd.Series) -> pd.DataFrame:
-    parts = ids.astype(str).str.split(":", expand=True)
-    if parts.shape[1] != 4:
-        raise InputError("mutation ids must read chrom:pos:ref:alt")
-    out = pd.DataFrame({"mutation_id": ids.to_numpy(), "chrom": parts[0].to_numpy(), "pos": parts[1].astype(int).to_numpy(),
-                        "ref": parts[2].to_numpy(), "alt": parts[3].to_numpy()})
-    return out
+    """chrom, pos, ref, alt of chrom:pos:ref:alt ids (contig names may hold ':')."""
+    cols = ["mutation_id", "chrom", "pos", "ref", "alt"]
+    ids = pd.Series(ids, dtype=str)
+    if ids.empty:
+        return pd.DataFrame({c: pd.Series(dtype=int if c == "pos" else str) for c in cols})
+    parts = ids.str.rsplit(":", n=3, expand=True)
+    if parts.shape[1] != 4 or parts.isna().any().any():
+        bad = ids[parts.isna().any(axis=1)].iloc[0] if parts.shape[1] == 4 else ids.iloc[0]
+        raise InputError(f"mutation id '{bad}' does not read chrom:pos:ref:alt")
+    return pd.DataFrame({"mutation_id": ids.to_numpy(), "chrom": parts[0].to_numpy(),
+                         "pos": parts[1].astype(int).to_numpy(), "ref": parts[2].to_numpy(),
+                         "alt": parts[3].to_numpy()})
 
 
 def panel_sites(counts: dict[str, pd.DataFrame], contig_order: list[str]) -> pd.DataFrame:
@@ -98,50 +104,58 @@ class NullModel:
     background: Background
     reason: np.ndarray  # (L,) why a locus is not used ("" when used)
     usable_locus: np.ndarray  # (L,) bool
-    control_llr: np.ndarray  # (J,) detection statistic of each control
+    control_llr: np.ndarray  # (J,) detection statistic of each control (NaN: not a calibration control)
 
 
 def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
                model: LociModel, p: DetectParams) -> NullModel:
     """ca, cd, usable: (L, J) control alt and depth at the loci and the entries that may serve;
-    j_normal: the column of the patient's own normal (its alt reads exclude a locus)."""
+    j_normal: the column of the patient's own normal: its alt reads exclude a locus, and it
+    teaches the background but does not calibrate (clonal haematopoiesis or tumour cells in
+    the blood would make it no negative for this patient)."""
     bg = fit_background(ca, cd, usable, cls, p.error_floor)
     normal_alt = ca[:, j_normal] if j_normal is not None else np.zeros(len(cls), dtype=np.int64)
     reason = np.where(normal_alt >= p.max_normal_alt, "alt reads in the normal",
                       np.where(bg.error > p.max_error, "noisy locus", ""))
     usable_locus = reason == ""
-    # each control scored against a background made without it
-    llr = []
+    # each control scored against a background refitted without it
+    llr = np.full(ca.shape[1], np.nan)
     for j in range(ca.shape[1]):
-        a = np.where(usable[:, j], ca[:, j], 0)
-        d = np.where(usable[:, j], cd[:, j], 0)
-        err = bg.leave_out(a, d)
+        if j == j_normal:
+            continue
+        rest = np.arange(ca.shape[1]) != j
+        err = fit_background(ca[:, rest], cd[:, rest], usable[:, rest], cls, p.error_floor).rates()
         ok = usable_locus & usable[:, j] & (err.rate <= p.max_error)
-        llr.append(detect(a, d, err, model, ok, p).llr)
-    return NullModel(bg, reason, usable_locus, np.array(llr))
+        llr[j] = detect(ca[:, j], cd[:, j], err, model, ok, p).llr
+    return NullModel(bg, reason, usable_locus, llr)
 
 
 @dataclass
 class SampleCall:
     detection: Detection
     assessable: bool
-    p_value: float
+    p_value: float  # asymptotic, widened by the controls' dispersion
+    p_value_mc: float  # Monte Carlo under the background's uncertainty (NaN: not needed)
     dispersion: float
     calibration: str
     detected: bool
 
 
 def call_sample(alt: np.ndarray, depth: np.ndarray, null: NullModel, model: LociModel, p: DetectParams) -> SampleCall:
-    """Detection in one plasma sample: fit, calibrated p-value, call. No fragment at any used
-    locus: not assessable (never 'negative')."""
+    """Detection in one plasma sample: fit, calibrated p-value, call. A call needs both the
+    asymptotic p-value and, for every candidate, the Monte Carlo one at or below fpr (the
+    latter resolves to 1/1001 at best, so the asymptotic one is what ranks samples). No
+    fragment at any used locus: not assessable (never 'negative')."""
     det = detect(alt, depth, null.background.rates(), model, null.usable_locus, p)
     if det.informative_reads == 0:
-        return SampleCall(det, False, float("nan"), float("nan"), "", False)
-    pv, disp, method = pvalue(det.llr, null.control_llr, p)
-    if p.fpr / 100 <= pv <= p.fpr:  # a call near the threshold: the null's own distribution decides
-        pv = max(pv, null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5))
+        return SampleCall(det, False, float("nan"), float("nan"), float("nan"), "", False)
+    controls = null.control_llr[np.isfinite(null.control_llr)]
+    pv, disp, method = pvalue(det.llr, controls, p)
+    mc = float("nan")
+    if pv <= p.fpr:
+        mc = null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5)
         method += "+monte_carlo"
-    return SampleCall(det, True, pv, disp, method, bool(pv <= p.fpr))
+    return SampleCall(det, True, pv, mc, disp, method, bool(pv <= p.fpr and not mc > p.fpr))
 
 
 def loci_model(loci: pd.DataFrame) -> LociModel:
@@ -160,10 +174,28 @@ def counts_at(pileup: pd.DataFrame, loci: pd.DataFrame) -> tuple[np.ndarray, np.
 
 
 def order_timepoints(plasma: pd.DataFrame) -> pd.DataFrame:
-    """Plasma rows in time order: numeric timepoints where given, else sheet order."""
-    t = pd.to_numeric(plasma["timepoint"], errors="coerce")
-    return plasma.assign(_t=t.fillna(np.inf), _i=np.arange(len(plasma))).sort_values(["_t", "_i"]).drop(
-        columns=["_t", "_i"])
+    """Plasma rows in time order: by timepoint when every plasma sample has one and they are
+    all numbers (days) or all dates; otherwise in sample-sheet order (logged)."""
+    raw = plasma["timepoint"].fillna("").astype(str).str.strip()
+    key = None
+    if len(raw) and (raw != "").all():
+        num = pd.to_numeric(raw, errors="coerce")
+        if num.notna().all():
+            key = num.to_numpy(float)
+        else:
+            dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+            if dates.notna().all():
+                key = dates.to_numpy()
+    if key is None:
+        if len(raw) > 1:
+            log.warning("plasma timepoints %s are not all numbers or all dates: sample-sheet order is used",
+                        raw.tolist())
+        return plasma
+    return plasma.iloc[np.argsort(key, kind="stable")]
+
+
+CLONE_COLUMNS = ["patient", "sample", "timepoint", "clone", "tissue_ccf", "n_loci", "alt_reads", "depth", "ccf",
+                 "ccf_low", "ccf_high", "p_value", "detected", "change", "change_p_value", "emerging"]
 
 
 @dataclass
@@ -215,6 +247,7 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
         alt, depth = counts_at(pileups[s], loci)
         call = call_sample(alt, depth, null, model, p.detect)
         det, pv, disp, method, detected = call.detection, call.p_value, call.dispersion, call.calibration, call.detected
+        disp_used = disp if np.isfinite(disp) else 1.0
         assessable = call.assessable
         # fragment lengths at the used loci: tumour-allele vs reference fragments
         used_sites = loci.loc[det.used, ["chrom", "pos", "alt"]].rename(columns={"alt": "base"})
@@ -223,24 +256,28 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
         wt = ref_lengths.get(s, np.zeros(1, dtype=np.int64))
         lengths[s] = (mut["length"].to_numpy(), wt)
         covered = 2 * float(qc.get(s, {}).get("read_length_mean") or 100.0)
-        rho = coverage_ratio(mut["length"].to_numpy(), wt, covered, p.min_length_fragments) \
-            if detected and p.length_correction else 1.0
+        rho = coverage_ratio(mut["length"].to_numpy(), wt, covered, p.min_length_fragments,
+                             background=det.background_reads) if detected and p.length_correction else 1.0
         model_s = replace(model, coverage=rho)
         rates = bg.rates()
         tf, tf_lo, tf_hi, n_tf = tumour_fraction(alt, depth, rates, model_s, det.used)
-        lod = limit_of_detection(depth[det.used], bg.error[det.used], model_s.subset(det.used), p.detect.fpr)
+        lod = limit_of_detection(depth[det.used], rates[det.used], model_s.subset(det.used), p.detect.fpr,
+                                 dispersion=disp_used)
         status = "not assessable" if not assessable else ("detected" if detected else "not detected")
         cn_row = cn_tf[cn_tf["sample"] == s] if cn_tf is not None else pd.DataFrame()
         ct_rows.append(dict(
             patient=patient, sample=s, timepoint=r.timepoint, status=status, detected=detected,
-            score=round(det.llr, 4), p_value=pv, ctdna_level=det.level, tumour_fraction=tf if assessable else np.nan,
-            tf_low=tf_lo if assessable else np.nan, tf_high=tf_hi if assessable else np.nan, tf_loci=n_tf,
+            score=round(det.llr, 4), p_value=pv, p_value_mc=call.p_value_mc, ctdna_level=det.level,
+            tumour_fraction=tf if assessable else np.nan, tf_low=tf_lo if assessable else np.nan,
+            tf_high=tf_hi if assessable else np.nan, tf_loci=n_tf,
+            tf_basis="" if not assessable else ("truncal loci" if (det.used & model.truncal).any()
+                                                 else "all loci at their tissue CCF"),
             tumour_fraction_cn=float(cn_row["tumour_fraction"].iloc[0]) if len(cn_row) else np.nan,
             limit_of_detection=lod, informative_reads=det.informative_reads, alt_reads=det.alt_reads,
             background_reads=round(det.background_reads, 3), loci_used=int(det.used.sum()),
             loci_outliers=int(det.outliers.sum()), loci_excluded=int((~usable_locus).sum()),
             low_sensitivity=bool(det.informative_reads < p.detect.min_informative_reads), coverage_ratio=rho,
-            controls=len(controls), dispersion=disp, calibration=method))
+            controls=int(np.isfinite(control_llr).sum()), dispersion=disp, calibration=method))
         log.info("%s: %s, score %.2f, p %.3g, level %.4g, TF %.4g [%.4g, %.4g] on %d truncal loci, LoD %.3g, "
                  "%d informative reads, %d outliers", s, status, det.llr, pv, det.level, tf, tf_lo, tf_hi, n_tf, lod,
                  det.informative_reads, int(det.outliers.sum()))
@@ -255,9 +292,9 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
         for k in sorted(loci["cluster_id"].unique()):
             m = det.used & (loci["cluster_id"].to_numpy() == k)
             args = (alt[m], depth[m], rates[m], model_s.subset(m), tf)
-            clone_inputs[s][int(k)] = args
+            clone_inputs[s][int(k)] = (*args, disp_used)
             # a clone's CCF is only defined where the tumour is seen
-            fit = fit_clone(*args[:4], tf if detected else 0.0, dispersion=disp if np.isfinite(disp) else 1.0)
+            fit = fit_clone(*args[:4], tf if detected else 0.0, dispersion=disp_used)
             tissue = float(loci.loc[loci["cluster_id"] == k, "tissue_ccf"].mean())
             clone_rows.append(dict(patient=patient, sample=s, timepoint=r.timepoint, clone=int(k),
                                    tissue_ccf=tissue, n_loci=fit.n_loci, alt_reads=fit.alt_reads, depth=fit.depth,
@@ -267,9 +304,8 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
                               **frag.profile(qc.get(s, {}).get("fragment_histogram", [])),
                               **frag.mutant_vs_wildtype(mut["length"].to_numpy(), wt)))
 
-    clones = pd.DataFrame(clone_rows)
-    if len(clones):
-        clones = _trends(clones, plasma, clone_inputs, ct_rows, parents, p.clones)
+    clones = pd.DataFrame(clone_rows, columns=CLONE_COLUMNS[:-3])
+    clones = _trends(clones, plasma, clone_inputs, ct_rows, parents, p.clones)
     return LiquidResult(pd.DataFrame(ct_rows), clones, pd.concat(loci_rows) if loci_rows else pd.DataFrame(),
                         pd.DataFrame(frag_rows), plasma_only(variant_counts, sheet, patient), lengths)
 
@@ -282,16 +318,23 @@ def _trends(clones: pd.DataFrame, plasma: pd.DataFrame, inputs: dict, ct_rows: l
     clones = clones.assign(change="", change_p_value=np.nan, emerging=False)
     seq = [s for s in order if detected[s]]
     rising: dict[int, bool] = {}
+
+    def seen(s: str, k: int) -> bool:
+        return len(inputs[s][k][0]) > 0 and inputs[s][k][1].sum() > 0
+
     for k in sorted(clones["clone"].unique()):
         for prev, cur in zip(seq, seq[1:]):
+            sel = (clones["sample"] == cur) & (clones["clone"] == k)
+            if not (seen(prev, k) and seen(cur, k)):
+                clones.loc[sel, "change"] = "not assessable"
+                continue
             pv, _ = change_pvalue(inputs[prev][k], inputs[cur][k])
             a = clones.loc[(clones["sample"] == prev) & (clones["clone"] == k), "ccf"].iloc[0]
             b = clones.loc[(clones["sample"] == cur) & (clones["clone"] == k), "ccf"].iloc[0]
             word = "stable" if pv > p.alpha else ("rising" if b > a else "falling")
-            sel = (clones["sample"] == cur) & (clones["clone"] == k)
             clones.loc[sel, "change"] = word
             clones.loc[sel, "change_p_value"] = pv
-        if len(seq) >= 2:
+        if len(seq) >= 2 and seen(seq[0], k) and seen(seq[-1], k):
             pv, _ = change_pvalue(inputs[seq[0]][k], inputs[seq[-1]][k])
             a = clones.loc[(clones["sample"] == seq[0]) & (clones["clone"] == k), "ccf"].iloc[0]
             b = clones.loc[(clones["sample"] == seq[-1]) & (clones["clone"] == k), "ccf"].iloc[0]

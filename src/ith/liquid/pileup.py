@@ -25,7 +25,6 @@ _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC fai
 class LiquidPileupParams:
     min_mapq: int = 20
     min_baseq: int = 20
-    max_depth: int = 100_000
 
 
 @dataclass

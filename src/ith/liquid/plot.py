@@ -3,8 +3,6 @@ fragment sizes."""
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,14 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-
-def _save(fig, path: str) -> None:
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    os.replace(tmp, path)
+from ith.io.figures import save_figure  # noqa: E402
 
 
 def _x(table: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -49,7 +40,7 @@ def plot_tumour_fraction(patient: str, ctdna: pd.DataFrame, path: str) -> None:
         ax.legend(fontsize=6, loc="best")
     ax.set_ylabel("tumour fraction")
     ax.set_title(f"{patient}: ctDNA", fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_clones(patient: str, clones: pd.DataFrame, path: str) -> None:
@@ -71,7 +62,7 @@ def plot_clones(patient: str, clones: pd.DataFrame, path: str) -> None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_ylabel("CCF in plasma")
     ax.set_title(f"{patient}: clones in plasma", fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_fragments(patient: str, qc: dict[str, dict], lengths: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -103,4 +94,4 @@ def plot_fragments(patient: str, qc: dict[str, dict], lengths: dict[str, tuple[n
     ax1.legend(fontsize=6)
     ax1.set_title("at the tumour's loci", fontsize=8)
     fig.suptitle(f"{patient}: plasma fragment sizes", fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)

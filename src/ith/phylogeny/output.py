@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ith import __version__
+from ith.io.figures import save_figure
 from ith.phylogeny.score import ROOT
 from ith.phylogeny.trees import TreeParams, TreeReport, parent_map, tree_weights
 
@@ -118,6 +119,4 @@ def plot_tree(path: str, patient: str, report: TreeReport, eta: np.ndarray | Non
             bx.tick_params(axis="x", rotation=45, labelsize=7)
             bx.legend(fontsize=6, frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
             bx.set_title("clone proportions (best tree)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)

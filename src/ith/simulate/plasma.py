@@ -1,8 +1,8 @@
 """Read counts of plasma samples at a patient's loci, for detection benchmarks beyond what BAMs
 can cover (hundreds of negative samples, a grid of tumour fractions and depths).
 
-Loci get their own error rate (gamma-distributed around a base rate, so some loci are much
-noisier than others, as in real data), tissue CCF, multiplicity and copy number; controls and
+Loci get a substitution class and their own error rate (gamma-distributed around the class'
+rate, so some loci are much noisier than others, as in real data), tissue CCF, multiplicity and copy number; controls and
 plasma samples are binomial draws at those rates; a plasma's tumour fraction counts genome
 copies and its tumour fragments cover `coverage` times the bases of normal ones."""
 
@@ -15,10 +15,15 @@ import numpy as np
 from ith.liquid.detect import LociModel
 
 
+CLASSES = np.array(["C>A", "C>G", "C>T", "T>A", "T>C", "T>G"])
+CLASS_ERROR = np.array([1.5, 0.5, 2.0, 0.7, 1.0, 0.5])  # relative error rate of each class
+
+
 @dataclass
 class LociTruth:
     model: LociModel
     error: np.ndarray  # (L,) true error rate of each locus' alt base
+    cls: np.ndarray  # (L,) substitution class
 
 
 def draw_loci(rng: np.random.Generator, n: int, truncal_fraction: float = 0.5, error_mean: float = 1.5e-4,
@@ -28,8 +33,9 @@ def draw_loci(rng: np.random.Generator, n: int, truncal_fraction: float = 0.5, e
     cn = rng.choice([1.0, 2.0, 2.0, 2.0, 3.0, 4.0], n)
     mult = np.minimum(np.where(rng.random(n) < 0.2, 2.0, 1.0), cn)
     model = LociModel(ccf, mult, cn, np.full(n, 2.0), truncal)
-    error = rng.gamma(error_shape, error_mean / error_shape, n)
-    return LociTruth(model, error)
+    c = rng.integers(0, len(CLASSES), n)
+    error = rng.gamma(error_shape, error_mean * CLASS_ERROR[c] / error_shape, n)
+    return LociTruth(model, error, CLASSES[c])
 
 
 def draw_counts(rng: np.random.Generator, truth: LociTruth, depth: float, tf: float,
