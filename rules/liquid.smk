@@ -54,7 +54,7 @@ rule liquid:
     input:
         panel="results/liquid/panel.tsv",
         pileups=lambda w: liquid_pileups(w.patient, "counts"),
-        alt_lengths=lambda w: liquid_pileups(w.patient, "alt_lengths", plasma_only=True),
+        alt_lengths=lambda w: liquid_pileups(w.patient, "alt_lengths"),
         ref_lengths=lambda w: liquid_pileups(w.patient, "ref_lengths", plasma_only=True),
         qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_plasma(w.patient)],
         mutations="results/clonal/{patient}/mutations.tsv",

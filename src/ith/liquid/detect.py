@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ith.liquid.model import (ErrorRates, as_rates, boundary_pvalue, log_lik, log_lik_rows, maximise, mutant_fraction,
-                              profile_interval, read_prob)
+from ith.liquid.model import (ErrorRates, LengthWeights, as_rates, boundary_pvalue, fragment_log_lik, log_lik,
+                              log_lik_rows, maximise, mutant_fraction, profile_interval, read_prob)
 
 
 DISPERSION_PSEUDO_CONTROLS = 5  # null controls the controls' dispersion is shrunk with
@@ -67,15 +67,33 @@ class Detection:
     extra: dict = field(default_factory=dict)
 
 
-def _ll_level(alt, depth, err: ErrorRates, loci: LociModel, ccf: np.ndarray):
+def _ll_level(alt, depth, err: ErrorRates, loci: LociModel, ccf: np.ndarray, frags: "Frags | None" = None):
     def ll(tf: float) -> float:
-        return log_lik(alt, depth, read_prob(loci.fraction(tf, ccf), err), err)
+        v = loci.fraction(tf, ccf)
+        q = read_prob(v, err)
+        out = log_lik(alt, depth, q, err)
+        if frags is not None:
+            out += fragment_log_lik(v, err.rate, q, frags[0], frags[1])
+        return out
     return ll
 
 
+Frags = tuple  # (locus index (F,), length weight (F,)) of the tumour-allele fragments
+
+
+def _subset_frags(frags: "Frags | None", m: np.ndarray) -> "Frags | None":
+    """The fragments at the loci of mask m, their locus indices renumbered within m."""
+    if frags is None:
+        return None
+    locus, w = frags
+    keep = m[locus]
+    return (np.cumsum(m)[locus[keep]] - 1, w[keep])
+
+
 def detect(alt: np.ndarray, depth: np.ndarray, err: np.ndarray, loci: LociModel, usable: np.ndarray,
-           p: DetectParams, max_rounds: int = 5) -> Detection:
-    """Fit the ctDNA level on the usable loci, suppressing outlier loci round by round."""
+           p: DetectParams, max_rounds: int = 5, frags: "Frags | None" = None) -> Detection:
+    """Fit the ctDNA level on the usable loci, suppressing outlier loci round by round. With
+    `frags`, the tumour-allele fragments' lengths weigh in (fragment-length weighting)."""
     err = as_rates(err)
     used = usable & (depth > 0)
     outliers = np.zeros_like(used)
@@ -86,7 +104,7 @@ def detect(alt: np.ndarray, depth: np.ndarray, err: np.ndarray, loci: LociModel,
             level, llr = 0.0, 0.0
             break
         sub = loci.subset(m)
-        ll = _ll_level(alt[m], depth[m], err[m], sub, sub.ccf)
+        ll = _ll_level(alt[m], depth[m], err[m], sub, sub.ccf, _subset_frags(frags, m))
         level, best = maximise(ll, 0.0, 1.0)
         llr = max(0.0, 2.0 * (best - ll(0.0)))
         if round_ == max_rounds:  # the fit on the final loci; no more suppression
@@ -128,17 +146,24 @@ def pvalue(llr: float, control_llrs: np.ndarray, p: DetectParams) -> tuple[float
     return pv, dispersion, method
 
 
-def _grid_llr(alt: np.ndarray, depth: np.ndarray, err: ErrorRates, loci: LociModel, grid: np.ndarray) -> np.ndarray:
-    """(B,) largest log-likelihood ratio over the level grid for B count vectors (B, L) at once."""
+def _grid_llr(alt: np.ndarray, depth: np.ndarray, err: ErrorRates, loci: LociModel, grid: np.ndarray,
+              frags: tuple | None = None) -> np.ndarray:
+    """(B,) largest log-likelihood ratio over the level grid for B count vectors (B, L) at once;
+    frags: (draw index, locus index, length weight) of every tumour-allele fragment."""
     ll = np.empty((alt.shape[0], len(grid)))
     for g, tf in enumerate(grid):
-        q = read_prob(loci.fraction(float(tf), loci.ccf), err)
+        v = loci.fraction(float(tf), loci.ccf)
+        q = read_prob(v, err)
         ll[:, g] = log_lik_rows(alt, depth, q, err)
+        if frags is not None and len(frags[0]):
+            pi = (v * (1.0 - err.rate) / q)[frags[1]]
+            ll[:, g] += np.bincount(frags[0], weights=np.log(pi * frags[2] + 1.0 - pi), minlength=alt.shape[0])
     return np.maximum(2.0 * (ll.max(axis=1) - ll[:, 0]), 0.0)
 
 
 def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.ndarray, alt: np.ndarray,
-                clear_below: float, draws: int = 1000, batch: int = 100, seed: int = 0) -> float:
+                clear_below: float, draws: int = 1000, batch: int = 100, seed: int = 0,
+                frags: "Frags | None" = None, weights: "LengthWeights | None" = None) -> float:
     """Monte Carlo p-value of the detection statistic under no ctDNA, on the loci `used`: alt
     counts drawn at error rates drawn from their posteriors (ErrorRates.draw), at the sample's depths, the
     statistic taken on a fixed level grid for the sample and every draw alike. For few loci or
@@ -148,11 +173,19 @@ def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.nd
     err = as_rates(err)[used]
     d, sub = depth[used], loci.subset(used)
     grid = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 60)])
-    observed = _grid_llr(alt[used][None, :], d, err, sub, grid)[0]
+    weighted = frags is not None and weights is not None
+    own = _subset_frags(frags, used) if weighted else None
+    observed = _grid_llr(alt[used][None, :], d, err, sub, grid,
+                         (np.zeros(len(own[0]), dtype=np.int64), *own) if weighted else None)[0]
     hits = n = 0
     while n < draws:  # in batches, stopping once the answer is clear either way
-        e = err.draw(rng, batch)
-        hits += int((_grid_llr(rng.binomial(d, e), d, err, sub, grid) >= observed - 1e-9).sum())
+        a = rng.binomial(d, err.draw(rng, batch))
+        drawn = None
+        if weighted:  # every error fragment gets a length from the normal profile
+            row, col = np.nonzero(a)
+            reps = a[row, col]
+            drawn = (np.repeat(row, reps), np.repeat(col, reps), weights.draw(rng, int(reps.sum())))
+        hits += int((_grid_llr(a, d, err, sub, grid, drawn) >= observed - 1e-9).sum())
         n += batch
         if hits >= 10 or (1.0 + hits) / (1.0 + n) < clear_below:
             break

@@ -12,6 +12,15 @@ SHORT = (100, 150)
 LONG = (151, 220)
 
 
+def pooled(histograms) -> np.ndarray:
+    """The sum of length histograms of different lengths."""
+    hs = [np.asarray(h) for h in histograms]
+    out = np.zeros(max([len(h) for h in hs] or [1]), dtype=np.int64)
+    for h in hs:
+        out[: len(h)] += h.astype(np.int64)
+    return out
+
+
 def _band(lengths: np.ndarray, counts: np.ndarray, band: tuple[int, int]) -> float:
     return float(counts[(lengths >= band[0]) & (lengths <= band[1])].sum())
 

@@ -174,3 +174,59 @@ def boundary_pvalue(llr: np.ndarray | float, dispersion: float = 1.0) -> np.ndar
     for loci noisier than binomial."""
     llr = np.maximum(np.asarray(llr, dtype=float) / max(dispersion, 1.0), 0.0)
     return np.where(llr > 0, 0.5 * stats.chi2.sf(llr, 1), 1.0)
+
+
+@dataclass
+class LengthWeights:
+    """How much likelier a fragment of each length is to come from the tumour: w(L) =
+    f_tumour(L) / f_normal(L), and f_normal to draw error fragments' lengths from."""
+
+    w: np.ndarray  # (MAX+1,) by length
+    normal: np.ndarray  # (MAX+1,) probabilities
+
+    def of(self, lengths: np.ndarray) -> np.ndarray:
+        lengths = np.clip(np.asarray(lengths, dtype=np.int64), 0, len(self.w) - 1)
+        return self.w[lengths]
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Weights of n fragments whose lengths follow the normal profile."""
+        return self.w[rng.choice(len(self.normal), size=n, p=self.normal)]
+
+
+def _smoothed(hist: np.ndarray, bandwidth: float) -> np.ndarray:
+    x = np.arange(-int(4 * bandwidth), int(4 * bandwidth) + 1)
+    kernel = np.exp(-0.5 * (x / bandwidth) ** 2)
+    out = np.convolve(hist.astype(float), kernel / kernel.sum(), mode="same")
+    return out / out.sum()
+
+
+def length_weights(tumour_lengths: np.ndarray, normal_hist: np.ndarray, max_length: int = 1000,
+                   bandwidth: float = 5.0, min_fragments: int = 200) -> "LengthWeights | None":
+    """Length weights from the lengths of tumour-allele fragments (learned elsewhere than in the
+    sample tested) and a reference-fragment histogram, both smoothed with a Gaussian kernel and
+    mixed with 5% of the other so that no length is impossible under either. None with fewer
+    than `min_fragments` tumour fragments."""
+    t = np.asarray(tumour_lengths, dtype=np.int64)
+    t = t[(t > 0) & (t <= max_length)]
+    n = np.zeros(max_length + 1)
+    h = np.asarray(normal_hist, dtype=float)[: max_length + 1]
+    n[: len(h)] = h
+    n[0] = 0.0
+    if len(t) < min_fragments or n.sum() < min_fragments:
+        return None
+    f_t = _smoothed(np.bincount(t, minlength=max_length + 1).astype(float), bandwidth)
+    f_n = _smoothed(n, bandwidth)
+    f_t, f_n = 0.95 * f_t + 0.05 * f_n, 0.95 * f_n + 0.05 * f_t
+    ratio = np.divide(f_t, f_n, out=np.ones_like(f_t), where=f_n > 0)  # lengths neither shows: neutral
+    return LengthWeights(np.clip(ratio, 0.05, 20.0), f_n / f_n.sum())
+
+
+def fragment_log_lik(v: np.ndarray, err: np.ndarray, q: np.ndarray, locus: np.ndarray, weight: np.ndarray) -> float:
+    """Log likelihood of the tumour-allele fragments' lengths (relative to all of them being
+    errors on normal fragments): each is tumour-derived with probability v (1 - e) / q at its
+    locus, an error otherwise."""
+    if len(locus) == 0:
+        return 0.0
+    pi = v * (1.0 - err) / q
+    p = pi[locus]
+    return float(np.log(p * weight + 1.0 - p).sum())

@@ -16,7 +16,7 @@ from ith.liquid.background import Background, fit_background, substitution_class
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
 from ith.liquid.detect import (Detection, DetectParams, LociModel, detect, limit_of_detection, null_pvalue, pvalue,
                                tumour_fraction)
-from ith.liquid.model import coverage_ratio
+from ith.liquid.model import LengthWeights, coverage_ratio, length_weights
 from ith.liquid.pileup import alt_count
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class LiquidParams:
     detect: DetectParams = field(default_factory=DetectParams)
     clones: CloneParams = field(default_factory=CloneParams)
     length_correction: bool = True  # tumour fraction in genome copies, not in coverage
+    fragment_weighting: bool = False  # weigh tumour-allele fragments by their length in detection
     min_length_fragments: int = 50  # tumour-allele fragments needed to measure the coverage ratio
 
 
@@ -105,10 +106,12 @@ class NullModel:
     reason: np.ndarray  # (L,) why a locus is not used ("" when used)
     usable_locus: np.ndarray  # (L,) bool
     control_llr: np.ndarray  # (J,) detection statistic of each control (NaN: not a calibration control)
+    weights: LengthWeights | None = None  # fragment-length weighting, when on and learnable
 
 
 def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
-               model: LociModel, p: DetectParams) -> NullModel:
+               model: LociModel, p: DetectParams, weights: LengthWeights | None = None,
+               control_frags: list | None = None) -> NullModel:
     """ca, cd, usable: (L, J) control alt and depth at the loci and the entries that may serve;
     j_normal: the column of the patient's own normal: its alt reads exclude a locus, and it
     teaches the background but does not calibrate (clonal haematopoiesis or tumour cells in
@@ -126,8 +129,15 @@ def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarr
         rest = np.arange(ca.shape[1]) != j
         err = fit_background(ca[:, rest], cd[:, rest], usable[:, rest], cls, p.error_floor).rates()
         ok = usable_locus & usable[:, j] & (err.rate <= p.max_error)
-        llr[j] = detect(ca[:, j], cd[:, j], err, model, ok, p).llr
-    return NullModel(bg, reason, usable_locus, llr)
+        frags = _weighted(control_frags[j], weights) if weights is not None and control_frags \
+            and control_frags[j] is not None else None
+        llr[j] = detect(ca[:, j], cd[:, j], err, model, ok, p, frags=frags).llr
+    return NullModel(bg, reason, usable_locus, llr, weights)
+
+
+def _weighted(frags: tuple, weights: LengthWeights) -> tuple:
+    """(locus index, length) of tumour-allele fragments -> (locus index, length weight)."""
+    return frags[0], weights.of(frags[1])
 
 
 @dataclass
@@ -141,19 +151,22 @@ class SampleCall:
     detected: bool
 
 
-def call_sample(alt: np.ndarray, depth: np.ndarray, null: NullModel, model: LociModel, p: DetectParams) -> SampleCall:
+def call_sample(alt: np.ndarray, depth: np.ndarray, null: NullModel, model: LociModel, p: DetectParams,
+                frags: tuple | None = None) -> SampleCall:
     """Detection in one plasma sample: fit, calibrated p-value, call. A call needs both the
     asymptotic p-value and, for every candidate, the Monte Carlo one at or below fpr (the
     latter resolves to 1/1001 at best, so the asymptotic one is what ranks samples). No
     fragment at any used locus: not assessable (never 'negative')."""
-    det = detect(alt, depth, null.background.rates(), model, null.usable_locus, p)
+    weighted = _weighted(frags, null.weights) if null.weights is not None and frags is not None else None
+    det = detect(alt, depth, null.background.rates(), model, null.usable_locus, p, frags=weighted)
     if det.informative_reads == 0:
         return SampleCall(det, False, float("nan"), float("nan"), float("nan"), "", False)
     controls = null.control_llr[np.isfinite(null.control_llr)]
     pv, disp, method = pvalue(det.llr, controls, p)
     mc = float("nan")
     if pv <= p.fpr:
-        mc = null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5)
+        mc = null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5, frags=weighted,
+                         weights=null.weights)
         method += "+monte_carlo"
     return SampleCall(det, True, pv, mc, disp, method, bool(pv <= p.fpr and not mc > p.fpr))
 
@@ -171,6 +184,38 @@ def counts_at(pileup: pd.DataFrame, loci: pd.DataFrame) -> tuple[np.ndarray, np.
     depth = j["depth"].fillna(0).to_numpy(np.int64)
     alt = alt_count(j.fillna({b: 0 for b in "ACGT"}), loci["alt"].reset_index(drop=True))
     return alt, depth
+
+
+def fragments_at(alt_lengths: pd.DataFrame | None, loci: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(locus index, length) of the fragments carrying each locus' alt allele in one sample."""
+    if alt_lengths is None or alt_lengths.empty:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = loci[["chrom", "pos", "alt"]].astype({"chrom": str, "pos": int}).rename(columns={"alt": "base"})
+    key = key.assign(_i=np.arange(len(loci)))
+    m = alt_lengths.astype({"chrom": str, "pos": int}).merge(key, on=["chrom", "pos", "base"])
+    return m["_i"].to_numpy(np.int64), m["length"].to_numpy(np.int64)
+
+
+def learn_length_weights(patient: str, sheet: pd.DataFrame, panel: pd.DataFrame, alt_lengths: dict[str, pd.DataFrame],
+                         normal_hist: np.ndarray) -> LengthWeights | None:
+    """Length weights for fragment-length weighting: tumour fragments' lengths from the other
+    patients' plasma at their own loci (never the patient's own, whose detection they weigh),
+    normal ones from the patient's plasma reference fragments at its loci."""
+    kinds = sheet.set_index("sample")
+    tumour = []
+    for s, t in alt_lengths.items():
+        if s not in kinds.index or kinds.at[s, "type"] != "plasma" or kinds.at[s, "patient"] == patient or t.empty:
+            continue
+        theirs = panel[panel["patients"].str.split(",").apply(lambda ps, q=kinds.at[s, "patient"]: q in ps)]
+        m = t.astype({"chrom": str, "pos": int}).merge(
+            theirs[["chrom", "pos", "alt"]].rename(columns={"alt": "base"}).astype({"chrom": str, "pos": int}),
+            on=["chrom", "pos", "base"])
+        tumour.append(m["length"].to_numpy(np.int64))
+    lengths = np.concatenate(tumour) if tumour else np.zeros(0, dtype=np.int64)
+    w = length_weights(lengths, normal_hist)
+    log.info("fragment-length weighting: %s", f"learned from {len(lengths)} tumour-allele fragments of other patients' "
+             "plasma" if w is not None else f"off (only {len(lengths)} tumour-allele fragments in other patients' plasma)")
+    return w
 
 
 def order_timepoints(plasma: pd.DataFrame) -> pd.DataFrame:
@@ -233,7 +278,15 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
     carrier = (ca >= CARRIER_MIN_ALT) & (ca >= CARRIER_MIN_VAF * np.maximum(cd, 1))
     usable = ~other_patient & ~carrier & (cd > 0)
     j_normal = controls.index(normal)
-    null = null_model(ca, cd, usable, cls, j_normal, model, p.detect)
+    weights = None
+    if p.fragment_weighting:
+        weights = learn_length_weights(patient, sheet, panel, alt_lengths,
+                                       frag.pooled(ref_lengths[s] for s in plasma["sample"] if s in ref_lengths))
+    # tissue fragments are no cfDNA: their lengths would mislead the weighting, so tissue and
+    # normal controls are scored by their counts alone
+    kind = sheet.set_index("sample")["type"].to_dict()
+    control_frags = [fragments_at(alt_lengths.get(s), loci) if kind.get(s) == "plasma" else None for s in controls]
+    null = null_model(ca, cd, usable, cls, j_normal, model, p.detect, weights, control_frags)
     bg, reason, usable_locus, control_llr = null.background, null.reason, null.usable_locus, null.control_llr
     log.info("%d loci; %d with alt reads in the normal, %d noisy; %d controls; class error rates %s",
              len(loci), int((reason == "alt reads in the normal").sum()), int((reason == "noisy locus").sum()),
@@ -245,7 +298,7 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
     for r in plasma.itertuples(index=False):
         s = r.sample
         alt, depth = counts_at(pileups[s], loci)
-        call = call_sample(alt, depth, null, model, p.detect)
+        call = call_sample(alt, depth, null, model, p.detect, fragments_at(alt_lengths.get(s), loci))
         det, pv, disp, method, detected = call.detection, call.p_value, call.dispersion, call.calibration, call.detected
         disp_used = disp if np.isfinite(disp) else 1.0
         assessable = call.assessable
@@ -367,6 +420,7 @@ def params_from_config(c: dict) -> LiquidParams:
                                             "min_informative_reads", "min_controls_dispersion") if k in c})
     return LiquidParams(det, CloneParams(alpha=c.get("fpr", 0.05), min_rise=c.get("min_rise", 0.1)),
                         length_correction=c.get("length_correction", True),
+                        fragment_weighting=c.get("fragment_weighting", False),
                         min_length_fragments=c.get("min_length_fragments", 50))
 
 

@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ith.io.figures import save_figure  # noqa: E402
+from ith.liquid.fragments import pooled  # noqa: E402
 
 
 def _x(table: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -80,9 +81,7 @@ def plot_fragments(patient: str, qc: dict[str, dict], lengths: dict[str, tuple[n
     ax0.set_ylabel("density")
     ax0.legend(fontsize=6)
     mut = np.concatenate([m for m, _ in lengths.values()]) if lengths else np.zeros(0)
-    wt = np.zeros(max([len(w) for _, w in lengths.values()] or [1]))
-    for _, w in lengths.values():
-        wt[: len(w)] += w
+    wt = pooled(w for _, w in lengths.values())
     bins = np.arange(50, 401, 10)
     if np.sum(wt) > 0:
         ax1.hist(np.arange(len(wt)), bins=bins, weights=wt, density=True, histtype="step", color="k",

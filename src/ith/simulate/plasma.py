@@ -49,3 +49,20 @@ def draw_counts(rng: np.random.Generator, truth: LociTruth, depth: float, tf: fl
     v = t * m.mult * ccf / (t * m.cn + m.normal_cn * (1 - tf))
     q = v * (1 - truth.error) + (1 - v) * truth.error
     return rng.binomial(d, q), d
+
+
+def draw_fragment_lengths(rng: np.random.Generator, truth: LociTruth, alt: np.ndarray, tf: float,
+                          coverage: float = 1.0, tumour: tuple[float, float] = (148.0, 14.0),
+                          normal: tuple[float, float] = (167.0, 11.0)) -> tuple[np.ndarray, np.ndarray]:
+    """(locus index, length) of every alt fragment of a sample drawn by draw_counts: tumour-
+    derived with probability v (1 - e) / q at its locus (lengths ~ tumour), errors otherwise
+    (lengths ~ normal)."""
+    m = truth.model
+    t = tf * coverage
+    v = t * m.mult * m.ccf / (t * m.cn + m.normal_cn * (1 - tf))
+    q = v * (1 - truth.error) + (1 - v) * truth.error
+    pi = np.where(q > 0, v * (1 - truth.error) / np.where(q > 0, q, 1.0), 0.0)
+    locus = np.repeat(np.arange(len(alt)), alt)
+    from_tumour = rng.random(len(locus)) < pi[locus]
+    lengths = np.where(from_tumour, rng.normal(*tumour, len(locus)), rng.normal(*normal, len(locus)))
+    return locus, np.maximum(np.rint(lengths), 1).astype(np.int64)
