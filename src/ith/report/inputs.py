@@ -1,0 +1,95 @@
+"""The tables the heterogeneity metrics are computed from, built either from the workflow's
+results or from the simulator's truth, so that one code path scores both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ith.report import metrics as m
+
+
+@dataclass
+class MetricInputs:
+    presence: pd.DataFrame  # mutations x tumour regions (bool)
+    clonal: pd.DataFrame  # mutations x tumour regions (bool): clonal there
+    vaf: pd.DataFrame  # sample, vaf of mutations present in the sample
+    proportions: pd.DataFrame  # sample, clone, fraction (of the sample's tumour cells, the clone's own)
+    segments: pd.DataFrame  # sample, chrom, start, end, total_cn (tumour regions)
+    ploidy: dict[str, float]
+    wgd: dict[str, bool]
+    coords: pd.DataFrame  # sample, x, y
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""],
+                       dtype={"sample": str, "mutation_id": str, "clone": str, "regions": str, "chrom": str})
+
+
+def _matrix(long: pd.DataFrame, value: str, regions: list[str]) -> pd.DataFrame:
+    wide = long.pivot_table(index="mutation_id", columns="sample", values=value, aggfunc="first")
+    return wide.reindex(columns=regions).fillna(False).astype(bool)
+
+
+def from_results(results: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
+    regions = list(sheet.loc[(sheet["patient"] == patient) & (sheet["type"] == "tumour"), "sample"])
+    muts = _read(results / "clonal" / patient / "mutations.tsv")
+    muts = muts[muts["sample"].isin(regions)]
+    muts = muts.assign(is_present=muts["call"] != "absent", is_clonal=muts["call"] == "clonal",
+                       vaf=muts["alt_counts"] / muts["depth"].where(muts["depth"] > 0))
+    present_reads = muts["present"].astype(str).str.lower() == "true"
+    props = _read(results / "phylogeny" / patient / "clone_proportions.tsv")
+    props = props[props["sample"].isin(regions) & ~props["clone"].isin(["normal", "unassigned"])]
+    seg = _read(results / "copynumber" / patient / "segments.tsv")
+    pp = _read(results / "copynumber" / patient / "purity_ploidy.tsv")
+    return MetricInputs(
+        _matrix(muts, "is_present", regions), _matrix(muts, "is_clonal", regions),
+        muts.loc[present_reads, ["sample", "vaf"]],
+        props.rename(columns={"tumour_fraction": "share"})[["sample", "clone", "share"]].rename(
+            columns={"share": "fraction"}),
+        seg[seg["sample"].isin(regions)][["sample", "chrom", "start", "end", "total_cn"]],
+        dict(zip(pp["sample"], pp["ploidy"].astype(float))),
+        dict(zip(pp["sample"], pp["wgd"].astype(str).str.lower() == "true")),
+        sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
+
+
+def from_truth(truth: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
+    regions = list(sheet.loc[(sheet["patient"] == patient) & (sheet["type"] == "tumour"), "sample"])
+    muts = _read(truth / patient / "mutations.tsv")
+    muts = muts[muts["sample"].isin(regions)]
+    muts = muts.assign(is_present=muts["status"] != "absent", is_clonal=muts["status"] == "clonal")
+    props = _read(truth / patient / "clone_proportions.tsv")
+    props = props[props["sample"].isin(regions) & (props["clone"] != "normal")]
+    seg = _read(truth / patient / "segments.tsv")
+    pp = _read(truth / patient / "purity_ploidy.tsv")
+    return MetricInputs(
+        _matrix(muts, "is_present", regions), _matrix(muts, "is_clonal", regions),
+        muts.loc[muts["is_present"], ["sample"]].assign(vaf=muts.loc[muts["is_present"], "expected_vaf"]),
+        props[["sample", "clone", "fraction"]],
+        seg[seg["sample"].isin(regions)][["sample", "chrom", "start", "end", "total_cn"]],
+        dict(zip(pp["sample"], pp["ploidy"].astype(float))),
+        dict(zip(pp["sample"], pp["wgd"].astype(str).str.lower() == "true")),
+        sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
+
+
+def patient_metrics(x: MetricInputs) -> dict:
+    """Every metric of the patient (names as in metrics.json)."""
+    per = m.sample_metrics(x.vaf, x.proportions)
+    div = m.pairwise_divergence(x.presence)
+    out = {"regions": int(x.presence.shape[1]), "mutations": int(x.presence.any(axis=1).sum()),
+           **m.class_counts(x.presence), "clonal_fraction": m.clonal_fraction(x.presence, x.clonal)}
+    out["subclonal_fraction"] = 1.0 - out["clonal_fraction"] if np.isfinite(out["clonal_fraction"]) else np.nan
+    out["per_sample"] = {r.sample: {"math": r.math, "shannon": r.shannon, "simpson": r.simpson, "clones": r.clones,
+                                    "wgii": m.wgii(x.segments[x.segments["sample"] == r.sample],
+                                                   x.ploidy.get(r.sample, np.nan)),
+                                    "wgd": bool(x.wgd.get(r.sample, False))}
+                         for r in per.itertuples(index=False) if r.sample in x.presence.columns}
+    out["divergence"] = div
+    out["mean_divergence"] = float(np.nanmean(list(div.values()))) if div else float("nan")
+    out["discordant_cn_fraction"] = m.discordant_cn_fraction(x.segments)
+    out["wgd"] = any(x.wgd.values())
+    out["genetic_vs_physical_distance"] = m.distance_correlation(div, x.coords)
+    return out
