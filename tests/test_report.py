@@ -57,3 +57,33 @@ def test_genetic_vs_physical_distance():
     coords = pd.DataFrame({"sample": ["R1", "R2", "R3", "R4"], "x": [0, 1, 2, 3], "y": [0, 0, 0, 0]})
     assert m.distance_correlation(m.pairwise_divergence(pres), coords) == pytest.approx(1.0, abs=0.2)
     assert np.isnan(m.distance_correlation(m.pairwise_divergence(pres), coords.assign(x=np.nan)))
+
+
+def test_metrics_from_results_match_metrics_from_the_truth(workflow_run, cohort, sheet):
+    """The same code fed with the truth's tables and with the workflow's results. Tolerances:
+    mutation classes within 10% of the patient's mutations, clonal fraction 0.15, mean Jaccard
+    divergence 0.05, discordant copy number and wGII 0.1 of the genome, WGD exact; clone
+    diversity (Shannon) within 0.3 where the clusters match the clones one to one (P1; P2's
+    clusters merge clone pairs, see test_clonal). MATH is not compared: it measures the spread of
+    observed VAFs, read noise included, and the truth has expected VAFs only."""
+    from pathlib import Path
+
+    from ith.report.inputs import from_results, from_truth, patient_metrics
+
+    sheet = sheet.copy()
+    for c in ("x", "y"):
+        sheet[c] = pd.to_numeric(sheet[c])
+    for patient in ("P1", "P2"):
+        res = patient_metrics(from_results(Path(workflow_run) / "results", patient, sheet))
+        tru = patient_metrics(from_truth(Path(cohort) / "truth", patient, sheet))
+        tol = 0.1 * tru["mutations"]
+        for k in ("mutations", "mutations_truncal", "mutations_shared", "mutations_private"):
+            assert abs(res[k] - tru[k]) <= tol, (patient, k, res[k], tru[k])
+        assert abs(res["clonal_fraction"] - tru["clonal_fraction"]) <= 0.15, patient
+        assert abs(res["mean_divergence"] - tru["mean_divergence"]) <= 0.05, patient
+        assert abs(res["discordant_cn_fraction"] - tru["discordant_cn_fraction"]) <= 0.1, patient
+        assert res["wgd"] == tru["wgd"]
+        for s, v in tru["per_sample"].items():
+            assert abs(res["per_sample"][s]["wgii"] - v["wgii"]) <= 0.1, (patient, s)
+            if patient == "P1":
+                assert abs(res["per_sample"][s]["shannon"] - v["shannon"]) <= 0.3, (patient, s)
