@@ -13,7 +13,7 @@ The tumour fraction is then fitted on the truncal loci alone (CCF 1 in every cel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -64,7 +64,6 @@ class Detection:
     informative_reads: int
     alt_reads: int
     background_reads: float  # expected error fragments at the used loci
-    extra: dict = field(default_factory=dict)
 
 
 def _ll_level(alt, depth, err: ErrorRates, loci: LociModel, ccf: np.ndarray, frags: "Frags | None" = None):
@@ -223,7 +222,8 @@ def limit_of_detection(depth: np.ndarray, err: "ErrorRates | np.ndarray", loci: 
     err = rates.rate
     background = float((depth * err).sum())
     if rates.hyper is not None or np.isfinite(rates.strength).any():
-        totals = np.random.default_rng(seed).poisson(rates.draw(np.random.default_rng(seed), draws) @ depth)
+        rng = np.random.default_rng(seed)
+        totals = rng.poisson(rates.draw(rng, draws) @ depth)
         crit = float(np.quantile(totals, 1 - fpr))
     else:
         crit = float(stats.poisson.isf(fpr, background))

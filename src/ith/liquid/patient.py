@@ -83,7 +83,6 @@ def loci_from_clonal(mutations: pd.DataFrame, summary: pd.DataFrame) -> tuple[pd
         "cn": m[ok_cn].groupby("mutation_id")["cn_total"].mean(),
         "normal_cn": g["normal_cn"].first(),
         "truncal": g["truncal"].first().astype(str).str.lower() == "true",
-        "driver": g["driver"].first() if "driver" in m else "",
     })
     loci["multiplicity"] = mult.reindex(loci.index).fillna(1.0)
     loci = loci.reset_index()
@@ -107,6 +106,9 @@ class NullModel:
     usable_locus: np.ndarray  # (L,) bool
     control_llr: np.ndarray  # (J,) detection statistic of each control (NaN: not a calibration control)
     weights: LengthWeights | None = None  # fragment-length weighting, when on and learnable
+
+    def __post_init__(self) -> None:
+        self.rates = self.background.rates()  # the loci's error rates, as every fit uses them
 
 
 def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
@@ -158,14 +160,14 @@ def call_sample(alt: np.ndarray, depth: np.ndarray, null: NullModel, model: Loci
     latter resolves to 1/1001 at best, so the asymptotic one is what ranks samples). No
     fragment at any used locus: not assessable (never 'negative')."""
     weighted = _weighted(frags, null.weights) if null.weights is not None and frags is not None else None
-    det = detect(alt, depth, null.background.rates(), model, null.usable_locus, p, frags=weighted)
+    det = detect(alt, depth, null.rates, model, null.usable_locus, p, frags=weighted)
     if det.informative_reads == 0:
         return SampleCall(det, False, float("nan"), float("nan"), float("nan"), "", False)
     controls = null.control_llr[np.isfinite(null.control_llr)]
     pv, disp, method = pvalue(det.llr, controls, p)
     mc = float("nan")
     if pv <= p.fpr:
-        mc = null_pvalue(depth, null.background.rates(), model, det.used, alt, p.fpr / 5, frags=weighted,
+        mc = null_pvalue(depth, null.rates, model, det.used, alt, p.fpr / 5, frags=weighted,
                          weights=null.weights)
         method += "+monte_carlo"
     return SampleCall(det, True, pv, mc, disp, method, bool(pv <= p.fpr and not mc > p.fpr))
@@ -312,7 +314,7 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel
         rho = coverage_ratio(mut["length"].to_numpy(), wt, covered, p.min_length_fragments,
                              background=det.background_reads) if detected and p.length_correction else 1.0
         model_s = replace(model, coverage=rho)
-        rates = bg.rates()
+        rates = null.rates
         tf, tf_lo, tf_hi, n_tf = tumour_fraction(alt, depth, rates, model_s, det.used)
         lod = limit_of_detection(depth[det.used], rates[det.used], model_s.subset(det.used), p.detect.fpr,
                                  dispersion=disp_used)
@@ -372,6 +374,8 @@ def _trends(clones: pd.DataFrame, plasma: pd.DataFrame, inputs: dict, ct_rows: l
     seq = [s for s in order if detected[s]]
     rising: dict[int, bool] = {}
 
+    ccf = clones.set_index(["sample", "clone"])["ccf"]
+
     def seen(s: str, k: int) -> bool:
         return len(inputs[s][k][0]) > 0 and inputs[s][k][1].sum() > 0
 
@@ -382,17 +386,14 @@ def _trends(clones: pd.DataFrame, plasma: pd.DataFrame, inputs: dict, ct_rows: l
                 clones.loc[sel, "change"] = "not assessable"
                 continue
             pv, _ = change_pvalue(inputs[prev][k], inputs[cur][k])
-            a = clones.loc[(clones["sample"] == prev) & (clones["clone"] == k), "ccf"].iloc[0]
-            b = clones.loc[(clones["sample"] == cur) & (clones["clone"] == k), "ccf"].iloc[0]
-            word = "stable" if pv > p.alpha else ("rising" if b > a else "falling")
+            word = "stable" if pv > p.alpha else ("rising" if ccf[cur, k] > ccf[prev, k] else "falling")
             clones.loc[sel, "change"] = word
             clones.loc[sel, "change_p_value"] = pv
         if len(seq) >= 2 and seen(seq[0], k) and seen(seq[-1], k):
             pv, _ = change_pvalue(inputs[seq[0]][k], inputs[seq[-1]][k])
-            a = clones.loc[(clones["sample"] == seq[0]) & (clones["clone"] == k), "ccf"].iloc[0]
-            b = clones.loc[(clones["sample"] == seq[-1]) & (clones["clone"] == k), "ccf"].iloc[0]
             # Bonferroni over the clones: the flag is a claim about one clone among many
-            rising[int(k)] = bool(pv <= p.alpha / clones["clone"].nunique() and b - a >= p.min_rise)
+            rising[int(k)] = bool(pv <= p.alpha / clones["clone"].nunique()
+                                  and ccf[seq[-1], k] - ccf[seq[0], k] >= p.min_rise)
     flagged = emerging_clones(rising, parents)
     clones["emerging"] = clones["clone"].isin(flagged)
     return clones

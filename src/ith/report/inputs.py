@@ -34,45 +34,47 @@ def _matrix(long: pd.DataFrame, value: str, regions: list[str]) -> pd.DataFrame:
     return wide.reindex(columns=regions).fillna(False).astype(bool)
 
 
+def _regions(sheet: pd.DataFrame, patient: str) -> list[str]:
+    return list(sheet.loc[(sheet["patient"] == patient) & (sheet["type"] == "tumour"), "sample"])
+
+
+def _inputs(muts: pd.DataFrame, vaf: pd.DataFrame, props: pd.DataFrame, seg: pd.DataFrame, pp: pd.DataFrame,
+            sheet: pd.DataFrame, regions: list[str]) -> MetricInputs:
+    """muts: mutation x region rows with is_present / is_clonal; the rest as MetricInputs."""
+    return MetricInputs(
+        _matrix(muts, "is_present", regions), _matrix(muts, "is_clonal", regions), vaf,
+        props[props["sample"].isin(regions)][["sample", "clone", "fraction"]],
+        seg[seg["sample"].isin(regions)][["sample", "chrom", "start", "end", "total_cn"]],
+        dict(zip(pp["sample"], pp["ploidy"].astype(float))),
+        dict(zip(pp["sample"], pp["wgd"].astype(str).str.lower() == "true")),
+        sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
+
+
 def from_results(results: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
-    regions = list(sheet.loc[(sheet["patient"] == patient) & (sheet["type"] == "tumour"), "sample"])
+    regions = _regions(sheet, patient)
     muts = _read(results / "clonal" / patient / "mutations.tsv")
     muts = muts[muts["sample"].isin(regions)]
     muts = muts.assign(is_present=muts["call"] != "absent", is_clonal=muts["call"] == "clonal",
                        vaf=muts["alt_counts"] / muts["depth"].where(muts["depth"] > 0))
     present_reads = muts["present"].astype(str).str.lower() == "true"
     props = _read(results / "phylogeny" / patient / "clone_proportions.tsv")
-    props = props[props["sample"].isin(regions) & ~props["clone"].isin(["normal", "unassigned"])]
-    seg = _read(results / "copynumber" / patient / "segments.tsv")
-    pp = _read(results / "copynumber" / patient / "purity_ploidy.tsv")
-    return MetricInputs(
-        _matrix(muts, "is_present", regions), _matrix(muts, "is_clonal", regions),
-        muts.loc[present_reads, ["sample", "vaf"]],
-        props.rename(columns={"tumour_fraction": "share"})[["sample", "clone", "share"]].rename(
-            columns={"share": "fraction"}),
-        seg[seg["sample"].isin(regions)][["sample", "chrom", "start", "end", "total_cn"]],
-        dict(zip(pp["sample"], pp["ploidy"].astype(float))),
-        dict(zip(pp["sample"], pp["wgd"].astype(str).str.lower() == "true")),
-        sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
+    props = props[~props["clone"].isin(["normal", "unassigned"])]
+    # the clone's own share of the tumour cells (its `fraction` there is of all cells)
+    props = props.drop(columns="fraction").rename(columns={"tumour_fraction": "fraction"})
+    return _inputs(muts, muts.loc[present_reads, ["sample", "vaf"]], props,
+                   _read(results / "copynumber" / patient / "segments.tsv"),
+                   _read(results / "copynumber" / patient / "purity_ploidy.tsv"), sheet, regions)
 
 
 def from_truth(truth: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
-    regions = list(sheet.loc[(sheet["patient"] == patient) & (sheet["type"] == "tumour"), "sample"])
+    regions = _regions(sheet, patient)
     muts = _read(truth / patient / "mutations.tsv")
     muts = muts[muts["sample"].isin(regions)]
     muts = muts.assign(is_present=muts["status"] != "absent", is_clonal=muts["status"] == "clonal")
     props = _read(truth / patient / "clone_proportions.tsv")
-    props = props[props["sample"].isin(regions) & (props["clone"] != "normal")]
-    seg = _read(truth / patient / "segments.tsv")
-    pp = _read(truth / patient / "purity_ploidy.tsv")
-    return MetricInputs(
-        _matrix(muts, "is_present", regions), _matrix(muts, "is_clonal", regions),
-        muts.loc[muts["is_present"], ["sample"]].assign(vaf=muts.loc[muts["is_present"], "expected_vaf"]),
-        props[["sample", "clone", "fraction"]],
-        seg[seg["sample"].isin(regions)][["sample", "chrom", "start", "end", "total_cn"]],
-        dict(zip(pp["sample"], pp["ploidy"].astype(float))),
-        dict(zip(pp["sample"], pp["wgd"].astype(str).str.lower() == "true")),
-        sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
+    vaf = muts.loc[muts["is_present"], ["sample", "expected_vaf"]].rename(columns={"expected_vaf": "vaf"})
+    return _inputs(muts, vaf, props[props["clone"] != "normal"], _read(truth / patient / "segments.tsv"),
+                   _read(truth / patient / "purity_ploidy.tsv"), sheet, regions)
 
 
 def patient_metrics(x: MetricInputs) -> dict:
