@@ -11,7 +11,7 @@ DEMO   ?= demo
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test bench clean-demo clean
+.PHONY: setup demo test browser bench clean-demo clean
 
 setup: $(STAMP)
 
@@ -26,10 +26,19 @@ $(STAMP): pyproject.toml
 demo: setup
 	test -f $(DEMO)/config.yaml || $(BIN)/ith simulate --preset demo --seed $(SEED) --out $(DEMO) --threads $(CORES)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(DEMO)/config.yaml
-	@echo "Demo done: results/ (QC summary: results/qc/summary.tsv)"
+	@echo "Demo done: results/ (open results/report/cohort.html, one report per patient in results/report/)"
 
-test: setup
+# The report's browser test needs Chromium: Debian's package is installed when missing and we are
+# root with apt; otherwise that test skips and says why.
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) ; } || \
+	  echo "chromium not installed (not root or no apt): the report's browser test will be skipped"
 
 # Speed and accuracy against baselines measured in the same run (numbers go in the issue notes).
 # bench/variants.py and `bench/copynumber.py cnvkit` need the demo workflow's results: run them by hand.

@@ -15,6 +15,7 @@ include: "rules/copynumber.smk"
 include: "rules/clonal.smk"
 include: "rules/phylogeny.smk"
 include: "rules/liquid.smk"
+include: "rules/report.smk"
 
 
 rule all:

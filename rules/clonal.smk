@@ -60,7 +60,12 @@ rule clonal_annotate:
         summary="results/clonal/{patient}/cluster_summary.tsv",
         posteriors="results/clonal/{patient}/cluster_posteriors.tsv",
         purity="results/clonal/{patient}/purity_check.tsv",
-        plot="results/clonal/{patient}/ccf.png",
+        plot=report(
+            "results/clonal/{patient}/ccf.png",
+            caption="../captions/ccf.rst",
+            category="Clones",
+            labels={"patient": "{patient}"},
+        ),
     params:
         clonal=clonal_params(CLONAL_POST_KEYS),
     log:

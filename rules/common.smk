@@ -105,6 +105,8 @@ def get_final_output():
     out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p)
             for f in ("ctdna.tsv", "clones.tsv", "loci.tsv", "fragments.tsv", "plasma_only.tsv",
                       "tumour_fraction.png", "clones.png", "fragments.png")]
+    out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
+    out += ["results/report/cohort.tsv", "results/report/cohort.html"]
     return out
 
 
@@ -154,3 +156,22 @@ def clonal_fit_mem(wildcards, input):
     with open(input.pyclone) as f:
         rows = max(1, sum(1 for _ in f) - 1)
     return 1000 + int(rows * config["clonal"]["grid_size"] * 8 * 4 / 1e6)
+
+
+# report stage
+LIQUID_REPORT_FILES = ["ctdna.tsv", "clones.tsv", "fragments.tsv", "plasma_only.tsv", "tumour_fraction.png",
+                       "clones.png", "fragments.png"]
+
+
+def report_sheet(patient):
+    """The patient's sample-sheet rows (coordinates, types, files) as plain records."""
+    rows = patient_samples(patient)
+    keep = [c for c in ("patient", "sample", "type", "bam", "region", "lesion", "x", "y", "z", "timepoint")
+            if c in rows.columns]
+    return [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in rows[keep].to_dict("records")]
+
+
+def report_provenance():
+    """The parameters a report shows: every stage's config section (not the paths of other patients)."""
+    keys = ["assay", "qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report"]
+    return {k: config.get(k) for k in keys}

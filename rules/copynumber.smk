@@ -101,7 +101,12 @@ rule copynumber_call:
         purity="results/copynumber/{patient}/purity_ploidy.tsv",
         plasma="results/copynumber/{patient}/plasma_tf.tsv",
         metrics="results/copynumber/{patient}/metrics.json",
-        plot="results/copynumber/{patient}/cn_profile.png",
+        plot=report(
+            "results/copynumber/{patient}/cn_profile.png",
+            caption="../captions/cn_profile.rst",
+            category="Copy number",
+            labels={"patient": "{patient}"},
+        ),
     params:
         samples=lambda w: sample_records(patient_samples(w.patient)),
         sex=lambda w: patient_sex(w.patient),

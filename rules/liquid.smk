@@ -68,9 +68,24 @@ rule liquid:
         loci="results/liquid/{patient}/loci.tsv",
         fragments="results/liquid/{patient}/fragments.tsv",
         plasma_only="results/liquid/{patient}/plasma_only.tsv",
-        tf_plot="results/liquid/{patient}/tumour_fraction.png",
-        clones_plot="results/liquid/{patient}/clones.png",
-        fragments_plot="results/liquid/{patient}/fragments.png",
+        tf_plot=report(
+            "results/liquid/{patient}/tumour_fraction.png",
+            caption="../captions/tumour_fraction.rst",
+            category="Plasma",
+            labels={"patient": "{patient}", "figure": "tumour fraction"},
+        ),
+        clones_plot=report(
+            "results/liquid/{patient}/clones.png",
+            caption="../captions/plasma_clones.rst",
+            category="Plasma",
+            labels={"patient": "{patient}", "figure": "clones"},
+        ),
+        fragments_plot=report(
+            "results/liquid/{patient}/fragments.png",
+            caption="../captions/plasma_fragments.rst",
+            category="Plasma",
+            labels={"patient": "{patient}", "figure": "fragments"},
+        ),
     params:
         liquid=lambda w: {k: v for k, v in config["liquid"].items() if k not in LIQUID_PILEUP_KEYS},
         samples=lambda w: liquid_sheet(),

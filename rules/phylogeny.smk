@@ -13,7 +13,12 @@ rule phylogeny:
         newick="results/phylogeny/{patient}/regions.nwk",
         branches="results/phylogeny/{patient}/branches.tsv",
         mutations="results/phylogeny/{patient}/mutations.tsv",
-        plot="results/phylogeny/{patient}/tree.png",
+        plot=report(
+            "results/phylogeny/{patient}/tree.png",
+            caption="../captions/tree.rst",
+            category="Clone trees",
+            labels={"patient": "{patient}"},
+        ),
     params:
         phylogeny=lambda w: config["phylogeny"],
     log:

@@ -59,7 +59,7 @@ rule qc_summary:
         json=[f"results/qc/{r.patient}/{r.sample}.json" for r in samples.itertuples(index=False)],
         identity=[f"results/qc/{p}/identity_samples.tsv" for p in PATIENTS],
     output:
-        "results/qc/summary.tsv",
+        report("results/qc/summary.tsv", caption="../captions/qc_summary.rst", category="QC"),
     log:
         "logs/qc/summary.log",
     threads: 1

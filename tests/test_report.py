@@ -1,6 +1,9 @@
-"""Heterogeneity metrics on hand-computed examples (the report itself is not built yet)."""
+"""Heterogeneity metrics on hand-computed examples and against the simulator's truth; the
+report stage's files, metrics.json against the metrics code, and `snakemake --report`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -87,3 +90,50 @@ def test_metrics_from_results_match_metrics_from_the_truth(workflow_run, cohort,
             assert abs(res["per_sample"][s]["wgii"] - v["wgii"]) <= 0.1, (patient, s)
             if patient == "P1":
                 assert abs(res["per_sample"][s]["shannon"] - v["shannon"]) <= 0.3, (patient, s)
+
+
+def _numeric_sheet(sheet):
+    sheet = sheet.copy()
+    for c in ("x", "y"):
+        sheet[c] = pd.to_numeric(sheet[c])
+    return sheet
+
+
+def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient(workflow_run, sheet):
+    import json
+    from pathlib import Path
+
+    from ith.report.inputs import from_results, patient_metrics
+    from ith.report.summary import clean
+
+    results = Path(workflow_run) / "results"
+    cohort = pd.read_csv(results / "report" / "cohort.tsv", sep="\t")
+    assert list(cohort["patient"]) == ["P1", "P2"]
+    for patient in ("P1", "P2"):
+        s = json.loads((results / "report" / patient / "metrics.json").read_text())
+        assert s["heterogeneity"] == clean(patient_metrics(from_results(results, patient, _numeric_sheet(sheet))))
+        row = cohort.set_index("patient").loc[patient]
+        assert row["mutations"] == s["heterogeneity"]["mutations"]
+        assert row["clonal_fraction"] == pytest.approx(s["heterogeneity"]["clonal_fraction"], abs=1e-5)
+        assert set(s["definitions"]) >= {"clonal_fraction", "math", "shannon", "wgii", "divergence"}
+        assert s["samples"]["regions"] == [f"{patient}-R{i}" for i in (1, 2, 3)]
+        html = (results / "report" / patient / "report.html").read_text()
+        assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
+        figures = sorted(p.name for p in (results / "report" / patient / "figures").glob("*.png"))
+        assert {"sharing.png", "upset.png", "ccf_heatmap.png", "composition.png", "cn_genome.png", "spatial.png",
+                "tree.png", "tumour_fraction.png"} <= set(figures), figures
+    # P1 has two plasma timepoints with a growing clone (simulated): the blood section says so
+    p1 = json.loads((results / "report" / "P1" / "metrics.json").read_text())
+    assert p1["plasma"]["samples"]["P1-PL1"]["status"] == "detected"
+    assert p1["plasma"]["clones_detected"]
+
+
+def test_snakemake_report_collects_the_annotated_outputs(workflow_run, cohort):
+    from conftest import snakemake
+
+    out = Path(workflow_run) / "snakemake_report.html"
+    proc = snakemake(cohort, workflow_run, "--report", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text(errors="replace")
+    for category in ("Patient reports", "Cohort", "Clone trees", "Copy number", "Plasma", "QC"):
+        assert category in text, category

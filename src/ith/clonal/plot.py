@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ith.io.figures import save_figure  # noqa: E402
+from ith.io.figures import clone_colour, save_figure  # noqa: E402
 
 
 def plot_clusters(patient: str, mutations: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
@@ -19,7 +19,6 @@ def plot_clusters(patient: str, mutations: pd.DataFrame, summary: pd.DataFrame, 
     ids = list(dict.fromkeys(summary["cluster_id"])) if len(summary) else []
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(4 + 1.6 * max(len(samples), 1), 0.35 * max(len(ids), 4) + 2),
                                    gridspec_kw={"width_ratios": [1, 2]})
-    cmap = plt.get_cmap("tab20")
     if ids:
         ccf = summary.pivot(index="cluster_id", columns="sample", values="ccf").loc[ids, samples]
         ax0.imshow(ccf.to_numpy(float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
@@ -35,7 +34,7 @@ def plot_clusters(patient: str, mutations: pd.DataFrame, summary: pd.DataFrame, 
             for k, c in enumerate(ids):
                 mc = m[m["cluster_id"] == c]
                 x = j + (k - (len(ids) - 1) / 2) * 0.8 / max(len(ids), 1)
-                ax1.scatter(x + rng.uniform(-0.02, 0.02, len(mc)), mc["ccf"], s=4, color=cmap(k % 20), alpha=0.6)
+                ax1.scatter(x + rng.uniform(-0.02, 0.02, len(mc)), mc["ccf"], s=4, color=clone_colour(c), alpha=0.6)
                 ax1.plot([x - 0.03, x + 0.03], [ccf.loc[c, s]] * 2, color="k", lw=1.5)
     else:
         ax0.text(0.5, 0.5, "no clusters", ha="center", va="center")

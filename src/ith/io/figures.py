@@ -15,3 +15,12 @@ def save_figure(fig, path: str, dpi: int = 110) -> None:
     fig.savefig(tmp, dpi=dpi, metadata={"Software": None})
     plt.close(fig)
     os.replace(tmp, path)
+
+
+def clone_colour(clone) -> tuple:
+    """One colour per clone id in every figure of every stage (tab20, by id)."""
+    import matplotlib
+
+    if str(clone) in ("normal", "unassigned"):
+        return matplotlib.colors.to_rgba("#bdbdbd" if str(clone) == "normal" else "#737373")
+    return matplotlib.colormaps["tab20"](int(clone) % 20)

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ith.io.figures import save_figure  # noqa: E402
+from ith.io.figures import clone_colour, save_figure  # noqa: E402
 from ith.liquid.fragments import pooled  # noqa: E402
 
 
@@ -50,13 +50,12 @@ def plot_clones(patient: str, clones: pd.DataFrame, path: str) -> None:
     if len(clones):
         x, labels = _x(clones)
         pos = {s: i for i, s in enumerate(dict.fromkeys(clones["sample"]))}
-        cmap = plt.get_cmap("tab10")
         for i, (k, c) in enumerate(clones.groupby("clone", sort=True)):
             xs = c["sample"].map(pos).to_numpy() + (i - clones["clone"].nunique() / 2) * 0.03
             em = bool(c["emerging"].any())
             ax.errorbar(xs, c["ccf"], yerr=np.nan_to_num(np.clip(np.vstack([c["ccf"] - c["ccf_low"],
                                                                             c["ccf_high"] - c["ccf"]]), 0, None)),
-                        color=cmap(i % 10), lw=2.5 if em else 1, marker="o", ms=4, capsize=2,
+                        color=clone_colour(k), lw=2.5 if em else 1, marker="o", ms=4, capsize=2,
                         label=f"clone {k}{' (emerging)' if em else ''}")
         ax.set_xticks(x, labels, fontsize=7)
         ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ith import __version__
-from ith.io.figures import save_figure
+from ith.io.figures import clone_colour, save_figure
 from ith.phylogeny.score import ROOT
 from ith.phylogeny.trees import TreeParams, TreeReport, parent_map, tree_weights
 
@@ -85,7 +85,7 @@ def plot_tree(path: str, patient: str, report: TreeReport, eta: np.ndarray | Non
 
     d = report.data
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.2, 1]})
-    colours = plt.get_cmap("tab20")(np.arange(max(len(d.clusters), 1)) % 20)
+    colours = [clone_colour(c) for c in d.clusters]
     best = report.best
     if best is None:
         ax.text(0.5, 0.5, "no clusters to build a tree from", ha="center", va="center")

@@ -77,18 +77,20 @@ def from_truth(truth: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
                    _read(truth / patient / "purity_ploidy.tsv"), sheet, regions)
 
 
-def patient_metrics(x: MetricInputs) -> dict:
+def patient_metrics(x: MetricInputs, min_clone_fraction: float = 0.05) -> dict:
     """Every metric of the patient (names as in metrics.json)."""
-    per = m.sample_metrics(x.vaf, x.proportions)
+    per = m.sample_metrics(x.vaf, x.proportions, min_clone_fraction)
     div = m.pairwise_divergence(x.presence)
     out = {"regions": int(x.presence.shape[1]), "mutations": int(x.presence.any(axis=1).sum()),
            **m.class_counts(x.presence), "clonal_fraction": m.clonal_fraction(x.presence, x.clonal)}
     out["subclonal_fraction"] = 1.0 - out["clonal_fraction"] if np.isfinite(out["clonal_fraction"]) else np.nan
-    out["per_sample"] = {r.sample: {"math": r.math, "shannon": r.shannon, "simpson": r.simpson, "clones": r.clones,
-                                    "wgii": m.wgii(x.segments[x.segments["sample"] == r.sample],
-                                                   x.ploidy.get(r.sample, np.nan)),
-                                    "wgd": bool(x.wgd.get(r.sample, False))}
-                         for r in per.itertuples(index=False) if r.sample in x.presence.columns}
+    per = per.set_index("sample")
+    out["per_sample"] = {
+        r: {**({k: per.at[r, k] for k in ("math", "shannon", "simpson", "clones")} if r in per.index else
+               {"math": np.nan, "shannon": np.nan, "simpson": np.nan, "clones": 0}),
+            "wgii": m.wgii(x.segments[x.segments["sample"] == r], x.ploidy.get(r, np.nan)),
+            "wgd": bool(x.wgd.get(r, False))}
+        for r in x.presence.columns}
     out["divergence"] = div
     out["mean_divergence"] = float(np.nanmean(list(div.values()))) if div else float("nan")
     out["discordant_cn_fraction"] = m.discordant_cn_fraction(x.segments)

@@ -1,0 +1,69 @@
+# Per-patient HTML report (self-contained), metrics.json and figures; the cohort table and page
+# (src/ith/report). The report reads every stage's results of its patient.
+
+
+rule report_patient:
+    input:
+        qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_samples(w.patient)["sample"]],
+        identity="results/qc/{patient}/identity.tsv",
+        identity_samples="results/qc/{patient}/identity_samples.tsv",
+        purity="results/copynumber/{patient}/purity_ploidy.tsv",
+        segments="results/copynumber/{patient}/segments.tsv",
+        cn_metrics="results/copynumber/{patient}/metrics.json",
+        cn_plot="results/copynumber/{patient}/cn_profile.png",
+        mutations="results/clonal/{patient}/mutations.tsv",
+        clusters="results/clonal/{patient}/cluster_summary.tsv",
+        purity_check="results/clonal/{patient}/purity_check.tsv",
+        ccf_plot="results/clonal/{patient}/ccf.png",
+        trees="results/phylogeny/{patient}/trees.json",
+        proportions="results/phylogeny/{patient}/clone_proportions.tsv",
+        branches="results/phylogeny/{patient}/branches.tsv",
+        classes="results/phylogeny/{patient}/mutations.tsv",
+        newick="results/phylogeny/{patient}/regions.nwk",
+        tree_plot="results/phylogeny/{patient}/tree.png",
+        liquid=lambda w: [f"results/liquid/{w.patient}/{f}" for f in LIQUID_REPORT_FILES] if patient_plasma(w.patient) else [],
+    output:
+        html=report(
+            "results/report/{patient}/report.html",
+            caption="../captions/patient_report.rst",
+            category="Patient reports",
+            labels={"patient": "{patient}", "file": "report.html"},
+        ),
+        metrics="results/report/{patient}/metrics.json",
+        figures=directory("results/report/{patient}/figures"),
+    params:
+        report=lambda w: config["report"],
+        sheet=lambda w: report_sheet(w.patient),
+        config=lambda w: report_provenance(),
+    log:
+        "logs/report/{patient}.log",
+    benchmark:
+        "benchmarks/report/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda w, input: 1500 + int(os.path.getsize(input.mutations) / 1e6 * 30),
+        runtime=15,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/report_patient.py"
+
+
+rule report_cohort:
+    input:
+        metrics=[f"results/report/{p}/metrics.json" for p in PATIENTS],
+    output:
+        tsv=report("results/report/cohort.tsv", caption="../captions/cohort.rst", category="Cohort"),
+        html=report("results/report/cohort.html", caption="../captions/cohort.rst", category="Cohort"),
+    log:
+        "logs/report/cohort.log",
+    benchmark:
+        "benchmarks/report/cohort.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/report_cohort.py"

@@ -1,0 +1,254 @@
+"""One patient's report: metrics.json, figures/ and a self-contained report.html."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ith.io.figures import save_figure
+from ith.io.jsonout import write_json
+from ith.report import figures as F
+from ith.report.data import PatientData, load_patient
+from ith.report.inputs import from_results
+from ith.report.summary import DEFINITIONS, ReportParams, build_summary
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def fmt(v, digits: int = 3) -> str:
+    """A cell of the report: numbers rounded, missing as an en dash."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{float(v):.{digits}f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+@dataclass
+class Cell:
+    text: str
+    num: bool = False
+    link: str = ""
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[Cell]]
+    empty: str = "nothing to show"
+
+
+def table(df: pd.DataFrame | None, columns: list[str] | None = None, empty: str = "nothing to show") -> Table:
+    if df is None or df.empty:
+        return Table(columns or [], [], empty)
+    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+    rows = [[Cell(fmt(v), isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+             for v in r] for r in df[cols].itertuples(index=False)]
+    return Table(cols, rows, empty)
+
+
+@dataclass
+class Figure:
+    uri: str
+    caption: str
+    path: str
+
+
+@dataclass
+class Rendered:
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+CAPTIONS = {
+    "sharing": "Every mutation (row, grouped by clone cluster, coloured bar) in every region: absent, subclonal or "
+               "clonal (clonal stage calls).",
+    "upset": "Number of mutations present in exactly each set of regions (dots), largest sets first.",
+    "ccf_heatmap": "Mean cancer cell fraction of each cluster in each sample (clonal stage).",
+    "composition": "Each clone's own share of the sample's cells in the best tree; grey: normal cells.",
+    "cn_genome": "Total copy number of every region along the genome; hatched segments are subclonal.",
+    "spatial": "Regions at their sample-sheet coordinates; each pie is the clone composition of the tumour cells.",
+    "distance": "Genetic divergence (Jaccard) of each pair of regions against their physical distance.",
+    "cn_profile": "Copy-number stage figure: log2 ratio, B-allele fraction and the fitted copy number per region.",
+    "ccf": "Clonal stage figure: cluster CCFs and each mutation's CCF per region.",
+    "tree": "Best clone tree (edge labels: mutations gained) and clone proportions per sample.",
+    "tree_best": "Best clone tree and clone proportions (details in the clone-tree section).",
+    "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
+    "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
+    "plasma_fragments": "cfDNA fragment lengths: all fragments vs fragments carrying tumour mutations.",
+}
+
+
+def make_figures(d: PatientData, x, h: dict, fig_dir: Path) -> dict[str, Figure]:
+    """Draw the report's own figures into fig_dir, copy in the stages' figures; all inlined later."""
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    coords = d.sheet.loc[d.sheet["type"] == "tumour", ["sample", "x", "y"]] if {"x", "y"} <= set(d.sheet) else \
+        pd.DataFrame(columns=["sample", "x", "y"])
+    drawn = {
+        "sharing": F.sharing_heatmap(d.mutations, d.regions, d.patient) if not d.mutations.empty else None,
+        "upset": F.upset(x.presence, d.patient),
+        "ccf_heatmap": F.ccf_heatmap(d.clusters, d.regions, d.patient) if not d.clusters.empty else None,
+        "composition": F.composition(d.proportions, d.regions, d.patient) if not d.proportions.empty else None,
+        "cn_genome": F.cn_genome(d.segments, d.regions, d.patient) if not d.segments.empty else None,
+        "spatial": F.spatial(coords, d.proportions, d.patient) if not d.proportions.empty else None,
+        "distance": F.distance_scatter(h["divergence"], coords, h["genetic_vs_physical_distance"] or np.nan,
+                                       d.patient),
+    }
+    out = {}
+    for name, fig in drawn.items():
+        if fig is None:
+            continue
+        path = fig_dir / f"{name}.png"
+        save_figure(fig, str(path))
+        out[name] = path
+    for name, src in d.figures.items():
+        path = fig_dir / f"{name}.png"
+        path.write_bytes(src.read_bytes())
+        out[name] = path
+    figs = {k: Figure(_data_uri(p), CAPTIONS[k], p.name) for k, p in out.items()}
+    if "tree" in figs and d.trees.get("trees"):
+        figs["tree_best"] = Figure(figs["tree"].uri, CAPTIONS["tree_best"], figs["tree"].path)
+    return figs
+
+
+def _metrics_table(h: dict) -> Table:
+    rows = []
+    for k in ("regions", "mutations", "mutations_truncal", "mutations_shared", "mutations_private", "clonal_fraction",
+              "subclonal_fraction", "mean_divergence", "discordant_cn_fraction", "wgd", "genetic_vs_physical_distance"):
+        rows.append([Cell(k), Cell(fmt(h.get(k)), True), Cell(DEFINITIONS[k])])
+    priv = ", ".join(f"{r}: {n}" for r, n in h.get("private_by_region", {}).items())
+    rows.append([Cell("private_by_region"), Cell(priv), Cell(DEFINITIONS["private_by_region"])])
+    for k in ("math", "shannon", "simpson", "clones", "wgii"):
+        rows.append([Cell(f"per_sample.{k}"), Cell("per sample, below"), Cell(DEFINITIONS[k])])
+    rows.append([Cell("divergence"), Cell("per pair, region phylogeny section"), Cell(DEFINITIONS["divergence"])])
+    return Table(["name", "value", "definition"], rows)
+
+
+def _cluster_table(clusters: pd.DataFrame) -> Table:
+    """One row per cluster: size, flags, and per sample its CCF [95% interval] and call."""
+    if clusters.empty:
+        return Table([], [], "no clusters (no mutations to cluster)")
+    samples = list(dict.fromkeys(clusters["sample"]))
+    rows = []
+    for k, c in clusters.groupby("cluster_id", sort=True):
+        c = c.set_index("sample")
+        first = c.iloc[0]
+        cells = [Cell(str(k), True), Cell(fmt(first["n_mutations"]), True),
+                 Cell("yes" if str(first["artefact"]).lower() == "true" else "no"),
+                 Cell(fmt(first["flags"] if isinstance(first["flags"], str) else None)),
+                 Cell(fmt(first["drivers"] if isinstance(first["drivers"], str) else None))]
+        for s in samples:
+            if s in c.index:
+                r = c.loc[s]
+                cells.append(Cell(f"{r['ccf']:.2f} [{r['ccf_low']:.2f}–{r['ccf_high']:.2f}] {r['call']}"))
+            else:
+                cells.append(Cell("–"))
+        rows.append(cells)
+    return Table(["cluster", "mutations", "artefact", "flags", "drivers"] + samples, rows)
+
+
+def _tables(d: PatientData, s: dict) -> dict[str, Table]:
+    h = s["heterogeneity"]
+    per = pd.DataFrame([{"sample": k, "type": "tumour" if k in d.regions else "plasma", "purity": v["purity"],
+                         "ploidy": v["ploidy"], "purity_method": v["method"],
+                         **{m: h["per_sample"].get(k, {}).get(m) for m in ("clones", "math", "wgii", "wgd")}}
+                        for k, v in s["purity"].items()])
+    sample_metrics = pd.DataFrame([{"sample": k, **v} for k, v in h["per_sample"].items()])
+    trees = pd.DataFrame([{"rank": t["rank"], "weight": t["weight"], "log_evidence": t["log_evidence"],
+                           "consistent": t["consistent"], "sum_rule_error": t["sum_rule_error"],
+                           "edges (parent→child)": ", ".join(f"{'root' if p is None else p}→{c}"
+                                                             for c, p in t["parents"].items())}
+                          for t in d.trees.get("trees", [])])
+    uncertain = pd.DataFrame(s["clones"]["uncertain_edges"]).rename(columns={"support": "support (trees)",
+                                                                             "weight": "support (weight)"})
+    div = pd.DataFrame([{"region_a": k.split("|")[0], "region_b": k.split("|")[1], "divergence": v}
+                        for k, v in h["divergence"].items()])
+    ctdna_cols = ["sample", "timepoint", "status", "tumour_fraction", "tf_low", "tf_high", "p_value",
+                  "limit_of_detection", "loci_used", "informative_reads", "alt_reads", "tumour_fraction_cn"]
+    clone_cols = ["sample", "timepoint", "clone", "tissue_ccf", "n_loci", "alt_reads", "ccf", "ccf_low", "ccf_high",
+                  "p_value", "detected", "change", "change_p_value", "emerging"]
+    frag_cols = ["sample", "timepoint", "fragments", "mode", "median", "fraction_short", "mutant_fragments",
+                 "mutant_median", "wildtype_median", "mutant_fraction_short", "shorter_p_value"]
+    qc_cols = ["sample", "reads", "duplicate_percent", "fraction_mapq0", "mean_depth", "median_depth",
+               "fragment_mode", "fraction_short_fragments", "sex", "declared_sex", "identity", "flags"]
+    bad_pairs = d.identity[d.identity["verdict"] != "same_person"] if not d.identity.empty else d.identity
+    return {
+        "per_sample": table(per, empty="no tumour samples"),
+        "qc": table(d.qc, qc_cols, "no QC table"),
+        "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status"], "no identity check"),
+        "identity_pairs": table(bad_pairs, ["sample_a", "sample_b", "n_sites", "concordance", "ibs0", "verdict"],
+                                "every pair of samples matches (same person)"),
+        "clusters": _cluster_table(d.clusters),
+        "purity": table(d.purity, ["sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"], "no fit"),
+        "trees": table(trees, empty="no clone tree (fewer than one cluster of mutations)"),
+        "uncertain_edges": table(uncertain, empty="none: every edge of the kept trees is in all of them"),
+        "branches": table(d.branches, ["regions", "n_regions", "kind", "n_mutations", "compatible"],
+                          "no region tree"),
+        "divergence": table(div, empty="fewer than two regions: no pairwise divergence"),
+        "ctdna": table(d.ctdna, ctdna_cols), "plasma_clones": table(d.plasma_clones, clone_cols),
+        "fragments": table(d.fragments, frag_cols),
+        "metrics": _metrics_table(h),
+        "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
+    }
+
+
+def _generated() -> str:
+    """The report's date; SOURCE_DATE_EPOCH (reproducible builds) fixes it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(template: str, **context) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=False, lstrip_blocks=False)
+    return env.get_template(template).render(css=(TEMPLATES / "style.css").read_text(), f=fmt, **context)
+
+
+def _write_text(text: str, path: Path) -> None:
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_report(results: Path, patient: str, sheet: pd.DataFrame, params: ReportParams, out_dir: Path,
+                 config: dict | None = None, inputs: list[str] | None = None) -> dict:
+    """Write out_dir/metrics.json, out_dir/figures/*.png and out_dir/report.html (last, so a report
+    present means the rest is complete). Returns the summary."""
+    d = load_patient(results, patient, sheet)
+    x = from_results(results, patient, sheet)
+    s = build_summary(d, x, params, config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(s, str(out_dir / "metrics.json"))
+    figs = make_figures(d, x, s["heterogeneity"], out_dir / "figures")
+    newick = (results / "phylogeny" / patient / "regions.nwk")
+    files = pd.DataFrame({"file": inputs or [], "bytes": [os.path.getsize(p) if os.path.exists(p) else None
+                                                         for p in (inputs or [])]})
+    sheet_rows = d.sheet[["sample", "type", "bam"]].rename(columns={"bam": "file"}).assign(bytes=None)
+    html = render("patient.html.j2", s=s, figs=figs, tables={**_tables(d, s), "inputs": table(
+        pd.concat([sheet_rows, files], ignore_index=True), empty="no inputs recorded")},
+        newick=newick.read_text().strip() if newick.exists() else "",
+        parameters=yaml.safe_dump(s["parameters"], sort_keys=True, default_flow_style=False),
+        generated=_generated())
+    _write_text(html, out_dir / "report.html")
+    return s
+
+
+def read_summary(path: Path) -> dict:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,194 @@
+"""The content of a patient's metrics.json: every number and statement the HTML report shows
+(the HTML reads only this and the result tables)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ith import __version__
+from ith.report.data import PatientData
+from ith.report.inputs import MetricInputs, patient_metrics
+
+DEFINITIONS = {
+    "regions": "Tumour regions (samples of type tumour) of the patient.",
+    "mutations": "Somatic mutations present in at least one region (clonal stage calls).",
+    "mutations_truncal": "Mutations present in every region.",
+    "mutations_shared": "Mutations present in more than one region but not all.",
+    "mutations_private": "Mutations present in exactly one region.",
+    "private_by_region": "Per region, the mutations present there and in no other region.",
+    "clonal_fraction": "Share of the patient's mutations that are present and clonal (CCF call 'clonal') in every "
+                       "region.",
+    "subclonal_fraction": "1 - clonal_fraction.",
+    "math": "Mutant-allele tumour heterogeneity: 100 x 1.4826 x MAD / median of the VAFs of the sample's present "
+            "mutations (Mroz & Rocco 2013).",
+    "shannon": "Shannon diversity (natural log) of the sample's clone proportions (each clone's own share of the "
+               "tumour cells).",
+    "simpson": "Simpson diversity, 1 - sum p^2, of the same proportions.",
+    "clones": "Clones making up at least `min_clone_fraction` of the sample's tumour cells.",
+    "wgii": "Weighted genome instability index: per autosome, the fraction whose total copy number differs from the "
+            "sample's rounded ploidy, averaged over autosomes (Burrell 2013).",
+    "wgd": "Whole-genome doubling called by the copy-number stage (patient: in any region).",
+    "divergence": "Per pair of regions, the Jaccard distance of their mutation sets (1 - shared / union).",
+    "mean_divergence": "Mean pairwise divergence over all pairs of regions.",
+    "discordant_cn_fraction": "Fraction of the autosomal genome whose total copy number is not the same in every "
+                              "region.",
+    "genetic_vs_physical_distance": "Spearman correlation of pairwise divergence with the Euclidean distance of the "
+                                    "regions' x/y coordinates (needs >= 3 pairs).",
+    "purity": "Tumour cell fraction per tumour sample (copy-number fit); tumour fraction of cfDNA for plasma "
+              "(liquid stage where assessable, else copy number).",
+    "clones_in_tree": "Clusters of mutations placed in the clone tree (excluded: artefacts and clusters that break "
+                      "the sum rule in every tree).",
+    "trees_consistent": "Clone trees consistent with the sum rule within the CCF uncertainty; the kept ones are "
+                        "ranked by posterior weight.",
+    "best_tree_weight": "Posterior weight of the top-ranked tree among the kept trees.",
+    "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
+    "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
+    "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
+}
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    low_purity: float = 0.3
+    low_depth: float = 30.0
+    ambiguous_weight: float = 0.9
+    min_clone_fraction: float = 0.05
+
+
+def _num(v):
+    """JSON-safe number: NaN and inf become null, numpy scalars plain Python."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return round(float(v), 6) if math.isfinite(float(v)) else None
+    return v
+
+
+def clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    return _num(obj)
+
+
+def _purity(d: PatientData) -> dict:
+    pp = d.purity.set_index("sample") if not d.purity.empty else pd.DataFrame()
+    out = {}
+    for s in d.regions + d.plasma:
+        row = pp.loc[s] if s in pp.index else None
+        out[s] = {"purity": None if row is None else _num(row["purity"]),
+                  "ploidy": None if row is None else _num(row["ploidy"]),
+                  "method": None if row is None else str(row["method"])}
+    if not d.ctdna.empty:
+        for r in d.ctdna.itertuples(index=False):
+            if r.sample in out and r.status != "not assessable" and np.isfinite(r.tumour_fraction):
+                out[r.sample].update(purity=_num(r.tumour_fraction), method="liquid (tumour-informed)")
+    return out
+
+
+def _clones(d: PatientData) -> dict:
+    t = d.trees
+    trees = t.get("trees", [])
+    best = trees[0] if trees else None
+    clusters = sorted(d.clusters["cluster_id"].unique().tolist()) if not d.clusters.empty else []
+    artefact = sorted(d.clusters.loc[d.clusters["artefact"].astype(str).str.lower() == "true", "cluster_id"]
+                      .unique().tolist()) if not d.clusters.empty else []
+    search = t.get("search", {})
+    return {"clusters": len(clusters), "artefact_clusters": artefact,
+            "clones_in_tree": len(t.get("clusters", [])),
+            "excluded": t.get("excluded", []),
+            "trees_consistent": search.get("n_consistent"), "trees_kept": search.get("n_kept"),
+            "search_complete": search.get("complete"), "search_method": search.get("method"),
+            "best_tree": None if best is None else {k: best[k] for k in ("parents", "weight", "consistent",
+                                                                         "sum_rule_error")},
+            "best_tree_weight": None if best is None else best["weight"],
+            "uncertain_edges": [e for e in t.get("consensus", []) if e["support"] < 1.0],
+            "violation": (t.get("violation") or {}).get("message")}
+
+
+def _plasma(d: PatientData) -> dict:
+    if d.ctdna.empty:
+        return {}
+    samples = {}
+    for r in d.ctdna.itertuples(index=False):
+        cl = d.plasma_clones[d.plasma_clones["sample"] == r.sample] if not d.plasma_clones.empty else pd.DataFrame()
+        det = cl[cl["detected"].astype(str).str.lower() == "true"] if not cl.empty else cl
+        samples[r.sample] = {"timepoint": None if pd.isna(r.timepoint) else str(r.timepoint), "status": r.status,
+                             "tumour_fraction": _num(r.tumour_fraction), "tf_low": _num(r.tf_low),
+                             "tf_high": _num(r.tf_high), "p_value": _num(r.p_value),
+                             "limit_of_detection": _num(r.limit_of_detection),
+                             "low_sensitivity": str(r.low_sensitivity).lower() == "true",
+                             "clones_detected": sorted(int(c) for c in det["clone"]) if not det.empty else []}
+    emerging = []
+    if not d.plasma_clones.empty:
+        em = d.plasma_clones[d.plasma_clones["emerging"].astype(str).str.lower() == "true"]
+        emerging = sorted({int(c) for c in em["clone"]})
+    shown = sorted({c for s in samples.values() for c in s["clones_detected"]})
+    last = list(samples)[-1]  # ctdna.tsv is in time order
+    return {"samples": samples, "clones_detected": shown, "emerging": emerging,
+            "last": {"sample": last, **{k: samples[last][k] for k in ("timepoint", "status", "tumour_fraction")}},
+            "plasma_only_mutations": int(len(d.plasma_only))}
+
+
+def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
+    """Plain statements of what limits the reading of this patient's results."""
+    out = []
+    for s, v in summary["purity"].items():
+        if s in d.regions and v["purity"] is not None and v["purity"] < p.low_purity:
+            out.append(f"{s}: purity {v['purity']:.2f} < {p.low_purity}: subclonal mutations there are hard to see.")
+        if s in d.regions and v["method"] and not v["method"].startswith("ascat"):
+            out.append(f"{s}: purity from '{v['method']}', not a copy-number fit.")
+    if not d.qc.empty:
+        for r in d.qc.itertuples(index=False):
+            if r.sample in d.regions + d.plasma and np.isfinite(r.median_depth) and r.median_depth < p.low_depth:
+                out.append(f"{r.sample}: median depth {r.median_depth:.0f}x < {p.low_depth:.0f}x.")
+            if isinstance(r.flags, str) and r.flags:
+                out.append(f"{r.sample}: QC flags {r.flags}.")
+            if isinstance(r.identity, str) and r.identity not in ("ok", ""):
+                out.append(f"{r.sample}: identity check '{r.identity}': the sample may not be this patient's.")
+    if not d.purity_check.empty:
+        for r in d.purity_check.itertuples(index=False):
+            if isinstance(r.flag, str) and r.flag:
+                out.append(f"{r.sample}: purity check: {r.flag}.")
+    h = summary["heterogeneity"]
+    if h["regions"] < 2:
+        out.append("One region only: shared/private mutations, divergence and region-discordant copy number "
+                   "cannot be assessed.")
+    if h["mutations"] == 0:
+        out.append("No somatic mutations were found: no clones, trees or plasma tracking.")
+    c = summary["clones"]
+    if c["trees_kept"] and c["trees_kept"] > 1 and (c["best_tree_weight"] or 0) < p.ambiguous_weight:
+        out.append(f"Ambiguous clone tree: {c['trees_kept']} trees kept ({c['trees_consistent']} consistent); the "
+                   f"best has weight {c['best_tree_weight']:.2f}. Edges with support < 1 are uncertain.")
+    if c["search_complete"] is False:
+        out.append("The tree search stopped before enumerating every tree (see the tree section).")
+    for e in c["excluded"]:
+        out.append(f"Cluster {e['cluster']} left out of the trees: {e['reason']}.")
+    for s, v in summary.get("plasma", {}).get("samples", {}).items():
+        if v["status"] == "not assessable":
+            out.append(f"{s}: plasma not assessable (too few informative reads or loci).")
+        elif v["low_sensitivity"]:
+            out.append(f"{s}: plasma with low sensitivity (limit of detection {v['limit_of_detection']:.2g}).")
+    return out
+
+
+def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, config: dict | None = None) -> dict:
+    """Everything metrics.json holds, JSON-safe and deterministic (no timestamps)."""
+    normal = d.samples_of("normal")
+    summary = {"patient": d.patient, "ith_version": __version__,
+               "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
+               "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
+               "clones": _clones(d), "plasma": _plasma(d)}
+    summary["limitations"] = limitations(d, summary, params)
+    summary["definitions"] = DEFINITIONS
+    summary["parameters"] = {"report": params.__dict__, "config": config or {}}
+    return clean(summary)
