@@ -121,7 +121,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
         assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
         figures = sorted(p.name for p in (results / "report" / patient / "figures").glob("*.png"))
         assert {"sharing.png", "upset.png", "ccf_heatmap.png", "composition.png", "cn_genome.png", "spatial.png",
-                "tree.png", "tumour_fraction.png"} <= set(figures), figures
+                "tree.png", "tumour_fraction.png", "region_tree.png"} <= set(figures), figures
     # P1 has two plasma timepoints with a growing clone (simulated): the blood section says so
     p1 = json.loads((results / "report" / "P1" / "metrics.json").read_text())
     assert p1["plasma"]["samples"]["P1-PL1"]["status"] == "detected"
@@ -137,3 +137,17 @@ def test_snakemake_report_collects_the_annotated_outputs(workflow_run, cohort):
     text = out.read_text(errors="replace")
     for category in ("Patient reports", "Cohort", "Clone trees", "Copy number", "Plasma", "QC"):
         assert category in text, category
+
+
+def test_newick_of_the_region_tree_is_read_back_with_its_branch_lengths():
+    from ith.report.figures import parse_newick, region_tree
+
+    t = parse_newick("(germline:0,(((R4:0,R6:0):53,R2:0):37,R1:0,R3:42):315);")
+    assert [c["name"] for c in t["children"]] == ["germline", ""]
+    trunk = t["children"][1]
+    assert trunk["length"] == 315 and len(trunk["children"]) == 3
+    assert trunk["children"][0]["length"] == 37 and trunk["children"][2] == {"name": "R3", "length": 42.0,
+                                                                             "children": []}
+    with pytest.raises(ValueError):
+        parse_newick("((a:1,b:2);")
+    assert region_tree("", "P") is None and region_tree(";", "P") is None and region_tree("(germline:0,R1:5);", "P") is not None

@@ -48,6 +48,7 @@ def test_edge_patients_get_the_sections_that_apply_and_say_what_is_missing(edge_
         assert text in html, text
     assert not (base / "ONE" / "figures" / "upset.png").exists()
     assert (base / "ONE" / "figures" / "ccf_heatmap.png").exists()
+    assert not (base / "ONE" / "figures" / "sharing.png").exists()
 
     assert nomut["heterogeneity"]["mutations"] == 0 and nomut["clones"]["clones_in_tree"] == 0
     assert any("No somatic mutations" in x for x in nomut["limitations"])

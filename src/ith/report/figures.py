@@ -27,7 +27,7 @@ def _short(sample: str, patient: str) -> str:
 def sharing_heatmap(mutations: pd.DataFrame, regions: list[str], patient: str):
     """Mutations (rows, grouped by cluster) x regions: absent / subclonal / clonal."""
     m = mutations[mutations["sample"].isin(regions)]
-    if m.empty:
+    if m.empty or len(regions) < 2:  # one region: the CCF figures say the same
         return None
     calls = m.pivot_table(index="mutation_id", columns="sample", values="call", aggfunc="first")
     calls = calls.reindex(columns=regions).fillna("absent")
@@ -246,4 +246,84 @@ def distance_scatter(divergence: dict[str, float], coords: pd.DataFrame, rho: fl
     ax.set_ylabel("divergence (Jaccard)")
     ax.set_title(f"{patient}: Spearman rho = {rho:.2f}" if np.isfinite(rho) else f"{patient}: too few pairs for rho",
                  fontsize=10)
+    return fig
+
+
+def parse_newick(text: str) -> dict:
+    """A Newick tree as nested dicts {name, length, children} (names without quotes or spaces)."""
+    s = text.strip().rstrip(";")
+    if not s:
+        return {"name": "", "length": 0.0, "children": []}
+    pos = 0
+
+    def node() -> dict:
+        nonlocal pos
+        children = []
+        if s[pos] == "(":
+            pos += 1
+            children.append(node())
+            while pos < len(s) and s[pos] == ",":
+                pos += 1
+                children.append(node())
+            if pos >= len(s) or s[pos] != ")":
+                raise ValueError(f"bad Newick at {pos}: {text!r}")
+            pos += 1
+        start = pos
+        while pos < len(s) and s[pos] not in ",():":
+            pos += 1
+        name = s[start:pos]
+        length = 0.0
+        if pos < len(s) and s[pos] == ":":
+            pos += 1
+            start = pos
+            while pos < len(s) and s[pos] not in ",()":
+                pos += 1
+            length = float(s[start:pos])
+        return {"name": name, "length": length, "children": children}
+
+    tree = node()
+    if pos != len(s):
+        raise ValueError(f"bad Newick at {pos}: {text!r}")
+    return tree
+
+
+def region_tree(newick: str, patient: str):
+    """The region phylogeny drawn rectangular: horizontal branch lengths in mutations."""
+    tree = parse_newick(newick)
+    tips: list[tuple[str, float, float]] = []
+    lines: list[tuple[float, float, float, float, float]] = []  # x0, x1, y, length shown, vertical span
+
+    def place(n: dict, x0: float) -> float:
+        x1 = x0 + n["length"]
+        if not n["children"]:
+            y = float(len(tips))
+            tips.append((n["name"], x1, y))
+        else:
+            ys = [place(c, x1) for c in n["children"]]
+            y = (min(ys) + max(ys)) / 2
+            lines.append((x1, x1, min(ys), -1.0, max(ys)))
+        lines.append((x0, x1, y, n["length"], y))
+        return y
+
+    place(tree, 0.0)
+    if len(tips) < 2:
+        return None
+    width = max(t[1] for t in tips) or 1.0
+    fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.42 * len(tips)))
+    for x0, x1, y, length, y2 in lines:
+        if length < 0:
+            ax.plot([x0, x1], [y, y2], color="#333333", lw=1.3)
+        else:
+            ax.plot([x0, x1], [y, y], color="#333333", lw=1.3)
+            if length > 0:
+                ax.text((x0 + x1) / 2, y - 0.12, f"{length:g}", ha="center", va="bottom", fontsize=7, color="#08519c")
+    for name, x, y in tips:
+        ax.text(x + 0.01 * width, y, _short(name, patient), va="center", fontsize=8)
+    ax.set_ylim(len(tips) - 0.4, -0.8)
+    ax.set_xlim(-0.02 * width, width * 1.15)
+    ax.set_yticks([])
+    ax.set_xlabel("mutations")
+    for side in ("left", "top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"{patient}: region tree (branch lengths: mutations gained)", fontsize=10)
     return fig

@@ -84,6 +84,8 @@ CAPTIONS = {
     "composition": "Each clone's own share of the sample's cells in the best tree; grey: normal cells.",
     "cn_genome": "Total copy number of every region along the genome; hatched segments are subclonal.",
     "spatial": "Regions at their sample-sheet coordinates; each pie is the clone composition of the tumour cells.",
+    "region_tree": "Region phylogeny: regions as leaves joined by the mutations they share; branch lengths are "
+                   "mutation counts, the trunk leads from the germline.",
     "distance": "Genetic divergence (Jaccard) of each pair of regions against their physical distance.",
     "cn_profile": "Copy-number stage figure: log2 ratio, B-allele fraction and the fitted copy number per region.",
     "ccf": "Clonal stage figure: cluster CCFs and each mutation's CCF per region.",
@@ -95,7 +97,7 @@ CAPTIONS = {
 }
 
 
-def make_figures(d: PatientData, x, h: dict, fig_dir: Path) -> dict[str, Figure]:
+def make_figures(d: PatientData, x, h: dict, fig_dir: Path, newick: str = "") -> dict[str, Figure]:
     """Draw the report's own figures into fig_dir, copy in the stages' figures; all inlined later."""
     fig_dir.mkdir(parents=True, exist_ok=True)
     coords = d.sheet.loc[d.sheet["type"] == "tumour", ["sample", "x", "y"]] if {"x", "y"} <= set(d.sheet) else \
@@ -107,6 +109,7 @@ def make_figures(d: PatientData, x, h: dict, fig_dir: Path) -> dict[str, Figure]
         "composition": F.composition(d.proportions, d.regions, d.patient) if not d.proportions.empty else None,
         "cn_genome": F.cn_genome(d.segments, d.regions, d.patient) if not d.segments.empty else None,
         "spatial": F.spatial(coords, d.proportions, d.patient) if not d.proportions.empty else None,
+        "region_tree": F.region_tree(newick, d.patient),
         "distance": F.distance_scatter(h["divergence"], coords, h["genetic_vs_physical_distance"] or np.nan,
                                        d.patient),
     }
@@ -236,14 +239,17 @@ def write_report(results: Path, patient: str, sheet: pd.DataFrame, params: Repor
     s = build_summary(d, x, params, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(s, str(out_dir / "metrics.json"))
-    figs = make_figures(d, x, s["heterogeneity"], out_dir / "figures")
-    newick = (results / "phylogeny" / patient / "regions.nwk")
+    newick_file = results / "phylogeny" / patient / "regions.nwk"
+    newick = newick_file.read_text().strip() if newick_file.exists() else ""
+    figs = make_figures(d, x, s["heterogeneity"], out_dir / "figures", newick)
     files = pd.DataFrame({"file": inputs or [], "bytes": [os.path.getsize(p) if os.path.exists(p) else None
                                                          for p in (inputs or [])]})
-    sheet_rows = d.sheet[["sample", "type", "bam"]].rename(columns={"bam": "file"}).assign(bytes=None)
+    sheet_rows = d.sheet[["sample", "type", "bam"]].rename(columns={"bam": "file"})
+    sheet_rows["bytes"] = [os.path.getsize(f) if isinstance(f, str) and os.path.exists(f) else None
+                           for f in sheet_rows["file"]]
     html = render("patient.html.j2", s=s, figs=figs, tables={**_tables(d, s), "inputs": table(
         pd.concat([sheet_rows, files], ignore_index=True), empty="no inputs recorded")},
-        newick=newick.read_text().strip() if newick.exists() else "",
+        newick=newick,
         parameters=yaml.safe_dump(s["parameters"], sort_keys=True, default_flow_style=False),
         generated=_generated())
     _write_text(html, out_dir / "report.html")
