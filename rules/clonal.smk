@@ -21,8 +21,8 @@ rule clonal_input:
         "benchmarks/clonal/{patient}/input.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"
     script:
@@ -42,8 +42,8 @@ rule clonal_fit:
         "benchmarks/clonal/{patient}/fit.tsv"
     threads: config["clonal"]["threads"]
     resources:
-        mem_mb=clonal_fit_mem,
-        runtime=lambda w, input: 10 + int(os.path.getsize(input.pyclone) / 2e6),
+        mem_mb=retry_scaled(clonal_fit_mem),
+        runtime=retry_scaled(lambda w, input: 10 + int(os.path.getsize(input.pyclone) / 2e6)),
     conda:
         "../envs/pyclone-vi.yaml" if config["clonal"]["engine"] == "pyclone-vi" else "../envs/ith.yaml"
     script:
@@ -74,8 +74,8 @@ rule clonal_annotate:
         "benchmarks/clonal/{patient}/annotate.tsv"
     threads: 1
     resources:
-        mem_mb=lambda w, input: 1000 + int(os.path.getsize(input.full) / 1e6 * 200),
-        runtime=10,
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.full) / 1e6 * 200)),
+        runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"
     script:

@@ -1,4 +1,5 @@
 # Config and sample sheet: loaded and validated once, before any job is scheduled.
+import math
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,19 @@ except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
 PATIENTS = sorted(samples["patient"].unique())
+RETRY_FACTOR = config["execution"]["retry_factor"]
+
+
+def retry_scaled(value):
+    """A resource (mem_mb, runtime) that grows by execution.retry_factor with each retry, so a job
+    killed for memory or time gets more (profiles set `retries`). value: a number or a function
+    of (wildcards, input) sizing it from the job's inputs."""
+
+    def resource(wildcards, input, attempt):
+        base = value(wildcards, input) if callable(value) else value
+        return int(math.ceil(base * RETRY_FACTOR ** (attempt - 1)))
+
+    return resource
 REFERENCE_CONTIGS = read_fai(config["reference"]["fasta"], "config")
 
 

@@ -19,8 +19,8 @@ rule copynumber_bins:
         "benchmarks/copynumber/bins.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=retry_scaled(4000),
+        runtime=retry_scaled(30),
     conda:
         "../envs/ith.yaml"
     script:
@@ -42,8 +42,8 @@ rule copynumber_coverage:
         "benchmarks/copynumber/{patient}/coverage/{sample}.tsv"
     threads: config["copynumber"]["threads"]
     resources:
-        mem_mb=1500,
-        runtime=lambda w, input: 10 + int(bam_size_mb([input.bam]) / 500),
+        mem_mb=retry_scaled(1500),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb([input.bam]) / 500)),
     conda:
         "../envs/ith.yaml"
     script:
@@ -63,8 +63,8 @@ rule copynumber_ratio:
         "logs/copynumber/{patient}/ratio/{sample}.log",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"
     script:
@@ -80,8 +80,8 @@ rule copynumber_baf:
         "logs/copynumber/{patient}/baf.log",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"
     script:
@@ -117,8 +117,8 @@ rule copynumber_call:
         "benchmarks/copynumber/{patient}/call.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=retry_scaled(4000),
+        runtime=retry_scaled(30),
     conda:
         "../envs/ith.yaml"
     script:

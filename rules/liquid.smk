@@ -17,8 +17,8 @@ rule liquid_panel:
         "benchmarks/liquid/panel.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=15,
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(15),
     conda:
         "../envs/ith.yaml"
     script:
@@ -42,8 +42,8 @@ rule liquid_pileup:
         "benchmarks/liquid/{patient}/pileup/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100),
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100)),
     conda:
         "../envs/ith.yaml"
     script:
@@ -95,8 +95,8 @@ rule liquid:
         "benchmarks/liquid/{patient}.tsv"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=30,
+        mem_mb=retry_scaled(3000),
+        runtime=retry_scaled(30),
     conda:
         "../envs/ith.yaml"
     script:

@@ -27,8 +27,8 @@ rule phylogeny:
         "benchmarks/phylogeny/{patient}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda w, input: 1000 + int(os.path.getsize(input.mutations) / 1e6 * 50),
-        runtime=30,
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.mutations) / 1e6 * 50)),
+        runtime=retry_scaled(30),
     conda:
         "../envs/ith.yaml"
     script:

@@ -18,8 +18,8 @@ rule qc_sample:
         "benchmarks/qc/{patient}/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100),
+        mem_mb=retry_scaled(1000),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100)),
     conda:
         "../envs/ith.yaml"
     script:
@@ -46,8 +46,8 @@ rule qc_identity:
         "benchmarks/qc/{patient}/identity.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=lambda w, input: 10 + int(bam_size_mb(input.bams) / 200),
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.bams) / 200)),
     conda:
         "../envs/ith.yaml"
     script:
@@ -64,8 +64,8 @@ rule qc_summary:
         "logs/qc/summary.log",
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=retry_scaled(500),
+        runtime=retry_scaled(5),
     conda:
         "../envs/ith.yaml"
     script:

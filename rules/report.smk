@@ -41,8 +41,8 @@ rule report_patient:
         "benchmarks/report/{patient}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda w, input: 1500 + int(os.path.getsize(input.mutations) / 1e6 * 30),
-        runtime=15,
+        mem_mb=retry_scaled(lambda w, input: 1500 + int(os.path.getsize(input.mutations) / 1e6 * 30)),
+        runtime=retry_scaled(15),
     conda:
         "../envs/ith.yaml"
     script:
@@ -61,8 +61,8 @@ rule report_cohort:
         "benchmarks/report/cohort.tsv"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=retry_scaled(1000),
+        runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"
     script:

@@ -37,8 +37,8 @@ rule variants_discover:
         "benchmarks/variants/{patient}/discover/{chunk}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=lambda w, input: 10 + int(bam_size_mb(input.bams) / 100 / len(CHUNKS)),
+        mem_mb=retry_scaled(2000),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.bams) / 100 / len(CHUNKS))),
     conda:
         "../envs/ith.yaml"
     script:
@@ -72,8 +72,8 @@ rule variants_call:
         "benchmarks/variants/{patient}/call.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=lambda w, input: 15 + int(bam_size_mb(input.bams) / 200),
+        mem_mb=retry_scaled(4000),
+        runtime=retry_scaled(lambda w, input: 15 + int(bam_size_mb(input.bams) / 200)),
     conda:
         "../envs/ith.yaml"
     script:

@@ -27,12 +27,12 @@ def sheet(cohort) -> pd.DataFrame:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(cohort: Path, workdir: Path, *args: str):
+def snakemake(cohort: Path, workdir: Path, *args: str, configfile: Path | None = None):
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(cohort / "config.yaml"),
-           "--directory", str(workdir), "--cores", "2", *args]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
+           str(configfile or cohort / "config.yaml"), "--directory", str(workdir), "--cores", "2", *args]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 

@@ -1,0 +1,135 @@
+"""Scale of the workflow itself (issue: cluster and cloud).
+
+  python bench/scale.py dag  [--patients 500 --samples 12]   dry-run DAG build time and job counts
+  python bench/scale.py demo [--cores 2]                      demo cohort wall time, per-rule time
+
+`dag` makes a cohort of N patients x S samples (1 normal, S-4 tumour regions, 3 plasma) whose
+BAMs are symbolic links to the `test` preset's (simulated once into a temporary folder), and times
+`snakemake -n` on it: the input checks, the DAG and the job counts. `demo` runs the whole
+workflow on the demo cohort in a fresh working directory and sums the benchmark files per rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def _snakemake(config: Path, workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+    cmd = [PY, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(config),
+           "--directory", str(workdir), *args]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc
+
+
+def _jobs(out: str) -> dict[str, int]:
+    block = out.split("Job stats:", 1)[1].split("total", 1)[0] if "Job stats:" in out else ""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.M)}
+
+
+def _test_cohort(where: Path) -> Path:
+    from ith.simulate.cohort import simulate
+
+    out = where / "sim"
+    simulate("test", seed=1, out=str(out), threads=2)
+    return out
+
+
+def big_sheet(sim: Path, where: Path, patients: int, samples: int) -> Path:
+    """A sample sheet of patients x samples whose BAMs link to the simulated ones."""
+    src = pd.read_csv(sim / "samples.tsv", sep="\t", dtype={"patient": str, "sample": str})
+    by_type = {t: list(src.loc[src["type"] == t, "bam"]) for t in ("normal", "tumour", "plasma")}
+    links = where / "bams"
+    links.mkdir(parents=True, exist_ok=True)
+    rows = []
+    kinds = ["normal"] + ["tumour"] * (samples - 4) + ["plasma"] * 3
+    for p in range(patients):
+        pid = f"X{p:04d}"
+        for i, kind in enumerate(kinds):
+            sid = f"{pid}-{kind[0].upper()}{i}"
+            target = Path(by_type[kind][i % len(by_type[kind])])
+            bam = links / f"{sid}.bam"
+            for suffix in ("", ".bai"):
+                link = Path(f"{bam}{suffix}")
+                if not link.exists():
+                    link.symlink_to(f"{target}{suffix}")
+            rows.append({"patient": pid, "sample": sid, "type": kind, "bam": str(bam),
+                         "timepoint": str(i) if kind == "plasma" else ""})
+    sheet = where / "samples.tsv"
+    pd.DataFrame(rows).to_csv(sheet, sep="\t", index=False)
+    return sheet
+
+
+def dag(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sim = Path(args.cohort) if args.cohort else _test_cohort(tmp)
+        config = yaml.safe_load((sim / "config.yaml").read_text())
+        for n in sorted({min(args.patients, k) for k in (10, 100, args.patients)}):
+            where = tmp / f"cohort{n}"
+            config["samples"] = str(big_sheet(sim, where, n, args.samples))
+            cfg = where / "config.yaml"
+            cfg.write_text(yaml.safe_dump(config))
+            secs, proc = _snakemake(cfg, where / "run", "-n", "--quiet", "rules", "--cores", "2")
+            if proc.returncode:
+                sys.exit(proc.stderr[-3000:])
+            jobs = _jobs(proc.stdout + proc.stderr)
+            print(f"{n} patients x {args.samples} samples: dry-run DAG {secs:.1f} s, {sum(jobs.values())} jobs "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(jobs.items(), key=lambda kv: -kv[1])[:6])}, ...)",
+                  flush=True)
+
+
+def demo(args) -> None:
+    cfg = ROOT / "demo" / "config.yaml"
+    if not cfg.exists():
+        sys.exit("simulate the demo first: make demo (or ith simulate --preset demo --out demo)")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.symlink(ROOT / "demo", work / "demo")  # the config's relative paths
+        secs, proc = _snakemake(cfg, work, "--cores", str(args.cores))
+        if proc.returncode:
+            sys.exit(proc.stderr[-3000:])
+        rows = []
+        for f in (work / "benchmarks").rglob("*.tsv"):
+            b = pd.read_csv(f, sep="\t")
+            rule = f.relative_to(work / "benchmarks").parts[0]
+            rows.append({"stage": rule, "file": str(f.relative_to(work / "benchmarks")), "s": float(b["s"].iloc[0]),
+                         "max_rss_mb": float(b["max_rss"].iloc[0])})
+        t = pd.DataFrame(rows)
+        print(f"demo cohort, --cores {args.cores}: wall {secs:.0f} s")
+        per = t.groupby("stage").agg(jobs=("s", "size"), cpu_s=("s", "sum"), max_job_s=("s", "max"),
+                                     max_rss_mb=("max_rss_mb", "max")).sort_values("cpu_s", ascending=False)
+        print(per.round(1).to_string())
+        print(f"sum of job times {t['s'].sum():.0f} s over {len(t)} benchmarked jobs")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("dag")
+    d.add_argument("--patients", type=int, default=500)
+    d.add_argument("--samples", type=int, default=12)
+    d.add_argument("--cohort", help="a simulated test cohort to link to (default: simulate one)")
+    d.set_defaults(func=dag)
+    m = sub.add_parser("demo")
+    m.add_argument("--cores", type=int, default=2)
+    m.set_defaults(func=demo)
+    args = ap.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

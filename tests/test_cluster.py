@@ -1,0 +1,56 @@
+"""The cluster path for real: a single-node SLURM on 127.0.0.1 (installed and started here when
+run as root on Debian, stopped afterwards), the `test` cohort run through `--profile
+profiles/slurm`, and every result table compared with the local run's."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, snakemake
+
+TABLE_SUFFIXES = (".tsv", ".json", ".nwk")
+
+
+def result_tables(results: Path) -> dict[str, bytes]:
+    """Every result table (and the VCFs' records) by relative path; figures and HTML (dated)
+    are left out."""
+    out = {}
+    for p in sorted(results.rglob("*")):
+        rel = str(p.relative_to(results))
+        if p.suffix in TABLE_SUFFIXES and p.is_file():
+            out[rel] = p.read_bytes()
+        elif p.name.endswith(".vcf.gz"):
+            with gzip.open(p, "rb") as fh:
+                out[rel] = b"".join(line for line in fh if not line.startswith(b"##"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    import slurm_local
+
+    why = slurm_local.unavailable()
+    if why:
+        pytest.skip(f"no local SLURM cluster: {why}")
+    slurm_local.install()
+    cluster = slurm_local.start(tmp_path_factory.mktemp("slurm-state"))
+    try:
+        yield cluster
+    finally:
+        slurm_local.stop(cluster)
+
+
+def test_the_slurm_profile_gives_the_local_results(slurm, cohort, workflow_run, tmp_path):
+    proc = snakemake(cohort, tmp_path, "--profile", str(ROOT / "profiles" / "slurm"),
+                     # this cluster keeps no accounting: squeue for job states, no account
+                     "--slurm-status-command", "squeue", "--slurm-no-account",
+                     "--slurm-init-seconds-before-status-checks", "5")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert "SLURM jobid" in proc.stderr  # the jobs went through the scheduler
+    local, cluster = result_tables(Path(workflow_run) / "results"), result_tables(tmp_path / "results")
+    assert len(local) > 50 and sorted(cluster) == sorted(local)
+    differ = [k for k in local if local[k] != cluster[k]]
+    assert differ == [], differ
