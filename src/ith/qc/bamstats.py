@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pysam
 
+from ith.errors import InputError
+
 AUTOSOME = re.compile(r"^(chr)?\d+$")
 X_NAMES = {"chrX", "X"}
 Y_NAMES = {"chrY", "Y"}
@@ -43,7 +45,12 @@ def _summary(sn: list[list[str]]) -> dict[str, float]:
 
 
 def samtools_stats(bam: str, fasta: str, *args: str) -> dict[str, list[list[str]]]:
-    return _sections(pysam.samtools.stats("--reference", fasta, *args, bam))
+    try:
+        return _sections(pysam.samtools.stats("--reference", fasta, *args, bam))
+    except pysam.utils.SamtoolsError as e:
+        # name the file: samtools' own message ("Failure while decoding file") does not
+        raise InputError(f"cannot read '{bam}': samtools stats failed ({str(e).strip()}); the BAM is corrupt or "
+                         f"truncated inside; check it with: samtools view -c {bam}") from None
 
 
 def non_n_lengths(fasta: str) -> dict[str, int]:

@@ -1,0 +1,94 @@
+"""Faults: a run killed mid-way (SIGTERM, then SIGKILL of everything) and started again ends
+with the same results as an uninterrupted run; a corrupt BAM fails its patient clearly while
+--keep-going finishes the others."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, snakemake
+from test_cluster import result_tables
+
+
+def _start(cohort: Path, workdir: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
+           str(cohort / "config.yaml"), "--directory", str(workdir), "--cores", "2"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, to kill jobs and all
+
+
+def _wait_for(path_glob: str, workdir: Path, proc: subprocess.Popen, timeout: float = 600) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if list(workdir.glob(path_glob)):
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before {path_glob} appeared: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"{path_glob} did not appear")
+
+
+def test_killed_runs_resume_to_the_uninterrupted_results(cohort, workflow_run, tmp_path):
+    work = tmp_path / "run"
+    # SIGTERM while the variant calling runs: Snakemake stops its jobs and marks them incomplete
+    proc = _start(cohort, work)
+    _wait_for("results/variants/P1/chunks/*.tsv", work, proc)
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert not (work / "results" / "report" / "cohort.tsv").exists()
+    # started again, then killed hard (SIGKILL to Snakemake and every job) while clustering
+    proc = _start(cohort, work)
+    _wait_for("results/clonal/P1/input.tsv", work, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    # a hard kill leaves the working directory locked: unlock, then finish
+    assert snakemake(cohort, work, "--unlock").returncode == 0
+    done = snakemake(cohort, work)
+    assert done.returncode == 0, done.stderr[-3000:]
+    local, resumed = result_tables(Path(workflow_run) / "results"), result_tables(work / "results")
+    assert sorted(resumed) == sorted(local)
+    assert [k for k in local if local[k] != resumed[k]] == []
+    assert not list((work / "results").rglob("*.tmp*"))  # no half-written file left behind
+
+
+def test_a_corrupt_bam_fails_its_patient_and_keep_going_finishes_the_others(cohort, tmp_path):
+    bams = cohort / "bams"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    # a BAM garbled in its middle: the header, index and end-of-file marker are intact, so it
+    # passes the input checks, and the jobs reading it fail (a truncated BAM is stopped by the
+    # input checks before any job: test_config)
+    src = bams / "P2" / "P2-R1.bam"
+    data = bytearray(src.read_bytes())
+    mid = len(data) // 3
+    data[mid:mid + 200_000] = np.random.default_rng(1).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+    (bad / "BAD-R1.bam").write_bytes(bytes(data))
+    shutil.copy(f"{src}.bai", bad / "BAD-R1.bam.bai")
+    rows = [("GOOD", "GOOD-N", "normal", bams / "P2" / "P2-N.bam"), ("GOOD", "GOOD-R1", "tumour", src),
+            ("BAD", "BAD-N", "normal", bams / "P2" / "P2-N.bam"), ("BAD", "BAD-R1", "tumour", bad / "BAD-R1.bam")]
+    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(tmp_path / "samples.tsv", sep="\t",
+                                                                          index=False)
+    import yaml
+
+    config = yaml.safe_load((cohort / "config.yaml").read_text())
+    config["samples"] = str(tmp_path / "samples.tsv")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    work = tmp_path / "run"
+    proc = snakemake(cohort, work, "--keep-going", configfile=tmp_path / "config.yaml")
+    assert proc.returncode != 0
+    assert (work / "results" / "report" / "GOOD" / "report.html").exists()
+    assert not (work / "results" / "report" / "BAD" / "report.html").exists()
+    assert "BAD-R1" in proc.stderr  # the failed job names the sample
+    logs = "".join(p.read_text(errors="replace") for p in (work / "logs").rglob("*.log")
+                   if "BAD" in str(p) and p.stat().st_size)
+    assert "BAD-R1.bam" in logs, logs[-2000:]  # and its log names the file
