@@ -43,9 +43,13 @@ wildcard_constraints:
     sample="|".join(samples["sample"]),
 
 
+# rows per patient, split once: input functions ask for them thousands of times in a big cohort
+SAMPLES_BY_PATIENT = {p: rows for p, rows in samples.groupby("patient", sort=False)}
+
+
 def patient_samples(patient):
     """Rows of one patient, in sample-sheet order (normal first is not assumed)."""
-    return samples[samples["patient"] == patient]
+    return SAMPLES_BY_PATIENT[patient]
 
 
 def sample_bam(wildcards):

@@ -35,7 +35,7 @@ rule liquid_pileup:
         alt_lengths="results/liquid/{patient}/pileup/{sample}.alt_lengths.tsv",
         ref_lengths="results/liquid/{patient}/pileup/{sample}.ref_lengths.tsv",
     params:
-        pileup=lambda w: {k: config["liquid"][k] for k in LIQUID_PILEUP_KEYS},
+        pileup={k: config["liquid"][k] for k in LIQUID_PILEUP_KEYS},
     log:
         "logs/liquid/{patient}/pileup/{sample}.log",
     benchmark:
@@ -87,8 +87,8 @@ rule liquid:
             labels={"patient": "{patient}", "figure": "fragments"},
         ),
     params:
-        liquid=lambda w: {k: v for k, v in config["liquid"].items() if k not in LIQUID_PILEUP_KEYS},
-        samples=lambda w: liquid_sheet(),
+        liquid={k: v for k, v in config["liquid"].items() if k not in LIQUID_PILEUP_KEYS},
+        samples=liquid_sheet(),
     log:
         "logs/liquid/{patient}.log",
     benchmark:

@@ -20,7 +20,7 @@ rule phylogeny:
             labels={"patient": "{patient}"},
         ),
     params:
-        phylogeny=lambda w: config["phylogeny"],
+        phylogeny=config["phylogeny"],
     log:
         "logs/phylogeny/{patient}.log",
     benchmark:

@@ -32,9 +32,9 @@ rule report_patient:
         metrics="results/report/{patient}/metrics.json",
         figures=directory("results/report/{patient}/figures"),
     params:
-        report=lambda w: config["report"],
+        report=config["report"],
         sheet=lambda w: report_sheet(w.patient),
-        config=lambda w: report_provenance(),
+        config=report_provenance(),
     log:
         "logs/report/{patient}.log",
     benchmark:
