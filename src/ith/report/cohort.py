@@ -90,6 +90,8 @@ def cohort_figures(t: pd.DataFrame, summaries: list[dict]) -> list[tuple[str, st
                         textcoords="offset points")
         ax.set_xlabel("mean pairwise divergence")
         ax.set_ylabel("clonal fraction")
+        ax.set_xlim(0, 1)  # both are fractions: a fixed frame keeps patients comparable across cohorts
+        ax.set_ylim(0, 1)
         out.append((_png(fig), "Clonal fraction against mean divergence between regions (marker size: regions)."))
     tf = [(s["patient"], v.get("timepoint"), v["tumour_fraction"], v["status"])
           for s in summaries for k, v in ((s.get("plasma") or {}).get("samples") or {}).items()]
