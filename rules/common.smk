@@ -120,9 +120,7 @@ def get_final_output():
     out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
                       "tree.png")]
-    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p)
-            for f in ("ctdna.tsv", "clones.tsv", "loci.tsv", "fragments.tsv", "plasma_only.tsv",
-                      "tumour_fraction.png", "clones.png", "fragments.png")]
+    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in LIQUID_REPORT_FILES + ["loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]
     return out

@@ -27,13 +27,18 @@ def sheet(cohort) -> pd.DataFrame:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(cohort: Path, workdir: Path, *args: str, configfile: Path | None = None):
-    import subprocess
+def snakemake_cmd(cohort: Path, workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
     import sys
 
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
-           str(configfile or cohort / "config.yaml"), "--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(cmd, capture_output=True, text=True)
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
+            str(configfile or cohort / "config.yaml"), "--directory", str(workdir), "--cores", "2", *args]
+
+
+def snakemake(cohort: Path, workdir: Path, *args: str, configfile: Path | None = None):
+    import subprocess
+
+    return subprocess.run(snakemake_cmd(cohort, workdir, *args, configfile=configfile), capture_output=True,
+                          text=True)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,14 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, snakemake
+from conftest import snakemake, snakemake_cmd
 from test_cluster import result_tables
 
 
 def _start(cohort: Path, workdir: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
-           str(cohort / "config.yaml"), "--directory", str(workdir), "--cores", "2"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    return subprocess.Popen(snakemake_cmd(cohort, workdir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # its own process group, to kill jobs and all
 
 

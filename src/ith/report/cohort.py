@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ith import __version__
-from ith.report.patient import Table, _generated, _write_text, render, table
+from ith.io.jsonout import write_text
+from ith.report.patient import Table, _generated, render, table
 
 COHORT_COLUMNS = ["patient", "regions", "plasma_samples", "mutations", "mutations_truncal", "mutations_shared",
                   "mutations_private", "clonal_fraction", "subclonal_fraction", "mean_divergence", "mean_math",
@@ -124,5 +125,5 @@ def write_cohort(summaries: list[dict], tsv: Path, html: Path) -> pd.DataFrame:
     defs = summaries[0]["definitions"] if summaries else {}
     page = render("cohort.html.j2", table=_table_with_links(t), figures=cohort_figures(t, summaries),
                   definitions=defs, version=__version__, generated=_generated(), n=len(t))
-    _write_text(page, Path(html))
+    write_text(page, str(html))
     return t

@@ -33,14 +33,12 @@ class PatientData:
     identity_samples: pd.DataFrame
     purity: pd.DataFrame  # copynumber purity_ploidy.tsv
     segments: pd.DataFrame
-    cn_metrics: dict
     purity_check: pd.DataFrame
     mutations: pd.DataFrame  # clonal mutations.tsv (mutation x sample)
     clusters: pd.DataFrame  # clonal cluster_summary.tsv
     trees: dict
     proportions: pd.DataFrame
     branches: pd.DataFrame
-    classes: pd.DataFrame  # phylogeny mutations.tsv (one row per mutation)
     ctdna: pd.DataFrame = field(default_factory=pd.DataFrame)
     plasma_clones: pd.DataFrame = field(default_factory=pd.DataFrame)
     fragments: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -92,14 +90,12 @@ def load_patient(results: Path, patient: str, sheet: pd.DataFrame) -> PatientDat
         identity_samples=read_table(results / "qc" / p / "identity_samples.tsv"),
         purity=read_table(results / "copynumber" / p / "purity_ploidy.tsv"),
         segments=read_table(results / "copynumber" / p / "segments.tsv"),
-        cn_metrics=_json(results / "copynumber" / p / "metrics.json"),
         purity_check=read_table(results / "clonal" / p / "purity_check.tsv"),
         mutations=read_table(results / "clonal" / p / "mutations.tsv"),
         clusters=read_table(results / "clonal" / p / "cluster_summary.tsv"),
         trees=_json(results / "phylogeny" / p / "trees.json"),
         proportions=read_table(results / "phylogeny" / p / "clone_proportions.tsv"),
         branches=read_table(results / "phylogeny" / p / "branches.tsv"),
-        classes=read_table(results / "phylogeny" / p / "mutations.tsv"),
         ctdna=read_table(liquid / "ctdna.tsv"), plasma_clones=read_table(liquid / "clones.tsv"),
         fragments=read_table(liquid / "fragments.tsv"), plasma_only=read_table(liquid / "plasma_only.tsv"),
         figures={k: results / v.format(p=p) for k, v in STAGE_FIGURES.items()

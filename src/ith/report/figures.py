@@ -14,6 +14,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch, Wedge  # noqa: E402
 
 from ith.io.figures import clone_colour  # noqa: E402
+from ith.report.metrics import pair_distances  # noqa: E402
 
 CALL_LEVEL = {"absent": 0, "subclonal": 1, "clonal": 2}
 CALL_COLOURS = ["#f4f4f4", "#9ecae1", "#08519c"]
@@ -231,15 +232,9 @@ def spatial(coords: pd.DataFrame, proportions: pd.DataFrame, patient: str):
 
 def distance_scatter(divergence: dict[str, float], coords: pd.DataFrame, rho: float, patient: str):
     """Genetic divergence of each pair of regions against their physical distance."""
-    xy = coords.dropna(subset=["x", "y"]).set_index("sample")
-    pts = []
-    for pair, d in divergence.items():
-        a, b = pair.split("|")
-        if a in xy.index and b in xy.index and np.isfinite(d):
-            pts.append((float(np.hypot(xy.at[a, "x"] - xy.at[b, "x"], xy.at[a, "y"] - xy.at[b, "y"])), d))
-    if len(pts) < 2:
+    div, dist = pair_distances(divergence, coords)
+    if len(div) < 2:
         return None
-    dist, div = np.array(pts).T
     fig, ax = plt.subplots(figsize=(4.2, 3.4))
     ax.scatter(dist, div, s=22, color="#3182bd")
     ax.set_xlabel("physical distance (mm)")

@@ -51,19 +51,25 @@ def _inputs(muts: pd.DataFrame, vaf: pd.DataFrame, props: pd.DataFrame, seg: pd.
 
 
 def from_results(results: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
+    return from_result_tables(_read(results / "clonal" / patient / "mutations.tsv"),
+                              _read(results / "phylogeny" / patient / "clone_proportions.tsv"),
+                              _read(results / "copynumber" / patient / "segments.tsv"),
+                              _read(results / "copynumber" / patient / "purity_ploidy.tsv"), sheet, patient)
+
+
+def from_result_tables(muts: pd.DataFrame, props: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFrame,
+                       sheet: pd.DataFrame, patient: str) -> MetricInputs:
+    """The clonal stage's mutations.tsv, phylogeny's clone_proportions.tsv and copy number's
+    segments.tsv and purity_ploidy.tsv of the patient, already read."""
     regions = _regions(sheet, patient)
-    muts = _read(results / "clonal" / patient / "mutations.tsv")
     muts = muts[muts["sample"].isin(regions)]
     muts = muts.assign(is_present=muts["call"] != "absent", is_clonal=muts["call"] == "clonal",
                        vaf=muts["alt_counts"] / muts["depth"].where(muts["depth"] > 0))
     present_reads = muts["present"].astype(str).str.lower() == "true"
-    props = _read(results / "phylogeny" / patient / "clone_proportions.tsv")
     props = props[~props["clone"].isin(["normal", "unassigned"])]
     # the clone's own share of the tumour cells (its `fraction` there is of all cells)
     props = props.drop(columns="fraction").rename(columns={"tumour_fraction": "fraction"})
-    return _inputs(muts, muts.loc[present_reads, ["sample", "vaf"]], props,
-                   _read(results / "copynumber" / patient / "segments.tsv"),
-                   _read(results / "copynumber" / patient / "purity_ploidy.tsv"), sheet, regions)
+    return _inputs(muts, muts.loc[present_reads, ["sample", "vaf"]], props, segments, purity, sheet, regions)
 
 
 def from_truth(truth: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:

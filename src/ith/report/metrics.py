@@ -126,8 +126,9 @@ def discordant_cn_fraction(segments: pd.DataFrame) -> float:
     return float(discordant / total) if total else float("nan")
 
 
-def distance_correlation(divergence: dict[str, float], coords: pd.DataFrame) -> float:
-    """Spearman correlation of genetic divergence with physical distance (coords: sample, x, y)."""
+def pair_distances(divergence: dict[str, float], coords: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """(genetic divergence, physical distance) of every pair of regions that both have x/y
+    coordinates and a finite divergence (coords: sample, x, y)."""
     xy = coords.dropna(subset=["x", "y"]).set_index("sample")
     g, d = [], []
     for pair, div in divergence.items():
@@ -135,6 +136,12 @@ def distance_correlation(divergence: dict[str, float], coords: pd.DataFrame) -> 
         if a in xy.index and b in xy.index and np.isfinite(div):
             g.append(div)
             d.append(float(np.hypot(xy.at[a, "x"] - xy.at[b, "x"], xy.at[a, "y"] - xy.at[b, "y"])))
+    return g, d
+
+
+def distance_correlation(divergence: dict[str, float], coords: pd.DataFrame) -> float:
+    """Spearman correlation of genetic divergence with physical distance (coords: sample, x, y)."""
+    g, d = pair_distances(divergence, coords)
     if len(g) < 3 or len(set(g)) < 2 or len(set(d)) < 2:
         return float("nan")
     return float(stats.spearmanr(g, d).statistic)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +14,10 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ith.io.figures import save_figure
-from ith.io.jsonout import write_json
+from ith.io.jsonout import write_json, write_text
 from ith.report import figures as F
 from ith.report.data import PatientData, load_patient
-from ith.report.inputs import from_results
+from ith.report.inputs import from_result_tables
 from ith.report.summary import DEFINITIONS, ReportParams, build_summary
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -65,11 +64,6 @@ class Figure:
     uri: str
     caption: str
     path: str
-
-
-@dataclass
-class Rendered:
-    figures: dict[str, Figure] = field(default_factory=dict)
 
 
 def _data_uri(path: Path) -> str:
@@ -224,18 +218,12 @@ def render(template: str, **context) -> str:
     return env.get_template(template).render(css=(TEMPLATES / "style.css").read_text(), f=fmt, **context)
 
 
-def _write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_report(results: Path, patient: str, sheet: pd.DataFrame, params: ReportParams, out_dir: Path,
                  config: dict | None = None, inputs: list[str] | None = None) -> dict:
     """Write out_dir/metrics.json, out_dir/figures/*.png and out_dir/report.html (last, so a report
     present means the rest is complete). Returns the summary."""
     d = load_patient(results, patient, sheet)
-    x = from_results(results, patient, sheet)
+    x = from_result_tables(d.mutations, d.proportions, d.segments, d.purity, d.sheet, patient)
     s = build_summary(d, x, params, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(s, str(out_dir / "metrics.json"))
@@ -252,9 +240,6 @@ def write_report(results: Path, patient: str, sheet: pd.DataFrame, params: Repor
         newick=newick,
         parameters=yaml.safe_dump(s["parameters"], sort_keys=True, default_flow_style=False),
         generated=_generated())
-    _write_text(html, out_dir / "report.html")
+    write_text(html, str(out_dir / "report.html"))
     return s
 
-
-def read_summary(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
