@@ -20,8 +20,13 @@ from test_cluster import result_tables
 
 
 def _start(cohort: Path, workdir: Path) -> subprocess.Popen:
-    return subprocess.Popen(snakemake_cmd(cohort, workdir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    # Snakemake's log goes to a file: a pipe nobody reads fills up and stalls the run
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = open(workdir.parent / f"{workdir.name}.{len(list(workdir.parent.glob('*.log')))}.log", "w")
+    proc = subprocess.Popen(snakemake_cmd(cohort, workdir), stdout=subprocess.DEVNULL, stderr=log,
                             start_new_session=True)  # its own process group, to kill jobs and all
+    proc.log_path = log.name
+    return proc
 
 
 def _wait_for(path_glob: str, workdir: Path, proc: subprocess.Popen, timeout: float = 600) -> None:
@@ -30,9 +35,9 @@ def _wait_for(path_glob: str, workdir: Path, proc: subprocess.Popen, timeout: fl
         if list(workdir.glob(path_glob)):
             return
         if proc.poll() is not None:
-            pytest.fail(f"the run ended before {path_glob} appeared: {proc.stderr.read()[-2000:]}")
+            pytest.fail(f"the run ended before {path_glob} appeared: {Path(proc.log_path).read_text()[-2000:]}")
         time.sleep(0.5)
-    pytest.fail(f"{path_glob} did not appear")
+    pytest.fail(f"{path_glob} did not appear: {Path(proc.log_path).read_text()[-2000:]}")
 
 
 def test_killed_runs_resume_to_the_uninterrupted_results(cohort, workflow_run, tmp_path):
