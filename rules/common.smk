@@ -10,7 +10,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import pandas as pd  # noqa: E402
 
-from ith.config import preflight, read_fai  # noqa: E402
+from ith.config import check_control_sheet, preflight, read_fai  # noqa: E402
+from ith.liquid.controls import choose_controls  # noqa: E402
 from ith.errors import InputError  # noqa: E402
 
 
@@ -36,6 +37,10 @@ def retry_scaled(value):
 
     return resource
 REFERENCE_CONTIGS = read_fai(config["reference"]["fasta"], "config")
+try:
+    LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config")
+except InputError as e:
+    raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
 
 wildcard_constraints:
@@ -128,6 +133,8 @@ def get_final_output():
 
 # liquid stage: the pileup's keys (a change recounts); the others only re-run the analysis
 LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq"]
+# which controls and how they are counted: they reach the analysis as its control list and counts
+LIQUID_CONTROL_KEYS = ["controls", "max_controls", "threads"]
 
 
 def patient_plasma(patient):
@@ -135,19 +142,40 @@ def patient_plasma(patient):
     return list(rows[rows["type"] == "plasma"]["sample"])
 
 
-def liquid_pileups(patient, kind, plasma_only=False):
-    """Pileup files the patient's liquid analysis reads: its plasma, and as controls its normal
-    and every sample of the other patients (its own tumours carry its mutations)."""
-    rows = samples[samples["type"] == "plasma"] if plasma_only else samples
-    keep = rows[(rows["patient"] != patient) | (rows["type"] != "tumour")]
-    if plasma_only:
-        keep = keep[keep["patient"] == patient]
-    return [f"results/liquid/{r.patient}/pileup/{r.sample}.{kind}.tsv" for r in keep.itertuples(index=False)]
+LIQUID_CONTROL_CACHE = {}
 
 
-def liquid_sheet():
+def liquid_control_rows(patient):
+    """The patient's background controls (its normal first): sample, patient, type, bam."""
+    if patient not in LIQUID_CONTROL_CACHE:
+        LIQUID_CONTROL_CACHE[patient] = choose_controls(samples.reset_index(drop=True), patient,
+                                                        config["liquid"]["controls"], config["liquid"]["max_controls"],
+                                                        LIQUID_CONTROL_SHEET)
+    return LIQUID_CONTROL_CACHE[patient]
+
+
+def liquid_control_records(patient):
+    return liquid_control_rows(patient)[["sample", "patient", "type"]].to_dict("records")
+
+
+def liquid_plasma_pileups(patient, kind):
+    return [f"results/liquid/{patient}/pileup/{s}.{kind}.tsv" for s in patient_plasma(patient)]
+
+
+def liquid_weight_pileups(patient, kind):
+    """With fragment-length weighting: the control plasma samples' pileups at their own
+    patients' loci, where their tumour-allele fragments are (fixed controls have none)."""
+    if not config["liquid"]["fragment_weighting"] or config["liquid"]["controls"] != "cohort":
+        return []
+    rows = liquid_control_rows(patient)
+    rows = rows[(rows["type"] == "plasma") & (rows["patient"] != patient)]
+    return [f"results/liquid/{r.patient}/pileup/{r.sample}.{kind}.tsv" for r in rows.itertuples(index=False)]
+
+
+def liquid_sheet(patient):
     return [{"patient": r.patient, "sample": r.sample, "type": r.type,
-             "timepoint": "" if pd.isna(r.timepoint) else str(r.timepoint)} for r in samples.itertuples(index=False)]
+             "timepoint": "" if pd.isna(r.timepoint) else str(r.timepoint)}
+            for r in patient_samples(patient).itertuples(index=False)]
 
 
 # clonal stage: which config keys each rule uses (so a change re-runs exactly those rules)

@@ -15,5 +15,5 @@ from ith.liquid.patient import read_inputs, run_and_write  # noqa: E402
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.liquid
 patient = snakemake.wildcards.patient
 logging.info("patient %s; parameters %s", patient, c)
-data = read_inputs(patient, pd.DataFrame(snakemake.params.samples), inp)
+data = read_inputs(patient, pd.DataFrame(snakemake.params.samples), pd.DataFrame(snakemake.params.controls), inp)
 run_and_write(patient, data, c, out)

@@ -1,5 +1,5 @@
-"""Rule liquid_pileup: fragments per base at the panel's loci in one sample, with the lengths of
-non-reference fragments and of reference fragments at the sample's own patient's loci."""
+"""Rule liquid_pileup: fragments per base at the patient's SNV sites in one of its plasma
+samples, with the lengths of non-reference fragments and of reference fragments."""
 import logging
 import sys
 from pathlib import Path
@@ -12,17 +12,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ith.io.tables import write_tsv  # noqa: E402
+from ith.liquid.patient import patient_sites  # noqa: E402
 from ith.liquid.pileup import LiquidPileupParams, count_sites  # noqa: E402
 
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.pileup
-patient = snakemake.wildcards.patient
-panel = pd.read_csv(inp.panel, sep="\t", dtype={"chrom": str, "patients": str})
-own = panel["patients"].fillna("").str.split(",").apply(lambda ps: patient in ps).to_numpy()
-logging.info("sample %s (patient %s): %d loci, %d its patient's; parameters %s", snakemake.wildcards.sample,
-             patient, len(panel), int(own.sum()), c)
-res = count_sites(inp.bam, panel, LiquidPileupParams(**c), own=own)
+sites = patient_sites(pd.read_csv(inp.counts, sep="\t", usecols=["mutation_id", "indel"], dtype={"mutation_id": str}),
+                      snakemake.params.contigs)
+logging.info("sample %s (patient %s): %d SNV sites; parameters %s", snakemake.wildcards.sample,
+             snakemake.wildcards.patient, len(sites), c)
+res = count_sites(inp.bam, sites, LiquidPileupParams(**c))
 logging.info("%d fragments counted, %d with a non-reference base, %d dropped as discordant mates; "
-             "%d loci without coverage", int(res.counts["depth"].sum()), len(res.alt_lengths),
+             "%d sites without coverage", int(res.counts["depth"].sum()), len(res.alt_lengths),
              int(res.counts["discordant"].sum()), int((res.counts["depth"] == 0).sum()))
 write_tsv(res.counts, out.counts)
 write_tsv(res.alt_lengths, out.alt_lengths)

@@ -13,9 +13,17 @@ from ith.simulate.cohort import simulate
 
 @pytest.fixture(scope="session")
 def cohort(tmp_path_factory) -> Path:
-    """The `test` preset, seed 1, with absolute paths in its sample sheet and config."""
+    """The `test` preset, seed 1, with absolute paths in its sample sheet and config. Its liquid
+    controls are capped at 5 other-patient samples, which its two patients already exceed, as a
+    real cohort exceeds the default 40: appending a sample or a patient then leaves every other
+    patient's controls (and work) alone, which tests/test_rerun.py proves."""
+    import yaml
+
     out = tmp_path_factory.mktemp("cohort") / "sim"
     simulate("test", seed=1, out=str(out), threads=min(2, os.cpu_count() or 1))
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    cfg.setdefault("liquid", {})["max_controls"] = 5
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     return out
 
 

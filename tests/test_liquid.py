@@ -250,15 +250,17 @@ def test_a_patient_without_plasma_has_no_liquid_jobs(cohort, tmp_path):
 
 
 def test_ids_with_colons_in_contig_names_no_snvs_and_timepoint_order():
-    from ith.liquid.patient import order_timepoints, panel_sites, split_ids
+    from ith.liquid.patient import order_timepoints, patient_sites, split_ids
 
     s = split_ids(pd.Series(["HLA-A*01:01:01:01:100:C:T", "chr1:5:A:G"]))
     assert s["chrom"].tolist() == ["HLA-A*01:01:01:01", "chr1"] and s["pos"].tolist() == [100, 5]
     assert split_ids(pd.Series([], dtype=str)).empty
     none = pd.DataFrame({"mutation_id": pd.Series([], dtype=str), "indel": pd.Series([], dtype=bool)})
-    one = pd.DataFrame({"mutation_id": ["chr1:5:A:G", "chr1:9:AT:A"], "indel": [False, True]})
-    panel = panel_sites({"P1": none, "P2": one}, ["chr1"])
-    assert panel[["pos", "patients"]].values.tolist() == [[5, "P2"]]
+    assert patient_sites(none, ["chr1"]).empty
+    some = pd.DataFrame({"mutation_id": ["chr2:3:C:T", "chr1:9:AT:A", "chr1:5:A:G", "chr1:5:A:G"],
+                         "indel": [False, True, False, False]})
+    sites = patient_sites(some, ["chr1", "chr2"])
+    assert sites[["chrom", "pos", "alt"]].values.tolist() == [["chr1", 5, "G"], ["chr2", 3, "T"]]
     pl = pd.DataFrame({"sample": ["a", "b", "c"], "timepoint": ["90", "0", "30"]})
     assert order_timepoints(pl)["sample"].tolist() == ["b", "c", "a"]
     dates = pl.assign(timepoint=["2024-03-01", "2023-12-01", "2024-01-15"])

@@ -248,3 +248,18 @@ def preflight(config: dict, source: str = "config") -> pd.DataFrame:
     for i, row in sheet.iterrows():
         check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
     return sheet.set_index("sample", drop=False)
+
+
+def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[str, int]],
+                        source: str = "config") -> pd.DataFrame | None:
+    """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs;
+    None when the controls come from the cohort."""
+    from ith.liquid.controls import read_control_sheet
+
+    path = (config.get("liquid") or {}).get("controls", "cohort")
+    if path == "cohort":
+        return None
+    controls = read_control_sheet(path, set(sheet["sample"]))
+    for i, row in controls.iterrows():
+        check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
+    return controls

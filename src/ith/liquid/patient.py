@@ -22,6 +22,7 @@ from ith.liquid.pileup import alt_count
 log = logging.getLogger(__name__)
 CARRIER_MIN_ALT = 3  # a control with this many alt fragments at >= CARRIER_MIN_VAF carries the allele
 CARRIER_MIN_VAF = 0.05
+CARRIER_ALPHA = 0.01  # family-wise level of the test that a control's alt fragments are no error
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,15 @@ def split_ids(ids: pd.Series) -> pd.DataFrame:
                          "alt": parts[3].to_numpy()})
 
 
-def panel_sites(counts: dict[str, pd.DataFrame], contig_order: list[str]) -> pd.DataFrame:
-    """Union of every patient's SNV sites (chrom, pos, ref, alt, patients), in genome order."""
-    rows = []
-    for patient, c in counts.items():
-        ids = c.loc[~c["indel"].astype(bool), "mutation_id"].drop_duplicates()
-        s = split_ids(ids)
-        s = s[(s["ref"].str.len() == 1) & (s["alt"].str.len() == 1)]
-        rows.append(s.assign(patients=patient))
-    if not rows:
-        return pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "patients"])
-    allp = pd.concat(rows)
-    panel = allp.groupby(["chrom", "pos", "ref", "alt"], sort=False)["patients"].agg(
-        lambda x: ",".join(sorted(set(x)))).reset_index()
+def patient_sites(counts: pd.DataFrame, contig_order: list[str]) -> pd.DataFrame:
+    """The patient's SNV sites (chrom, pos, ref, alt) from its variant counts, in genome order:
+    where its plasma and its controls are counted."""
+    ids = counts.loc[~counts["indel"].astype(bool), "mutation_id"].drop_duplicates()
+    s = split_ids(ids)
+    s = s[(s["ref"].str.len() == 1) & (s["alt"].str.len() == 1)].drop(columns="mutation_id")
     rank = {c: i for i, c in enumerate(contig_order)}
-    panel["_r"] = panel["chrom"].map(rank).fillna(len(rank))
-    return panel.sort_values(["_r", "chrom", "pos", "ref", "alt"]).drop(columns="_r").reset_index(drop=True)
+    s = s.assign(_r=s["chrom"].map(rank).fillna(len(rank)))
+    return s.sort_values(["_r", "chrom", "pos", "ref", "alt"]).drop(columns="_r").reset_index(drop=True)
 
 
 def loci_from_clonal(mutations: pd.DataFrame, summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -198,26 +192,54 @@ def fragments_at(alt_lengths: pd.DataFrame | None, loci: pd.DataFrame) -> tuple[
     return m["_i"].to_numpy(np.int64), m["length"].to_numpy(np.int64)
 
 
-def learn_length_weights(patient: str, sheet: pd.DataFrame, panel: pd.DataFrame, alt_lengths: dict[str, pd.DataFrame],
-                         normal_hist: np.ndarray) -> LengthWeights | None:
-    """Length weights for fragment-length weighting: tumour fragments' lengths from the other
-    patients' plasma at their own loci (never the patient's own, whose detection they weigh),
-    normal ones from the patient's plasma reference fragments at its loci."""
-    kinds = sheet.set_index("sample")
-    tumour = []
-    for s, t in alt_lengths.items():
-        if s not in kinds.index or kinds.at[s, "type"] != "plasma" or kinds.at[s, "patient"] == patient or t.empty:
+def tumour_allele_lengths(pileups: list[tuple[pd.DataFrame, pd.DataFrame]]) -> np.ndarray:
+    """Lengths of the fragments that carry their site's alt allele, from (counts, alt_lengths)
+    pileups of plasma samples at their own patient's sites (counts has each site's alt)."""
+    out = []
+    for counts, alt_lengths in pileups:
+        if alt_lengths.empty or "alt" not in counts:
             continue
-        theirs = panel[panel["patients"].str.split(",").apply(lambda ps, q=kinds.at[s, "patient"]: q in ps)]
-        m = t.astype({"chrom": str, "pos": int}).merge(
-            theirs[["chrom", "pos", "alt"]].rename(columns={"alt": "base"}).astype({"chrom": str, "pos": int}),
-            on=["chrom", "pos", "base"])
-        tumour.append(m["length"].to_numpy(np.int64))
-    lengths = np.concatenate(tumour) if tumour else np.zeros(0, dtype=np.int64)
-    w = length_weights(lengths, normal_hist)
-    log.info("fragment-length weighting: %s", f"learned from {len(lengths)} tumour-allele fragments of other patients' "
-             "plasma" if w is not None else f"off (only {len(lengths)} tumour-allele fragments in other patients' plasma)")
+        sites = counts[["chrom", "pos", "alt"]].rename(columns={"alt": "base"}).astype({"chrom": str, "pos": int})
+        m = alt_lengths.astype({"chrom": str, "pos": int}).merge(sites, on=["chrom", "pos", "base"])
+        out.append(m["length"].to_numpy(np.int64))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def learn_length_weights(tumour_lengths: np.ndarray, normal_hist: np.ndarray) -> LengthWeights | None:
+    """Length weights for fragment-length weighting: tumour fragments' lengths from the control
+    plasma samples at their own patients' loci (never the patient's own, whose detection they
+    weigh), normal ones from the patient's plasma reference fragments at its loci."""
+    w = length_weights(tumour_lengths, normal_hist)
+    log.info("fragment-length weighting: %s", f"learned from {len(tumour_lengths)} tumour-allele fragments of the "
+             "control plasma" if w is not None else
+             f"off (only {len(tumour_lengths)} tumour-allele fragments in the control plasma)")
     return w
+
+
+def carrier_entries(ca: np.ndarray, cd: np.ndarray, owner: np.ndarray, patient: str, floor: float,
+                    alpha: float = CARRIER_ALPHA) -> np.ndarray:
+    """(L, J) control entries that carry the locus' allele, so they are no background there: a
+    control with CARRIER_MIN_ALT alt fragments at CARRIER_MIN_VAF, or with alt fragments the
+    other controls' rate makes improbable (binomial tail below alpha over all entries, so a
+    mutation at a low level in another patient's plasma is caught). A carrier's whole patient
+    (owner: each control's patient) is then left out at that locus, as its samples share its
+    mutations; the patient's own normal is judged by the normal veto instead."""
+    from scipy.stats import binom
+
+    carrier = (ca >= CARRIER_MIN_ALT) & (ca >= CARRIER_MIN_VAF * np.maximum(cd, 1))
+    rest_alt = np.where(carrier, 0, ca)
+    rest_depth = np.where(carrier, 0, cd)
+    a_rest = rest_alt.sum(axis=1, keepdims=True) - rest_alt
+    d_rest = rest_depth.sum(axis=1, keepdims=True) - rest_depth
+    rate = np.maximum((a_rest + 0.5) / (d_rest + 1.0), floor)
+    tail = binom.sf(ca - 1, cd, rate)
+    carrier |= (ca >= 2) & (tail < alpha / max(ca.size, 1))
+    others = owner != patient
+    for q in np.unique(owner[others]):
+        cols = owner == q
+        carrier[:, cols] |= carrier[:, cols].any(axis=1, keepdims=True)
+    carrier[:, ~others] = False
+    return carrier
 
 
 def order_timepoints(plasma: pd.DataFrame) -> pd.DataFrame:
@@ -255,45 +277,47 @@ class LiquidResult:
     lengths: dict = field(default_factory=dict)  # sample -> (mutant lengths, wild-type histogram)
 
 
-def analyse_patient(patient: str, sheet: pd.DataFrame, loci: pd.DataFrame, panel: pd.DataFrame,
+def analyse_patient(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, loci: pd.DataFrame,
                     pileups: dict[str, pd.DataFrame], alt_lengths: dict[str, pd.DataFrame],
                     ref_lengths: dict[str, np.ndarray], qc: dict[str, dict], parents: dict[int, int | None],
-                    cn_tf: pd.DataFrame | None, variant_counts: pd.DataFrame, p: LiquidParams) -> LiquidResult:
-    """sheet: the whole cohort's sample sheet; pileups: sample -> liquid pileup table for every
-    control and for the patient's samples."""
+                    cn_tf: pd.DataFrame | None, variant_counts: pd.DataFrame, p: LiquidParams,
+                    tumour_lengths: np.ndarray | None = None) -> LiquidResult:
+    """sheet: the patient's sample-sheet rows; controls: sample, patient, type of its controls,
+    its own normal among them; pileups, alt_lengths: sample -> table at the patient's sites,
+    for its plasma and its controls; tumour_lengths: tumour-allele fragment lengths for the
+    fragment-length weighting (control plasma at their own loci)."""
     own = sheet[sheet["patient"] == patient]
     plasma = order_timepoints(own[own["type"] == "plasma"])
     normal = own.loc[own["type"] == "normal", "sample"].iloc[0]
-    controls = [s for s in sheet["sample"] if s in pileups and (s == normal or s not in set(own["sample"]))]
-    control_patient = sheet.set_index("sample")["patient"].to_dict()
+    names = list(controls["sample"])
+    owner = controls["patient"].to_numpy(str)
     cls = substitution_class(loci["ref"], loci["alt"])
     model = loci_model(loci)
-    carriers = panel.set_index(["chrom", "pos", "ref", "alt"])["patients"].reindex(
-        pd.MultiIndex.from_frame(loci[["chrom", "pos", "ref", "alt"]])).fillna("").str.split(",").to_numpy()
 
-    ca = np.zeros((len(loci), len(controls)), dtype=np.int64)
+    ca = np.zeros((len(loci), len(names)), dtype=np.int64)
     cd = np.zeros_like(ca)
-    for j, s in enumerate(controls):
-        ca[:, j], cd[:, j] = counts_at(pileups[s], loci)
-    other_patient = np.array([[control_patient[s] != patient and control_patient[s] in carriers[i]
-                               for s in controls] for i in range(len(loci))], dtype=bool).reshape(ca.shape)
-    carrier = (ca >= CARRIER_MIN_ALT) & (ca >= CARRIER_MIN_VAF * np.maximum(cd, 1))
-    usable = ~other_patient & ~carrier & (cd > 0)
-    j_normal = controls.index(normal)
+    for j, s in enumerate(names):
+        if s in pileups:  # a control without a row had no site to count
+            ca[:, j], cd[:, j] = counts_at(pileups[s], loci)
+    carrier = carrier_entries(ca, cd, owner, patient, p.detect.error_floor)
+    usable = ~carrier & (cd > 0)
+    log.info("%d control entries (of %d covered) left out as carriers of the allele", int((carrier & (cd > 0)).sum()),
+             int((cd > 0).sum()))
+    j_normal = names.index(normal)
     weights = None
     if p.fragment_weighting:
-        weights = learn_length_weights(patient, sheet, panel, alt_lengths,
+        weights = learn_length_weights(tumour_lengths if tumour_lengths is not None else np.zeros(0, dtype=np.int64),
                                        frag.pooled(ref_lengths[s] for s in plasma["sample"] if s in ref_lengths))
     # tissue fragments are no cfDNA: their lengths would mislead the weighting, so tissue and
     # normal controls are scored by their counts alone
-    kind = sheet.set_index("sample")["type"].to_dict()
-    control_frags = [fragments_at(alt_lengths.get(s), loci) if kind.get(s) == "plasma" else None for s in controls]
+    kind = controls.set_index("sample")["type"].to_dict()
+    control_frags = [fragments_at(alt_lengths.get(s), loci) if kind.get(s) == "plasma" else None for s in names]
     null = null_model(ca, cd, usable, cls, j_normal, model, p.detect, weights, control_frags)
     bg, reason, usable_locus, control_llr = null.background, null.reason, null.usable_locus, null.control_llr
     log.info("%d loci; %d with alt reads in the normal, %d noisy; %d controls; class error rates %s",
              len(loci), int((reason == "alt reads in the normal").sum()), int((reason == "noisy locus").sum()),
-             len(controls), {k: f"{v:.2e}" for k, v in bg.class_rate.items()})
-    log.info("control statistics: %s", dict(zip(controls, np.round(control_llr, 3).tolist())))
+             len(names), {k: f"{v:.2e}" for k, v in bg.class_rate.items()})
+    log.info("control statistics: %s", dict(zip(names, np.round(control_llr, 3).tolist())))
 
     ct_rows, clone_rows, loci_rows, frag_rows, lengths = [], [], [], [], {}
     clone_inputs: dict[str, dict[int, tuple]] = {}
@@ -425,21 +449,32 @@ def params_from_config(c: dict) -> LiquidParams:
                         min_length_fragments=c.get("min_length_fragments", 50))
 
 
-def read_inputs(patient: str, sheet: pd.DataFrame, paths) -> dict:
-    """Every table the analysis needs, from the paths of the rule's inputs (attributes panel,
-    pileups, alt_lengths, ref_lengths, qc, mutations, summary, trees, counts, cn_tf)."""
+def _histogram(t: pd.DataFrame) -> np.ndarray:
+    h = np.zeros(int(t["length"].max()) + 1 if len(t) else 1, dtype=np.int64)
+    h[t["length"].to_numpy(int)] = t["fragments"].to_numpy(np.int64)
+    return h
+
+
+def _by_sample(path: str) -> dict[str, pd.DataFrame]:
+    t = pd.read_csv(path, sep="\t", dtype={"chrom": str, "sample": str})
+    return {str(s): g.drop(columns="sample").reset_index(drop=True) for s, g in t.groupby("sample", sort=False)}
+
+
+def read_inputs(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, paths) -> dict:
+    """Every table the analysis needs, from the paths of the rule's inputs (attributes pileups,
+    alt_lengths, ref_lengths of the patient's plasma; control_counts, control_alt_lengths;
+    qc, mutations, summary, trees, counts, cn_tf; optionally weight_counts, weight_alt_lengths:
+    control plasma at their own loci, for the fragment-length weighting)."""
     import json
 
     na = {"keep_default_na": False, "na_values": ["NA", ""]}
-    pileups = {_sample_of(f, ".counts.tsv"): pd.read_csv(f, sep="\t", dtype={"chrom": str}) for f in paths.pileups}
-    alt_lengths = {_sample_of(f, ".alt_lengths.tsv"): pd.read_csv(f, sep="\t", dtype={"chrom": str})
-                   for f in paths.alt_lengths}
-    ref_lengths = {}
-    for f in paths.ref_lengths:
-        t = pd.read_csv(f, sep="\t")
-        h = np.zeros(int(t["length"].max()) + 1 if len(t) else 1, dtype=np.int64)
-        h[t["length"].to_numpy(int)] = t["fragments"].to_numpy(np.int64)
-        ref_lengths[_sample_of(f, ".ref_lengths.tsv")] = h
+    read = {"sep": "\t", "dtype": {"chrom": str}}
+    pileups = {_sample_of(f, ".counts.tsv"): pd.read_csv(f, **read) for f in paths.pileups}
+    alt_lengths = {_sample_of(f, ".alt_lengths.tsv"): pd.read_csv(f, **read) for f in paths.alt_lengths}
+    pileups.update(_by_sample(paths.control_counts))
+    control_alt = _by_sample(paths.control_alt_lengths)
+    alt_lengths.update(control_alt)
+    ref_lengths = {_sample_of(f, ".ref_lengths.tsv"): _histogram(pd.read_csv(f, sep="\t")) for f in paths.ref_lengths}
     qc = {}
     for f in paths.qc:
         with open(f) as fh:
@@ -454,9 +489,11 @@ def read_inputs(patient: str, sheet: pd.DataFrame, paths) -> dict:
     summary = pd.read_csv(paths.summary, sep="\t", **na, dtype={"sample": str, "flags": str, "drivers": str})
     loci, left_out = loci_from_clonal(muts, summary)
     log.info("%d SNV loci from the clonal stage; left out: %s", len(loci), left_out["reason"].value_counts().to_dict())
-    return dict(sheet=sheet, loci=loci, left_out=left_out,
-                panel=pd.read_csv(paths.panel, sep="\t", dtype={"chrom": str, "patients": str}).fillna({"patients": ""}),
-                pileups=pileups, alt_lengths=alt_lengths, ref_lengths=ref_lengths, qc=qc, parents=parents,
+    weight_pileups = [(pd.read_csv(c, **read), pd.read_csv(a, **read))
+                      for c, a in zip(getattr(paths, "weight_counts", []), getattr(paths, "weight_alt_lengths", []))]
+    return dict(sheet=sheet, controls=controls, loci=loci, left_out=left_out, pileups=pileups,
+                alt_lengths=alt_lengths, ref_lengths=ref_lengths, qc=qc, parents=parents,
+                tumour_lengths=tumour_allele_lengths(weight_pileups),
                 cn_tf=pd.read_csv(paths.cn_tf, sep="\t", dtype={"sample": str}),
                 counts=pd.read_csv(paths.counts, sep="\t", **na, dtype={"mutation_id": str, "sample": str,
                                                                         "driver": str}))
@@ -466,9 +503,9 @@ def run_and_write(patient: str, data: dict, config: dict, out) -> LiquidResult:
     from ith.io.tables import write_tsv
     from ith.liquid.plot import plot_clones, plot_fragments, plot_tumour_fraction
 
-    res = analyse_patient(patient, data["sheet"], data["loci"], data["panel"], data["pileups"], data["alt_lengths"],
-                          data["ref_lengths"], data["qc"], data["parents"], data["cn_tf"], data["counts"],
-                          params_from_config(config))
+    res = analyse_patient(patient, data["sheet"], data["controls"], data["loci"], data["pileups"],
+                          data["alt_lengths"], data["ref_lengths"], data["qc"], data["parents"], data["cn_tf"],
+                          data["counts"], params_from_config(config), data["tumour_lengths"])
     write_tsv(res.ctdna, out.ctdna)
     write_tsv(res.clones, out.clones)
     write_tsv(res.loci, out.loci)

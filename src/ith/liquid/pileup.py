@@ -29,7 +29,7 @@ class LiquidPileupParams:
 
 @dataclass
 class SitePileup:
-    counts: pd.DataFrame  # chrom, pos, ref, depth, A, C, G, T, discordant (fragments)
+    counts: pd.DataFrame  # chrom, pos, ref, [alt,] depth, A, C, G, T, discordant (fragments)
     alt_lengths: pd.DataFrame  # chrom, pos, base, length: fragments with a non-reference base
     ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the `own` sites, by length
 
@@ -119,7 +119,10 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
                             alt_rows.append((chrom, int(positions[row]), base, length))
                         elif own[row] and 0 < length <= MAX_LENGTH:
                             ref_lengths[length] += 1
-    counts = pd.DataFrame({"chrom": chroms, "pos": positions, "ref": refs, "depth": base_counts.sum(axis=1)})
+    counts = pd.DataFrame({"chrom": chroms, "pos": positions, "ref": refs})
+    if "alt" in sites:
+        counts["alt"] = sites["alt"].astype(str).to_numpy()
+    counts["depth"] = base_counts.sum(axis=1)
     for j, b in enumerate(BASES):
         counts[b] = base_counts[:, j]
     counts["discordant"] = discordant

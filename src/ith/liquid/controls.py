@@ -1,0 +1,123 @@
+"""A patient's background controls for the liquid stage: which samples, and their counts at the
+patient's sites.
+
+Two sources (config liquid.controls):
+- "cohort": samples of the other patients, the first `max_controls` in sample-sheet order. Taking
+  them in sheet order keeps every patient's controls fixed when patients are appended to the
+  sheet once it holds more than `max_controls` such samples, so adding a patient (or a sample at
+  the end of the sheet) re-runs no other patient's liquid analysis; a small cohort uses every
+  other sample.
+- a control sheet (TSV: sample, bam[, type]): a fixed panel, e.g. healthy-donor plasma; adding
+  patients never changes it.
+The patient's own normal always serves too (it also vetoes loci with alt reads). Each control
+BAM is read only at the patient's sites, so the work grows with patients x controls x sites, not
+with the square of the cohort."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import pandas as pd
+
+from ith.errors import InputError
+from ith.liquid.pileup import LiquidPileupParams, count_sites
+
+log = logging.getLogger(__name__)
+CONTROL_COLUMNS = ["sample", "patient", "type", "bam"]
+CONTROL_TYPES = ("plasma", "normal", "tumour")
+
+
+def cohort_controls(sheet: pd.DataFrame, patient: str, max_controls: int) -> pd.DataFrame:
+    """The first max_controls samples of other patients, in sheet order."""
+    others = sheet[sheet["patient"] != patient]
+    return others.iloc[:max_controls][CONTROL_COLUMNS].reset_index(drop=True)
+
+
+def panel_controls(panel: pd.DataFrame, max_controls: int) -> pd.DataFrame:
+    """A fixed control sheet (columns sample, bam, optional type). Each control is its own
+    individual ('control:<sample>'), so one donor carrying an allele leaves only it out there."""
+    missing = {"sample", "bam"} - set(panel.columns)
+    if missing:
+        raise ValueError(f"control sheet lacks column(s) {sorted(missing)}; it needs sample and bam")
+    out = panel.assign(patient="control:" + panel["sample"].astype(str),
+                       type=panel["type"] if "type" in panel else "plasma")
+    return out.iloc[:max_controls][CONTROL_COLUMNS].reset_index(drop=True)
+
+
+def choose_controls(sheet: pd.DataFrame, patient: str, source: str, max_controls: int,
+                    panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The patient's controls (its own normal first, then the chosen ones)."""
+    own = sheet[(sheet["patient"] == patient) & (sheet["type"] == "normal")][CONTROL_COLUMNS]
+    if source == "cohort":
+        chosen = cohort_controls(sheet, patient, max_controls)
+    else:
+        if panel is None:
+            raise ValueError("liquid.controls names a control sheet but none was read")
+        chosen = panel_controls(panel, max_controls)
+    return pd.concat([own, chosen], ignore_index=True)
+
+
+def read_control_sheet(path: str, cohort_samples: set[str]) -> pd.DataFrame:
+    """The control sheet named by liquid.controls, checked: columns sample and bam (type
+    optional: plasma, normal or tumour; default plasma), unique ids that are not the cohort's."""
+    where = f"liquid.controls '{path}'"
+    if not os.path.exists(path):
+        raise InputError(f"{where}: not found; give a TSV with columns sample and bam, or 'cohort'.")
+    try:
+        t = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise InputError(f"{where}: not a readable tab-separated table ({e}).") from e
+    t.columns = [c.strip() for c in t.columns]
+    missing = [c for c in ("sample", "bam") if c not in t.columns]
+    if missing:
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}; the header needs sample and bam "
+                         f"(type optional).")
+    if t.empty:
+        raise InputError(f"{where}: no rows; list at least one control sample.")
+    if "type" not in t:
+        t["type"] = "plasma"
+    for i, r in t.iterrows():
+        if not r["sample"].strip() or not r["bam"].strip():
+            raise InputError(f"{where} line {i + 2}: empty sample or bam.")
+        if r["type"] not in CONTROL_TYPES:
+            raise InputError(f"{where} line {i + 2} (sample {r['sample']}): type '{r['type']}' is not one of "
+                             f"{', '.join(CONTROL_TYPES)}.")
+    dup = t["sample"][t["sample"].duplicated()].tolist()
+    if dup:
+        raise InputError(f"{where}: sample id(s) {', '.join(dup[:5])} repeated; give each control once.")
+    clash = sorted(set(t["sample"]) & cohort_samples)
+    if clash:
+        raise InputError(f"{where}: sample id(s) {', '.join(clash[:5])} are also in the sample sheet; a patient's "
+                         f"sample cannot be a fixed control; rename them or use liquid.controls: cohort.")
+    return t[["sample", "type", "bam"]]
+
+
+def _count_one(args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sample, bam, sites, params = args
+    res = count_sites(bam, sites, params)
+    return res.counts.assign(sample=sample), res.alt_lengths.assign(sample=sample)
+
+
+def count_controls(controls: pd.DataFrame, sites: pd.DataFrame, params: LiquidPileupParams,
+                   threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every control counted at the sites: (counts, alt_lengths) with a leading sample column,
+    controls in the given order (the same bytes whatever the thread count)."""
+    jobs = [(r.sample, r.bam, sites, params) for r in controls.itertuples(index=False)]
+    if threads > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(min(threads, len(jobs))) as pool:
+            parts = list(pool.map(_count_one, jobs))
+    else:
+        parts = [_count_one(j) for j in jobs]
+    counts = [c for c, _ in parts]
+    alts = [a for _, a in parts]
+
+    def front(t: pd.DataFrame) -> pd.DataFrame:
+        return t[["sample"] + [c for c in t.columns if c != "sample"]]
+
+    empty_counts = pd.DataFrame(columns=["sample", "chrom", "pos", "ref", "alt", "depth", "A", "C", "G", "T",
+                                         "discordant"])
+    empty_alts = pd.DataFrame(columns=["sample", "chrom", "pos", "base", "length"])
+    return (front(pd.concat(counts, ignore_index=True)) if counts else empty_counts,
+            front(pd.concat(alts, ignore_index=True)) if alts else empty_alts)
