@@ -13,7 +13,7 @@ rule clonal_input:
         full="results/clonal/{patient}/input_all.tsv",
     params:
         tumours=lambda w: patient_tumours(w.patient),
-        samples=lambda w: sample_records(patient_samples(w.patient)),
+        samples=lambda w: patient_list(w.patient, "records"),
         clonal=clonal_params(CLONAL_INPUT_KEYS),
     log:
         "logs/clonal/{patient}/input.log",

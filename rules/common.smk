@@ -1,4 +1,5 @@
 # Config and sample sheet: loaded and validated once, before any job is scheduled.
+import functools
 import math
 import os
 import sys
@@ -17,8 +18,30 @@ from ith.errors import InputError  # noqa: E402
 
 validate(config, schema="../config/schemas/config.schema.yaml")
 
+# With --default-storage-provider (cloud), the data (BAMs, reference, resources) are in a bucket
+# and the results go there; the config and sample sheets stay local. The input checks then
+# check the sheets, and Snakemake finds missing inputs in the bucket before any job runs.
+STORAGE = workflow.storage_settings.default_storage_provider is not None
+
+
+def storage_copy(path):
+    """A local copy of a small file in the default storage, fetched at parse time (the
+    reference's .fai, needed to plan the genome's chunks)."""
+    prefix = (workflow.storage_settings.default_storage_prefix or "").rstrip("/")
+    obj = workflow.storage_registry.default_storage_provider.object(f"{prefix}/{os.path.normpath(path)}")
+    if not obj.exists():
+        raise InputError(f"config: '{path}' is neither a local file nor in the storage at {obj.query}; upload it.")
+    obj.local_path().parent.mkdir(parents=True, exist_ok=True)
+    obj.retrieve_object()
+    return str(obj.local_path())
+
+
 try:
-    samples = preflight(config, source="config")
+    samples = preflight(config, source="config", check_files=not STORAGE)
+    FASTA = config["reference"]["fasta"]
+    FAI = FASTA + ".fai"
+    REFERENCE_CONTIGS = read_fai(FASTA, "config", fai=storage_copy(FAI) if STORAGE and not os.path.exists(FAI)
+                                 else None)
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
@@ -36,9 +59,9 @@ def retry_scaled(value):
         return int(math.ceil(base * RETRY_FACTOR ** (attempt - 1)))
 
     return resource
-REFERENCE_CONTIGS = read_fai(config["reference"]["fasta"], "config")
 try:
-    LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config")
+    LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config",
+                                               check_files=not STORAGE)
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
@@ -48,8 +71,11 @@ wildcard_constraints:
     sample="|".join(samples["sample"]),
 
 
-# rows per patient, split once: input functions ask for them thousands of times in a big cohort
+# rows per patient, split once, and every per-patient list the rules ask for computed once: input
+# functions run for every job, tens of thousands of times in a big cohort
 SAMPLES_BY_PATIENT = {p: rows for p, rows in samples.groupby("patient", sort=False)}
+SAMPLE_BAM = dict(zip(samples["sample"], samples["bam"]))
+SAMPLE_SEX = dict(zip(samples["sample"], samples["sex"]))
 
 
 def patient_samples(patient):
@@ -58,21 +84,23 @@ def patient_samples(patient):
 
 
 def sample_bam(wildcards):
-    return samples.loc[wildcards.sample, "bam"]
+    return SAMPLE_BAM[wildcards.sample]
 
 
+@functools.cache
 def bam_index(bam):
     from ith.config import bam_index_path
 
-    return bam_index_path(bam)
+    return bam_index_path(bam, remote=STORAGE)
 
 
 def sample_bam_index(wildcards):
-    return bam_index(sample_bam(wildcards))
+    return bam_index(SAMPLE_BAM[wildcards.sample])
 
 
 def bam_size_mb(bams):
-    return sum(Path(b).stat().st_size for b in bams) / 1e6
+    """Size of BAMs for sizing a job; files in remote storage are not stat'ed here (0)."""
+    return 0.0 if STORAGE else sum(Path(b).stat().st_size for b in bams) / 1e6
 
 
 def discovery_rows(patient):
@@ -89,16 +117,40 @@ def sample_records(rows):
     ]
 
 
-def patient_normal(patient):
+@functools.cache
+def _patient_lists(patient):
     rows = patient_samples(patient)
-    return rows[rows["type"] == "normal"]["sample"].iloc[0]
+    disc = discovery_rows(patient)
+    ids, types = list(rows["sample"]), list(rows["type"])
+    return {
+        "samples": ids,
+        "bams": list(rows["bam"]),
+        "bais": [bam_index(b) for b in rows["bam"]],
+        "records": sample_records(rows),
+        "normal": ids[types.index("normal")],
+        "nonnormal": [s for s, t in zip(ids, types) if t != "normal"],
+        "tumours": [s for s, t in zip(ids, types) if t == "tumour"],
+        "plasma": [s for s, t in zip(ids, types) if t == "plasma"],
+        "discovery_bams": list(disc["bam"]),
+        "discovery_bais": [bam_index(b) for b in disc["bam"]],
+        "discovery_records": sample_records(disc),
+    }
+
+
+def patient_list(patient, key):
+    """One of the patient's cached lists (a copy: Snakemake may keep what it is given)."""
+    return list(_patient_lists(patient)[key])
+
+
+def patient_normal(patient):
+    return _patient_lists(patient)["normal"]
 
 
 def patient_nonnormal(patient):
-    rows = patient_samples(patient)
-    return list(rows[rows["type"] != "normal"]["sample"])
+    return patient_list(patient, "nonnormal")
 
 
+@functools.cache
 def patient_sex(patient):
     sexes = [s for s in patient_samples(patient).get("sex", []) if isinstance(s, str) and s]
     return sexes[0] if sexes else None
@@ -106,6 +158,15 @@ def patient_sex(patient):
 
 def optional(path):
     return [path] if path else []
+
+
+def with_index(path):
+    """An optional VCF resource and its index, both inputs, so remote storage fetches both."""
+    if not path:
+        return []
+    if STORAGE:
+        return [path, path + ".tbi"]
+    return [path] + [path + s for s in (".tbi", ".csi") if os.path.exists(path + s)][:1]
 
 
 def get_final_output():
@@ -138,8 +199,7 @@ LIQUID_CONTROL_KEYS = ["controls", "max_controls", "threads"]
 
 
 def patient_plasma(patient):
-    rows = patient_samples(patient)
-    return list(rows[rows["type"] == "plasma"]["sample"])
+    return patient_list(patient, "plasma")
 
 
 LIQUID_CONTROL_CACHE = {}
@@ -154,6 +214,7 @@ def liquid_control_rows(patient):
     return LIQUID_CONTROL_CACHE[patient]
 
 
+@functools.cache
 def liquid_control_records(patient):
     return liquid_control_rows(patient)[["sample", "patient", "type"]].to_dict("records")
 
@@ -172,6 +233,7 @@ def liquid_weight_pileups(patient, kind):
     return [f"results/liquid/{r.patient}/pileup/{r.sample}.{kind}.tsv" for r in rows.itertuples(index=False)]
 
 
+@functools.cache
 def liquid_sheet(patient):
     return [{"patient": r.patient, "sample": r.sample, "type": r.type,
              "timepoint": "" if pd.isna(r.timepoint) else str(r.timepoint)}
@@ -191,8 +253,7 @@ def clonal_params(keys):
 
 
 def patient_tumours(patient):
-    rows = patient_samples(patient)
-    return list(rows[rows["type"] == "tumour"]["sample"])
+    return patient_list(patient, "tumours")
 
 
 def clonal_fit_mem(wildcards, input):
@@ -207,6 +268,7 @@ LIQUID_REPORT_FILES = ["ctdna.tsv", "clones.tsv", "fragments.tsv", "plasma_only.
                        "clones.png", "fragments.png"]
 
 
+@functools.cache
 def report_sheet(patient):
     """The patient's sample-sheet rows (coordinates, types, files) as plain records."""
     rows = patient_samples(patient)

@@ -5,7 +5,8 @@
 
 rule copynumber_bins:
     input:
-        fasta=config["reference"]["fasta"],
+        fasta=FASTA,
+        fai=FAI,
         targets=optional(config["assay"]["targets"]),
     output:
         "results/copynumber/bins.tsv",
@@ -92,7 +93,7 @@ rule copynumber_call:
     input:
         bins="results/copynumber/bins.tsv",
         coverage=lambda w: [f"results/copynumber/{w.patient}/coverage/{s}.tsv"
-                            for s in patient_samples(w.patient)["sample"]],
+                            for s in patient_list(w.patient, "samples")],
         ratios=lambda w: [f"results/copynumber/{w.patient}/{s}.bins.tsv" for s in patient_nonnormal(w.patient)],
         baf="results/copynumber/{patient}/baf.tsv",
         counts="results/variants/{patient}/counts.tsv",
@@ -108,7 +109,7 @@ rule copynumber_call:
             labels={"patient": "{patient}"},
         ),
     params:
-        samples=lambda w: sample_records(patient_samples(w.patient)),
+        samples=lambda w: patient_list(w.patient, "records"),
         sex=lambda w: patient_sex(w.patient),
         copynumber=config["copynumber"],
     log:

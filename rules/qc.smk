@@ -5,13 +5,15 @@ rule qc_sample:
     input:
         bam=sample_bam,
         bai=sample_bam_index,
-        fasta=config["reference"]["fasta"],
+        fasta=FASTA,
+        fai=FAI,
+        targets=optional(config["assay"]["targets"]),
     output:
         "results/qc/{patient}/{sample}.json",
     params:
         qc=config["qc"],
-        targets=config["assay"]["targets"],
-        sex=lambda w: samples.loc[w.sample, "sex"],
+        sex=lambda w: SAMPLE_SEX[w.sample],
+        bam=lambda w: SAMPLE_BAM[w.sample],
     log:
         "logs/qc/{patient}/{sample}.log",
     benchmark:
@@ -28,16 +30,17 @@ rule qc_sample:
 
 rule qc_identity:
     input:
-        bams=lambda w: list(patient_samples(w.patient)["bam"]),
-        bais=lambda w: [bam_index(b) for b in patient_samples(w.patient)["bam"]],
-        fasta=config["reference"]["fasta"],
-        known_sites=optional(config["known_sites"]),
+        bams=lambda w: patient_list(w.patient, "bams"),
+        bais=lambda w: patient_list(w.patient, "bais"),
+        fasta=FASTA,
+        fai=FAI,
+        known_sites=with_index(config["known_sites"]),
     output:
         pairs="results/qc/{patient}/identity.tsv",
         samples="results/qc/{patient}/identity_samples.tsv",
     params:
-        samples=lambda w: list(patient_samples(w.patient)["sample"]),
-        normal=lambda w: list(patient_samples(w.patient)["type"]).index("normal"),
+        samples=lambda w: patient_list(w.patient, "samples"),
+        normal=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient)),
         identity=config["qc"]["identity"],
         min_mapq=config["qc"]["min_mapq"],
     log:

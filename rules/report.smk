@@ -4,7 +4,7 @@
 
 rule report_patient:
     input:
-        qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_samples(w.patient)["sample"]],
+        qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_list(w.patient, "samples")],
         identity="results/qc/{patient}/identity.tsv",
         identity_samples="results/qc/{patient}/identity_samples.tsv",
         purity="results/copynumber/{patient}/purity_ploidy.tsv",

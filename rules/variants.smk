@@ -17,15 +17,16 @@ wildcard_constraints:
 
 rule variants_discover:
     input:
-        bams=lambda w: list(discovery_rows(w.patient)["bam"]),
-        bais=lambda w: [bam_index(b) for b in discovery_rows(w.patient)["bam"]],
-        fasta=config["reference"]["fasta"],
+        bams=lambda w: patient_list(w.patient, "discovery_bams"),
+        bais=lambda w: patient_list(w.patient, "discovery_bais"),
+        fasta=FASTA,
+        fai=FAI,
     output:
         sites=temp("results/variants/{patient}/chunks/{chunk}.tsv"),
         hets=temp("results/variants/{patient}/chunks/{chunk}.hets.tsv"),
     params:
         region=lambda w: CHUNK_REGIONS[w.chunk],
-        samples=lambda w: sample_records(discovery_rows(w.patient)),
+        samples=lambda w: patient_list(w.patient, "discovery_records"),
         pileup=config["variants"]["pileup"],
         somatic=config["variants"]["somatic"],
         candidate_min_alt=config["variants"]["candidate_min_alt"],
@@ -48,11 +49,12 @@ rule variants_discover:
 rule variants_call:
     input:
         chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS],
-        bams=lambda w: list(patient_samples(w.patient)["bam"]),
-        bais=lambda w: [bam_index(b) for b in patient_samples(w.patient)["bam"]],
-        fasta=config["reference"]["fasta"],
-        germline_resource=optional(config["variants"]["germline_resource"]),
-        panel_of_normals=optional(config["panel_of_normals"]),
+        bams=lambda w: patient_list(w.patient, "bams"),
+        bais=lambda w: patient_list(w.patient, "bais"),
+        fasta=FASTA,
+        fai=FAI,
+        germline_resource=with_index(config["variants"]["germline_resource"]),
+        panel_of_normals=with_index(config["panel_of_normals"]),
         drivers=optional(config["variants"]["drivers"]),
         external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)),
     output:
@@ -61,7 +63,7 @@ rule variants_call:
         counts="results/variants/{patient}/counts.tsv",
         sites="results/variants/{patient}/sites.tsv",
     params:
-        samples=lambda w: sample_records(patient_samples(w.patient)),
+        samples=lambda w: patient_list(w.patient, "records"),
         pileup=config["variants"]["pileup"],
         somatic=config["variants"]["somatic"],
         presence=config["variants"]["presence"],

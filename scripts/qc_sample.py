@@ -15,8 +15,10 @@ params = QcParams(min_mapq=qc["min_mapq"], max_depth_bin=qc["max_depth_bin"], ma
                   short_fragment=qc["short_fragment"], **qc["sex"])
 logging.info("sample %s, BAM %s, parameters %s", snakemake.wildcards.sample, snakemake.input.bam, params)
 result = sample_qc(snakemake.input.bam, snakemake.input.fasta, sample=snakemake.wildcards.sample,
-                   patient=snakemake.wildcards.patient, params=params, targets=snakemake.params.targets,
+                   patient=snakemake.wildcards.patient, params=params,
+                   targets=snakemake.input.targets[0] if snakemake.input.targets else None,
                    declared_sex=snakemake.params.sex)
+result["bam"] = snakemake.params.bam  # as the sample sheet names it (not a storage cache path)
 logging.info("reads %d, duplicates %.2f%%, mean depth %.1f, fragment mode %s, sex %s",
              result["reads"], result["duplicate_percent"], result["mean_depth"], result["fragment_mode"], result["sex"])
 if result["sex_mismatch"]:

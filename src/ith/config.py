@@ -153,10 +153,13 @@ def check_cohort(sheet: pd.DataFrame, path: str) -> None:
                              f"normal sample; purity applies to tumour and plasma samples only, leave it empty.")
 
 
-def read_fai(fasta: str, source: str) -> list[tuple[str, int]]:
-    if not os.path.exists(fasta):
-        raise InputError(f"{source}: reference.fasta '{fasta}' not found; give the FASTA the BAMs were aligned to.")
-    fai = fasta + ".fai"
+def read_fai(fasta: str, source: str, fai: str | None = None) -> list[tuple[str, int]]:
+    """Contigs and lengths of the reference, from its .fai (fai: where that index was fetched
+    to, when the reference lives in remote storage)."""
+    if fai is None:
+        if not os.path.exists(fasta):
+            raise InputError(f"{source}: reference.fasta '{fasta}' not found; give the FASTA the BAMs were aligned to.")
+        fai = fasta + ".fai"
     if not os.path.exists(fai):
         raise InputError(f"{source}: reference '{fasta}' has no .fai index; run: samtools faidx {fasta}")
     contigs = []
@@ -167,7 +170,10 @@ def read_fai(fasta: str, source: str) -> list[tuple[str, int]]:
     return contigs
 
 
-def bam_index_path(bam: str) -> str | None:
+def bam_index_path(bam: str, remote: bool = False) -> str | None:
+    """The index next to a BAM/CRAM; in remote storage (no listing here) <bam>.bai or <cram>.crai."""
+    if remote:
+        return bam + (".crai" if bam.endswith(".cram") else ".bai")
     candidates = [bam + ".crai", bam[:-5] + ".crai"] if bam.endswith(".cram") else \
         [bam + ".bai", bam[:-4] + ".bai", bam + ".csi"]
     return next((c for c in candidates if os.path.exists(c)), None)
@@ -210,9 +216,6 @@ def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: 
 def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
     contigs = read_fai(config["reference"]["fasta"], source)
     assay = config["assay"]
-    if assay["type"] in ("wes", "panel") and not assay.get("targets"):
-        raise InputError(f"{source}: assay.type is '{assay['type']}' but assay.targets is empty; give the BED of "
-                         f"captured regions.")
     for key in ("targets",):
         p = assay.get(key)
         if p and not os.path.exists(p):
@@ -235,9 +238,19 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
     return contigs
 
 
-def preflight(config: dict, source: str = "config") -> pd.DataFrame:
-    """All checks on config, reference and sample sheet; returns the validated sheet."""
-    contigs = check_config_files(config, source)
+def check_config_values(config: dict, source: str) -> None:
+    assay = config["assay"]
+    if assay["type"] in ("wes", "panel") and not assay.get("targets"):
+        raise InputError(f"{source}: assay.type is '{assay['type']}' but assay.targets is empty; give the BED of "
+                         f"captured regions.")
+
+
+def preflight(config: dict, source: str = "config", check_files: bool = True) -> pd.DataFrame:
+    """All checks on config, reference and sample sheet; returns the validated sheet.
+    check_files=False (data in remote storage): the config and sample sheet are checked, the
+    files they name are not opened here (Snakemake finds missing inputs before any job runs)."""
+    check_config_values(config, source)
+    contigs = check_config_files(config, source) if check_files else []
     path = config["samples"]
     sheet = validate_sheet(read_sample_sheet(path), path)
     check_cohort(sheet, path)
@@ -245,21 +258,22 @@ def preflight(config: dict, source: str = "config") -> pd.DataFrame:
     if unknown:
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
-    for i, row in sheet.iterrows():
-        check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
+    if check_files:
+        for i, row in sheet.iterrows():
+            check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
     return sheet.set_index("sample", drop=False)
 
 
 def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[str, int]],
-                        source: str = "config") -> pd.DataFrame | None:
-    """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs;
-    None when the controls come from the cohort."""
+                        source: str = "config", check_files: bool = True) -> pd.DataFrame | None:
+    """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs
+    (unless they are in remote storage); None when the controls come from the cohort."""
     from ith.liquid.controls import read_control_sheet
 
     path = (config.get("liquid") or {}).get("controls", "cohort")
     if path == "cohort":
         return None
     controls = read_control_sheet(path, set(sheet["sample"]))
-    for i, row in controls.iterrows():
+    for i, row in controls.iterrows() if check_files else ():
         check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
     return controls
