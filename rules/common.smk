@@ -2,6 +2,7 @@
 import functools
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -66,9 +67,14 @@ except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
 
+def alternatives(ids):
+    """A wildcard constraint matching exactly these ids."""
+    return "|".join(re.escape(i) for i in ids)
+
+
 wildcard_constraints:
-    patient="|".join(PATIENTS),
-    sample="|".join(samples["sample"]),
+    patient=alternatives(PATIENTS),
+    sample=alternatives(samples["sample"]),
 
 
 # rows per patient, split once, and every per-patient list the rules ask for computed once: input
@@ -150,6 +156,12 @@ def patient_nonnormal(patient):
     return patient_list(patient, "nonnormal")
 
 
+NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
+NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
+# copy-number keys of a sample's log2 ratio (a change re-runs copynumber_sample)
+CN_RATIO_KEYS = ["min_mappable", "normal_depth_range", "normal_window"]
+
+
 @functools.cache
 def patient_sex(patient):
     sexes = [s for s in patient_samples(patient).get("sex", []) if isinstance(s, str) and s]
@@ -219,18 +231,15 @@ def liquid_control_records(patient):
     return liquid_control_rows(patient)[["sample", "patient", "type"]].to_dict("records")
 
 
-def liquid_plasma_pileups(patient, kind):
-    return [f"results/liquid/{patient}/pileup/{s}.{kind}.tsv" for s in patient_plasma(patient)]
-
-
-def liquid_weight_pileups(patient, kind):
-    """With fragment-length weighting: the control plasma samples' pileups at their own
-    patients' loci, where their tumour-allele fragments are (fixed controls have none)."""
+def liquid_weight_tables(patient, kind):
+    """With fragment-length weighting: the plasma tables of the patients whose plasma serves as
+    this patient's controls, counted at their own loci, where their tumour-allele fragments are
+    (fixed controls have none)."""
     if not config["liquid"]["fragment_weighting"] or config["liquid"]["controls"] != "cohort":
         return []
     rows = liquid_control_rows(patient)
-    rows = rows[(rows["type"] == "plasma") & (rows["patient"] != patient)]
-    return [f"results/liquid/{r.patient}/pileup/{r.sample}.{kind}.tsv" for r in rows.itertuples(index=False)]
+    owners = rows.loc[(rows["type"] == "plasma") & (rows["patient"] != patient), "patient"]
+    return [f"results/liquid/{q}/plasma.{kind}.tsv" for q in dict.fromkeys(owners)]
 
 
 @functools.cache

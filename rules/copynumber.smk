@@ -1,4 +1,5 @@
-# Copy number: depth in bins for every sample (one pass per BAM), log2 ratios against the normal,
+# Copy number: depth in bins for every sample (one pass per BAM, with the log2 ratio against the
+# normal in the same job for tumour and plasma samples),
 # BAF at the normal's heterozygous SNPs (collected by the variants stage's pileup), then one
 # patient-level job: joint segmentation of the regions, purity/ploidy fits, integer states.
 
@@ -29,12 +30,15 @@ rule copynumber_bins:
 
 
 rule copynumber_coverage:
+    # the normal's depth per bin; each tumour and plasma sample gets its own in copynumber_sample
     input:
         bam=sample_bam,
         bai=sample_bam_index,
         bins="results/copynumber/bins.tsv",
     output:
         "results/copynumber/{patient}/coverage/{sample}.tsv",
+    wildcard_constraints:
+        sample=alternatives(NORMAL_SAMPLES),
     params:
         min_mapq=config["copynumber"]["min_mapq"],
     log:
@@ -51,25 +55,34 @@ rule copynumber_coverage:
         "../scripts/copynumber_coverage.py"
 
 
-rule copynumber_ratio:
+rule copynumber_sample:
+    # a tumour or plasma sample: depth per bin in one pass of its BAM, then its GC-corrected log2
+    # ratio against the normal (one job, not two, so a big cohort's DAG and queue stay small)
     input:
+        bam=sample_bam,
+        bai=sample_bam_index,
         bins="results/copynumber/bins.tsv",
         normal=lambda w: f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv",
-        sample="results/copynumber/{patient}/coverage/{sample}.tsv",
     output:
-        "results/copynumber/{patient}/{sample}.bins.tsv",
+        coverage="results/copynumber/{patient}/coverage/{sample}.tsv",
+        ratio="results/copynumber/{patient}/{sample}.bins.tsv",
+    wildcard_constraints:
+        sample=alternatives(NONNORMAL_SAMPLES),
     params:
-        copynumber=config["copynumber"],
+        min_mapq=config["copynumber"]["min_mapq"],
+        ratio={k: config["copynumber"][k] for k in CN_RATIO_KEYS},
     log:
-        "logs/copynumber/{patient}/ratio/{sample}.log",
-    threads: 1
+        "logs/copynumber/{patient}/coverage/{sample}.log",
+    benchmark:
+        "benchmarks/copynumber/{patient}/coverage/{sample}.tsv"
+    threads: config["copynumber"]["threads"]
     resources:
         mem_mb=retry_scaled(2000),
-        runtime=retry_scaled(10),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb([input.bam]) / 500)),
     conda:
         "../envs/ith.yaml"
     script:
-        "../scripts/copynumber_ratio.py"
+        "../scripts/copynumber_sample.py"
 
 
 rule copynumber_baf:

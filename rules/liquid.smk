@@ -1,71 +1,52 @@
 # Liquid biopsy (src/ith/liquid), per patient with plasma: its plasma and its background controls
 # (its normal and the first liquid.max_controls samples of other patients, or a fixed control
-# sheet) counted at its SNV loci; then tumour-informed detection, tumour fraction, clones in
+# sheet) counted at its SNV loci in one job; then tumour-informed detection, tumour fraction, clones in
 # plasma and their trends, fragment sizes. No patient's job reads another's results, so adding
 # a patient or a sample leaves the others' work alone (once the cohort exceeds max_controls).
 
 
-rule liquid_pileup:
+rule liquid_counts:
     input:
-        bam=sample_bam,
-        bai=sample_bam_index,
+        plasma=lambda w: [SAMPLE_BAM[s] for s in patient_plasma(w.patient)],
+        plasma_bais=lambda w: [bam_index(SAMPLE_BAM[s]) for s in patient_plasma(w.patient)],
+        controls=lambda w: list(liquid_control_rows(w.patient)["bam"]),
+        control_bais=lambda w: [bam_index(b) for b in liquid_control_rows(w.patient)["bam"]],
         counts="results/variants/{patient}/counts.tsv",
     output:
-        counts="results/liquid/{patient}/pileup/{sample}.counts.tsv",
-        alt_lengths="results/liquid/{patient}/pileup/{sample}.alt_lengths.tsv",
-        ref_lengths="results/liquid/{patient}/pileup/{sample}.ref_lengths.tsv",
+        plasma_counts="results/liquid/{patient}/plasma.counts.tsv",
+        plasma_alt_lengths="results/liquid/{patient}/plasma.alt_lengths.tsv",
+        plasma_ref_lengths="results/liquid/{patient}/plasma.ref_lengths.tsv",
+        control_counts="results/liquid/{patient}/controls.counts.tsv",
+        control_alt_lengths="results/liquid/{patient}/controls.alt_lengths.tsv",
     params:
-        pileup={k: config["liquid"][k] for k in LIQUID_PILEUP_KEYS},
-        contigs=[c for c, _ in REFERENCE_CONTIGS],
-    log:
-        "logs/liquid/{patient}/pileup/{sample}.log",
-    benchmark:
-        "benchmarks/liquid/{patient}/pileup/{sample}.tsv"
-    threads: 1
-    resources:
-        mem_mb=retry_scaled(2000),
-        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb([input.bam]) / 100)),
-    conda:
-        "../envs/ith.yaml"
-    script:
-        "../scripts/liquid_pileup.py"
-
-
-rule liquid_controls:
-    input:
-        bams=lambda w: list(liquid_control_rows(w.patient)["bam"]),
-        bais=lambda w: [bam_index(b) for b in liquid_control_rows(w.patient)["bam"]],
-        counts="results/variants/{patient}/counts.tsv",
-    output:
-        counts="results/liquid/{patient}/controls.counts.tsv",
-        alt_lengths="results/liquid/{patient}/controls.alt_lengths.tsv",
-    params:
+        plasma=lambda w: patient_plasma(w.patient),
         controls=lambda w: liquid_control_records(w.patient),
         pileup={k: config["liquid"][k] for k in LIQUID_PILEUP_KEYS},
         contigs=[c for c, _ in REFERENCE_CONTIGS],
     log:
-        "logs/liquid/{patient}/controls.log",
+        "logs/liquid/{patient}/counts.log",
     benchmark:
-        "benchmarks/liquid/{patient}/controls.tsv"
+        "benchmarks/liquid/{patient}/counts.tsv"
     threads: config["liquid"]["threads"]
     resources:
-        mem_mb=retry_scaled(lambda w, input: 1000 + 500 * min(len(input.bams), config["liquid"]["threads"])),
-        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.bams) / 500)),
+        mem_mb=retry_scaled(lambda w, input: 1000 + 500 * min(len(input.controls) + len(input.plasma),
+                                                             config["liquid"]["threads"])),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(list(input.plasma) + list(input.controls)) / 500)),
     conda:
         "../envs/ith.yaml"
     script:
-        "../scripts/liquid_controls.py"
+        "../scripts/liquid_counts.py"
 
 
 rule liquid:
     input:
-        pileups=lambda w: liquid_plasma_pileups(w.patient, "counts"),
-        alt_lengths=lambda w: liquid_plasma_pileups(w.patient, "alt_lengths"),
-        ref_lengths=lambda w: liquid_plasma_pileups(w.patient, "ref_lengths"),
+        plasma_counts="results/liquid/{patient}/plasma.counts.tsv",
+        plasma_alt_lengths="results/liquid/{patient}/plasma.alt_lengths.tsv",
+        plasma_ref_lengths="results/liquid/{patient}/plasma.ref_lengths.tsv",
         control_counts="results/liquid/{patient}/controls.counts.tsv",
         control_alt_lengths="results/liquid/{patient}/controls.alt_lengths.tsv",
-        weight_counts=lambda w: liquid_weight_pileups(w.patient, "counts"),
-        weight_alt_lengths=lambda w: liquid_weight_pileups(w.patient, "alt_lengths"),
+        weight_counts=lambda w: liquid_weight_tables(w.patient, "counts"),
+        weight_alt_lengths=lambda w: liquid_weight_tables(w.patient, "alt_lengths"),
         qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_plasma(w.patient)],
         mutations="results/clonal/{patient}/mutations.tsv",
         summary="results/clonal/{patient}/cluster_summary.tsv",

@@ -5,6 +5,7 @@ profiles/slurm`, and every result table compared with the local run's."""
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,13 @@ def test_the_slurm_profile_gives_the_local_results(slurm, cohort, workflow_run, 
                      "--slurm-status-command", "squeue", "--slurm-no-account",
                      "--slurm-init-seconds-before-status-checks", "5")
     assert proc.returncode == 0, proc.stderr[-5000:]
-    assert "SLURM jobid" in proc.stderr  # the jobs went through the scheduler
+    # the jobs went through the scheduler, bundled: the profile's groups make far fewer SLURM
+    # jobs than workflow jobs
+    slurm_jobs = set(re.findall(r"SLURM jobid (\d+)", proc.stderr))
+    workflow_jobs = re.search(r"^total\s+(\d+)", proc.stderr + proc.stdout, re.M)
+    assert slurm_jobs and workflow_jobs, proc.stderr[-3000:]
+    print(f"{workflow_jobs.group(1)} workflow jobs ran as {len(slurm_jobs)} SLURM jobs")
+    assert len(slurm_jobs) <= int(workflow_jobs.group(1)) / 2
     local, cluster = result_tables(Path(workflow_run) / "results"), result_tables(tmp_path / "results")
     assert len(local) > 50 and sorted(cluster) == sorted(local)
     differ = [k for k in local if local[k] != cluster[k]]

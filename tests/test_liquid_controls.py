@@ -61,7 +61,7 @@ def test_a_low_level_carrier_and_its_patient_are_left_out_but_a_noisy_locus_is_n
 def test_counting_controls_gives_the_same_table_with_one_or_two_processes(tmp_path):
     import pysam
 
-    from ith.liquid.controls import count_controls
+    from ith.liquid.controls import count_samples
     from ith.liquid.pileup import LiquidPileupParams
 
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 100}]}
@@ -81,13 +81,14 @@ def test_counting_controls_gives_the_same_table_with_one_or_two_processes(tmp_pa
         paths.append(str(path))
     controls = pd.DataFrame({"sample": ["a", "b", "c"], "patient": ["Q", "Q", "R"], "type": "normal", "bam": paths})
     sites = pd.DataFrame({"chrom": ["chr1"], "pos": [15], "ref": ["A"], "alt": ["C"]})
-    one = count_controls(controls, sites, LiquidPileupParams(), threads=1)
-    two = count_controls(controls, sites, LiquidPileupParams(), threads=2)
-    for x, y in zip(one, two):
+    one = count_samples(controls, sites, LiquidPileupParams(), threads=1)
+    two = count_samples(controls, sites, LiquidPileupParams(), threads=2)
+    for x, y in zip((one.counts, one.alt_lengths, one.ref_lengths), (two.counts, two.alt_lengths, two.ref_lengths)):
         pd.testing.assert_frame_equal(x, y)
-    assert one[0]["sample"].tolist() == ["a", "b", "c"] and one[0]["alt"].tolist() == ["C"] * 3
-    assert one[0]["depth"].tolist() == [5, 6, 7] and one[0]["C"].tolist() == [2, 3, 3]
-    assert one[1].groupby("sample").size().tolist() == [2, 3, 3]
+    assert one.counts["sample"].tolist() == ["a", "b", "c"] and one.counts["alt"].tolist() == ["C"] * 3
+    assert one.counts["depth"].tolist() == [5, 6, 7] and one.counts["C"].tolist() == [2, 3, 3]
+    assert one.alt_lengths.groupby("sample").size().tolist() == [2, 3, 3]
+    assert one.ref_lengths["fragments"].tolist() == [3, 3, 4]  # unpaired reads: |tlen| 150
 
 
 def test_a_bad_control_sheet_is_named_with_the_fix(tmp_path):

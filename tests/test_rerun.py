@@ -75,7 +75,7 @@ def test_adding_a_plasma_sample_re_runs_only_that_patients_work(workflow_run, co
     assert patients == {"P2"}, patients
     assert "/P1/" not in outputs and "results/liquid/P2/ctdna.tsv" in outputs
     assert {k: v for k, v in jobs.items() if k in COHORT_JOBS} == COHORT_JOBS
-    assert jobs["liquid"] == 1 and jobs["liquid_controls"] == 1 and jobs["report_patient"] == 1
+    assert jobs["liquid"] == 1 and jobs["liquid_counts"] == 1 and jobs["report_patient"] == 1
     assert jobs["qc_sample"] == 1  # the new sample's only
 
 

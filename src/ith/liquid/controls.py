@@ -18,7 +18,9 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ith.errors import InputError
@@ -94,30 +96,43 @@ def read_control_sheet(path: str, cohort_samples: set[str]) -> pd.DataFrame:
     return t[["sample", "type", "bam"]]
 
 
-def _count_one(args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _count_one(args: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     sample, bam, sites, params = args
     res = count_sites(bam, sites, params)
-    return res.counts.assign(sample=sample), res.alt_lengths.assign(sample=sample)
+    nz = np.flatnonzero(res.ref_lengths)
+    ref = pd.DataFrame({"sample": sample, "length": nz, "fragments": res.ref_lengths[nz]})
+    return res.counts.assign(sample=sample), res.alt_lengths.assign(sample=sample), ref
 
 
-def count_controls(controls: pd.DataFrame, sites: pd.DataFrame, params: LiquidPileupParams,
-                   threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every control counted at the sites: (counts, alt_lengths) with a leading sample column,
-    controls in the given order (the same bytes whatever the thread count)."""
-    jobs = [(r.sample, r.bam, sites, params) for r in controls.itertuples(index=False)]
+@dataclass
+class SampleCounts:
+    """Several samples counted at one patient's sites, each table with a leading sample column."""
+
+    counts: pd.DataFrame  # sample, chrom, pos, ref, alt, depth, A, C, G, T, discordant
+    alt_lengths: pd.DataFrame  # sample, chrom, pos, base, length
+    ref_lengths: pd.DataFrame  # sample, length, fragments (reference fragments at the sites)
+
+
+COUNT_COLUMNS = ["sample", "chrom", "pos", "ref", "alt", "depth", "A", "C", "G", "T", "discordant"]
+
+
+def count_samples(samples: pd.DataFrame, sites: pd.DataFrame, params: LiquidPileupParams,
+                  threads: int = 1) -> SampleCounts:
+    """Every sample (columns sample, bam) counted at the sites, in the given order (the same
+    bytes whatever the thread count)."""
+    jobs = [(r.sample, r.bam, sites, params) for r in samples.itertuples(index=False)]
     if threads > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(min(threads, len(jobs))) as pool:
             parts = list(pool.map(_count_one, jobs))
     else:
         parts = [_count_one(j) for j in jobs]
-    counts = [c for c, _ in parts]
-    alts = [a for _, a in parts]
 
-    def front(t: pd.DataFrame) -> pd.DataFrame:
+    def stack(i: int, columns: list[str]) -> pd.DataFrame:
+        tables = [p[i] for p in parts]
+        if not tables:
+            return pd.DataFrame(columns=columns)
+        t = pd.concat(tables, ignore_index=True)
         return t[["sample"] + [c for c in t.columns if c != "sample"]]
 
-    empty_counts = pd.DataFrame(columns=["sample", "chrom", "pos", "ref", "alt", "depth", "A", "C", "G", "T",
-                                         "discordant"])
-    empty_alts = pd.DataFrame(columns=["sample", "chrom", "pos", "base", "length"])
-    return (front(pd.concat(counts, ignore_index=True)) if counts else empty_counts,
-            front(pd.concat(alts, ignore_index=True)) if alts else empty_alts)
+    return SampleCounts(stack(0, COUNT_COLUMNS), stack(1, ["sample", "chrom", "pos", "base", "length"]),
+                        stack(2, ["sample", "length", "fragments"]))

@@ -22,6 +22,8 @@ from ith.liquid.pileup import alt_count
 log = logging.getLogger(__name__)
 CARRIER_MIN_ALT = 3  # a control with this many alt fragments at >= CARRIER_MIN_VAF carries the allele
 CARRIER_MIN_VAF = 0.05
+NO_PILEUP = pd.DataFrame({c: pd.Series(dtype=str if c == "chrom" else np.int64)
+                          for c in ("chrom", "pos", "depth", "A", "C", "G", "T")})  # a sample without sites
 CARRIER_ALPHA = 0.01  # family-wise level of the test that a control's alt fragments are no error
 
 
@@ -323,7 +325,7 @@ def analyse_patient(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, l
     clone_inputs: dict[str, dict[int, tuple]] = {}
     for r in plasma.itertuples(index=False):
         s = r.sample
-        alt, depth = counts_at(pileups[s], loci)
+        alt, depth = counts_at(pileups.get(s, NO_PILEUP), loci)
         call = call_sample(alt, depth, null, model, p.detect, fragments_at(alt_lengths.get(s), loci))
         det, pv, disp, method, detected = call.detection, call.p_value, call.dispersion, call.calibration, call.detected
         disp_used = disp if np.isfinite(disp) else 1.0
@@ -435,11 +437,6 @@ def plasma_only(counts: pd.DataFrame, sheet: pd.DataFrame, patient: str) -> pd.D
     return pl.assign(patient=patient)[[c for c in cols if c in pl.columns]].reset_index(drop=True)
 
 
-def _sample_of(path: str, suffix: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name[: -len(suffix)] if name.endswith(suffix) else name
-
-
 def params_from_config(c: dict) -> LiquidParams:
     det = DetectParams(**{k: c[k] for k in ("fpr", "error_floor", "max_error", "max_normal_alt", "outlier_alpha",
                                             "min_informative_reads", "min_controls_dispersion") if k in c})
@@ -449,10 +446,14 @@ def params_from_config(c: dict) -> LiquidParams:
                         min_length_fragments=c.get("min_length_fragments", 50))
 
 
-def _histogram(t: pd.DataFrame) -> np.ndarray:
-    h = np.zeros(int(t["length"].max()) + 1 if len(t) else 1, dtype=np.int64)
-    h[t["length"].to_numpy(int)] = t["fragments"].to_numpy(np.int64)
-    return h
+def _histograms(t: pd.DataFrame) -> dict[str, np.ndarray]:
+    """sample -> reference fragment length histogram, from a long (sample, length, fragments) table."""
+    out = {}
+    for s, g in t.groupby("sample", sort=False):
+        h = np.zeros(int(g["length"].max()) + 1, dtype=np.int64)
+        h[g["length"].to_numpy(int)] = g["fragments"].to_numpy(np.int64)
+        out[str(s)] = h
+    return out
 
 
 def _by_sample(path: str) -> dict[str, pd.DataFrame]:
@@ -461,20 +462,19 @@ def _by_sample(path: str) -> dict[str, pd.DataFrame]:
 
 
 def read_inputs(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, paths) -> dict:
-    """Every table the analysis needs, from the paths of the rule's inputs (attributes pileups,
-    alt_lengths, ref_lengths of the patient's plasma; control_counts, control_alt_lengths;
-    qc, mutations, summary, trees, counts, cn_tf; optionally weight_counts, weight_alt_lengths:
-    control plasma at their own loci, for the fragment-length weighting)."""
+    """Every table the analysis needs, from the paths of the rule's inputs (attributes
+    plasma_counts, plasma_alt_lengths, plasma_ref_lengths, control_counts, control_alt_lengths:
+    long tables with a sample column; qc, mutations, summary, trees, counts, cn_tf; optionally
+    weight_counts, weight_alt_lengths: the plasma tables of the patients whose plasma serves as
+    controls, for the fragment-length weighting)."""
     import json
 
     na = {"keep_default_na": False, "na_values": ["NA", ""]}
-    read = {"sep": "\t", "dtype": {"chrom": str}}
-    pileups = {_sample_of(f, ".counts.tsv"): pd.read_csv(f, **read) for f in paths.pileups}
-    alt_lengths = {_sample_of(f, ".alt_lengths.tsv"): pd.read_csv(f, **read) for f in paths.alt_lengths}
+    pileups = _by_sample(paths.plasma_counts)
+    alt_lengths = _by_sample(paths.plasma_alt_lengths)
     pileups.update(_by_sample(paths.control_counts))
-    control_alt = _by_sample(paths.control_alt_lengths)
-    alt_lengths.update(control_alt)
-    ref_lengths = {_sample_of(f, ".ref_lengths.tsv"): _histogram(pd.read_csv(f, sep="\t")) for f in paths.ref_lengths}
+    alt_lengths.update(_by_sample(paths.control_alt_lengths))
+    ref_lengths = _histograms(pd.read_csv(paths.plasma_ref_lengths, sep="\t", dtype={"sample": str}))
     qc = {}
     for f in paths.qc:
         with open(f) as fh:
@@ -489,8 +489,12 @@ def read_inputs(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, paths
     summary = pd.read_csv(paths.summary, sep="\t", **na, dtype={"sample": str, "flags": str, "drivers": str})
     loci, left_out = loci_from_clonal(muts, summary)
     log.info("%d SNV loci from the clonal stage; left out: %s", len(loci), left_out["reason"].value_counts().to_dict())
-    weight_pileups = [(pd.read_csv(c, **read), pd.read_csv(a, **read))
-                      for c, a in zip(getattr(paths, "weight_counts", []), getattr(paths, "weight_alt_lengths", []))]
+    control_plasma = set(controls.loc[(controls["type"] == "plasma") & (controls["patient"] != patient), "sample"])
+    weight_pileups = []
+    for c, a in zip(getattr(paths, "weight_counts", []), getattr(paths, "weight_alt_lengths", [])):
+        counts_q, alts_q = _by_sample(c), _by_sample(a)
+        weight_pileups += [(counts_q[s], alts_q.get(s, pd.DataFrame(columns=["chrom", "pos", "base", "length"])))
+                           for s in counts_q if s in control_plasma]
     return dict(sheet=sheet, controls=controls, loci=loci, left_out=left_out, pileups=pileups,
                 alt_lengths=alt_lengths, ref_lengths=ref_lengths, qc=qc, parents=parents,
                 tumour_lengths=tumour_allele_lengths(weight_pileups),

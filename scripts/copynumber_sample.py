@@ -1,0 +1,31 @@
+"""Rule copynumber_sample: a tumour or plasma sample's depth per bin (one pass of its BAM) and
+its GC-corrected log2 ratio against the matched normal."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.copynumber.call import CnParams, sample_bins  # noqa: E402
+from ith.copynumber.depth import bin_depth  # noqa: E402
+from ith.io.tables import write_tsv  # noqa: E402
+
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+bins = pd.read_csv(inp.bins, sep="\t", dtype={"chrom": str})
+depth, info = bin_depth(inp.bam, bins, threads=snakemake.threads, min_mapq=p.min_mapq)
+logging.info("%s: %d records, %d counted (MAPQ >= %d, not duplicate/secondary/supplementary/QC-fail/unmapped); "
+             "median depth %.2f over %d bins", inp.bam, info["records"], info["used"], p.min_mapq,
+             depth["depth"].median(), len(depth))
+write_tsv(depth, out.coverage)
+normal = pd.read_csv(inp.normal, sep="\t", dtype={"chrom": str})
+params = CnParams(min_mappable=p.ratio["min_mappable"], normal_depth_range=tuple(p.ratio["normal_depth_range"]),
+                  normal_window=p.ratio["normal_window"])
+table = sample_bins(snakemake.wildcards.patient, snakemake.wildcards.sample, bins, normal["depth"].to_numpy(float),
+                    depth["depth"].to_numpy(float), params)
+logging.info("%s: %d bins, %d with a log2 ratio (median %.3f); ratio parameters %s", snakemake.wildcards.sample,
+             len(table), int(table["log2r"].notna().sum()), table["log2r"].median(), p.ratio)
+write_tsv(table, out.ratio)

@@ -1,0 +1,37 @@
+"""Rule liquid_counts: the patient's plasma samples and its background controls (its normal,
+other patients' samples or a fixed control sheet) counted fragment by fragment at its SNV sites,
+each BAM read only there."""
+import logging
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+
+import pandas as pd  # noqa: E402
+
+from ith.io.tables import write_tsv  # noqa: E402
+from ith.liquid.controls import count_samples  # noqa: E402
+from ith.liquid.patient import patient_sites  # noqa: E402
+from ith.liquid.pileup import LiquidPileupParams  # noqa: E402
+
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+sites = patient_sites(pd.read_csv(inp.counts, sep="\t", usecols=["mutation_id", "indel"], dtype={"mutation_id": str}),
+                      p.contigs)
+plasma = pd.DataFrame({"sample": p.plasma, "bam": list(inp.plasma)})
+controls = pd.DataFrame(p.controls).assign(bam=list(inp.controls))
+logging.info("patient %s: %d SNV sites; plasma %s; %d controls: %s; parameters %s; %d threads",
+             snakemake.wildcards.patient, len(sites), ", ".join(p.plasma), len(controls),
+             ", ".join(f"{r.sample} ({r.patient} {r.type})" for r in controls.itertuples()), p.pileup, snakemake.threads)
+both = count_samples(pd.concat([plasma, controls[["sample", "bam"]]], ignore_index=True), sites,
+                     LiquidPileupParams(**p.pileup), snakemake.threads)
+for s, g in both.counts.groupby("sample", sort=False):
+    logging.info("%s: %d fragments, %d with a non-reference base, %d dropped as discordant mates", s,
+                 int(g["depth"].sum()), int((both.alt_lengths["sample"] == s).sum()), int(g["discordant"].sum()))
+is_plasma = {"counts": both.counts["sample"].isin(p.plasma), "alt": both.alt_lengths["sample"].isin(p.plasma)}
+write_tsv(both.counts[is_plasma["counts"]], out.plasma_counts)
+write_tsv(both.alt_lengths[is_plasma["alt"]], out.plasma_alt_lengths)
+write_tsv(both.ref_lengths[both.ref_lengths["sample"].isin(p.plasma)], out.plasma_ref_lengths)
+write_tsv(both.counts[~is_plasma["counts"]], out.control_counts)
+write_tsv(both.alt_lengths[~is_plasma["alt"]], out.control_alt_lengths)
