@@ -40,7 +40,7 @@ def storage_copy(path):
 try:
     samples = preflight(config, source="config", check_files=not STORAGE)
     FASTA = config["reference"]["fasta"]
-    FAI = FASTA + ".fai"
+    FAI = f"{FASTA}.fai"
     REFERENCE_CONTIGS = read_fai(FASTA, "config", fai=storage_copy(FAI) if STORAGE and not os.path.exists(FAI)
                                  else None)
 except InputError as e:
@@ -177,8 +177,8 @@ def with_index(path):
     if not path:
         return []
     if STORAGE:
-        return [path, path + ".tbi"]
-    return [path] + [path + s for s in (".tbi", ".csi") if os.path.exists(path + s)][:1]
+        return [path, f"{path}.tbi"]
+    return [path] + [f"{path}{s}" for s in (".tbi", ".csi") if os.path.exists(f"{path}{s}")][:1]
 
 
 def get_final_output():
