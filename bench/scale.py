@@ -6,7 +6,8 @@
 `dag` makes a cohort of N patients x S samples (1 normal, S-4 tumour regions, 3 plasma) whose
 BAMs are symbolic links to the `test` preset's (simulated once into a temporary folder), and times
 `snakemake -n` on it: the input checks, the DAG and the job counts. `demo` runs the whole
-workflow on the demo cohort in a fresh working directory and sums the benchmark files per rule.
+workflow on the demo cohort in a fresh working directory and sums the benchmark files per rule
+(every rule writes benchmarks/<rule>/...).
 """
 
 from __future__ import annotations
@@ -105,12 +106,13 @@ def demo(args) -> None:
         rows = []
         for f in (work / "benchmarks").rglob("*.tsv"):
             b = pd.read_csv(f, sep="\t")
-            rule = f.relative_to(work / "benchmarks").parts[0]
-            rows.append({"stage": rule, "file": str(f.relative_to(work / "benchmarks")), "s": float(b["s"].iloc[0]),
+            # benchmarks/<rule>/<wildcards>.tsv, or benchmarks/<rule>.tsv for a rule without any
+            rule = f.relative_to(work / "benchmarks").parts[0].removesuffix(".tsv")
+            rows.append({"rule": rule, "file": str(f.relative_to(work / "benchmarks")), "s": float(b["s"].iloc[0]),
                          "max_rss_mb": float(b["max_rss"].iloc[0])})
         t = pd.DataFrame(rows)
         print(f"demo cohort, --cores {args.cores}: wall {secs:.0f} s")
-        per = t.groupby("stage").agg(jobs=("s", "size"), cpu_s=("s", "sum"), max_job_s=("s", "max"),
+        per = t.groupby("rule").agg(jobs=("s", "size"), cpu_s=("s", "sum"), max_job_s=("s", "max"),
                                      max_rss_mb=("max_rss_mb", "max")).sort_values("cpu_s", ascending=False)
         print(per.round(1).to_string())
         print(f"sum of job times {t['s'].sum():.0f} s over {len(t)} benchmarked jobs")

@@ -18,7 +18,7 @@ rule clonal_input:
     log:
         "logs/clonal/{patient}/input.log",
     benchmark:
-        "benchmarks/clonal/{patient}/input.tsv"
+        "benchmarks/clonal_input/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(2000),
@@ -39,7 +39,7 @@ rule clonal_fit:
     log:
         "logs/clonal/{patient}/fit.log",
     benchmark:
-        "benchmarks/clonal/{patient}/fit.tsv"
+        "benchmarks/clonal_fit/{patient}.tsv"
     threads: config["clonal"]["threads"]
     resources:
         mem_mb=retry_scaled(clonal_fit_mem),
@@ -71,7 +71,7 @@ rule clonal_annotate:
     log:
         "logs/clonal/{patient}/annotate.log",
     benchmark:
-        "benchmarks/clonal/{patient}/annotate.tsv"
+        "benchmarks/clonal_annotate/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.full) / 1e6 * 200)),

@@ -214,21 +214,23 @@ def patient_plasma(patient):
     return patient_list(patient, "plasma")
 
 
-LIQUID_CONTROL_CACHE = {}
+SHEET_RECORDS = samples[["sample", "patient", "type", "bam"]].to_dict("records")
 
 
-def liquid_control_rows(patient):
-    """The patient's background controls (its normal first): sample, patient, type, bam."""
-    if patient not in LIQUID_CONTROL_CACHE:
-        LIQUID_CONTROL_CACHE[patient] = choose_controls(samples.reset_index(drop=True), patient,
-                                                        config["liquid"]["controls"], config["liquid"]["max_controls"],
-                                                        LIQUID_CONTROL_SHEET)
-    return LIQUID_CONTROL_CACHE[patient]
+@functools.cache
+def liquid_controls(patient):
+    """The patient's background controls (its normal first): records of sample, patient, type, bam."""
+    return choose_controls(SHEET_RECORDS, patient, config["liquid"]["controls"], config["liquid"]["max_controls"],
+                           LIQUID_CONTROL_SHEET)
 
 
 @functools.cache
 def liquid_control_records(patient):
-    return liquid_control_rows(patient)[["sample", "patient", "type"]].to_dict("records")
+    return [{k: c[k] for k in ("sample", "patient", "type")} for c in liquid_controls(patient)]
+
+
+def liquid_control_bams(patient):
+    return [c["bam"] for c in liquid_controls(patient)]
 
 
 def liquid_weight_tables(patient, kind):
@@ -237,8 +239,7 @@ def liquid_weight_tables(patient, kind):
     (fixed controls have none)."""
     if not config["liquid"]["fragment_weighting"] or config["liquid"]["controls"] != "cohort":
         return []
-    rows = liquid_control_rows(patient)
-    owners = rows.loc[(rows["type"] == "plasma") & (rows["patient"] != patient), "patient"]
+    owners = [c["patient"] for c in liquid_controls(patient) if c["type"] == "plasma" and c["patient"] != patient]
     return [f"results/liquid/{q}/plasma.{kind}.tsv" for q in dict.fromkeys(owners)]
 
 

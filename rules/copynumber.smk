@@ -18,7 +18,7 @@ rule copynumber_bins:
     log:
         "logs/copynumber/bins.log",
     benchmark:
-        "benchmarks/copynumber/bins.tsv"
+        "benchmarks/copynumber_bins.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(4000),
@@ -44,7 +44,7 @@ rule copynumber_coverage:
     log:
         "logs/copynumber/{patient}/coverage/{sample}.log",
     benchmark:
-        "benchmarks/copynumber/{patient}/coverage/{sample}.tsv"
+        "benchmarks/copynumber_coverage/{patient}/{sample}.tsv"
     threads: config["copynumber"]["threads"]
     resources:
         mem_mb=retry_scaled(1500),
@@ -74,7 +74,7 @@ rule copynumber_sample:
     log:
         "logs/copynumber/{patient}/coverage/{sample}.log",
     benchmark:
-        "benchmarks/copynumber/{patient}/coverage/{sample}.tsv"
+        "benchmarks/copynumber_sample/{patient}/{sample}.tsv"
     threads: config["copynumber"]["threads"]
     resources:
         mem_mb=retry_scaled(2000),
@@ -92,6 +92,8 @@ rule copynumber_baf:
         "results/copynumber/{patient}/baf.tsv",
     log:
         "logs/copynumber/{patient}/baf.log",
+    benchmark:
+        "benchmarks/copynumber_baf/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(2000),
@@ -128,7 +130,7 @@ rule copynumber_call:
     log:
         "logs/copynumber/{patient}/call.log",
     benchmark:
-        "benchmarks/copynumber/{patient}/call.tsv"
+        "benchmarks/copynumber_call/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(4000),

@@ -9,8 +9,8 @@ rule liquid_counts:
     input:
         plasma=lambda w: [SAMPLE_BAM[s] for s in patient_plasma(w.patient)],
         plasma_bais=lambda w: [bam_index(SAMPLE_BAM[s]) for s in patient_plasma(w.patient)],
-        controls=lambda w: list(liquid_control_rows(w.patient)["bam"]),
-        control_bais=lambda w: [bam_index(b) for b in liquid_control_rows(w.patient)["bam"]],
+        controls=lambda w: liquid_control_bams(w.patient),
+        control_bais=lambda w: [bam_index(b) for b in liquid_control_bams(w.patient)],
         counts="results/variants/{patient}/counts.tsv",
     output:
         plasma_counts="results/liquid/{patient}/plasma.counts.tsv",
@@ -26,7 +26,7 @@ rule liquid_counts:
     log:
         "logs/liquid/{patient}/counts.log",
     benchmark:
-        "benchmarks/liquid/{patient}/counts.tsv"
+        "benchmarks/liquid_counts/{patient}.tsv"
     threads: config["liquid"]["threads"]
     resources:
         mem_mb=retry_scaled(lambda w, input: 1000 + 500 * min(len(input.controls) + len(input.plasma),

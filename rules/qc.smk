@@ -17,7 +17,7 @@ rule qc_sample:
     log:
         "logs/qc/{patient}/{sample}.log",
     benchmark:
-        "benchmarks/qc/{patient}/{sample}.tsv"
+        "benchmarks/qc_sample/{patient}/{sample}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(1000),
@@ -46,7 +46,7 @@ rule qc_identity:
     log:
         "logs/qc/{patient}/identity.log",
     benchmark:
-        "benchmarks/qc/{patient}/identity.tsv"
+        "benchmarks/qc_identity/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(2000),
@@ -65,6 +65,8 @@ rule qc_summary:
         report("results/qc/summary.tsv", caption="../captions/qc_summary.rst", category="QC"),
     log:
         "logs/qc/summary.log",
+    benchmark:
+        "benchmarks/qc_summary.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(500),

@@ -36,7 +36,7 @@ rule report_patient:
     log:
         "logs/report/{patient}.log",
     benchmark:
-        "benchmarks/report/{patient}.tsv"
+        "benchmarks/report_patient/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(lambda w, input: 1500 + int(os.path.getsize(input.mutations) / 1e6 * 30)),
@@ -56,7 +56,7 @@ rule report_cohort:
     log:
         "logs/report/cohort.log",
     benchmark:
-        "benchmarks/report/cohort.tsv"
+        "benchmarks/report_cohort.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(1000),

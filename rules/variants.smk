@@ -35,7 +35,7 @@ rule variants_discover:
     log:
         "logs/variants/{patient}/discover/{chunk}.log",
     benchmark:
-        "benchmarks/variants/{patient}/discover/{chunk}.tsv"
+        "benchmarks/variants_discover/{patient}/{chunk}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(2000),
@@ -71,7 +71,7 @@ rule variants_call:
     log:
         "logs/variants/{patient}/call.log",
     benchmark:
-        "benchmarks/variants/{patient}/call.tsv"
+        "benchmarks/variants_call/{patient}.tsv"
     threads: 1
     resources:
         mem_mb=retry_scaled(4000),

@@ -8,19 +8,23 @@ import pytest
 from ith.liquid.controls import choose_controls
 
 
-def _sheet(n_patients: int) -> pd.DataFrame:
+def _sheet(n_patients: int) -> list[dict]:
     rows = []
     for p in range(n_patients):
         for s, t in (("N", "normal"), ("R1", "tumour"), ("PL1", "plasma")):
             rows.append({"patient": f"P{p}", "sample": f"P{p}-{s}", "type": t, "bam": f"P{p}-{s}.bam"})
-    return pd.DataFrame(rows)
+    return rows
+
+
+def _ids(controls: list[dict], key: str = "sample") -> list[str]:
+    return [c[key] for c in controls]
 
 
 def test_appending_patients_leaves_existing_controls_once_the_cohort_is_larger_than_the_cap():
     small, big = _sheet(4), _sheet(5)
     for p in ("P0", "P1", "P2", "P3"):
-        a = choose_controls(small, p, "cohort", 6)["sample"].tolist()
-        b = choose_controls(big, p, "cohort", 6)["sample"].tolist()
+        a = _ids(choose_controls(small, p, "cohort", 6))
+        b = _ids(choose_controls(big, p, "cohort", 6))
         assert a == b and len(a) == 7 and a[0] == f"{p}-N"
         assert not any(s.startswith(f"{p}-") for s in a[1:])
     # below the cap every other sample serves, so a new patient does add controls
@@ -30,7 +34,7 @@ def test_appending_patients_leaves_existing_controls_once_the_cohort_is_larger_t
 def test_a_fixed_panel_serves_every_patient_alike():
     panel = pd.DataFrame({"sample": ["H1", "H2"], "bam": ["h1.bam", "h2.bam"]})
     c = choose_controls(_sheet(3), "P2", "panel", 30, panel)
-    assert c["sample"].tolist() == ["P2-N", "H1", "H2"] and c["patient"][1:].tolist() == ["control:H1", "control:H2"]
+    assert _ids(c) == ["P2-N", "H1", "H2"] and _ids(c, "patient")[1:] == ["control:H1", "control:H2"]
     with pytest.raises(ValueError, match="needs sample and bam"):
         choose_controls(_sheet(1), "P0", "panel", 30, pd.DataFrame({"sample": ["H1"]}))
 

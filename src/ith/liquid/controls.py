@@ -31,13 +31,19 @@ CONTROL_COLUMNS = ["sample", "patient", "type", "bam"]
 CONTROL_TYPES = ("plasma", "normal", "tumour")
 
 
-def cohort_controls(sheet: pd.DataFrame, patient: str, max_controls: int) -> pd.DataFrame:
-    """The first max_controls samples of other patients, in sheet order."""
-    others = sheet[sheet["patient"] != patient]
-    return others.iloc[:max_controls][CONTROL_COLUMNS].reset_index(drop=True)
+def cohort_controls(rows: list[dict], patient: str, max_controls: int) -> list[dict]:
+    """The first max_controls samples of other patients, in sheet order (rows: the sheet's
+    records with CONTROL_COLUMNS)."""
+    out: list[dict] = []
+    for r in rows:
+        if len(out) == max_controls:
+            break
+        if r["patient"] != patient:
+            out.append({c: r[c] for c in CONTROL_COLUMNS})
+    return out
 
 
-def panel_controls(panel: pd.DataFrame, max_controls: int) -> pd.DataFrame:
+def panel_controls(panel: pd.DataFrame, max_controls: int) -> list[dict]:
     """A fixed control sheet (columns sample, bam, optional type). Each control is its own
     individual ('control:<sample>'), so one donor carrying an allele leaves only it out there."""
     missing = {"sample", "bam"} - set(panel.columns)
@@ -45,20 +51,19 @@ def panel_controls(panel: pd.DataFrame, max_controls: int) -> pd.DataFrame:
         raise ValueError(f"control sheet lacks column(s) {sorted(missing)}; it needs sample and bam")
     out = panel.assign(patient="control:" + panel["sample"].astype(str),
                        type=panel["type"] if "type" in panel else "plasma")
-    return out.iloc[:max_controls][CONTROL_COLUMNS].reset_index(drop=True)
+    return out.iloc[:max_controls][CONTROL_COLUMNS].to_dict("records")
 
 
-def choose_controls(sheet: pd.DataFrame, patient: str, source: str, max_controls: int,
-                    panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The patient's controls (its own normal first, then the chosen ones)."""
-    own = sheet[(sheet["patient"] == patient) & (sheet["type"] == "normal")][CONTROL_COLUMNS]
+def choose_controls(rows: list[dict], patient: str, source: str, max_controls: int,
+                    panel: pd.DataFrame | None = None) -> list[dict]:
+    """The patient's controls, its own normal first, then the chosen ones (rows: the sample
+    sheet's records; panel: the control sheet when source is not 'cohort')."""
+    own = [{c: r[c] for c in CONTROL_COLUMNS} for r in rows if r["patient"] == patient and r["type"] == "normal"]
     if source == "cohort":
-        chosen = cohort_controls(sheet, patient, max_controls)
-    else:
-        if panel is None:
-            raise ValueError("liquid.controls names a control sheet but none was read")
-        chosen = panel_controls(panel, max_controls)
-    return pd.concat([own, chosen], ignore_index=True)
+        return own + cohort_controls(rows, patient, max_controls)
+    if panel is None:
+        raise ValueError("liquid.controls names a control sheet but none was read")
+    return own + panel_controls(panel, max_controls)
 
 
 def read_control_sheet(path: str, cohort_samples: set[str]) -> pd.DataFrame:
