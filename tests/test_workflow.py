@@ -31,7 +31,7 @@ def test_workflow_writes_qc_for_every_sample_and_identity_per_patient(run, sheet
         assert qc["reads"] == truth.loc[r.sample, "reads"]
         assert qc["sex"] == truth.loc[r.sample, "sex"]
         assert (run / "logs" / "qc" / r.patient / f"{r.sample}.log").stat().st_size > 0
-        assert (run / "benchmarks" / "qc" / r.patient / f"{r.sample}.tsv").exists()
+        assert (run / "benchmarks" / "qc_sample" / r.patient / f"{r.sample}.tsv").exists()
     for p in sheet["patient"].unique():
         ident = pd.read_csv(run / "results" / "qc" / p / "identity.tsv", sep="\t")
         n = (sheet["patient"] == p).sum()
