@@ -43,6 +43,8 @@ try:
     FAI = f"{FASTA}.fai"
     REFERENCE_CONTIGS = read_fai(FASTA, "config", fai=storage_copy(FAI) if STORAGE and not os.path.exists(FAI)
                                  else None)
+    LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config",
+                                               check_files=not STORAGE)
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
@@ -60,11 +62,6 @@ def retry_scaled(value):
         return int(math.ceil(base * RETRY_FACTOR ** (attempt - 1)))
 
     return resource
-try:
-    LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config",
-                                               check_files=not STORAGE)
-except InputError as e:
-    raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
 
 def alternatives(ids):

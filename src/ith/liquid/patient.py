@@ -464,8 +464,8 @@ def _by_sample(path: str) -> dict[str, pd.DataFrame]:
 def read_inputs(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, paths) -> dict:
     """Every table the analysis needs, from the paths of the rule's inputs (attributes
     plasma_counts, plasma_alt_lengths, plasma_ref_lengths, control_counts, control_alt_lengths:
-    long tables with a sample column; qc, mutations, summary, trees, counts, cn_tf; optionally
-    weight_counts, weight_alt_lengths: the plasma tables of the patients whose plasma serves as
+    long tables with a sample column; qc, mutations, summary, trees, counts, cn_tf; weight_counts,
+    weight_alt_lengths (empty unless fragment weighting is on): the plasma tables of the patients whose plasma serves as
     controls, for the fragment-length weighting)."""
     import json
 
@@ -491,7 +491,7 @@ def read_inputs(patient: str, sheet: pd.DataFrame, controls: pd.DataFrame, paths
     log.info("%d SNV loci from the clonal stage; left out: %s", len(loci), left_out["reason"].value_counts().to_dict())
     control_plasma = set(controls.loc[(controls["type"] == "plasma") & (controls["patient"] != patient), "sample"])
     weight_pileups = []
-    for c, a in zip(getattr(paths, "weight_counts", []), getattr(paths, "weight_alt_lengths", [])):
+    for c, a in zip(paths.weight_counts, paths.weight_alt_lengths):
         counts_q, alts_q = _by_sample(c), _by_sample(a)
         weight_pileups += [(counts_q[s], alts_q.get(s, pd.DataFrame(columns=["chrom", "pos", "base", "length"])))
                            for s in counts_q if s in control_plasma]

@@ -3,8 +3,8 @@
 cfDNA is sequenced deep with short fragments, so both mates of a pair often cover a site: each
 fragment is counted once (the mate with the higher base quality; mates that disagree are
 dropped as an error of one of them). The fragment length of every read that carries a non-
-reference base is kept, and a length histogram of reference-carrying fragments at the sites of
-the sample's own patient, for the mutant-versus-wild-type comparison. Every sample (normal,
+reference base is kept, and a length histogram of reference-carrying fragments at the sites,
+for the mutant-versus-wild-type comparison. Every sample (normal,
 tissue, plasma) is counted the same way, so the error rates learned on controls apply to plasma.
 """
 
@@ -31,7 +31,7 @@ class LiquidPileupParams:
 class SitePileup:
     counts: pd.DataFrame  # chrom, pos, ref, [alt,] depth, A, C, G, T, discordant (fragments)
     alt_lengths: pd.DataFrame  # chrom, pos, base, length: fragments with a non-reference base
-    ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the `own` sites, by length
+    ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the sites, by length
 
 
 def _query_position(aln, pos0: int) -> int | None:
@@ -63,12 +63,9 @@ def _windows(pos: np.ndarray, gap: int) -> list[tuple[int, int]]:
     return out
 
 
-def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
-                own: np.ndarray | None = None) -> SitePileup:
-    """Fragments per base at each site (chrom, pos 1-based, ref). `own`: a mask of the sites
-    whose reference fragments' lengths go into `ref_lengths` (default: all)."""
+def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams) -> SitePileup:
+    """Fragments per base at each site (chrom, pos 1-based, ref, optional alt)."""
     n = len(sites)
-    own = np.ones(n, dtype=bool) if own is None else np.asarray(own, dtype=bool)
     chroms = sites["chrom"].astype(str).to_numpy()
     positions = sites["pos"].astype(np.int64).to_numpy()
     refs = sites["ref"].astype(str).to_numpy()
@@ -117,7 +114,7 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
                         base_counts[row, j] += 1
                         if base != refs[row]:
                             alt_rows.append((chrom, int(positions[row]), base, length))
-                        elif own[row] and 0 < length <= MAX_LENGTH:
+                        elif 0 < length <= MAX_LENGTH:
                             ref_lengths[length] += 1
     counts = pd.DataFrame({"chrom": chroms, "pos": positions, "ref": refs})
     if "alt" in sites:
