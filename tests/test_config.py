@@ -170,7 +170,7 @@ def test_bad_config_field_is_named(cohort, tmp_path):
     cfg.write_text(f"samples: x.tsv\nreference:\n  fasta: {cohort}/reference/genome.fa\nassay:\n  type: rna\n")
     with pytest.raises(InputError, match=r"field 'assay.type': 'rna' is not one of"):
         load_config(str(cfg))
-    cfg.write_text(f"samples: x.tsv\nreference:\n  fasta: g.fa\nqc:\n  identity:\n    max_ibs0: 2\n")
+    cfg.write_text("samples: x.tsv\nreference:\n  fasta: g.fa\nqc:\n  identity:\n    max_ibs0: 2\n")
     with pytest.raises(InputError, match=r"field 'qc.identity.max_ibs0'"):
         load_config(str(cfg))
 

@@ -12,7 +12,9 @@ from ith.errors import InputError
 def _simulate(args: argparse.Namespace) -> None:
     from ith.simulate.cohort import simulate
 
-    info = simulate(args.preset, args.seed, args.out, threads=args.threads)
+    overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin))
+                 if v is not None}
+    info = simulate(args.preset, args.seed, args.out, threads=args.threads, **overrides)
     print(json.dumps({"out": args.out, **{k: round(v, 1) if isinstance(v, float) else v for k, v in info.items()}}))
 
 
@@ -154,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder; sample sheet paths are prefixed with it as given")
     p.add_argument("--threads", type=int, default=2, help="samples written in parallel")
+    p.add_argument("--clone-separation", type=float, default=None,
+                   help="redraw region compositions until every two clones are this many standard errors of a "
+                        "heterozygous VAF apart (default: the preset's)")
+    p.add_argument("--tree-margin", type=float, default=None,
+                   help="redraw region compositions until the true CCFs fit no other clone tree within this margin "
+                        "(default: the preset's)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("check", help="validate a config and its sample sheet (the workflow's pre-flight checks)")

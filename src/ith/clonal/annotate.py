@@ -106,12 +106,16 @@ def cluster_table(data: ClonalData, ann: Annotated, grid: np.ndarray, params: Po
             flags.append("low_depth")
         if cl.sizes[i] < params.min_cluster_size:
             flags.append("small")
+        # near zero everywhere is an artefact only with a second sign (few mutations, or low depth as
+        # at mapping artefacts): a minor clone seen at a few % VAF in every region, which only
+        # pooling the regions could call, has as many mutations at full depth
+        artefact = near_zero and ("low_depth" in flags or "small" in flags)
         for j, sample in enumerate(data.sample_ids):
             rows.append({
                 "cluster_id": cid, "sample_id": sample, "n_mutations": int(cl.sizes[i]),
                 "ccf": mean[i, j], "ccf_std": std[i, j], "ccf_low": low[i, j], "ccf_high": high[i, j],
                 "call": _call(median[i, j], params), "median_depth": depth,
-                "artefact": near_zero, "flags": ",".join(flags),
+                "artefact": artefact, "flags": ",".join(flags),
             })
     return pd.DataFrame(rows, columns=["cluster_id", "sample_id", "n_mutations", "ccf", "ccf_std", "ccf_low",
                                        "ccf_high", "call", "median_depth", "artefact", "flags"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ith.phylogeny.score import ROOT
@@ -61,31 +60,3 @@ def tree_matches_truth(report, clonal_mutations: pd.DataFrame, truth_mutations: 
     if not out["top_correct"] and report.result.trees:
         out["why"] = f"true tree at rank {out['rank']}; top tree's wrong parents: {'; '.join(wrong(report.result.trees[0]))}"
     return out
-
-
-def trees_fitting_exactly(ccf: np.ndarray, tol: float = 1e-9) -> list[list[int]]:
-    """Every tree (parent index per clone, -1 for the root) whose sum rule the CCFs (samples x
-    clones) satisfy exactly. Given the truth's own CCFs, more than one tree means the CCFs alone
-    cannot tell the true tree from the others: only a prior on the clones' own cells can."""
-    n_k = ccf.shape[1]
-    order = [int(k) for k in np.argsort(-ccf.sum(axis=0), kind="stable")]
-    found: list[list[int]] = []
-    parents = [ROOT] * n_k
-    kids_sum = np.zeros_like(ccf)
-
-    def place(i: int) -> None:
-        if i == n_k:
-            found.append(list(parents))
-            return
-        k = order[i]
-        for j in order[:i]:
-            if np.all(kids_sum[:, j] + ccf[:, k] <= ccf[:, j] + tol):
-                parents[k] = j
-                kids_sum[:, j] += ccf[:, k]
-                place(i + 1)
-                kids_sum[:, j] -= ccf[:, k]
-        parents[k] = ROOT
-
-    if n_k and np.all(ccf[:, order[0]] <= 1 + tol):
-        place(1)
-    return found

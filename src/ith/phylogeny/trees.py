@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class TreeParams:
     ccf_error_sd: float = 0.03  # CCF error beyond the read counts' (purity, copy number), added to every posterior
     search: SearchOptions = field(default_factory=SearchOptions)
-    remove_offender: bool = True  # when no tree fits, rank the trees without the fewest, smallest offending clusters
+    remove_offender: bool = True  # when no tree fits, rank the trees without the clusters of fewest mutations that break it
     max_removed: int = 2  # clusters left out at most
 
 
@@ -107,30 +108,20 @@ def _violation(best: Tree, data: CloneData, alpha: float) -> dict:
 
 
 def _offenders(post: np.ndarray, data: CloneData, params: TreeParams) -> tuple[np.ndarray, SearchResult] | None:
-    """The fewest clusters (at most max_removed, smaller ones first) whose removal leaves a
-    consistent tree: one at a time, each round taking the first whose removal is consistent,
-    else the one whose removal brings the best tree closest to consistency. Returns the clusters
-    kept and the search without the others, or None when no such removal exists."""
+    """The sets of at most max_removed clusters, fewest mutations first (then fewest clusters),
+    tried until one's removal leaves a consistent tree. Counting mutations, not clusters, keeps a
+    62-mutation clone in the tree when two small clusters of lost or mis-estimated mutations are
+    what breaks it. Returns the clusters kept and the search without the others, or None."""
     alpha = params.search.alpha
-    keep = np.ones(len(data.clusters), bool)
-    for _ in range(params.max_removed):
-        best_k, best_gap = None, -np.inf
-        for k in np.argsort(data.n_mutations, kind="stable"):
-            if not keep[k] or keep.sum() <= 2:
-                continue
-            trial = keep.copy()
-            trial[k] = False
-            res = search(post[:, trial], params.search)
-            if not res.trees:
-                continue
-            if res.trees[0].consistent(alpha):
-                return trial, res
-            gap = float(np.minimum(res.trees[0].sample_log_scores - np.log(alpha), 0).sum())
-            if gap > best_gap:
-                best_k, best_gap = k, gap
-        if best_k is None:
-            break
-        keep[best_k] = False
+    n_k = len(data.clusters)
+    sets = [c for r in range(1, params.max_removed + 1) if n_k - r >= 2 for c in combinations(range(n_k), r)]
+    sets.sort(key=lambda c: (int(sum(data.n_mutations[k] for k in c)), len(c), c))
+    for gone in sets:
+        trial = np.ones(n_k, bool)
+        trial[list(gone)] = False
+        res = search(post[:, trial], params.search)
+        if res.trees and res.trees[0].consistent(alpha):
+            return trial, res
     return None
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -49,8 +49,10 @@ def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patie
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)
-        comps, separation = separable_compositions(rng, tumour, purities, preset.tumour_depth, preset.clone_separation)
+        comps, separation, unique = separable_compositions(rng, tumour, purities, preset.tumour_depth,
+                                                           preset.clone_separation, preset.tree_margin)
         patient.notes["clone_separation"] = round(separation, 2)
+        patient.notes["tree_identifiable"] = unique
         specs = [SampleSpec(f"{pid}-N", "normal", 0.0, np.zeros(n_clones), preset.normal_depth)]
         for r in range(n_regions):
             specs.append(SampleSpec(f"{pid}-R{r + 1}", "tumour", float(purities[r]), comps[r],
@@ -101,10 +103,11 @@ def _write_population_vcf(genome: Genome, path: str) -> None:
     os.remove(path)
 
 
-def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
-    """Write the cohort under `out`; paths in samples.tsv/config.yaml are `out`-prefixed as given."""
+def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **overrides) -> dict:
+    """Write the cohort under `out`; paths in samples.tsv/config.yaml are `out`-prefixed as given.
+    `overrides`: Preset fields to change (e.g. clone_separation)."""
     global _GENOME
-    preset = PRESETS[preset_name]
+    preset = replace(PRESETS[preset_name], **overrides)
     t0 = time.time()
     for sub in ("reference", "bams", "truth"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
@@ -148,7 +151,8 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
                                       reads=stats[spec.sample][0]))
     write_tsv(pd.DataFrame(truth_samples), os.path.join(out, "truth", "samples.tsv"))
     write_tsv(pd.DataFrame([dict(patient=p.id, sex=p.sex, n_clones=p.tumour.n_clones, wgd=p.tumour.wgd,
-                                 clone_separation=p.notes["clone_separation"]) for p, _ in cohort]),
+                                 clone_separation=p.notes["clone_separation"],
+                                 tree_identifiable=p.notes["tree_identifiable"]) for p, _ in cohort]),
               os.path.join(out, "truth", "patients.tsv"))
     config = {
         "samples": os.path.join(out, "samples.tsv"),
@@ -162,7 +166,8 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1) -> dict:
         "copynumber": {"bin_size": preset.cn_bin_size},
     }
     with open(os.path.join(out, "config.yaml"), "w") as fh:
-        fh.write(f"# Simulated cohort: preset {preset_name}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")
+        changed = "".join(f", {k} {v}" for k, v in sorted(overrides.items()))
+        fh.write(f"# Simulated cohort: preset {preset_name}{changed}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")
         yaml.safe_dump(config, fh, sort_keys=False)
     return {"seconds": time.time() - t0, "reads": int(n_reads["reads"].sum()), "samples": len(jobs)}
 

@@ -36,6 +36,9 @@ class Preset:
     # Off in the built-in presets for now: with 4.0 the test cohort's doubled patient gets a flat
     # genome that the copy-number stage misreads (purity 0.37 vs 0.50), to be fixed first.
     clone_separation: float = 0.0
+    # with a value, compositions are also redrawn until the true CCFs fit no other clone tree
+    # with every sum rule held to within this margin (samples.rival_trees); None: not checked.
+    tree_margin: float | None = None
     cn_bin_size: int = 4_000  # copy-number bin size written to the cohort's config.yaml
     extra: dict = field(default_factory=dict)
 

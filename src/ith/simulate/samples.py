@@ -84,20 +84,71 @@ def clone_separation(tumour: Tumour, props: np.ndarray, purities: np.ndarray, de
     return float(np.sqrt(z2.min()))
 
 
+def trees_fitting(ccf: np.ndarray, margin: float = 0.0, limit: int | None = None) -> list[list[int]]:
+    """Trees (parent index per clone, -1 for the root) whose sum rule the CCFs (samples x clones)
+    hold in every sample, a parent's CCF allowed to fall short of its children's sum by up to
+    `margin`; at most `limit` of them. Clones are placed in decreasing order of summed CCF, so of
+    two clones with equal CCFs only the earlier can be the other's parent."""
+    k = ccf.shape[1]
+    order = [int(c) for c in np.argsort(-ccf.sum(axis=0), kind="stable")]
+    parents = [-1] * k
+    kids = np.zeros_like(ccf)
+    found: list[list[int]] = []
+
+    def place(i: int) -> None:
+        if limit is not None and len(found) >= limit:
+            return
+        if i == k:
+            found.append(list(parents))
+            return
+        c = order[i]
+        for j in order[:i]:
+            if np.all(kids[:, j] + ccf[:, c] <= ccf[:, j] + margin):
+                parents[c] = j
+                kids[:, j] += ccf[:, c]
+                place(i + 1)
+                kids[:, j] -= ccf[:, c]
+        parents[c] = -1
+
+    if k and np.all(ccf[:, order[0]] <= 1 + margin):
+        place(1)
+    return found
+
+
+def rival_trees(tumour: Tumour, props: np.ndarray, margin: float) -> bool:
+    """Whether the regions' true CCFs fit a tree other than the true one within `margin`
+    (trees_fitting). With a rival the CCFs cannot tell the true tree from it (two clones that may
+    be siblings or parent and child, say), only a prior could pick the truth, so no method can
+    be scored on it. A clone whose CCFs match its parent's in every region is a rival too: the
+    two could swap."""
+    ccf = np.array([clone_ccf(tumour, row) for row in props])  # regions x clones
+    for c in range(1, tumour.n_clones):
+        if np.all(np.abs(ccf[:, c] - ccf[:, tumour.parents[c]]) <= margin):
+            return True
+    truth = list(tumour.parents)
+    return any(t != truth for t in trees_fitting(ccf, margin, limit=2))
+
+
 def separable_compositions(rng: np.random.Generator, tumour: Tumour, purities: np.ndarray, depth: float,
-                           min_separation: float, max_draws: int = 500) -> tuple[np.ndarray, float]:
-    """Region compositions whose clones are at least `min_separation` apart (clone_separation),
-    else the best of `max_draws`. Two clones closer than the read counts can resolve are one
-    clone in the data under any method, so the truth would not be scoreable."""
-    best, best_z = None, -1.0
+                           min_separation: float, tree_margin: float | None = None,
+                           max_draws: int = 500) -> tuple[np.ndarray, float, bool]:
+    """Region compositions whose clones are at least `min_separation` apart (clone_separation)
+    and, with a `tree_margin`, whose true CCFs fit no other tree within that margin
+    (rival_trees), else the best of `max_draws`. Two clones closer than the read counts can
+    resolve are one clone in the data under any method, and a tree with a rival is a guess
+    under any method, so neither truth would be scoreable. Returns the compositions, their
+    separation and whether the tree is identifiable (True when not asked for)."""
+    best, best_key = None, None
     for _ in range(max_draws):
         props = region_compositions(rng, tumour, purities)
         z = clone_separation(tumour, props, purities, depth)
-        if z > best_z:
-            best, best_z = props, z
-        if z >= min_separation:
+        unique = tree_margin is None or not rival_trees(tumour, props, tree_margin)
+        key = (unique, min(z, min_separation), z)
+        if best_key is None or key > best_key:
+            best, best_key = props, key
+        if unique and z >= min_separation:
             break
-    return best, best_z
+    return best, best_key[2], best_key[0]
 
 
 def plasma_series(rng: np.random.Generator, n_timepoints: int, growing: bool) -> np.ndarray:
