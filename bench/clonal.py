@@ -11,11 +11,14 @@
             Each size runs in its own process so the peak memory is its own.
   truth     the workflow on simulated cohorts (test preset, several seeds) up to the clonal
             tables, scored against the simulator's truth: ARI over clones with >= 10 mutations
-            and the worst cluster CCF error per clone.
+            and the worst cluster CCF error per clone. Clones are drawn as the tests draw them
+            (distinguishable: --clone-separation 4, --tree-margin 0.05); --any-clones for the
+            preset's own draws.
 
     python bench/clonal.py tracerx
     python bench/clonal.py scale --sizes 1000 10000 100000
     python bench/clonal.py truth --seeds 1 2 3 4 5
+    python bench/clonal.py truth --seeds 1 2 3 4 5 --any-clones
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def bench_scale(sizes: list[int], samples: int, threads: int, state_prior: str) 
         print(f"fitted exponent of time in N: {np.polyfit(x, y, 1)[0]:.2f}")
 
 
-def bench_truth(seeds: list[int], preset: str, config: list[str]) -> None:
+def bench_truth(seeds: list[int], preset: str, config: list[str], draw: list[str]) -> None:
     from ith.clonal.evaluate import compare_to_truth
 
     summary = []
@@ -137,7 +140,7 @@ def bench_truth(seeds: list[int], preset: str, config: list[str]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             sim, run = Path(tmp) / "sim", Path(tmp) / "run"
             subprocess.run([sys.executable, "-m", "ith.cli", "simulate", "--preset", preset, "--seed", str(seed),
-                            "--out", str(sim)], check=True, capture_output=True)
+                            "--out", str(sim), *draw], check=True, capture_output=True)
             patients = sorted(pd.read_csv(sim / "samples.tsv", sep="\t")["patient"].unique())
             targets = [f"results/clonal/{p}/mutations.tsv" for p in patients]
             proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--configfile",
@@ -181,13 +184,17 @@ def main() -> None:
     p.add_argument("--preset", default="test")
     p.add_argument("--config", nargs="*", default=[], help="extra snakemake --config items, e.g. "
                    "\"clonal={'subclonal_cn': 'exclude'}\"")
+    p.add_argument("--clone-separation", type=float, default=4.0)
+    p.add_argument("--tree-margin", type=float, default=0.05)
+    p.add_argument("--any-clones", action="store_true", help="the preset's own compositions, no redraws")
     a = ap.parse_args()
     if a.cmd == "tracerx":
         bench_tracerx(a.threads, a.seed)
     elif a.cmd == "scale":
         bench_scale(a.sizes, a.samples, a.threads, a.state_prior)
     else:
-        bench_truth(a.seeds, a.preset, a.config)
+        draw = [] if a.any_clones else ["--clone-separation", str(a.clone_separation), "--tree-margin", str(a.tree_margin)]
+        bench_truth(a.seeds, a.preset, a.config, draw)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@
           matching clusters to clones by their mutations)? Patients with <= 8 clones. The rate is
           also split by whether the truth's own CCFs fit one tree only (identifiable) or several,
           where the CCFs cannot decide and the ranking rests on the prior over own cells.
+          With --tree-margin M the simulator redraws compositions until the true CCFs fit no other
+          tree within M (the patients a CCF-based method can be scored on; the issue's rate).
           Copy number and purity are the truth's, so this scores clustering + trees, not the
           upstream stages (the workflow's own run is scored by tests/test_phylogeny.py).
   scale   random trees of K clones x S samples (posteriors of sd 0.02 around the tree's CCFs,
           many clones near CCF 0, so many trees fit): time to all consistent trees (12 x 10)
           and to a tree (30 x 20); whether the true tree is consistent and its rank if kept.
 
-    python bench/phylogeny.py truth --seeds 1-20 --presets test demo
+    python bench/phylogeny.py truth --seeds 1-20 --presets test demo --tree-margin 0.05
+    python bench/phylogeny.py truth --seeds 1-20 --presets test demo      # any compositions
     python bench/phylogeny.py scale
 """
 

@@ -59,6 +59,30 @@ def workflow_run(cohort, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def separable_cohort(tmp_path_factory) -> Path:
+    """The `test` preset, seed 1, with its clones drawn distinguishable and their tree
+    identifiable: every two clones >= 4 standard errors of a heterozygous VAF apart
+    (clone_separation) and no other tree within 0.05 CCF of fitting the true CCFs (tree_margin).
+    The truth the clonal and tree stages are scored against is then one that a method can reach
+    at this depth; in the plain `test` cohort P2 holds two clone pairs 0.1 CCF apart that no
+    method separates at 100x. No plasma: the scoring stops at the trees."""
+    out = tmp_path_factory.mktemp("separable") / "sim"
+    simulate("test", seed=1, out=str(out), threads=min(2, os.cpu_count() or 1), clone_separation=4.0,
+             tree_margin=0.05, plasma=(0,))
+    return out
+
+
+@pytest.fixture(scope="session")
+def separable_run(separable_cohort, tmp_path_factory) -> Path:
+    """The workflow on the separable cohort up to the clone trees; its working directory."""
+    workdir = tmp_path_factory.mktemp("separable_run")
+    targets = [f"results/phylogeny/{p}/trees.json" for p in ("P1", "P2")]
+    proc = snakemake(separable_cohort, workdir, *targets)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir
+
+
+@pytest.fixture(scope="session")
 def edge_run(cohort, tmp_path_factory) -> Path:
     """The workflow on two edge patients made from the test cohort's BAMs: ONE (a normal and one
     region, no plasma, no coordinates) and NOMUT (its normal given again as the tumour, so no

@@ -177,12 +177,7 @@ def test_cli_builds_trees_from_a_pyclone_results_file(tmp_path):
 
 
 @pytest.mark.workflow
-def test_workflow_trees_match_the_simulated_tree(workflow_run, cohort):
-    """P1 of the test cohort (3 clones, clusters that match them): the true tree is the top one.
-    P2 has two clone pairs the clusters merge (see test_clonal), so only the outputs are checked."""
-    from ith.phylogeny.evaluate import tree_matches_truth
-    from ith.phylogeny.patient import clone_data_from_tables
-
+def test_workflow_trees_are_well_formed(workflow_run):
     for patient in ("P1", "P2"):
         base = workflow_run / "results" / "phylogeny" / patient
         trees = json.loads((base / "trees.json").read_text())
@@ -192,14 +187,28 @@ def test_workflow_trees_match_the_simulated_tree(workflow_run, cohort):
         assert (base / "regions.nwk").read_text().startswith("(germline:0,")
         kinds = pd.read_csv(base / "mutations.tsv", sep="\t")["kind"]
         assert set(kinds) <= {"truncal", "shared", "private", "absent"} and (kinds == "truncal").sum() > 20
-    clonal = workflow_run / "results" / "clonal" / "P1"
-    data, excluded = clone_data_from_tables(pd.read_csv(clonal / "cluster_posteriors.tsv", sep="\t"),
-                                            pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"))
-    rep = build_trees(data, TreeParams(), excluded)
-    res = tree_matches_truth(rep, pd.read_csv(clonal / "mutations.tsv", sep="\t"),
-                             pd.read_csv(cohort / "truth" / "P1" / "mutations.tsv", sep="\t"),
-                             pd.read_csv(cohort / "truth" / "P1" / "tree.tsv", sep="\t", keep_default_na=False))
-    assert res["top_correct"], res
+
+
+@pytest.mark.workflow
+def test_workflow_trees_match_the_simulated_tree(separable_run, separable_cohort):
+    """Both patients of the test preset with distinguishable clones and identifiable trees
+    (conftest.separable_cohort; 3 and 5 clones): the workflow's top tree is the true one."""
+    from ith.phylogeny.evaluate import tree_matches_truth
+    from ith.phylogeny.patient import clone_data_from_tables
+    from ith.phylogeny.trees import parent_map
+
+    for patient in ("P1", "P2"):
+        top = json.loads((separable_run / "results" / "phylogeny" / patient / "trees.json").read_text())["trees"][0]
+        clonal = separable_run / "results" / "clonal" / patient
+        data, excluded = clone_data_from_tables(pd.read_csv(clonal / "cluster_posteriors.tsv", sep="\t"),
+                                                pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"))
+        rep = build_trees(data, TreeParams(), excluded)
+        truth = separable_cohort / "truth" / patient
+        res = tree_matches_truth(rep, pd.read_csv(clonal / "mutations.tsv", sep="\t"),
+                                 pd.read_csv(truth / "mutations.tsv", sep="\t"),
+                                 pd.read_csv(truth / "tree.tsv", sep="\t", keep_default_na=False))
+        assert res["top_correct"], (patient, res)
+        assert top["parents"] == parent_map(rep.result.trees[0].parents, rep.data.clusters)  # what the rule wrote
 
 
 def test_trees_fitting_exact_ccfs_counts_what_the_ccfs_cannot_decide():

@@ -331,6 +331,40 @@ def truncal_multiplicity(seg: Segments, fit: Fit, present_everywhere: np.ndarray
     return out
 
 
+def anchor_multiplicity(seg: Segments, fit: Fit) -> np.ndarray:
+    """Each mutation's multiplicity if clonal: its copy-number-corrected VAF rounded to 1..major
+    (0 on segments with no tumour copy or flagged subclonal)."""
+    if seg.snv_seg is None or not np.isfinite(fit.purity):
+        return np.zeros(0 if seg.snv_seg is None else len(seg.snv_seg), np.int64)
+    p, k = fit.purity, seg.snv_seg
+    c = (fit.major + fit.minor)[k].astype(float)
+    x = seg.snv_alt / np.maximum(seg.snv_depth, 1) * (p * c + seg.n0[k] * (1 - p)) / p
+    m = np.clip(np.rint(x), 1, np.maximum(fit.major[k], 1)).astype(np.int64)
+    return np.where((fit.major[k] >= 1) & ~fit.subclonal[k], m, 0)
+
+
+def clonal_in_region(seg: Segments, fit: Fit, mult: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """Whether each of a region's mutations, given the multiplicity `mult` it has where it looks
+    truncal (0: none), has as many alt reads as a clonal mutation would at this region's purity
+    and states (two-sided binomial test at `alpha`): a subclone that the anchor region holds
+    near-clonally reads far lower in a region that has little of it."""
+    from scipy.stats import binom
+
+    out = np.zeros(len(mult), bool)
+    if seg.snv_seg is None or not np.isfinite(fit.purity) or not len(mult):
+        return out
+    p = fit.purity
+    k = seg.snv_seg
+    c = (fit.major + fit.minor)[k].astype(float)
+    n0 = seg.n0[k].astype(float)
+    ok = (mult >= 1) & (mult <= fit.major[k]) & ~fit.subclonal[k]
+    v = np.clip(p * mult / np.maximum(p * c + n0 * (1 - p), 1e-9), 1e-4, 1 - 1e-4)
+    low = binom.cdf(seg.snv_alt, seg.snv_depth, v)
+    high = binom.sf(seg.snv_alt - 1, seg.snv_depth, v)
+    out[ok] = (np.minimum(low, high)[ok] >= alpha / 2)
+    return out
+
+
 def fixed_purity_states(seg: Segments, p: float, params: FitParams, anchor: Anchor | None = None) -> Fit:
     """Integer states when purity is given (not identifiable from the data): the ploidy that
     fits best at that purity."""

@@ -33,8 +33,6 @@ class Preset:
     sexes: tuple[str, ...] = ("female", "male")
     # least distance between two clones, in standard errors of a heterozygous VAF at tumour_depth
     # combined over regions (samples.clone_separation); 0 draws compositions without the check.
-    # Off in the built-in presets for now: with 4.0 the test cohort's doubled patient gets a flat
-    # genome that the copy-number stage misreads (purity 0.37 vs 0.50), to be fixed first.
     clone_separation: float = 0.0
     # with a value, compositions are also redrawn until the true CCFs fit no other clone tree
     # with every sum rule held to within this margin (samples.rival_trees); None: not checked.
