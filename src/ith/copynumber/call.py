@@ -283,7 +283,7 @@ def _refit_anchor(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_n
         if not refit.identifiable or abs(refit.purity - anchor_fit.purity) <= params.fit.purity_step + 1e-9:
             seg.snv_mult = saved
             break
-        log.info("anchor %s refitted on them: purity %.2f (was %.2f), ploidy %.2f; the other regions again",
+        log.info("anchor %s refitted on them: purity %.2f (was %.2f), ploidy %.2f",
                  anchor_name, refit.purity, anchor_fit.purity, refit.ploidy)
         anchor_fit = refit
         second[anchor_name] = (refit, method + "+confirmed")
