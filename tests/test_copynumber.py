@@ -160,6 +160,28 @@ def test_purity_ploidy_and_states_are_recovered_from_the_model(p, states, wgd):
     assert fit.wgd == wgd and not fit.subclonal.any()
 
 
+
+def test_the_other_regions_tell_truncal_from_a_subclone_near_clonal_in_the_anchor():
+    """A region at purity 0.5 on a 1+1 and a 2+1 segment: a truncal mutation reads clonal at its
+    multiplicity; a subclone at CCF 0.2 reads far below clonal; multiplicity 2 is read where the
+    VAF says so, and refused where the segment has one copy of the allele."""
+    from dataclasses import replace
+
+    from ith.copynumber.fit import anchor_multiplicity, clonal_in_region
+
+    rng = np.random.default_rng(3)
+    seg = _synthetic(0.5, [(1, 1), (2, 1)], rng)
+    fit = replace(fit_sample(seg, FitParams()), purity=0.5)
+    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == [(1, 1), (2, 1)]
+    # VAFs at purity 0.5: 1+1 clonal 0.25, subclone at CCF 0.2 0.05; 2+1 m=1 0.2, m=2 0.4
+    seg.snv_seg = np.array([0, 0, 1, 1, 0])
+    seg.snv_alt = np.array([26, 5, 19, 41, 24])
+    seg.snv_depth = np.full(5, 100)
+    assert anchor_multiplicity(seg, fit).tolist() == [1, 1, 1, 2, 1]
+    clonal = clonal_in_region(seg, fit, np.array([1, 1, 1, 2, 2]))
+    assert clonal.tolist() == [True, False, True, True, False]  # the last: m=2 > major 1
+
+
 def test_plasma_fraction_is_recovered_and_flat_tissue_is_not_assessable():
     rng = np.random.default_rng(2)
     c = np.array([2, 3, 1, 2, 4, 2, 1, 2])
@@ -193,6 +215,21 @@ def _agreement(seg: pd.DataFrame, truth: pd.DataFrame) -> float:
         tot += m.sum()
         ok += (m & (tm == sm) & (tn == sn)).sum()
     return ok / tot
+
+
+@pytest.mark.workflow
+def test_a_subclone_near_clonal_in_the_anchor_does_not_pull_its_purity(separable_run, separable_cohort):
+    """Separable cohort, P2-R1 (doubled, flat genome: purity rests on the mutations): a subclone at
+    CCF 0.79 there sits just below the truncal VAF and, alone, pulls purity to 0.41 (truth 0.50).
+    The other regions, where it is at CCF 0.11 and 0.53, show it is not truncal; the refit on the
+    mutations they confirm brings every region within 0.05."""
+    for patient in ("P1", "P2"):
+        pp = pd.read_csv(separable_run / "results" / "copynumber" / patient / "purity_ploidy.tsv", sep="\t")
+        truth = _truth(separable_cohort, patient, "purity_ploidy.tsv").merge(pp, on="sample", suffixes=("_true", ""))
+        tum = truth[truth["sample"].str.contains("-R")]
+        assert (np.abs(tum["purity"] - tum["purity_true"]) <= 0.05 + 1e-9).all(), tum[["sample", "purity", "purity_true"]]
+        assert tum["wgd"].astype(bool).tolist() == [patient == "P2"] * 3
+    assert pp.loc[pp["sample"] == "P2-R1", "method"].iloc[0].endswith("+confirmed")
 
 
 @pytest.mark.workflow

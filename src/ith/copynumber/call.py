@@ -12,9 +12,7 @@ import pandas as pd
 from ith.copynumber.baf import HetParams, bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import chrom_kind, log2_ratio, normal_model
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
-                              fit_sample,
-                              fixed_purity_states,
-                                truncal_multiplicity)
+                                fit_sample, fixed_purity_states, truncal_multiplicity)
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError
@@ -182,15 +180,12 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
 
 
 def _share_truncal_multiplicities(seg_inputs, anchor_name: str, anchor_fit: Fit, fitted: list[str],
-                                  mutations: pd.DataFrame | None) -> dict:
+                                  everywhere: set) -> dict:
     """Give every other region the multiplicities of the anchor's truncal mutations."""
     seg, _, _, ids = seg_inputs[anchor_name]
-    if ids is None or mutations is None:
+    if ids is None or not everywhere:
         return {}
-    sub = mutations[mutations["sample"].isin(fitted)]
-    everywhere = sub.groupby("mutation_id")["present"].apply(lambda x: bool(np.all(x.astype(bool))))
-    everywhere = everywhere[everywhere].index if len(everywhere) else []
-    mult = truncal_multiplicity(seg, anchor_fit, np.isin(ids, np.asarray(everywhere)))
+    mult = truncal_multiplicity(seg, anchor_fit, np.array([i in everywhere for i in ids], dtype=bool))
     known = dict(zip(ids[mult > 0], mult[mult > 0]))
     log.info("%d truncal mutations with their multiplicity in the anchor %s pin the other regions' purities",
              len(known), anchor_name)
@@ -227,6 +222,7 @@ def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_na
 
 
 def _present_everywhere(mutations: pd.DataFrame | None, fitted: list[str]) -> set:
+    """Ids of the mutations present in every fitted region."""
     if mutations is None or not len(mutations):
         return set()
     sub = mutations[mutations["sample"].isin(fitted)]
@@ -375,13 +371,12 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     fitted = [s for s in tumours if assessable[s.name]]
     anchor_name, anchor, anchor_fit = anchor_region({s.name: (seg_inputs[s.name][0], s.purity) for s in fitted},
                                                     params.fit)
-    known = {}
+    known, everywhere = {}, _present_everywhere(mutations, [s.name for s in fitted])
     if anchor_fit is not None:
-        known = _share_truncal_multiplicities(seg_inputs, anchor_name, anchor_fit, [s.name for s in fitted], mutations)
+        known = _share_truncal_multiplicities(seg_inputs, anchor_name, anchor_fit, [s.name for s in fitted], everywhere)
     second = _second_pass(fitted, seg_inputs, params, anchor_name, anchor)
     if anchor_fit is not None and known:
-        second = _refit_anchor(fitted, seg_inputs, params, anchor_name, anchor_fit, known, second,
-                               _present_everywhere(mutations, [s.name for s in fitted]))
+        second = _refit_anchor(fitted, seg_inputs, params, anchor_name, anchor_fit, known, second, everywhere)
     rows, pp_rows, fits = [], [], {}
     for s in others:
         seg, nb, ns, _ = seg_inputs[s.name]

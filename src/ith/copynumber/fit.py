@@ -313,6 +313,14 @@ def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) 
     return Fit(p, psi, score, identifiable, major, minor, chi, subclonal, ploidy, fit_frac, wgd, ab)
 
 
+def _copies_carrying(seg: Segments, fit: Fit) -> np.ndarray:
+    """Each mutation's VAF turned into the number of copies per tumour cell carrying it, were it
+    in every tumour cell: VAF x (p C + n0 (1 - p)) / p at the fit's purity and states."""
+    p, k = fit.purity, seg.snv_seg
+    c = (fit.major + fit.minor)[k].astype(float)
+    return seg.snv_alt / np.maximum(seg.snv_depth, 1) * (p * c + seg.n0[k] * (1 - p)) / p
+
+
 def truncal_multiplicity(seg: Segments, fit: Fit, present_everywhere: np.ndarray, tolerance: float = 0.2) -> np.ndarray:
     """Multiplicity of each of the anchor region's mutations that looks clonal there (its
     copy-number-corrected VAF near an integer 1..major) and is present in every region: the
@@ -320,11 +328,8 @@ def truncal_multiplicity(seg: Segments, fit: Fit, present_everywhere: np.ndarray
     out = np.zeros(len(seg.snv_seg), np.int64) if seg.snv_seg is not None else np.zeros(0, np.int64)
     if seg.snv_seg is None or not np.isfinite(fit.purity):
         return out
-    p = fit.purity
     k = seg.snv_seg
-    c = (fit.major + fit.minor)[k].astype(float)
-    n0 = seg.n0[k].astype(float)
-    x = seg.snv_alt / np.maximum(seg.snv_depth, 1) * (p * c + n0 * (1 - p)) / p
+    x = _copies_carrying(seg, fit)
     m = np.rint(x)
     ok = present_everywhere & (m >= 1) & (m <= fit.major[k]) & (np.abs(x - m) <= tolerance * m) & ~fit.subclonal[k]
     out[ok] = m[ok].astype(np.int64)
@@ -336,10 +341,8 @@ def anchor_multiplicity(seg: Segments, fit: Fit) -> np.ndarray:
     (0 on segments with no tumour copy or flagged subclonal)."""
     if seg.snv_seg is None or not np.isfinite(fit.purity):
         return np.zeros(0 if seg.snv_seg is None else len(seg.snv_seg), np.int64)
-    p, k = fit.purity, seg.snv_seg
-    c = (fit.major + fit.minor)[k].astype(float)
-    x = seg.snv_alt / np.maximum(seg.snv_depth, 1) * (p * c + seg.n0[k] * (1 - p)) / p
-    m = np.clip(np.rint(x), 1, np.maximum(fit.major[k], 1)).astype(np.int64)
+    k = seg.snv_seg
+    m = np.clip(np.rint(_copies_carrying(seg, fit)), 1, np.maximum(fit.major[k], 1)).astype(np.int64)
     return np.where((fit.major[k] >= 1) & ~fit.subclonal[k], m, 0)
 
 
