@@ -49,7 +49,7 @@ from ith.simulate import truth as sim_truth  # noqa: E402
 from ith.simulate.cohort import _patients  # noqa: E402
 from ith.simulate.genome import make_genome  # noqa: E402
 from ith.simulate.presets import PRESETS  # noqa: E402
-from ith.simulate.samples import rival_trees  # noqa: E402
+from ith.simulate.samples import has_rival_tree  # noqa: E402
 
 ENGINE = EngineOptions(density="beta-binomial", grid_size=100, precision=200.0, state_prior="clonal_cn",
                        vi=VIOptions(num_clusters=40, num_restarts=10, seed=1, threads=2))
@@ -101,7 +101,7 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
                 t2 = time.perf_counter()
                 truth_tree = sim_truth.tree_table(patient)
                 res = tree_matches_truth(rep, tabs["mutations"], muts, truth_tree)
-                exact = not rival_trees(patient.tumour, np.array([s.clone_props for s in tum]), 0.0)
+                exact = not has_rival_tree(patient.tumour, np.array([s.clone_props for s in tum]), 0.0)
                 row = dict(preset=name, seed=seed, patient=patient.id, clones=patient.tumour.n_clones,
                            regions=len(tum), wgd=patient.tumour.wgd, separation=patient.notes["clone_separation"],
                            identifiable=patient.notes["tree_identifiable"],

@@ -35,7 +35,7 @@ class Preset:
     # combined over regions (samples.clone_separation); 0 draws compositions without the check.
     clone_separation: float = 0.0
     # with a value, compositions are also redrawn until the true CCFs fit no other clone tree
-    # with every sum rule held to within this margin (samples.rival_trees); None: not checked.
+    # with every sum rule held to within this margin (samples.has_rival_tree); None: not checked.
     tree_margin: float | None = None
     cn_bin_size: int = 4_000  # copy-number bin size written to the cohort's config.yaml
     extra: dict = field(default_factory=dict)

@@ -87,9 +87,11 @@ def clone_separation(tumour: Tumour, props: np.ndarray, purities: np.ndarray, de
 def trees_fitting(ccf: np.ndarray, margin: float = 0.0, limit: int | None = None) -> list[list[int]]:
     """Trees (parent index per clone, -1 for the root) whose sum rule the CCFs (samples x clones)
     hold in every sample, a parent's CCF allowed to fall short of its children's sum by up to
-    `margin`; at most `limit` of them. Clones are placed in decreasing order of summed CCF, so of
-    two clones with equal CCFs only the earlier can be the other's parent."""
+    `margin` (plus 1e-9 of rounding: a clone without cells of its own has exactly its children's
+    CCF); at most `limit` of them. Clones are placed in decreasing order of summed CCF, so of two
+    clones with equal CCFs only the earlier can be the other's parent."""
     k = ccf.shape[1]
+    margin = margin + 1e-9
     order = [int(c) for c in np.argsort(-ccf.sum(axis=0), kind="stable")]
     parents = [-1] * k
     kids = np.zeros_like(ccf)
@@ -115,7 +117,7 @@ def trees_fitting(ccf: np.ndarray, margin: float = 0.0, limit: int | None = None
     return found
 
 
-def rival_trees(tumour: Tumour, props: np.ndarray, margin: float) -> bool:
+def has_rival_tree(tumour: Tumour, props: np.ndarray, margin: float) -> bool:
     """Whether the regions' true CCFs fit a tree other than the true one within `margin`
     (trees_fitting). With a rival the CCFs cannot tell the true tree from it (two clones that may
     be siblings or parent and child, say), only a prior could pick the truth, so no method can
@@ -134,7 +136,7 @@ def separable_compositions(rng: np.random.Generator, tumour: Tumour, purities: n
                            max_draws: int = 500) -> tuple[np.ndarray, float, bool]:
     """Region compositions whose clones are at least `min_separation` apart (clone_separation)
     and, with a `tree_margin`, whose true CCFs fit no other tree within that margin
-    (rival_trees), else the best of `max_draws`. Two clones closer than the read counts can
+    (has_rival_tree), else the best of `max_draws`. Two clones closer than the read counts can
     resolve are one clone in the data under any method, and a tree with a rival is a guess
     under any method, so neither truth would be scoreable. Returns the compositions, their
     separation and whether the tree is identifiable (True when not asked for)."""
@@ -142,7 +144,7 @@ def separable_compositions(rng: np.random.Generator, tumour: Tumour, purities: n
     for _ in range(max_draws):
         props = region_compositions(rng, tumour, purities)
         z = clone_separation(tumour, props, purities, depth)
-        unique = tree_margin is None or not rival_trees(tumour, props, tree_margin)
+        unique = tree_margin is None or not has_rival_tree(tumour, props, tree_margin)
         key = (unique, min(z, min_separation), z)
         if best_key is None or key > best_key:
             best, best_key = props, key
