@@ -244,7 +244,7 @@ def test_tree_margin_redraws_compositions_until_the_ccfs_identify_the_tree():
     """With tree_margin 0.05, no tree but the true one fits any patient's true CCFs within 0.05
     (seeds 1-3 of the demo preset, 3-8 clones); drawn without it, some patient's CCFs fit another
     tree exactly, so no method could be scored on its tree."""
-    from ith.simulate.samples import clone_ccf, has_rival_tree, trees_fitting
+    from ith.simulate.samples import has_rival_tree, region_ccfs, trees_fitting
 
     def rivals(preset, margin):
         out = []
@@ -253,7 +253,7 @@ def test_tree_margin_redraws_compositions_until_the_ccfs_identify_the_tree():
                                  preset.y_length, preset.segdups_per_mb)
             for p, specs in cohort_mod._patients(seed, preset, genome):
                 props = np.array([s.clone_props for s in specs if s.type == "tumour"])
-                ccf = np.array([clone_ccf(p.tumour, row) for row in props])
+                ccf = region_ccfs(p.tumour, props)
                 assert list(p.tumour.parents) in trees_fitting(ccf)  # the truth always fits itself
                 out.append(has_rival_tree(p.tumour, props, margin))
                 assert p.notes["tree_identifiable"] == (preset.tree_margin is None or not out[-1])

@@ -189,15 +189,11 @@ def _share_truncal_multiplicities(seg_inputs, anchor_name: str, anchor_fit: Fit,
     known = dict(zip(ids[mult > 0], mult[mult > 0]))
     log.info("%d truncal mutations with their multiplicity in the anchor %s pin the other regions' purities",
              len(known), anchor_name)
-    _give_multiplicities(seg_inputs, known, [n for n in fitted if n != anchor_name])
-    return known
-
-
-def _give_multiplicities(seg_inputs, known: dict, names: list[str]) -> None:
-    for name in names:
+    for name in fitted:
         other, _, _, oid = seg_inputs[name]
-        if oid is not None:
+        if name != anchor_name and oid is not None:
             other.snv_mult = np.array([known.get(i, 0) for i in oid], dtype=np.int64)
+    return known
 
 
 def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_name: str | None,

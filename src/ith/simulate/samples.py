@@ -73,7 +73,7 @@ def clone_separation(tumour: Tumour, props: np.ndarray, purities: np.ndarray, de
     """Smallest distance between two clones in standard errors of a heterozygous mutation's VAF
     at `depth`, combined over regions: how well any method could tell their mutations apart."""
     ploidy = 4.0 if tumour.wgd else 2.0
-    ccf = np.array([clone_ccf(tumour, row) for row in props])  # regions x clones
+    ccf = region_ccfs(tumour, props)
     p = purities[:, None]
     vaf = p * ccf / (p * ploidy + 2 * (1 - p))
     i, j = np.triu_indices(tumour.n_clones, 1)
@@ -123,7 +123,7 @@ def has_rival_tree(tumour: Tumour, props: np.ndarray, margin: float) -> bool:
     be siblings or parent and child, say), only a prior could pick the truth, so no method can
     be scored on it. A clone whose CCFs match its parent's in every region is a rival too: the
     two could swap."""
-    ccf = np.array([clone_ccf(tumour, row) for row in props])  # regions x clones
+    ccf = region_ccfs(tumour, props)
     for c in range(1, tumour.n_clones):
         if np.all(np.abs(ccf[:, c] - ccf[:, tumour.parents[c]]) <= margin):
             return True
@@ -189,3 +189,8 @@ def plasma_compositions(rng: np.random.Generator, tumour: Tumour, regions: np.nd
 def clone_ccf(tumour: Tumour, props: np.ndarray) -> np.ndarray:
     """Cancer cell fraction of each clone = its cells plus its descendants' cells."""
     return np.array([props[tumour.descendants(c)].sum() for c in range(tumour.n_clones)])
+
+
+def region_ccfs(tumour: Tumour, props: np.ndarray) -> np.ndarray:
+    """(regions, clones) cancer cell fractions from (regions, clones) compositions."""
+    return np.array([clone_ccf(tumour, row) for row in props])
