@@ -1,23 +1,25 @@
 """Clone-tree benchmarks.
 
-  truth   simulated patients (the simulator's trees, clones and copy number, with clones drawn
-          distinguishable: clone_separation 4), read counts drawn at every mutation from its
-          expected VAF at the preset depth, the clonal engine with the workflow's defaults, then
-          the trees: is the true tree the top-ranked one (same parent for every clone after
-          matching clusters to clones by their mutations)? Patients with <= 8 clones. The rate is
-          also split by whether the truth's own CCFs fit one tree only (identifiable) or several,
-          where the CCFs cannot decide and the ranking rests on the prior over own cells.
-          With --tree-margin M the simulator redraws compositions until the true CCFs fit no other
-          tree within M (the patients a CCF-based method can be scored on; the issue's rate).
-          Copy number and purity are the truth's, so this scores clustering + trees, not the
-          upstream stages (the workflow's own run is scored by tests/test_phylogeny.py).
-  scale   random trees of K clones x S samples (posteriors of sd 0.02 around the tree's CCFs,
-          many clones near CCF 0, so many trees fit): time to all consistent trees (12 x 10)
-          and to a tree (30 x 20); whether the true tree is consistent and its rank if kept.
+  truth      simulated patients (the simulator's trees, clones and copy number, with clones drawn
+             distinguishable: clone_separation 4), read counts drawn at every mutation from its
+             expected VAF at the preset depth, the clonal engine with the workflow's defaults, then
+             the trees ranked by the read counts, and beside them the previous sum-rule ranking on
+             the same clusters: is the true tree the top-ranked one (same parent for every clone
+             after matching clusters to clones by their mutations)? Patients with <= 8 clones,
+             split by whether the truth's own CCFs fit one tree only (identifiable). With
+             --tree-margin M the simulator redraws compositions until the true CCFs fit no other
+             tree within M (the issue-6 rate).
+  imperfect  clusters as real data give them (ith.simulate.clusters: 10-30 clusters, 10-90
+             samples, depth 30-1000x, copy-number and purity errors, overdispersion, coverage gaps,
+             low-purity samples, clusters merging two clones): mean parent accuracy, the true tree
+             top-ranked among identifiable patients, clusters left out of the top tree, for the
+             likelihood ranking and, in the same run, the previous sum-rule ranking (issue 19).
+  scale      time to the ranked trees at 17 clusters x 13 samples and 30 x 90 (imperfect-data
+             patients), beside the previous ranking's time on the same reads.
 
+    python bench/phylogeny.py imperfect --seeds 1-40
+    python bench/phylogeny.py scale --reps 3
     python bench/phylogeny.py truth --seeds 1-20 --presets test demo --tree-margin 0.05
-    python bench/phylogeny.py truth --seeds 1-20 --presets test demo      # any compositions
-    python bench/phylogeny.py scale
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from ith.clonal.patient import PYCLONE_COLUMNS, annotate_patient  # noqa: E402
 from ith.clonal.results import pyclone_table  # noqa: E402
 from ith.clonal.vi import VIOptions  # noqa: E402
 from ith.phylogeny.evaluate import tree_matches_truth  # noqa: E402
-from ith.phylogeny.patient import clone_data_from_tables  # noqa: E402
-from ith.phylogeny.search import SearchOptions  # noqa: E402
+from ith.phylogeny.patient import clone_data_from_tables, reads_from_clonal  # noqa: E402
+from ith.phylogeny.ranking import PhylogenyParams, build  # noqa: E402
 from ith.phylogeny.trees import TreeParams, build_trees  # noqa: E402
 from ith.simulate import truth as sim_truth  # noqa: E402
 from ith.simulate.cohort import _patients  # noqa: E402
@@ -74,7 +76,7 @@ def _counts(rng: np.random.Generator, muts: pd.DataFrame, depth: dict[str, float
     return full
 
 
-def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: TreeParams,
+def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: PhylogenyParams,
                 tree_margin: float | None, verbose: bool = False) -> None:
     rows = []
     for name in presets:
@@ -96,25 +98,31 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
                 fit = run(data, ENGINE)
                 tabs = annotate_patient(patient.id, full, pyclone_table(data, fit.best, fit.grid), ENGINE, POST)
                 t1 = time.perf_counter()
-                clones, excluded = clone_data_from_tables(tabs["posteriors"], tabs["summary"])
-                rep = build_trees(clones, params, excluded)
+                reads, _ = reads_from_clonal(tabs["mutations"], tabs["summary"], params)
+                new = build(reads, params)
                 t2 = time.perf_counter()
                 truth_tree = sim_truth.tree_table(patient)
-                res = tree_matches_truth(rep, tabs["mutations"], muts, truth_tree)
+                res = tree_matches_truth(reads.clusters, [np.array(t) for t, _ in new.outcome.trees], tabs["mutations"],
+                                         muts, truth_tree)
+                clones, excluded = clone_data_from_tables(tabs["posteriors"], tabs["summary"])
+                rep = build_trees(clones, TreeParams(), excluded)
+                old = tree_matches_truth(rep.data.clusters, [t.parents for t in rep.result.trees], tabs["mutations"],
+                                         muts, truth_tree)
                 exact = not has_rival_tree(patient.tumour, np.array([s.clone_props for s in tum]), 0.0)
                 row = dict(preset=name, seed=seed, patient=patient.id, clones=patient.tumour.n_clones,
                            regions=len(tum), wgd=patient.tumour.wgd, separation=patient.notes["clone_separation"],
                            identifiable=patient.notes["tree_identifiable"],
-                           clusters=len(clones.clusters), consistent=rep.result.n_consistent, one_tree_fits_truth=exact,
+                           clusters=len(reads.clusters), flagged=len(new.flagged), one_tree_fits_truth=exact,
                            top_correct=res["top_correct"], correct_rank=res["rank"], matched=res["matched"],
+                           old_top_correct=old["top_correct"], old_left_out=len(rep.excluded) - len(excluded),
                            clonal_s=round(t1 - t0, 1), tree_s=round(t2 - t1, 2))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 if not res["top_correct"]:
                     print("   ", res["why"], flush=True)
                     if res["rank"]:
-                        ls = [t.log_score for t in rep.result.trees]
-                        print(f"    log evidence: top {ls[0]:.2f}, true tree {ls[res['rank'] - 1]:.2f}", flush=True)
+                        cs = [c for _, c in new.outcome.trees]
+                        print(f"    cost: top {cs[0]:.2f}, true tree {cs[res['rank'] - 1]:.2f}", flush=True)
                     if verbose:
                         inv = {v: k for k, v in res["main"].items()}
                         est = pd.DataFrame(clones.mean.T.round(2), columns=clones.samples,
@@ -133,49 +141,123 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: T
                         ("ambiguous (several trees fit the true CCFs)", t[~one])):
         print(f"  {label}: {int(part['top_correct'].sum())}/{len(part)} = {part['top_correct'].mean():.1%}")
     print("  by clones:", {int(k): f"{int(v.sum())}/{len(v)}" for k, v in t.groupby("clones")["top_correct"]})
+    for label, part in (("identifiable", t[one]), ("ambiguous", t[~one])):
+        print(f"  sum-rule ranking (previous), {label}: {int(part['old_top_correct'].sum())}/{len(part)} = "
+              f"{part['old_top_correct'].mean():.1%}; clusters left out: {int(part['old_left_out'].sum())}")
 
 
-def random_tree_posteriors(rng: np.random.Generator, n_k: int, n_s: int, sd: float = 0.02, g: int = 100):
-    parents = np.full(n_k, -1)
-    for k in range(1, n_k):
-        parents[k] = int(rng.integers(0, k))
-    eta = rng.dirichlet(np.full(n_k, 1.0), size=n_s)
-    eta *= rng.random((n_s, n_k)) < 0.6  # clones absent from some samples
-    eta[:, 0] += 0.05
-    eta /= eta.sum(axis=1, keepdims=True)
-    ccf = np.zeros((n_s, n_k))
-    for k in range(n_k - 1, -1, -1):
-        ccf[:, k] += eta[:, k]
-        if parents[k] >= 0:
-            ccf[:, parents[k]] += ccf[:, k]
-    grid = np.linspace(0, 1, g)
-    obs = np.clip(ccf + rng.normal(0, sd, ccf.shape), 0, 1)
-    post = np.exp(-0.5 * ((grid[None, None, :] - obs[:, :, None]) / sd) ** 2)
-    return parents, post / post.sum(-1, keepdims=True)
+def bench_scale(params: PhylogenyParams, reps: int, old: bool) -> None:
+    """Time to the ranked trees at the issue's sizes (17 clusters x 13 samples, 30 x 90), on
+    imperfect-data patients (simulate.clusters), beside the previous sum-rule ranking on the same
+    reads; whether the top tree is the true one."""
+    from ith.phylogeny.reads import from_table
+    from ith.simulate.clusters import imperfect_patient
 
-
-def bench_scale(params: TreeParams, reps: int) -> None:
-    from ith.phylogeny.data import smooth
-    from ith.phylogeny.score import tree_log_score
-    from ith.phylogeny.trees import search
-
-    grid = np.linspace(0, 1, 100)
-    search(smooth(random_tree_posteriors(np.random.default_rng(0), 4, 2)[1], grid, 0.03), params.search)  # compile
-    for n_k, n_s in ((12, 10), (30, 20)):
+    warm = imperfect_patient(0, clusters=(4, 4), samples=(3, 3))
+    build(from_table(warm["table"], "warm-up", params.overdispersion, params.error), params)  # compile
+    for n_k, n_s in ((17, 13), (30, 90)):
         for r in range(reps):
-            rng = np.random.default_rng([n_k, n_s, r])
-            truth, post = random_tree_posteriors(rng, n_k, n_s)
-            post = smooth(post, grid, params.ccf_error_sd)
+            sim = imperfect_patient(1000 + r, clusters=(n_k, n_k), samples=(n_s, n_s))
             t0 = time.perf_counter()
-            res = search(post, params.search)
+            reads = from_table(sim["table"], "scale", params.overdispersion, params.error)
+            res = build(reads, params)
             dt = time.perf_counter() - t0
-            top = res.trees[0].parents if res.trees else None
-            rank = next((i + 1 for i, t in enumerate(res.trees) if (t.parents == truth).all()), None)
-            truth_ok = bool((tree_log_score(post, truth) >= np.log(params.search.alpha)).all())
-            print(json.dumps(dict(clones=n_k, samples=n_s, rep=r, method=res.method, seconds=round(dt, 2),
-                                  consistent=res.n_consistent, complete=res.complete, truth_consistent=truth_ok,
-                                  top_is_truth=bool(top is not None and (top == truth).all()), truth_rank=rank)),
-                  flush=True)
+            top = res.best
+            row = dict(clusters=sim["clusters"], samples=n_s, rep=r, mutations=int(reads.n_mutations.sum()),
+                       method=res.outcome.method, fits=res.outcome.fits, seconds=round(dt, 2),
+                       parent_acc=round(float((top == sim["truth"]).mean()), 3),
+                       top_is_truth=bool((top == sim["truth"]).all()))
+            if old:
+                op, gone, odt = _old_ranking(reads)
+                row.update(old_seconds=round(odt, 2), old_parent_acc=round(float((op == sim["truth"]).mean()), 3),
+                           old_left_out=len(gone))
+            print(json.dumps(row), flush=True)
+
+
+# ---- imperfect: the clusters real data give (issue 19) ----
+
+def identifiable(freq: np.ndarray, truth: np.ndarray, margin: float) -> bool:
+    """Whether the clusters' true frequencies fit the true tree only: no other tree breaks the
+    sum rule by less than the true tree does plus `margin` (merged clusters make the true tree
+    break it a little), and no cluster matches its parent everywhere (the two could swap)."""
+    from ith.phylogeny.score import sum_rule_errors
+    from ith.simulate.samples import trees_fitting
+
+    err = float(sum_rule_errors(freq, truth).max()) if len(truth) > 1 else 0.0
+    for c in range(1, len(truth)):
+        if truth[c] >= 0 and np.all(np.abs(freq[:, c] - freq[:, truth[c]]) <= margin):
+            return False
+    fits = trees_fitting(freq, err + margin, limit=2)
+    return fits == [truth.tolist()]
+
+
+def _old_ranking(reads) -> tuple[np.ndarray, list[int], float]:
+    """The sum-rule ranking (trees.py) on each cluster's CCF posterior from the same reads (flat prior)."""
+    from ith.phylogeny.data import CloneData
+    from ith.phylogeny.reads import cluster_ll
+
+    grid = np.linspace(0, 1, 101)
+    n_s, n_k = reads.start.shape
+    logp = np.zeros((n_s, n_k, grid.size))
+    for s in range(n_s):
+        for k in range(n_k):
+            for i, x in enumerate(grid):
+                logp[s, k, i] = cluster_ll(reads.start[s, k], reads.stop[s, k], reads.omega, reads.var, reads.total,
+                                           reads.error, x)[0]
+    post = np.exp(logp - logp.max(axis=2, keepdims=True))
+    post /= post.sum(axis=2, keepdims=True)
+    data = CloneData(reads.clusters, reads.samples, grid, post, reads.n_mutations)
+    t0 = time.perf_counter()
+    rep = build_trees(data, TreeParams())
+    dt = time.perf_counter() - t0
+    kept = [int(c) for c in rep.data.clusters]
+    parents = np.full(n_k, -9)
+    if rep.best is not None:
+        for i, c in enumerate(kept):
+            p = rep.best.parents[i]
+            parents[int(np.searchsorted(reads.clusters, c))] = -1 if p < 0 else kept[p]
+    return parents, sorted(set(reads.clusters.tolist()) - set(kept)), dt
+
+
+def bench_imperfect(seeds: list[int], params, margin: float, old: bool) -> None:
+    from ith.phylogeny.ranking import build
+    from ith.phylogeny.reads import from_table
+    from ith.simulate.clusters import imperfect_patient
+
+    rows = []
+    for seed in seeds:
+        sim = imperfect_patient(seed)
+        t0 = time.perf_counter()
+        reads = from_table(sim["table"], f"seed {seed}", params.overdispersion, params.error)
+        res = build(reads, params)
+        dt = time.perf_counter() - t0
+        truth = sim["truth"]
+        top = res.best
+        top_ids = np.where(top < 0, -1, top)  # clusters are 0..K-1 in the simulation
+        row = dict(seed=seed, clusters=sim["clusters"], merged=sim["merged"], samples=sim["samples"],
+                   mutations=int(reads.n_mutations.sum()),
+                   identifiable=identifiable(sim["freq"], truth, margin),
+                   parent_acc=round(float((top_ids == truth).mean()), 3), top_correct=bool((top_ids == truth).all()),
+                   left_out=0, flagged=len(res.flagged), exact=res.outcome.exact, seconds=round(dt, 1))
+        if old:
+            op, gone, odt = _old_ranking(reads)
+            row.update(old_parent_acc=round(float((op == truth).mean()), 3), old_top_correct=bool((op == truth).all()),
+                       old_left_out=len(gone), old_seconds=round(odt, 1))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    t = pd.DataFrame(rows)
+    ident = t[t["identifiable"]]
+    print(f"likelihood ranking: mean parent accuracy {t['parent_acc'].mean():.3f}; true tree top in "
+          f"{int(ident['top_correct'].sum())}/{len(ident)} identifiable patients "
+          f"({ident['top_correct'].mean():.1%}), {int(t['top_correct'].sum())}/{len(t)} of all; clusters left "
+          f"out of the top tree: {int(t['left_out'].sum())}; flagged {int(t['flagged'].sum())}; "
+          f"median {t['seconds'].median():.1f} s, max {t['seconds'].max():.1f} s")
+    if old:
+        print(f"sum-rule ranking (previous): mean parent accuracy {t['old_parent_acc'].mean():.3f}; true tree top "
+              f"in {int(ident['old_top_correct'].sum())}/{len(ident)} identifiable ({ident['old_top_correct'].mean():.1%}), "
+              f"{int(t['old_top_correct'].sum())}/{len(t)} of all; clusters left out of the top tree: "
+              f"{int(t['old_left_out'].sum())} in {int((t['old_left_out'] > 0).sum())} patients; "
+              f"median {t['old_seconds'].median():.1f} s, max {t['old_seconds'].max():.1f} s")
 
 
 def _seeds(spec: str) -> list[int]:
@@ -188,23 +270,28 @@ def _seeds(spec: str) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["truth", "scale"])
+    ap.add_argument("mode", choices=["truth", "imperfect", "scale"])
     ap.add_argument("--seeds", default="1-20")
     ap.add_argument("--presets", nargs="+", default=["test", "demo"])
     ap.add_argument("--max-clones", type=int, default=8)
-    ap.add_argument("--ccf-error-sd", type=float, default=TreeParams().ccf_error_sd)
-    ap.add_argument("--absent-prior", type=float, default=SearchOptions().absent_prior)
+    ap.add_argument("--density", choices=["binomial", "beta-binomial"], default=PhylogenyParams().density)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--margin", type=float, default=0.02,
+                    help="imperfect: a patient is identifiable when no other tree breaks the sum rule on the true "
+                         "frequencies by less than the true tree plus this margin")
+    ap.add_argument("--no-old", action="store_true", help="skip the previous sum-rule ranking")
     ap.add_argument("--tree-margin", type=float, default=None,
-                    help="draw region compositions whose true CCFs fit no other tree within this margin "
+                    help="truth: draw region compositions whose true CCFs fit no other tree within this margin "
                          "(the simulator's tree_margin); default: any compositions")
     ap.add_argument("--verbose", action="store_true", help="print the CCFs of every patient whose tree is wrong")
     a = ap.parse_args()
-    params = TreeParams(ccf_error_sd=a.ccf_error_sd, search=SearchOptions(absent_prior=a.absent_prior))
+    params = PhylogenyParams(density=a.density)
     if a.mode == "truth":
         bench_truth(_seeds(a.seeds), a.presets, a.max_clones, params, a.tree_margin, a.verbose)
+    elif a.mode == "imperfect":
+        bench_imperfect(_seeds(a.seeds), params, a.margin, not a.no_old)
     else:
-        bench_scale(params, a.reps)
+        bench_scale(params, a.reps, not a.no_old)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def get_final_output():
                       "purity_check.tsv", "ccf.png")]
     out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
-                      "tree.png")]
+                      "parents.tsv", "tree.png")]
     out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in LIQUID_REPORT_FILES + ["loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]

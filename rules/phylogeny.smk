@@ -1,10 +1,10 @@
-# Clone trees from the clusters' CCF posteriors, clone proportions per sample, the region tree
-# and the truncal/shared/private classes of every mutation (src/ith/phylogeny).
+# Clone trees ranked by the likelihood of every mutation's read counts, clone proportions per
+# sample, the region tree and the truncal/shared/private classes of every mutation
+# (src/ith/phylogeny; docs/phylogeny.md).
 
 
 rule phylogeny:
     input:
-        posteriors="results/clonal/{patient}/cluster_posteriors.tsv",
         summary="results/clonal/{patient}/cluster_summary.tsv",
         mutations="results/clonal/{patient}/mutations.tsv",
     output:
@@ -13,6 +13,7 @@ rule phylogeny:
         newick="results/phylogeny/{patient}/regions.nwk",
         branches="results/phylogeny/{patient}/branches.tsv",
         mutations="results/phylogeny/{patient}/mutations.tsv",
+        parents="results/phylogeny/{patient}/parents.tsv",
         plot=report(
             "results/phylogeny/{patient}/tree.png",
             caption="../captions/tree.rst",
@@ -25,7 +26,7 @@ rule phylogeny:
         "logs/phylogeny/{patient}.log",
     benchmark:
         "benchmarks/phylogeny/{patient}.tsv"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.mutations) / 1e6 * 50)),
         runtime=retry_scaled(30),

@@ -1,4 +1,5 @@
-"""Rule phylogeny: clone trees, clone proportions, region tree, mutation classes, figure."""
+"""Rule phylogeny: clone trees ranked by the read counts, clone proportions, region tree,
+mutation classes, the best tree as a parent table, figure."""
 import logging
 import sys
 from pathlib import Path
@@ -7,30 +8,31 @@ sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
 
+import numba  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ith.phylogeny.patient import clone_data_from_tables, run_patient, sample_purity, write_outputs  # noqa: E402
-from ith.phylogeny.search import SearchOptions  # noqa: E402
-from ith.phylogeny.trees import TreeParams  # noqa: E402
+from ith.phylogeny.patient import reads_from_clonal, run_patient, sample_purity, write_outputs  # noqa: E402
+from ith.phylogeny.ranking import PhylogenyParams  # noqa: E402
 
-inp, out, c = snakemake.input, snakemake.output, snakemake.params.phylogeny
+inp, out = snakemake.input, snakemake.output
 patient = snakemake.wildcards.patient
-logging.info("patient %s; parameters %s", patient, c)
-params = TreeParams(ccf_error_sd=c["ccf_error_sd"], remove_offender=c["remove_offender"], max_removed=c["max_removed"],
-                    search=SearchOptions(alpha=c["alpha"], max_trees=c["max_trees"], absent_prior=c["absent_prior"],
-                                         exhaustive_max_clones=c["exhaustive_max_clones"],
-                                         max_enumerated=c["max_enumerated"], beam_width=c["beam_width"]))
+params = PhylogenyParams.from_config(snakemake.params.phylogeny)
+numba.set_num_threads(max(1, min(snakemake.threads, numba.config.NUMBA_NUM_THREADS)))
+logging.info("patient %s; parameters %s", patient, params)
 muts = pd.read_csv(inp.mutations, sep="\t", keep_default_na=False, na_values=["NA", ""],
                    dtype={"mutation_id": str, "sample": str, "driver": str, "reason": str})
-data, excluded = clone_data_from_tables(pd.read_csv(inp.posteriors, sep="\t", dtype={"sample": str}),
-                                        pd.read_csv(inp.summary, sep="\t", keep_default_na=False, na_values=["NA"],
-                                                    dtype={"sample": str, "flags": str, "drivers": str}),
-                                        inp.posteriors)
-res = run_patient(patient, data, excluded, muts, params, c["presence"], sample_purity(muts))
+summary = pd.read_csv(inp.summary, sep="\t", keep_default_na=False, na_values=["NA"],
+                      dtype={"sample": str, "flags": str, "drivers": str})
+reads, excluded = reads_from_clonal(muts, summary, params, inp.mutations)
+logging.info("%d clusters x %d samples from %d mutations; %d artefact cluster(s) not in the trees %s",
+             len(reads.clusters), len(reads.samples), int(reads.n_mutations.sum()), len(excluded), sorted(excluded))
+res = run_patient(patient, reads, excluded, muts, params, sample_purity(muts))
 t = res.trees
-logging.info("%d clusters in the trees, %d excluded %s; %d consistent tree(s), %d kept; best: %s",
-             len(t["clusters"]), len(t["excluded"]), [e["cluster"] for e in t["excluded"]],
-             t["search"]["n_consistent"], t["search"]["n_kept"], t["trees"][0]["parents"] if t["trees"] else None)
+logging.info("%s (exact: %s), %d tree fits; %d tree(s) kept; best: %s (cost %s nats, weight %s)",
+             t["search"]["method"], t["search"]["exact"], t["search"]["fits"], t["search"]["n_kept"],
+             t["trees"][0]["parents"] if t["trees"] else None, t["trees"][0]["cost"] if t["trees"] else None,
+             t["trees"][0]["weight"] if t["trees"] else None)
+logging.info("flagged clusters: %s", [f["cluster"] for f in t["flagged"]] or "none")
 logging.info("mutations: %s", res.mutations["kind"].value_counts().to_dict())
 logging.info("region tree: %s", res.newick.strip())
-write_outputs(res, out.trees, out.proportions, out.newick, out.branches, out.mutations, out.plot)
+write_outputs(res, out.trees, out.proportions, out.newick, out.branches, out.mutations, out.plot, out.parents)

@@ -62,6 +62,7 @@ def test_genetic_vs_physical_distance():
     assert np.isnan(m.distance_correlation(m.pairwise_divergence(pres), coords.assign(x=np.nan)))
 
 
+@pytest.mark.workflow
 def test_metrics_from_results_match_metrics_from_the_truth(workflow_run, cohort, sheet):
     """The same code fed with the truth's tables and with the workflow's results. Tolerances:
     mutation classes within 10% of the patient's mutations, clonal fraction 0.15, mean Jaccard
@@ -99,6 +100,7 @@ def _numeric_sheet(sheet):
     return sheet
 
 
+@pytest.mark.workflow
 def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient(workflow_run, sheet):
     import json
     from pathlib import Path
@@ -117,6 +119,10 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
         assert row["clonal_fraction"] == pytest.approx(s["heterogeneity"]["clonal_fraction"], abs=1e-5)
         assert set(s["definitions"]) >= {"clonal_fraction", "math", "shannon", "wgii", "divergence"}
         assert s["samples"]["regions"] == [f"{patient}-R{i}" for i in (1, 2, 3)]
+        c = s["clones"]  # the clone trees of the read-count likelihood format: no cluster left out but artefacts
+        assert c["clones_in_tree"] == c["clusters"] - len(c["artefact_clusters"]) and c["best_tree"]["cost"] >= 0
+        assert row["flagged_clusters"] == len(c["flagged"])
+        assert c["uncertain_edges"] == [e for e in c["edge_support"] if e["support"] < 0.95]
         html = (results / "report" / patient / "report.html").read_text()
         assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
         figures = sorted(p.name for p in (results / "report" / patient / "figures").glob("*.png"))
@@ -128,6 +134,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
     assert p1["plasma"]["clones_detected"]
 
 
+@pytest.mark.workflow
 def test_snakemake_report_collects_the_annotated_outputs(workflow_run, cohort):
     from conftest import snakemake
 
@@ -151,3 +158,147 @@ def test_newick_of_the_region_tree_is_read_back_with_its_branch_lengths():
     with pytest.raises(ValueError):
         parse_newick("((a:1,b:2);")
     assert region_tree("", "P") is None and region_tree(";", "P") is None and region_tree("(germline:0,R1:5);", "P") is not None
+
+
+def _fake_results(root: Path, search_exact: bool = True) -> pd.DataFrame:
+    """A results directory of one patient (normal, three regions) as the stages write it, with a
+    trees.json of the read-count likelihood format: four clusters in the trees (cluster 9 flagged:
+    it fits only at a cost), cluster 7 left out as a clonal-stage artefact, two edges uncertain."""
+    import json
+
+    p, regions = "P1", ["P1-R1", "P1-R2", "P1-R3"]
+    sheet = pd.DataFrame({"patient": p, "sample": ["P1-N", *regions], "type": ["normal"] + ["tumour"] * 3,
+                          "bam": "none.bam", "x": [np.nan, 0.0, 1.0, 2.0], "y": [np.nan, 0.0, 0.0, 1.0]})
+    ccf = {0: [1.0, 1.0, 1.0], 1: [0.6, 0.1, 0.0], 2: [0.3, 0.8, 0.0], 7: [0.02, 0.0, 0.01], 9: [0.2, 0.3, 0.9]}
+    calls = {0: ["clonal"] * 3, 1: ["subclonal", "subclonal", "absent"], 2: ["subclonal", "subclonal", "absent"],
+             7: ["subclonal", "absent", "absent"], 9: ["subclonal", "subclonal", "subclonal"]}
+    muts, summ = [], []
+    for k, cc in ccf.items():
+        for j in range(4):
+            for s, c, call in zip(regions, cc, calls[k]):
+                muts.append({"mutation_id": f"chr1:{1000 * k + j}:A>T", "sample": s, "cluster_id": k,
+                             "call": call, "alt_counts": int(round(50 * c * 0.35)), "depth": 100,
+                             "present": call != "absent", "ccf": c})
+        for s, c, call in zip(regions, cc, calls[k]):
+            summ.append({"cluster_id": k, "sample": s, "n_mutations": 4, "ccf": c, "ccf_low": max(c - 0.05, 0),
+                         "ccf_high": min(c + 0.05, 1), "call": call, "artefact": k == 7,
+                         "flags": "near_zero" if k == 7 else "", "drivers": "TP53" if k == 0 else ""})
+    d = root / "clonal" / p
+    d.mkdir(parents=True)
+    pd.DataFrame(muts).to_csv(d / "mutations.tsv", sep="\t", index=False)
+    pd.DataFrame(summ).to_csv(d / "cluster_summary.tsv", sep="\t", index=False)
+    d = root / "copynumber" / p
+    d.mkdir(parents=True)
+    pd.DataFrame({"sample": regions, "purity": [0.7, 0.6, 0.8], "ploidy": [2.0, 2.1, 2.0], "wgd": False,
+                  "goodness_of_fit": 0.95, "method": "ascat_grid"}).to_csv(d / "purity_ploidy.tsv", sep="\t",
+                                                                            index=False)
+    pd.DataFrame([{"sample": s, "chrom": c, "start": 1, "end": 1000, "total_cn": 2, "major_cn": 1, "minor_cn": 1}
+                  for s in regions for c in ("chr1", "chr2")]).to_csv(d / "segments.tsv", sep="\t", index=False)
+    d = root / "phylogeny" / p
+    d.mkdir(parents=True)
+    pd.DataFrame([{"sample": s, "clone": c, "fraction": 0.2, "tumour_fraction": 0.25}
+                  for s in regions for c in ("0", "1", "2", "9")]).to_csv(d / "clone_proportions.tsv", sep="\t",
+                                                                         index=False)
+    kept = [0, 1, 2, 9]
+    trees = {
+        "patient": p, "ith_version": "test", "method": "read-count likelihood", "samples": regions,
+        "clusters": [{"id": k, "n_mutations": 4, "drivers": ["TP53"] if k == 0 else [], "flagged": k == 9,
+                      "frequency": dict(zip(regions, ccf[k])), "fitted": dict(zip(regions, ccf[k]))} for k in kept],
+        "excluded": [{"cluster": 7, "reason": "flagged as an artefact by the clonal stage (near_zero)"}],
+        "search": {"method": "branch and bound (exact)" if search_exact else
+                   "beam search + hill climbing (branch and bound over budget)", "exact": search_exact,
+                   "fits": 120, "n_kept": 3, "notes": [], "parameters": {}},
+        "trees": [{"rank": 1, "parents": {"0": None, "1": 0, "2": 0, "9": 0}, "cost": 26.0, "weight": 0.62},
+                  {"rank": 2, "parents": {"0": None, "1": 0, "2": 1, "9": 0}, "cost": 26.8, "weight": 0.28},
+                  {"rank": 3, "parents": {"0": None, "1": 0, "2": 0, "9": 2}, "cost": 28.0, "weight": 0.10}],
+        "edge_support": [{"parent": None, "child": 0, "support": 1.0}, {"parent": 0, "child": 1, "support": 1.0},
+                         {"parent": 0, "child": 9, "support": 0.9}, {"parent": 0, "child": 2, "support": 0.72},
+                         {"parent": 1, "child": 2, "support": 0.28}, {"parent": 2, "child": 9, "support": 0.1}],
+        "flagged": [{"cluster": 9, "samples": ["P1-R2", "P1-R3"], "violation": {"P1-R2": 0.1, "P1-R3": 0.12},
+                     "cost": 25.1, "cost_by_sample": {"P1-R2": 9.0, "P1-R3": 16.1},
+                     "without": {"parents": {"0": None, "1": 0, "2": 0}, "cost": 0.9}}],
+        "parent_vector": {"clusters": kept, "parents": [0, 1, 1, 1]},
+    }
+    (d / "trees.json").write_text(json.dumps(trees))
+    return sheet
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_report_shows_flagged_clusters_and_edge_support_of_the_clone_trees(tmp_path, exact):
+    """metrics.json and the HTML from a trees.json of the read-count likelihood format: the
+    flagged cluster is named in the limitations with its samples, largest violation and cost,
+    and in the flagged table; edges with support < 0.95 are listed; the artefact is left out."""
+    import json
+
+    from ith.report.cohort import cohort_row
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results, search_exact=exact)
+    out = results / "report" / "P1"
+    write_report(results, "P1", sheet, ReportParams(), out)
+    s = json.loads((out / "metrics.json").read_text())
+    c = s["clones"]
+    assert c["clones_in_tree"] == 4 and c["clusters"] == 5 and c["artefact_clusters"] == [7]
+    assert c["trees_kept"] == 3 and c["best_tree_weight"] == pytest.approx(0.62)
+    assert c["best_tree"] == {"parents": {"0": None, "1": 0, "2": 0, "9": 0}, "weight": 0.62, "cost": 26.0}
+    assert c["search_exact"] is exact and len(c["edge_support"]) == 6
+    assert [(e["parent"], e["child"]) for e in c["uncertain_edges"]] == [(0, 9), (0, 2), (1, 2), (2, 9)]
+    assert [f["cluster"] for f in c["flagged"]] == [9]
+    assert not {"trees_consistent", "search_complete", "violation"} & set(c)
+    assert {"trees_kept", "best_tree_weight", "edge_support", "flagged"} <= set(s["definitions"])
+    lim = s["limitations"]
+    assert ("Cluster 9 fits the tree only at a cost (25.1 nats): its frequencies break the sum rule by up to 0.12 "
+            "in P1-R2, P1-R3; the tree without it is listed in trees.json.") in lim
+    assert "Cluster 7 left out of the trees: flagged as an artefact by the clonal stage (near_zero)." in lim
+    assert any(x.startswith("Ambiguous clone tree: 3 trees kept; the best has weight 0.62.") for x in lim)
+    assert any(x.startswith("The tree search was heuristic") for x in lim) is (not exact)
+    assert not any("consistent" in x for x in lim)
+
+    html = (out / "report.html").read_text()
+    assert "Kept trees (ranked by likelihood)" in html and "Flagged clusters" in html
+    assert "Edges with support below 0.95 (likelihood-weighted share of the kept trees)" in html
+    assert "4 cluster(s) found" not in html and "5 cluster(s) found, 1 flagged" in html
+    assert f"best weight 0.62; {'exact' if exact else 'heuristic'} search" in html
+    assert "Cluster 9 fits the tree only at a cost (25.1 nats)" in html  # the limitations box
+    assert "Pairtree/Orchard-style" in html and "posterior weight" not in html and "consistent" not in html
+    section = html[html.index('<section id="trees">'):html.index('<section id="regions">')]
+    flagged = section[section.index("<h3>Flagged clusters</h3>"):]
+    for cell in ("<th>largest violation</th>", "<th>cost (nats)</th>", "<td>P1-R2, P1-R3</td>",
+                 '<td class="num">0.12</td>', '<td class="num">25.1</td>'):
+        assert cell in flagged, cell
+    edges = section[section.index("<h3>Edges with support below"):section.index("<h3>Flagged clusters</h3>")]
+    assert "<th>support</th>" in edges and '<td class="num">0.72</td>' in edges and "<td>root</td>" not in edges
+    assert edges.count("<tr>") == 1 + 4  # header and the four uncertain edges
+    trees = section[section.index("<h3>Kept trees"):section.index("<h3>Edges with support below")]
+    assert [h for h in ("rank", "weight", "cost", "edges (parent→child)") if f"<th>{h}</th>" in trees] == \
+        ["rank", "weight", "cost", "edges (parent→child)"]
+    assert "root→0, 0→1, 0→2, 0→9" in trees
+
+    row = cohort_row(s)
+    assert row["flagged_clusters"] == 1 and row["clones_in_tree"] == 4 and row["trees_kept"] == 3
+
+
+def test_report_of_a_tree_without_flagged_clusters_says_so(tmp_path):
+    import json
+
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    path = results / "phylogeny" / "P1" / "trees.json"
+    t = json.loads(path.read_text())
+    t["flagged"], t["edge_support"] = [], [{**e, "support": 1.0} for e in t["edge_support"][:4]]
+    t["trees"] = t["trees"][:1]
+    t["trees"][0]["weight"], t["search"]["n_kept"] = 1.0, 1
+    path.write_text(json.dumps(t))
+    out = results / "report" / "P1"
+    s = write_report(results, "P1", sheet, ReportParams(), out)
+    assert s["clones"]["flagged"] == [] and s["clones"]["uncertain_edges"] == []
+    assert not any("fits the tree only at a cost" in x or "Ambiguous" in x for x in s["limitations"])
+    html = (out / "report.html").read_text()
+    assert "none: every cluster fits the best tree within read noise" in html
+    assert "none: every edge of the kept trees has support of at least 0.95" in html
+    assert "flagged" not in html[html.index('<section id="summary">'):html.index('<div class="grid2">')]

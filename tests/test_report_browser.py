@@ -36,6 +36,7 @@ def _metrics(report: Path) -> dict:
     return json.loads((report.parent / "metrics.json").read_text())
 
 
+@pytest.mark.workflow
 def test_edge_patients_get_the_sections_that_apply_and_say_what_is_missing(edge_run):
     base = Path(edge_run) / "results" / "report"
     one, nomut = _metrics(base / "ONE" / "report.html"), _metrics(base / "NOMUT" / "report.html")
@@ -60,6 +61,7 @@ def test_edge_patients_get_the_sections_that_apply_and_say_what_is_missing(edge_
     assert [line.split("\t")[0] for line in cohort[1:]] == ["NOMUT", "ONE"]
 
 
+@pytest.mark.workflow
 def test_reports_render_in_a_headless_browser(browser, workflow_run, edge_run):
     ARTEFACTS.mkdir(exist_ok=True)
     for name, report in _reports(workflow_run, edge_run).items():
@@ -87,6 +89,7 @@ def test_reports_render_in_a_headless_browser(browser, workflow_run, edge_run):
     assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 50_000
 
 
+@pytest.mark.workflow
 def test_cohort_page_sorts_and_links_to_the_patients(browser, workflow_run):
     page = Path(workflow_run) / "results" / "report" / "cohort.html"
     browser.open(page)

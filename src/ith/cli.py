@@ -99,51 +99,50 @@ def _add_clonal_fit(sub) -> None:
 
 
 def _phylogeny(args: argparse.Namespace) -> None:
-    import pandas as pd
+    from dataclasses import replace
 
-    from ith.phylogeny.patient import read_clusters, run_patient, sample_purity, write_outputs
-    from ith.phylogeny.search import SearchOptions
-    from ith.phylogeny.trees import TreeParams
+    from ith.phylogeny.patient import read_input, run_patient, sample_purity, write_outputs
+    from ith.phylogeny.ranking import PhylogenyParams
 
-    data, excluded = read_clusters(args.input, args.summary)
-    muts = pd.read_csv(args.mutations, sep="\t") if args.mutations else None
-    params = TreeParams(ccf_error_sd=args.ccf_error_sd,
-                        search=SearchOptions(alpha=args.alpha, max_trees=args.max_trees, absent_prior=args.absent_prior,
-                                             exhaustive_max_clones=args.exhaustive_max_clones,
-                                             beam_width=args.beam_width),
-                        remove_offender=not args.keep_offender)
-    res = run_patient(args.patient, data, excluded, muts, params, args.presence,
-                      sample_purity(muts) if muts is not None else None)
-    write_outputs(res, args.output, args.proportions, args.newick, args.branches, args.mutations_out, args.figure)
+    params = replace(PhylogenyParams(), density=args.density, precision=args.precision,
+                     one_founder=not args.polyclonal, max_trees=args.max_trees, max_fits=args.max_fits,
+                     beam_width=args.beam_width, restarts=args.restarts, seed=args.seed, presence=args.presence)
+    reads, excluded, muts = read_input(args.input, params, args.summary, args.reads, args.pairtree_params)
+    res = run_patient(args.patient, reads, excluded, muts, params, sample_purity(muts) if muts is not None else None)
+    write_outputs(res, args.output, args.proportions, args.newick, args.branches, args.mutations_out, args.figure,
+                  args.parents)
 
 
 def _add_phylogeny(sub) -> None:
-    from ith.phylogeny.search import SearchOptions
-    from ith.phylogeny.trees import TreeParams
+    from ith.phylogeny.ranking import PhylogenyParams
 
-    d, s = TreeParams(), SearchOptions()
-    p = sub.add_parser("phylogeny", help="clone trees from clusters (PyClone-VI results or our cluster posteriors)")
+    d = PhylogenyParams()
+    p = sub.add_parser("phylogeny", help="clone trees ranked by the read counts (our clonal tables, PyClone-VI, "
+                                         "CONIPHER or Pairtree input)")
     p.add_argument("-i", "--input", required=True,
-                   help="PyClone-VI results file (clusters.tsv) or the clonal stage's cluster_posteriors.tsv")
+                   help="the clonal stage's mutations.tsv, a PyClone-VI results file (with --reads), a CONIPHER "
+                        "input table, or a Pairtree .ssm (with --pairtree-params)")
     p.add_argument("-o", "--output", required=True, help="trees.json")
-    p.add_argument("--summary", help="cluster_summary.tsv (mutation counts, drivers, artefact flags)")
-    p.add_argument("--mutations", help="the clonal stage's mutations.tsv: region tree, mutation classes, purity")
+    p.add_argument("--summary", help="with mutations.tsv: cluster_summary.tsv (drivers, artefact flags)")
+    p.add_argument("--reads", help="with a PyClone-VI results file: its input file (read counts, copy number)")
+    p.add_argument("--pairtree-params", help="with a Pairtree .ssm: its .params.json (samples, clusters)")
     p.add_argument("--patient", default="patient")
+    p.add_argument("--parents", help="write the best tree as cluster -> parent and Pairtree's parent vector here")
     p.add_argument("--proportions", help="write clone_proportions.tsv here")
-    p.add_argument("--newick", help="write the region tree (Newick) here; needs --mutations")
-    p.add_argument("--branches", help="write the region tree's branches here; needs --mutations")
+    p.add_argument("--newick", help="write the region tree (Newick) here; needs mutations.tsv")
+    p.add_argument("--branches", help="write the region tree's branches here; needs mutations.tsv")
     p.add_argument("--mutations-out", help="write every mutation's truncal/shared/private class here")
     p.add_argument("--figure", help="write the tree figure (PNG) here")
-    p.add_argument("--presence", choices=["cluster", "reads"], default="cluster",
+    p.add_argument("--presence", choices=["cluster", "reads"], default=d.presence,
                    help="a mutation is present in a region by its cluster's call, or by its reads")
-    p.add_argument("--ccf-error-sd", type=float, default=d.ccf_error_sd)
-    p.add_argument("--alpha", type=float, default=s.alpha, help="least sum-rule probability per sample")
-    p.add_argument("--absent-prior", type=float, default=s.absent_prior)
-    p.add_argument("--max-trees", type=int, default=s.max_trees)
-    p.add_argument("--exhaustive-max-clones", type=int, default=s.exhaustive_max_clones)
-    p.add_argument("--beam-width", type=int, default=s.beam_width)
-    p.add_argument("--keep-offender", action="store_true",
-                   help="when no tree fits, rank the trees with every cluster rather than leaving one out")
+    p.add_argument("--density", choices=["binomial", "beta-binomial"], default=d.density)
+    p.add_argument("--precision", type=float, default=d.precision, help="beta-binomial precision")
+    p.add_argument("--polyclonal", action="store_true", help="allow several clusters under the root")
+    p.add_argument("--max-trees", type=int, default=d.max_trees)
+    p.add_argument("--max-fits", type=int, default=d.max_fits, help="budget of the exact search (tree fits)")
+    p.add_argument("--beam-width", type=int, default=d.beam_width)
+    p.add_argument("--restarts", type=int, default=d.restarts)
+    p.add_argument("--seed", type=int, default=d.seed)
     p.set_defaults(func=_phylogeny)
 
 

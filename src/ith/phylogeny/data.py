@@ -1,5 +1,6 @@
-"""The clusters a tree is built from: their CCF posteriors per sample on a grid, from the
-clonal stage's cluster_posteriors.tsv or from a PyClone-VI results file."""
+"""The clusters the previous (sum-rule) ranking builds trees from: their CCF posteriors per
+sample on a grid, from the clonal stage's cluster_posteriors.tsv. Kept as the benchmarks'
+baseline (bench/phylogeny.py); the workflow ranks trees by the read counts (ranking.py)."""
 
 from __future__ import annotations
 
@@ -74,32 +75,6 @@ def from_posteriors(table: pd.DataFrame, source: str = "cluster_posteriors.tsv",
     post = _normalise(post, source)
     n = np.array([(n_mutations or {}).get(int(k), 0) for k in clusters])
     return CloneData(clusters, samples, grid, post, n)
-
-
-def from_pyclone(table: pd.DataFrame, source: str = "clusters.tsv", grid_size: int = 101,
-                 min_sd: float = 0.01) -> CloneData:
-    """From a PyClone-VI results file: each cluster's CCF posterior per sample taken as a normal
-    with the file's mean and std, cut to 0..1 (the file keeps no more than that)."""
-    missing = [c for c in PYCLONE_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; a PyClone-VI results file has "
-                         f"{', '.join(PYCLONE_COLUMNS)}")
-    if table.empty:
-        return _empty()
-    t = table.assign(cluster_id=table["cluster_id"].astype(int), sample_id=table["sample_id"].astype(str))
-    per = t.groupby(["cluster_id", "sample_id"], sort=False)[["cellular_prevalence", "cellular_prevalence_std"]].first()
-    n = t.drop_duplicates("mutation_id").groupby("cluster_id").size()
-    samples = list(dict.fromkeys(t["sample_id"]))
-    clusters = np.array(sorted(per.index.get_level_values(0).unique()))
-    grid = np.linspace(0.0, 1.0, grid_size)
-    post = np.zeros((len(samples), len(clusters), grid_size))
-    for (k, s), row in per.iterrows():
-        mu = float(row["cellular_prevalence"])
-        sd = max(float(row["cellular_prevalence_std"]) if np.isfinite(row["cellular_prevalence_std"]) else 0.0, min_sd)
-        if not np.isfinite(mu):
-            raise InputError(f"{source}: cluster {k} in sample {s} has no cellular_prevalence")
-        post[samples.index(s), int(np.searchsorted(clusters, k))] = np.exp(-0.5 * ((grid - mu) / sd) ** 2)
-    return CloneData(clusters, samples, grid, _normalise(post, source), n.reindex(clusters).fillna(0).to_numpy(int))
 
 
 def _normalise(post: np.ndarray, source: str) -> np.ndarray:

@@ -22,14 +22,16 @@ def main_clusters(clonal_mutations: pd.DataFrame, truth_mutations: pd.DataFrame)
     return dict(zip(top["clone"].astype(str), top["cluster_id"].astype(int)))
 
 
-def tree_matches_truth(report, clonal_mutations: pd.DataFrame, truth_mutations: pd.DataFrame,
+def tree_matches_truth(clusters, trees: list, clonal_mutations: pd.DataFrame, truth_mutations: pd.DataFrame,
                        truth_tree: pd.DataFrame) -> dict:
     """Is the true tree the top-ranked one? Every true clone is matched to the cluster holding
     most of its mutations (one cluster per clone, else no match); a tree is right when each
     clone's cluster has, as its nearest matched ancestor, the cluster of the clone's true parent
-    (extra clusters in between are allowed). Also the rank of the first right tree kept."""
+    (extra clusters in between are allowed). Also the rank of the first right tree kept.
+    `clusters`: the trees' cluster ids; `trees`: ranked parent vectors (indices into clusters,
+    ROOT for a founder)."""
     main = main_clusters(clonal_mutations, truth_mutations)
-    clusters = [int(c) for c in report.data.clusters]
+    clusters = [int(c) for c in clusters]
     index = {c: i for i, c in enumerate(clusters)}
     clones = truth_tree["clone"].astype(str).tolist()
     parent_of = {str(r.clone): (str(r.parent) if isinstance(r.parent, str) and r.parent else None)
@@ -43,20 +45,20 @@ def tree_matches_truth(report, clonal_mutations: pd.DataFrame, truth_mutations: 
     clone_at = {index[main[c]]: c for c in clones}
 
     def nearest(tree, k):
-        p = tree.parents[k]
+        p = tree[k]
         while p != ROOT and p not in clone_at:
-            p = tree.parents[p]
+            p = tree[p]
         return None if p == ROOT else clone_at[p]
 
     def wrong(tree):
         return [f"{c}: {nearest(tree, k)} (true {parent_of[c]})" for k, c in clone_at.items()
                 if nearest(tree, k) != parent_of[c]]
 
-    for rank, tree in enumerate(report.result.trees, start=1):
+    for rank, tree in enumerate(trees, start=1):
         if not wrong(tree):
             out["rank"] = rank
             break
     out["top_correct"] = out["rank"] == 1
-    if not out["top_correct"] and report.result.trees:
-        out["why"] = f"true tree at rank {out['rank']}; top tree's wrong parents: {'; '.join(wrong(report.result.trees[0]))}"
+    if not out["top_correct"] and trees:
+        out["why"] = f"true tree at rank {out['rank']}; top tree's wrong parents: {'; '.join(wrong(trees[0]))}"
     return out

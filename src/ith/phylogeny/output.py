@@ -6,51 +6,46 @@ import numpy as np
 
 from ith import __version__
 from ith.io.figures import clone_colour, save_figure
-from ith.phylogeny.score import ROOT
-from ith.phylogeny.trees import TreeParams, TreeReport, parent_map, tree_weights
+from ith.phylogeny.fit import ROOT
+from ith.phylogeny.ranking import PhylogenyParams, TreeResult
 
 
 def _r(x: float, n: int = 6) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), n)
 
 
-def trees_json(patient: str, report: TreeReport, params: TreeParams) -> dict:
-    d, res = report.data, report.result
-    alpha = report.alpha
-    mean = d.mean if len(d.clusters) else np.zeros((len(d.samples), 0))
-    weights = tree_weights(res.trees)
-    trees = []
-    for rank, (t, w) in enumerate(zip(res.trees, weights), start=1):
-        trees.append({
-            "rank": rank,
-            "parents": parent_map(t.parents, d.clusters),
-            "log_evidence": _r(t.log_score, 4),
-            "weight": _r(w),
-            "consistent": t.consistent(alpha),
-            "sum_rule_probability": {s: _r(np.exp(v)) for s, v in zip(d.samples, t.sample_log_scores)},
-            "sum_rule_error": _r(t.sum_rule_error.max() if t.sum_rule_error.size else 0.0, 4),
-            "sum_rule_error_by_sample": {s: _r(v, 4) for s, v in
-                                         zip(d.samples, t.sum_rule_error.max(axis=1) if t.sum_rule_error.size
-                                             else np.zeros(len(d.samples)))},
-        })
+def parent_map(parents, clusters: np.ndarray) -> dict[str, int | None]:
+    """{cluster id: parent cluster id, None for a founder}."""
+    return {str(int(clusters[k])): (None if p == ROOT else int(clusters[p])) for k, p in enumerate(parents)}
+
+
+def trees_json(patient: str, res: TreeResult, params: PhylogenyParams, excluded: dict[int, str]) -> dict:
+    r, out = res.reads, res.outcome
+    weights = res.weights
+    flagged = {f["cluster"] for f in res.flagged}
+    clusters = []
+    for k, (c, n) in enumerate(zip(r.clusters, r.n_mutations)):
+        clusters.append({"id": int(c), "n_mutations": int(n), "drivers": r.drivers.get(int(c), []),
+                         "flagged": int(c) in flagged,
+                         "frequency": {s: _r(r.mle[i, k], 4) for i, s in enumerate(r.samples)},
+                         "fitted": ({s: _r(res.phi[i, k], 4) for i, s in enumerate(r.samples)}
+                                    if res.phi is not None else {})})
+    best = res.best
     return {
         "patient": patient,
         "ith_version": __version__,
-        "samples": d.samples,
-        "clusters": [{"id": int(c), "n_mutations": int(n), "drivers": d.drivers.get(int(c), []),
-                      "ccf": {s: _r(mean[i, k], 4) for i, s in enumerate(d.samples)}}
-                     for k, (c, n) in enumerate(zip(d.clusters, d.n_mutations))],
-        "excluded": [{"cluster": k, "reason": v} for k, v in sorted(report.excluded.items())],
-        "search": {"method": res.method, "exhaustive": res.exhaustive, "complete": res.complete,
-                   "n_consistent": res.n_consistent, "n_kept": len(res.trees),
-                   "parameters": {"ccf_error_sd": params.ccf_error_sd, "alpha": alpha,
-                                  "absent_prior": params.search.absent_prior, "max_trees": params.search.max_trees,
-                                  "exhaustive_max_clones": params.search.exhaustive_max_clones,
-                                  "max_enumerated": params.search.max_enumerated,
-                                  "beam_width": params.search.beam_width}},
-        "trees": trees,
-        "consensus": report.consensus,
-        "violation": report.violation,
+        "method": "read-count likelihood",
+        "samples": r.samples,
+        "clusters": clusters,
+        "excluded": [{"cluster": k, "reason": v} for k, v in sorted(excluded.items())],
+        "search": {"method": out.method, "exact": out.exact, "fits": out.fits, "n_kept": len(out.trees),
+                   "notes": out.notes, "parameters": {k: v for k, v in params.__dict__.items() if k != "presence"}},
+        "trees": [{"rank": i + 1, "parents": parent_map(t, r.clusters), "cost": _r(c, 4), "weight": _r(w)}
+                  for i, ((t, c), w) in enumerate(zip(out.trees[: params.max_trees], weights))],
+        "edge_support": res.support,
+        "flagged": res.flagged,
+        "parent_vector": ({"clusters": [int(c) for c in r.clusters],
+                           "parents": [0 if p == ROOT else int(p) + 1 for p in best]} if best is not None else None),
     }
 
 
@@ -75,44 +70,53 @@ def _layout(parents: np.ndarray) -> dict[int, tuple[float, float]]:
     return pos
 
 
-def plot_tree(path: str, patient: str, report: TreeReport, eta: np.ndarray | None) -> None:
-    """Left: the best clone tree (edge labels: mutations gained, drivers). Right: each sample's
-    tumour cells split over the clones."""
+def plot_tree(path: str, patient: str, res: TreeResult, eta: np.ndarray | None) -> None:
+    """Left: the best clone tree (edge labels: mutations gained, drivers, support below 1;
+    flagged clusters ringed in red). Right: each sample's tumour cells split over the clones."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d = report.data
+    r = res.reads
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.2, 1]})
-    colours = [clone_colour(c) for c in d.clusters]
-    best = report.best
+    colours = [clone_colour(c) for c in r.clusters]
+    best = res.best
+    support = {(e["parent"], e["child"]): e["support"] for e in res.support}
+    flagged = {f["cluster"] for f in res.flagged}
     if best is None:
         ax.text(0.5, 0.5, "no clusters to build a tree from", ha="center", va="center")
         ax.axis("off")
         bx.axis("off")
     else:
-        pos = _layout(best.parents)
+        pos = _layout(best)
         ax.plot([0], [1], "k^", ms=8)
         for k, (x, y) in pos.items():
-            p = best.parents[k]
+            p = best[k]
             px, py = (pos[p] if p != ROOT else (pos[k][0], 1))
-            ax.plot([px, x], [py, y], "-", color="0.4", lw=1.5, zorder=1)
-            label = f"{int(d.n_mutations[k])}"
-            drv = d.drivers.get(int(d.clusters[k]), [])
+            cid = int(r.clusters[k])
+            sup = support.get((None if p == ROOT else int(r.clusters[p]), cid), 1.0)
+            ax.plot([px, x], [py, y], "-" if sup >= 0.95 else "--", color="0.4", lw=1.5, zorder=1)
+            label = f"{int(r.n_mutations[k])}"
+            drv = r.drivers.get(cid, [])
             if drv:
                 label += "\n" + ",".join(drv[:3])
+            if sup < 0.995:
+                label += f"\nsupport {sup:.2f}"
             ax.text((px + x) / 2 + 0.05, (py + y) / 2, label, fontsize=7, color="0.2")
-            ax.scatter([x], [y], s=380, color=colours[k], edgecolor="k", zorder=2)
-            ax.text(x, y, str(int(d.clusters[k])), ha="center", va="center", fontsize=8, zorder=3)
-        status = "consistent" if best.consistent(report.alpha) else "violates the sum rule"
-        ax.set_title(f"{patient}: best clone tree ({status}; {report.result.n_consistent} consistent)", fontsize=9)
+            ax.scatter([x], [y], s=380, color=colours[k], edgecolor="red" if cid in flagged else "k",
+                       linewidths=2.5 if cid in flagged else 1.0, zorder=2)
+            ax.text(x, y, str(cid), ha="center", va="center", fontsize=8, zorder=3)
+        w = res.weights[0] if len(res.weights) else 1.0
+        extra = f"; flagged: {', '.join(str(c) for c in sorted(flagged))}" if flagged else ""
+        ax.set_title(f"{patient}: best clone tree (weight {w:.2f} of {len(res.outcome.trees)} kept{extra})",
+                     fontsize=9)
         ax.axis("off")
         if eta is not None and eta.size:
-            bottom = np.zeros(len(d.samples))
-            for k in range(len(d.clusters)):
-                bx.bar(d.samples, eta[:, k], bottom=bottom, color=colours[k], edgecolor="white",
-                       label=f"clone {int(d.clusters[k])}")
+            bottom = np.zeros(len(r.samples))
+            for k in range(len(r.clusters)):
+                bx.bar(r.samples, eta[:, k], bottom=bottom, color=colours[k], edgecolor="white",
+                       label=f"clone {int(r.clusters[k])}")
                 bottom += eta[:, k]
             bx.set_ylim(0, 1)
             bx.set_ylabel("fraction of tumour cells")

@@ -1,20 +1,22 @@
-"""From the clonal stage's tables to the clusters a patient's trees are built from."""
+"""From the clonal stage's tables to a patient's clone trees, proportions, region tree and
+mutation classes."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ith.errors import InputError
+from ith.io.jsonout import write_json, write_text
 from ith.io.tables import write_tsv
-from ith.phylogeny.data import POSTERIOR_COLUMNS, PYCLONE_COLUMNS, CloneData, from_posteriors, from_pyclone
+from ith.phylogeny.data import PYCLONE_COLUMNS, CloneData, from_posteriors
 from ith.phylogeny.output import plot_tree, trees_json
-from ith.phylogeny.proportions import own_fractions, proportion_table
+from ith.phylogeny.proportions import proportion_table
+from ith.phylogeny.ranking import PhylogenyParams, TreeResult, build, own_fractions
+from ith.phylogeny.reads import READ_COLUMNS, ClusterReads, from_table
 from ith.phylogeny.regions import classify_mutations, region_tree
-from ith.phylogeny.trees import TreeParams, TreeReport, build_trees
 
 
 def _flag(values: pd.Series) -> np.ndarray:
@@ -42,15 +44,66 @@ def clone_data_from_tables(posteriors: pd.DataFrame, summary: pd.DataFrame,
     return data, excluded
 
 
+def artefact_clusters(summary: pd.DataFrame) -> dict[int, str]:
+    """Clusters the clonal stage flagged as artefacts (near zero everywhere, few mutations or low
+    depth): not clones, so not in the trees; the reason is reported."""
+    per = summary.drop_duplicates("cluster_id").set_index("cluster_id")
+    if "artefact" not in per or per.empty:
+        return {}
+    out = {}
+    for k, bad in zip(per.index, _flag(per["artefact"])):
+        if bad:
+            why = f" ({per.loc[k, 'flags']})" if "flags" in per and isinstance(per.loc[k, "flags"], str) else ""
+            out[int(k)] = f"flagged as an artefact by the clonal stage{why}"
+    return out
+
+
+def var_read_prob(mutations: pd.DataFrame) -> np.ndarray:
+    """A carrier cell's variant-read probability as the clonal stage models it: purity x
+    multiplicity / (purity x total copy number + normal copy number x (1 - purity)); 0 where the
+    segment kept no tumour copy. Missing copy number counts as the normal's, multiplicity as 1."""
+    p = mutations["purity"].astype(float).to_numpy()
+    normal = mutations["normal_cn"].astype(float).fillna(2).to_numpy()
+    total = (mutations["major_cn"].astype(float) + mutations["minor_cn"].astype(float)).to_numpy()
+    total = np.where(np.isfinite(total), total, normal)
+    m = mutations["multiplicity"].astype(float).fillna(1).clip(lower=1).to_numpy()
+    om = p * np.minimum(m, np.maximum(total, 1)) / (p * total + normal * (1 - p))
+    return np.where((total > 0) & np.isfinite(om), np.clip(om, 0, 1), 0.0)
+
+
+def reads_from_clonal(mutations: pd.DataFrame, summary: pd.DataFrame, params: PhylogenyParams,
+                      source: str = "mutations.tsv") -> tuple[ClusterReads, dict[int, str]]:
+    """The clusters' read counts from the clonal stage's mutations.tsv (every clustered mutation
+    in every sample), less its artefact clusters; drivers from cluster_summary.tsv."""
+    need = ["mutation_id", "sample", "cluster_id", "alt_counts", "depth", "purity", "major_cn", "minor_cn",
+            "normal_cn", "multiplicity"]
+    missing = [c for c in need if c not in mutations.columns]
+    if missing:
+        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is it the clonal stage's mutations.tsv?")
+    excluded = artefact_clusters(summary)
+    m = mutations[(mutations["cluster_id"].astype(int) >= 0) & ~mutations["cluster_id"].astype(int).isin(excluded)]
+    table = pd.DataFrame({"mutation_id": m["mutation_id"].astype(str), "sample": m["sample"].astype(str),
+                          "cluster_id": m["cluster_id"].astype(int), "var_reads": m["alt_counts"].astype(float),
+                          "total_reads": m["depth"].astype(float), "var_read_prob": var_read_prob(m)})
+    samples = list(dict.fromkeys(mutations["sample"].astype(str)))
+    reads = from_table(table[READ_COLUMNS], source, params.overdispersion, params.error, samples)
+    per = summary.drop_duplicates("cluster_id").set_index("cluster_id")
+    if "drivers" in per:
+        drv = per["drivers"].where(per["drivers"].notna(), "").astype(str)
+        reads.drivers = {int(k): [d for d in v.split(",") if d] for k, v in drv.items() if v and int(k) not in excluded}
+    return reads, excluded
+
+
 @dataclass
 class PatientTrees:
-    report: TreeReport
+    result: TreeResult
     trees: dict  # trees.json
     proportions: pd.DataFrame
     own: np.ndarray | None  # (S, K) own fractions under the best tree
     newick: str
     branches: pd.DataFrame
     mutations: pd.DataFrame
+    parents: pd.DataFrame  # the best tree as cluster -> parent (and Pairtree's parent vector)
 
 
 MUTATION_COLUMNS = ["patient", "mutation_id", "cluster_id", "regions", "n_regions", "kind"]
@@ -80,19 +133,33 @@ def presence_table(mutations: pd.DataFrame, presence: str) -> pd.DataFrame:
     return pd.DataFrame({"mutation_id": mutations["mutation_id"], "sample": mutations["sample"], "present": flag})
 
 
-def run_patient(patient: str, data: CloneData, excluded: dict[int, str], mutations: pd.DataFrame | None,
-                params: TreeParams, presence: str = "cluster", purity: dict[str, float] | None = None) -> PatientTrees:
-    report = build_trees(data, params, excluded)
-    d = report.data
+PARENT_COLUMNS = ["cluster_id", "parent_id", "index", "parent_index"]
+
+
+def parent_table(res: TreeResult) -> pd.DataFrame:
+    """The best tree, one row per cluster: its parent ('root' for a founder) and Pairtree's
+    parent vector (clusters numbered 1..K in cluster order, 0 the root)."""
+    best = res.best
+    if best is None:
+        return pd.DataFrame(columns=PARENT_COLUMNS)
+    ids = res.reads.clusters
+    return pd.DataFrame({"cluster_id": ids.astype(int), "parent_id": ["root" if p < 0 else str(int(ids[p])) for p in best],
+                         "index": np.arange(1, len(ids) + 1), "parent_index": [0 if p < 0 else int(p) + 1 for p in best]},
+                        columns=PARENT_COLUMNS)
+
+
+def run_patient(patient: str, reads: ClusterReads, excluded: dict[int, str], mutations: pd.DataFrame | None,
+                params: PhylogenyParams, purity: dict[str, float] | None = None) -> PatientTrees:
+    res = build(reads, params)
     own = None
-    if report.best is not None:
-        own = own_fractions(d.mean, d.sd, report.best.parents)
-        props = proportion_table(patient, d.samples, d.clusters, own, purity)
+    if res.best is not None:
+        own = own_fractions(res.phi, res.best)
+        props = proportion_table(patient, reads.samples, reads.clusters, own, purity)
     else:
         props = proportion_table(patient, [], np.zeros(0), np.zeros((0, 0)), purity)
-    regions = d.samples if d.samples else (sorted(mutations["sample"].unique()) if mutations is not None else [])
+    regions = reads.samples if reads.samples else (sorted(mutations["sample"].unique()) if mutations is not None else [])
     if mutations is not None and not mutations.empty:
-        pres = presence_table(mutations, presence)
+        pres = presence_table(mutations, params.presence)
         rt = region_tree(pres, regions)
         cls = classify_mutations(pres, regions)
         first = mutations.drop_duplicates("mutation_id").set_index("mutation_id")
@@ -105,36 +172,78 @@ def run_patient(patient: str, data: CloneData, excluded: dict[int, str], mutatio
         rt = region_tree(pd.DataFrame(columns=["mutation_id", "sample", "present"]), regions)
         cls = pd.DataFrame(columns=["mutation_id", "cluster_id", "regions", "n_regions", "kind"])
     cls.insert(0, "patient", patient)
-    return PatientTrees(report, trees_json(patient, report, params), props, own,
-                        rt.newick(outgroup="germline") + "\n", rt.branch_table(patient), cls[MUTATION_COLUMNS])
+    return PatientTrees(res, trees_json(patient, res, params, excluded), props, own,
+                        rt.newick(outgroup="germline") + "\n", rt.branch_table(patient), cls[MUTATION_COLUMNS],
+                        parent_table(res))
 
 
-def read_clusters(path: str, summary: str | None = None) -> tuple[CloneData, dict[int, str]]:
-    """A cluster_posteriors.tsv (with the cluster_summary.tsv beside it, if given) or a
-    PyClone-VI results file."""
-    table = pd.read_csv(path, sep="\t")
-    if set(POSTERIOR_COLUMNS) <= set(table.columns):
-        summ = pd.read_csv(summary, sep="\t") if summary else pd.DataFrame(columns=["cluster_id", "n_mutations"])
-        return clone_data_from_tables(table, summ, path)
-    if set(PYCLONE_COLUMNS) <= set(table.columns):
-        return from_pyclone(table, path), {}
-    raise InputError(f"{path}: neither a PyClone-VI results file ({', '.join(PYCLONE_COLUMNS)}) nor a "
-                     f"cluster_posteriors.tsv ({', '.join(POSTERIOR_COLUMNS)})")
+def reads_from_pyclone(results: pd.DataFrame, inputs: pd.DataFrame, params: PhylogenyParams,
+                       source: str) -> ClusterReads:
+    """PyClone-VI's results (clusters) with its input (reads, copy number, purity). PyClone-VI
+    keeps no multiplicity, so a carrier cell has one mutant copy."""
+    need = ["mutation_id", "sample_id", "ref_counts", "alt_counts", "normal_cn", "major_cn", "minor_cn",
+            "tumour_content"]
+    missing = [c for c in need if c not in inputs.columns]
+    if missing:
+        raise InputError(f"{source}: the PyClone-VI input (--reads) lacks column(s) {', '.join(missing)}")
+    cl = results.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"]
+    m = inputs[inputs["mutation_id"].isin(cl.index)]
+    if m.empty:
+        raise InputError(f"{source}: no mutation of the PyClone-VI results is in its input (--reads); same run?")
+    frame = pd.DataFrame({"purity": m["tumour_content"], "normal_cn": m["normal_cn"], "major_cn": m["major_cn"],
+                          "minor_cn": m["minor_cn"], "multiplicity": 1.0})
+    table = pd.DataFrame({"mutation_id": m["mutation_id"].astype(str), "sample": m["sample_id"].astype(str),
+                          "cluster_id": m["mutation_id"].map(cl).astype(int), "var_reads": m["alt_counts"],
+                          "total_reads": m["ref_counts"] + m["alt_counts"], "var_read_prob": var_read_prob(frame)})
+    return from_table(table, source, params.overdispersion, params.error)
+
+
+def read_input(path: str, params: PhylogenyParams, summary: str | None = None, reads: str | None = None,
+               pairtree_params: str | None = None) -> tuple[ClusterReads, dict[int, str], pd.DataFrame | None]:
+    """Any of the inputs `ith phylogeny` reads, told apart by their columns: the clonal stage's
+    mutations.tsv (with its cluster_summary.tsv), a PyClone-VI results file (with its input
+    file as `reads`), a CONIPHER input table, or Pairtree's .ssm (with its .params.json).
+    Returns the clusters' reads, the clusters left out and the mutation table when it is ours."""
+    from ith.phylogeny.formats import read_conipher, read_pairtree
+
+    if pairtree_params:
+        table, samples = read_pairtree(path, pairtree_params)
+        return from_table(table, path, params.overdispersion, params.error, samples), {}, None
+    table = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""],
+                        dtype={"mutation_id": str, "sample": str, "sample_id": str})
+    cols = set(table.columns)
+    if {"alt_counts", "depth", "multiplicity", "cluster_id", "sample"} <= cols:
+        summ = pd.read_csv(summary, sep="\t", keep_default_na=False, na_values=["NA"], dtype={"flags": str,
+                           "drivers": str}) if summary else pd.DataFrame(columns=["cluster_id"])
+        r, excluded = reads_from_clonal(table, summ, params, path)
+        return r, excluded, table
+    if set(PYCLONE_COLUMNS) <= cols:
+        if not reads:
+            raise InputError(f"{path}: a PyClone-VI results file holds no read counts; give its input file with "
+                             f"--reads (mutation_id, sample_id, ref_counts, alt_counts, major_cn, minor_cn, ...)")
+        inputs = pd.read_csv(reads, sep="\t", dtype={"mutation_id": str, "sample_id": str})
+        return reads_from_pyclone(table, inputs, params, path), {}, None
+    if {"CASE_ID", "SAMPLE", "VAR_COUNT", "CLUSTER"} <= cols:
+        t, samples, _ = read_conipher(path)
+        return from_table(t, path, params.overdispersion, params.error, samples), {}, None
+    raise InputError(f"{path}: not an input ith phylogeny reads: the clonal stage's mutations.tsv, a PyClone-VI "
+                     f"results file (with --reads), a CONIPHER input table, or a Pairtree .ssm (with "
+                     f"--pairtree-params)")
 
 
 def write_outputs(result: PatientTrees, trees: str, proportions: str | None = None, newick: str | None = None,
-                  branches: str | None = None, mutations: str | None = None, figure: str | None = None) -> None:
-    with open(trees, "w") as fh:
-        json.dump(result.trees, fh, indent=1)
-        fh.write("\n")
+                  branches: str | None = None, mutations: str | None = None, figure: str | None = None,
+                  parents: str | None = None) -> None:
+    write_json(result.trees, trees)
     if proportions:
         write_tsv(result.proportions, proportions)
     if newick:
-        with open(newick, "w") as fh:
-            fh.write(result.newick)
+        write_text(result.newick, newick)
     if branches:
         write_tsv(result.branches, branches)
     if mutations:
         write_tsv(result.mutations, mutations)
+    if parents:
+        write_tsv(result.parents, parents)
     if figure:
-        plot_tree(figure, result.trees["patient"], result.report, result.own)
+        plot_tree(figure, result.trees["patient"], result.result, result.own)

@@ -4,35 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
-
-from ith.phylogeny.score import ROOT
-
-
-def subtree_matrix(parents: np.ndarray) -> np.ndarray:
-    """A[k, j] = 1 when j is k or below k: CCF = A @ own fractions."""
-    n = len(parents)
-    a = np.eye(n)
-    for j in range(n):
-        p = parents[j]
-        while p != ROOT:
-            a[p, j] = 1.0
-            p = parents[p]
-    return a
-
-
-def own_fractions(ccf: np.ndarray, sd: np.ndarray, parents: np.ndarray) -> np.ndarray:
-    """(S, K) fraction of tumour cells that belong to each clone and none of its descendants:
-    the non-negative fractions whose CCFs under the tree come closest to the clusters' CCFs
-    (weighted by their uncertainty), summing to at most 1."""
-    a = subtree_matrix(np.asarray(parents))
-    out = np.zeros_like(ccf)
-    for s in range(ccf.shape[0]):
-        w = 1.0 / np.maximum(sd[s], 0.01)
-        eta, _ = nnls(a * w[:, None], ccf[s] * w)
-        total = eta.sum()
-        out[s] = eta / total if total > 1 else eta
-    return out
 
 
 def proportion_table(patient: str, samples: list[str], clusters: np.ndarray, eta: np.ndarray,

@@ -17,8 +17,8 @@ from ith.report.patient import Table, _generated, render, table
 COHORT_COLUMNS = ["patient", "regions", "plasma_samples", "mutations", "mutations_truncal", "mutations_shared",
                   "mutations_private", "clonal_fraction", "subclonal_fraction", "mean_divergence", "mean_math",
                   "mean_shannon", "mean_wgii", "discordant_cn_fraction", "wgd", "genetic_vs_physical_distance",
-                  "clusters", "clones_in_tree", "trees_kept", "best_tree_weight", "clones_in_blood", "emerging_clones",
-                  "last_tumour_fraction", "limitations"]
+                  "clusters", "clones_in_tree", "trees_kept", "best_tree_weight", "flagged_clusters", "clones_in_blood",
+                  "emerging_clones", "last_tumour_fraction", "limitations"]
 
 
 def _mean(per: dict, key: str) -> float:
@@ -36,7 +36,7 @@ def cohort_row(s: dict) -> dict:
             "discordant_cn_fraction": h["discordant_cn_fraction"], "wgd": h["wgd"],
             "genetic_vs_physical_distance": h["genetic_vs_physical_distance"],
             "clusters": c["clusters"], "clones_in_tree": c["clones_in_tree"], "trees_kept": c["trees_kept"],
-            "best_tree_weight": c["best_tree_weight"],
+            "best_tree_weight": c["best_tree_weight"], "flagged_clusters": len(c.get("flagged") or []),
             "clones_in_blood": ",".join(str(k) for k in p.get("clones_detected", [])) if p else None,
             "emerging_clones": ",".join(str(k) for k in p.get("emerging", [])) if p else None,
             "last_tumour_fraction": (p.get("last") or {}).get("tumour_fraction") if p else None,

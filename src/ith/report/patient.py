@@ -18,7 +18,7 @@ from ith.io.jsonout import write_json, write_text
 from ith.report import figures as F
 from ith.report.data import PatientData, load_patient
 from ith.report.inputs import from_result_tables
-from ith.report.summary import DEFINITIONS, ReportParams, build_summary
+from ith.report.summary import DEFINITIONS, UNCERTAIN_SUPPORT, ReportParams, build_summary, flagged_samples
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -160,6 +160,11 @@ def _cluster_table(clusters: pd.DataFrame) -> Table:
     return Table(["cluster", "mutations", "artefact", "flags", "drivers"] + samples, rows)
 
 
+def _edges(parents: dict) -> str:
+    """A tree's edges as 'parent→child', founders hung on 'root'."""
+    return ", ".join(f"{'root' if p is None else p}→{c}" for c, p in parents.items())
+
+
 def _tables(d: PatientData, s: dict) -> dict[str, Table]:
     h = s["heterogeneity"]
     per = pd.DataFrame([{"sample": k, "type": "tumour" if k in d.regions else "plasma", "purity": v["purity"],
@@ -167,13 +172,14 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
                          **{m: h["per_sample"].get(k, {}).get(m) for m in ("clones", "math", "wgii", "wgd")}}
                         for k, v in s["purity"].items()])
     sample_metrics = pd.DataFrame([{"sample": k, **v} for k, v in h["per_sample"].items()])
-    trees = pd.DataFrame([{"rank": t["rank"], "weight": t["weight"], "log_evidence": t["log_evidence"],
-                           "consistent": t["consistent"], "sum_rule_error": t["sum_rule_error"],
-                           "edges (parent→child)": ", ".join(f"{'root' if p is None else p}→{c}"
-                                                             for c, p in t["parents"].items())}
+    trees = pd.DataFrame([{"rank": t["rank"], "weight": t.get("weight"), "cost": t.get("cost"),
+                           "edges (parent→child)": _edges(t["parents"])}
                           for t in d.trees.get("trees", [])])
-    uncertain = pd.DataFrame(s["clones"]["uncertain_edges"]).rename(columns={"support": "support (trees)",
-                                                                             "weight": "support (weight)"})
+    uncertain = pd.DataFrame(s["clones"]["uncertain_edges"], columns=["parent", "child", "support"])
+    uncertain["parent"] = uncertain["parent"].map(lambda v: "root" if v is None or pd.isna(v) else int(v))
+    flagged = pd.DataFrame([{"cluster": f["cluster"], "samples": flagged_samples(f),
+                             "largest violation": max((f.get("violation") or {}).values(), default=None),
+                             "cost (nats)": f.get("cost")} for f in s["clones"]["flagged"]])
     div = pd.DataFrame([{"region_a": k.split("|")[0], "region_b": k.split("|")[1], "divergence": v}
                         for k, v in h["divergence"].items()])
     ctdna_cols = ["sample", "timepoint", "status", "tumour_fraction", "tf_low", "tf_high", "p_value",
@@ -194,7 +200,9 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "clusters": _cluster_table(d.clusters),
         "purity": table(d.purity, ["sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"], "no fit"),
         "trees": table(trees, empty="no clone tree (fewer than one cluster of mutations)"),
-        "uncertain_edges": table(uncertain, empty="none: every edge of the kept trees is in all of them"),
+        "uncertain_edges": table(uncertain, empty="none: every edge of the kept trees has support of at least "
+                                                  f"{UNCERTAIN_SUPPORT:g}"),
+        "flagged": table(flagged, empty="none: every cluster fits the best tree within read noise"),
         "branches": table(d.branches, ["regions", "n_regions", "kind", "n_mutations", "compatible"],
                           "no region tree"),
         "divergence": table(div, empty="fewer than two regions: no pairwise divergence"),

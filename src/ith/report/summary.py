@@ -40,11 +40,18 @@ DEFINITIONS = {
                                     "regions' x/y coordinates (needs >= 3 pairs).",
     "purity": "Tumour cell fraction per tumour sample (copy-number fit); tumour fraction of cfDNA for plasma "
               "(liquid stage where assessable, else copy number).",
-    "clones_in_tree": "Clusters of mutations placed in the clone tree (excluded: artefacts and clusters that break "
-                      "the sum rule in every tree).",
-    "trees_consistent": "Clone trees consistent with the sum rule within the CCF uncertainty; the kept ones are "
-                        "ranked by posterior weight.",
-    "best_tree_weight": "Posterior weight of the top-ranked tree among the kept trees.",
+    "clones_in_tree": "Clusters of mutations placed in the clone tree: every cluster except those the clonal stage "
+                      "flagged as artefacts (every ranked tree holds every other cluster).",
+    "trees_kept": "Clone trees kept by the search, ranked by the likelihood of the read counts under each tree's "
+                  "sum-rule constraints (cost: log-likelihood in nats the constraints take from the clusters' free "
+                  "fits; lower is better).",
+    "best_tree_weight": "Likelihood share of the top-ranked tree among the kept trees.",
+    "edge_support": "Per edge (parent -> child) of the kept trees, the likelihood-weighted share of the kept trees "
+                    "that hold it; edges with support < 0.95 are listed as uncertain.",
+    "flagged": "Clusters that fit the best tree only at a large cost (its likelihood against the same tree with the "
+               "cluster left free, beyond chance in some sample): named with the samples, the size of the sum-rule "
+               "violation (cell fraction) there and the cost in nats; the tree without them is listed beside the "
+               "answer in trees.json, never instead of it (cohort table: flagged_clusters, their number).",
     "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
@@ -57,6 +64,9 @@ class ReportParams:
     low_depth: float = 30.0
     ambiguous_weight: float = 0.9
     min_clone_fraction: float = 0.05
+
+
+UNCERTAIN_SUPPORT = 0.95  # edges of the kept trees with less likelihood-weighted support are listed as uncertain
 
 
 def _num(v):
@@ -103,16 +113,17 @@ def _clones(d: PatientData) -> dict:
     artefact = sorted(d.clusters.loc[d.clusters["artefact"].astype(str).str.lower() == "true", "cluster_id"]
                       .unique().tolist()) if not d.clusters.empty else []
     search = t.get("search", {})
+    support = t.get("edge_support", [])
     return {"clusters": len(clusters), "artefact_clusters": artefact,
             "clones_in_tree": len(t.get("clusters", [])),
             "excluded": t.get("excluded", []),
-            "trees_consistent": search.get("n_consistent"), "trees_kept": search.get("n_kept"),
-            "search_complete": search.get("complete"), "search_method": search.get("method"),
-            "best_tree": None if best is None else {k: best[k] for k in ("parents", "weight", "consistent",
-                                                                         "sum_rule_error")},
-            "best_tree_weight": None if best is None else best["weight"],
-            "uncertain_edges": [e for e in t.get("consensus", []) if e["support"] < 1.0],
-            "violation": (t.get("violation") or {}).get("message")}
+            "trees_kept": search.get("n_kept"), "search_method": search.get("method"),
+            "search_exact": search.get("exact"),
+            "best_tree": None if best is None else {k: best.get(k) for k in ("parents", "weight", "cost")},
+            "best_tree_weight": None if best is None else best.get("weight"),
+            "edge_support": support,
+            "uncertain_edges": [e for e in support if e["support"] < UNCERTAIN_SUPPORT],
+            "flagged": t.get("flagged", [])}
 
 
 def _plasma(d: PatientData) -> dict:
@@ -137,6 +148,21 @@ def _plasma(d: PatientData) -> dict:
     return {"samples": samples, "clones_detected": shown, "emerging": emerging,
             "last": {"sample": last, **{k: samples[last][k] for k in ("timepoint", "status", "tumour_fraction")}},
             "plasma_only_mutations": int(len(d.plasma_only))}
+
+
+def flagged_samples(f: dict, most: int = 5) -> str:
+    """The samples of a flagged cluster, at most `most` of them, then '...'."""
+    samples = list(f.get("samples") or f.get("violation") or [])
+    return ", ".join(samples[:most]) + (", ..." if len(samples) > most else "")
+
+
+def flagged_sentence(f: dict) -> str:
+    """One sentence on a cluster that fits the tree only at a cost."""
+    worst = max((f.get("violation") or {}).values(), default=None)
+    breaks = f" by up to {worst:.2f}" if worst is not None else ""
+    cost = f" ({f['cost']:.1f} nats)" if f.get("cost") is not None else ""
+    return (f"Cluster {f['cluster']} fits the tree only at a cost{cost}: its frequencies break the sum rule{breaks} "
+            f"in {flagged_samples(f)}; the tree without it is listed in trees.json.")
 
 
 def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
@@ -167,10 +193,13 @@ def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
         out.append("No somatic mutations were found: no clones, trees or plasma tracking.")
     c = summary["clones"]
     if c["trees_kept"] and c["trees_kept"] > 1 and (c["best_tree_weight"] or 0) < p.ambiguous_weight:
-        out.append(f"Ambiguous clone tree: {c['trees_kept']} trees kept ({c['trees_consistent']} consistent); the "
-                   f"best has weight {c['best_tree_weight']:.2f}. Edges with support < 1 are uncertain.")
-    if c["search_complete"] is False:
-        out.append("The tree search stopped before enumerating every tree (see the tree section).")
+        out.append(f"Ambiguous clone tree: {c['trees_kept']} trees kept; the best has weight "
+                   f"{c['best_tree_weight']:.2f}. Edges with support < {UNCERTAIN_SUPPORT:g} are uncertain.")
+    if c["search_exact"] is False:
+        out.append("The tree search was heuristic (beam search, the exact branch and bound being over its budget): "
+                   "the best tree shown may not be the most likely one.")
+    for f in c["flagged"]:
+        out.append(flagged_sentence(f))
     for e in c["excluded"]:
         out.append(f"Cluster {e['cluster']} left out of the trees: {e['reason']}.")
     for s, v in summary.get("plasma", {}).get("samples", {}).items():
