@@ -259,6 +259,20 @@ def test_clone_proportions_are_the_fitted_own_fractions():
     assert res.parents["parent_index"].tolist() == [0, 1, 1, 2]
 
 
+def test_schema_defaults_are_the_parameters_defaults():
+    import yaml
+    from dataclasses import fields
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "config" / "schemas" / "config.schema.yaml").read_text())
+    props = schema["properties"]["phylogeny"]["properties"]
+    params = PhylogenyParams()
+    assert set(props) == {f.name for f in fields(PhylogenyParams)}
+    assert {k: v["default"] for k, v in props.items()} == {f.name: getattr(params, f.name) for f in fields(params)}
+    assert PhylogenyParams.from_config({"density": "binomial"}).overdispersion is None
+    with pytest.raises(ValueError):
+        PhylogenyParams.from_config({"alpha": 0.01})
+
+
 def test_region_tree_from_presence_patterns():
     rows = []
     def add(n, regions, tag):
@@ -298,8 +312,11 @@ def test_cli_reads_pyclone_vi_results_with_their_input(tmp_path):
     assert out["parent_vector"] == {"clusters": [0, 1, 2, 3], "parents": [0, 1, 1, 2]}
     assert pd.read_csv(tmp_path / "parents.tsv", sep="\t")["parent_id"].tolist() == ["root", "0", "0", "1"]
     assert (tmp_path / "t.png").stat().st_size > 5000
-    # results without read counts: the error says what to add
-    assert main(["phylogeny", "-i", str(tmp_path / "clusters.tsv"), "-o", str(tmp_path / "o.json")]) == 2
+    # the results alone: read counts approximated from each cluster's prevalence and std
+    assert main(["phylogeny", "-i", str(tmp_path / "clusters.tsv"), "-o", str(tmp_path / "alone.json")]) == 0
+    alone = json.loads((tmp_path / "alone.json").read_text())
+    assert alone["trees"][0]["parents"] == {"0": None, "1": 0, "2": 0, "3": 1}
+    assert [c["n_mutations"] for c in alone["clusters"]] == [20, 20, 20, 20]
     bad = tmp_path / "bad.tsv"
     pd.DataFrame({"x": [1]}).to_csv(bad, sep="\t", index=False)
     assert main(["phylogeny", "-i", str(bad), "-o", str(tmp_path / "o.json")]) == 2

@@ -3,6 +3,8 @@ mutation classes."""
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,8 @@ from ith.phylogeny.proportions import proportion_table
 from ith.phylogeny.ranking import PhylogenyParams, TreeResult, build, own_fractions
 from ith.phylogeny.reads import READ_COLUMNS, ClusterReads, from_table
 from ith.phylogeny.regions import classify_mutations, region_tree
+
+log = logging.getLogger(__name__)
 
 
 def _flag(values: pd.Series) -> np.ndarray:
@@ -198,6 +202,26 @@ def reads_from_pyclone(results: pd.DataFrame, inputs: pd.DataFrame, params: Phyl
     return from_table(table, source, params.overdispersion, params.error)
 
 
+def reads_from_cellular_prevalence(results: pd.DataFrame, source: str, error: float) -> ClusterReads:
+    """PyClone-VI's results alone: each cluster's cellular prevalence in a sample (mean, std)
+    becomes the read counts of one pseudo-mutation with that binomial mean and spread (variant
+    reads mu x n of n = mu (1 - mu) / std^2, carrier cells showing the variant in every read), so
+    trees are ranked as the results' uncertainty says. Exact read counts are better: --reads."""
+    per = results.groupby(["cluster_id", "sample_id"], sort=False)[["cellular_prevalence",
+                                                                    "cellular_prevalence_std"]].first().reset_index()
+    mu = per["cellular_prevalence"].astype(float).clip(0.005, 0.995)
+    sd = per["cellular_prevalence_std"].astype(float).fillna(0.0).clip(lower=0.005)
+    n = mu * (1 - mu) / sd**2
+    table = pd.DataFrame({"mutation_id": "cluster" + per["cluster_id"].astype(str), "sample": per["sample_id"].astype(str),
+                          "cluster_id": per["cluster_id"].astype(int), "var_reads": mu * n, "total_reads": n,
+                          "var_read_prob": 1.0})
+    samples = list(dict.fromkeys(results["sample_id"].astype(str)))
+    reads = from_table(table, source, None, error, samples)
+    sizes = results.drop_duplicates("mutation_id").groupby("cluster_id").size()
+    reads.n_mutations = sizes.reindex(reads.clusters).fillna(0).to_numpy(int)
+    return reads
+
+
 def read_input(path: str, params: PhylogenyParams, summary: str | None = None, reads: str | None = None,
                pairtree_params: str | None = None) -> tuple[ClusterReads, dict[int, str], pd.DataFrame | None]:
     """Any of the inputs `ith phylogeny` reads, told apart by their columns: the clonal stage's
@@ -219,8 +243,9 @@ def read_input(path: str, params: PhylogenyParams, summary: str | None = None, r
         return r, excluded, table
     if set(PYCLONE_COLUMNS) <= cols:
         if not reads:
-            raise InputError(f"{path}: a PyClone-VI results file holds no read counts; give its input file with "
-                             f"--reads (mutation_id, sample_id, ref_counts, alt_counts, major_cn, minor_cn, ...)")
+            log.warning("%s: PyClone-VI results without their input (--reads): each cluster's read counts are "
+                        "approximated from its cellular prevalence and std", path)
+            return reads_from_cellular_prevalence(table, path, params.error), {}, None
         inputs = pd.read_csv(reads, sep="\t", dtype={"mutation_id": str, "sample_id": str})
         return reads_from_pyclone(table, inputs, params, path), {}, None
     if {"CASE_ID", "SAMPLE", "VAR_COUNT", "CLUSTER"} <= cols:

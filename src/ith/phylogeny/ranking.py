@@ -31,9 +31,9 @@ class PhylogenyParams:
     max_trees: int = 20
     pool: int = 200
     window: float = 30.0
-    max_fits: int = 20000
+    max_fits: int = 10000
     beam_width: int = 20
-    restarts: int = 2
+    restarts: int = 1
     seed: int = 1
     flag_p: float = 0.001
     flag_min_excess: float = 0.05

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-UNPLACED = -2  # parent code of a clone not yet in a partial tree
-ROOT = -1  # parent code of the tree's root
+from ith.phylogeny.fit import ROOT, UNPLACED, placement_order  # noqa: F401 (re-exported for the baseline)
+
 
 
 @numba.njit(cache=True)
@@ -121,20 +121,6 @@ def tree_log_evidence(post: np.ndarray, parents: np.ndarray, order: np.ndarray, 
                     acc[p, i] = tmp[i]
         out[s] = log_scale
     return out
-
-
-def placement_order(parents: np.ndarray) -> np.ndarray:
-    """The placed clones in an order with every parent before its children (roots first)."""
-    parents = np.asarray(parents)
-    placed = np.flatnonzero(parents != UNPLACED)
-    order: list[int] = []
-    frontier = sorted(int(k) for k in placed if parents[k] == ROOT)
-    while frontier:
-        order.extend(frontier)
-        frontier = sorted(int(k) for k in placed if parents[k] in set(frontier))
-    if len(order) != len(placed):
-        raise ValueError(f"parents {parents.tolist()} do not form a forest")
-    return np.asarray(order, dtype=np.int64)
 
 
 def tree_log_score(post: np.ndarray, parents: np.ndarray, absent: float | None = None) -> np.ndarray:

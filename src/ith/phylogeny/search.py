@@ -18,6 +18,7 @@ import numpy as np
 
 from ith.phylogeny.score import (ROOT, UNPLACED, placement_order, sum_rule_errors, tree_log_evidence,
                                  tree_log_scores)
+from ith.phylogeny.treesearch import subtree
 
 
 @dataclass(frozen=True)
@@ -192,18 +193,6 @@ def beam_search(post: np.ndarray, opts: SearchOptions, admissible: np.ndarray | 
     return SearchResult(ranked, n_cons, False, True, "beam", time.perf_counter() - t0)
 
 
-def _descendants(parents: np.ndarray, k: int) -> set[int]:
-    out = {k}
-    changed = True
-    while changed:
-        changed = False
-        for c, p in enumerate(parents):
-            if p in out and c not in out:
-                out.add(c)
-                changed = True
-    return out
-
-
 def _rehang(post: np.ndarray, mean: np.ndarray, tree: Tree, absent: float, max_rounds: int = 20) -> Tree:
     """Move one subtree at a time under another clone while the tree's score rises."""
     best = tree
@@ -212,7 +201,7 @@ def _rehang(post: np.ndarray, mean: np.ndarray, tree: Tree, absent: float, max_r
         for k in range(len(best.parents)):
             if best.parents[k] == ROOT:
                 continue
-            below = _descendants(best.parents, k)
+            below = subtree(best.parents, k)
             for p in range(len(best.parents)):
                 if p in below or p == best.parents[k]:
                     continue
@@ -221,7 +210,7 @@ def _rehang(post: np.ndarray, mean: np.ndarray, tree: Tree, absent: float, max_r
                 t = _make_tree(post, mean, cand, absent)
                 if Tree.key(t) < Tree.key(best):
                     best, moved = t, True
-                    below = _descendants(best.parents, k)
+                    below = subtree(best.parents, k)
         if not moved:
             break
     return best

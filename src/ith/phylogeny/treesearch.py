@@ -7,16 +7,17 @@ placed clusters fitted under their constraints, the others free) only grows as c
 added, so it bounds every completion from below:
 
 - branch and bound: every placement is scored, the cheapest first explored, and a branch is cut
-  when its bound exceeds the `pool`-th cheapest complete tree found or the best by more than
-  `window` nats. When it ends within `max_fits` fits, the kept trees are exactly the cheapest of
-  all trees that respect the order.
+  when its bound exceeds the `max_trees`-th cheapest complete tree found or the best by more
+  than `window` nats. When it ends within `max_fits` fits, the reported trees are exactly the
+  cheapest of all trees that respect the order.
 - beyond that budget, a beam search (the `beam_width` cheapest partial trees, every placement
   scored; Orchard's strategy without its sampling), repeated from orders perturbed by a seeded
-  random draw, then hill climbing from the best tree by moving subtrees (prune and regraft) and
-  swapping a cluster with its parent, which reaches trees the order excludes (a child whose free
-  frequencies sum above its parent's).
+  random draw, then hill climbing from the three best trees by moving subtrees (prune and
+  regraft).
 
-Every complete tree fitted goes into the pool the ranking and the edge support are read from.
+Either way, swapping a cluster with its parent while it helps reaches trees the order excludes
+(a child whose free frequencies sum above its parent's). Every complete tree fitted goes into
+the pool the ranking and the edge support are read from.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ class SearchParams:
     max_trees: int = 20  # trees reported
     pool: int = 200  # cheapest trees kept for edge support (and the exact search's cut)
     window: float = 30.0  # trees more than this many nats above the best carry no weight
-    max_fits: int = 20000  # tree fits the exact search may spend before the heuristic search takes over
+    max_fits: int = 10000  # tree fits the exact search may spend before the heuristic search takes over
     beam_width: int = 20
-    restarts: int = 2  # extra beam searches from perturbed orders
+    restarts: int = 1  # extra beam searches from perturbed orders
     seed: int = 1
 
 
@@ -60,14 +61,17 @@ def _key(item: tuple[tuple[int, ...], float]) -> tuple:
 
 
 class _Pool:
-    def __init__(self, size: int, window: float):
-        self.size, self.window = size, window
+    """The cheapest complete trees found (at most `size`, within `window` of the best); `limit`
+    is the cost a branch of the exact search must stay below: the `top`-th cheapest so far."""
+
+    def __init__(self, size: int, window: float, top: int):
+        self.size, self.window, self.top = size, window, top
         self.trees: dict[tuple[int, ...], float] = {}
         self._limit = np.inf
 
     def add(self, parents: np.ndarray | tuple, cost: float) -> None:
         key = tuple(int(p) for p in parents)
-        if key in self.trees or cost > self.limit:
+        if key in self.trees or (self.trees and cost > min(self.trees.values()) + self.window):
             return
         self.trees[key] = cost
         if len(self.trees) > 2 * self.size:
@@ -81,8 +85,8 @@ class _Pool:
     def _update(self) -> None:
         costs = sorted(self.trees.values())
         lim = costs[0] + self.window
-        if len(costs) >= self.size:
-            lim = min(lim, costs[self.size - 1])
+        if len(costs) >= self.top:
+            lim = min(lim, costs[self.top - 1])
         self._limit = lim
 
     @property
@@ -125,13 +129,13 @@ def branch_and_bound(fitter: TreeFitter, order: np.ndarray, params: SearchParams
             scored.append((float(cost.sum()), p, phi))
         scored.sort(key=lambda t: (round(t[0], 9), t[1]))
         for cost, p, phi in scored:
-            if cost > pool.limit:
-                break
             parents[node] = p
             if i + 1 == n_k:
-                pool.add(parents, cost)
-            else:
+                pool.add(parents, cost)  # every complete tree fitted counts towards the support
+            elif cost <= pool.limit:
                 visit(i + 1, phi)
+            else:
+                break
         parents[node] = UNPLACED
 
     try:
@@ -166,7 +170,7 @@ def beam_search(fitter: TreeFitter, order: np.ndarray, params: SearchParams, poo
         pool.add(parents, cost)
 
 
-def _subtree(parents: np.ndarray, k: int) -> set[int]:
+def subtree(parents: np.ndarray, k: int) -> set[int]:
     out = {k}
     grew = True
     while grew:
@@ -178,14 +182,22 @@ def _subtree(parents: np.ndarray, k: int) -> set[int]:
     return out
 
 
-def neighbours(parents: np.ndarray, one_founder: bool) -> list[np.ndarray]:
-    """Trees one move away: a subtree moved under another cluster (or the root, with several
-    founders allowed), or a cluster swapped with its parent (it takes the parent's place and the
-    parent becomes its child)."""
+def neighbours(parents: np.ndarray, one_founder: bool, regraft: bool = True) -> list[np.ndarray]:
+    """Trees one move away: a cluster swapped with its parent (it takes the parent's place and
+    the parent becomes its child), and with `regraft` a subtree moved under another cluster (or
+    the root, with several founders allowed)."""
     out = []
     n = len(parents)
     for k in range(n):
-        below = _subtree(parents, k)
+        p = parents[k]
+        if p != ROOT:
+            nxt = parents.copy()
+            nxt[k] = parents[p]
+            nxt[p] = k
+            out.append(nxt)
+        if not regraft:
+            continue
+        below = subtree(parents, k)
         targets = [p for p in range(n) if p not in below and p != parents[k]]
         if not one_founder and parents[k] != ROOT:
             targets.append(ROOT)
@@ -195,23 +207,17 @@ def neighbours(parents: np.ndarray, one_founder: bool) -> list[np.ndarray]:
             nxt = parents.copy()
             nxt[k] = p
             out.append(nxt)
-        p = parents[k]
-        if p != ROOT:
-            nxt = parents.copy()
-            nxt[k] = parents[p]
-            nxt[p] = k
-            out.append(nxt)
     return out
 
 
 def hill_climb(fitter: TreeFitter, parents: np.ndarray, cost: float, params: SearchParams, pool: _Pool,
-               max_rounds: int = 50) -> tuple[np.ndarray, float]:
+               regraft: bool = True, max_rounds: int = 50) -> tuple[np.ndarray, float]:
     """Steepest descent in cost over neighbours() until no move helps."""
     best, best_cost = parents.copy(), cost
     phi = fitter.fit(best)[0]
     for _ in range(max_rounds):
         moved = None
-        for nxt in neighbours(best, params.one_founder):
+        for nxt in neighbours(best, params.one_founder, regraft):
             key = tuple(nxt.tolist())
             c = pool.trees.get(key)
             if c is None:
@@ -230,7 +236,7 @@ def search(fitter: TreeFitter, params: SearchParams) -> SearchOutcome:
     t0 = time.perf_counter()
     reads = fitter.reads
     n_k = len(reads.clusters)
-    pool = _Pool(max(params.pool, params.max_trees), params.window)
+    pool = _Pool(max(params.pool, params.max_trees), params.window, params.max_trees)
     if n_k == 0:
         return SearchOutcome([], True, "none", 0, 0.0)
     order = order_by_frequency(reads.mle)
@@ -244,9 +250,11 @@ def search(fitter: TreeFitter, params: SearchParams) -> SearchOutcome:
         rng = np.random.default_rng(params.seed)
         for _ in range(params.restarts):
             beam_search(fitter, order_by_frequency(reads.mle, rng.normal(0.0, 0.2, n_k)), params, pool)
-    # the order excludes trees in which a child's free frequencies sum above its parent's
-    for parents, cost in pool.ranked()[:3]:
-        hill_climb(fitter, np.array(parents, dtype=np.int64), cost, params, pool)
+    # The order excludes trees in which a child's free frequencies sum above its parent's: after
+    # the exact search, swaps of a cluster with its parent reach them; after the heuristic one,
+    # subtree moves too.
+    for parents, cost in pool.ranked()[: 1 if exact else 3]:
+        hill_climb(fitter, np.array(parents, dtype=np.int64), cost, params, pool, regraft=not exact)
     return SearchOutcome(pool.ranked(), exact, method, fitter.calls, time.perf_counter() - t0, notes)
 
 
