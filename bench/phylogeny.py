@@ -19,6 +19,7 @@
 
     python bench/phylogeny.py imperfect --seeds 1-40
     python bench/phylogeny.py scale --reps 3
+    python bench/phylogeny.py scale --reps 2 --max-fits 100 --no-old   # the heuristic search's time
     python bench/phylogeny.py truth --seeds 1-20 --presets test demo --tree-margin 0.05
 """
 
@@ -280,12 +281,14 @@ def main() -> None:
                     help="imperfect: a patient is identifiable when no other tree breaks the sum rule on the true "
                          "frequencies by less than the true tree plus this margin")
     ap.add_argument("--no-old", action="store_true", help="skip the previous sum-rule ranking")
+    ap.add_argument("--max-fits", type=int, default=PhylogenyParams().max_fits,
+                    help="budget of the exact search (a small one times the heuristic search)")
     ap.add_argument("--tree-margin", type=float, default=None,
                     help="truth: draw region compositions whose true CCFs fit no other tree within this margin "
                          "(the simulator's tree_margin); default: any compositions")
     ap.add_argument("--verbose", action="store_true", help="print the CCFs of every patient whose tree is wrong")
     a = ap.parse_args()
-    params = PhylogenyParams(density=a.density)
+    params = PhylogenyParams(density=a.density, max_fits=a.max_fits)
     if a.mode == "truth":
         bench_truth(_seeds(a.seeds), a.presets, a.max_clones, params, a.tree_margin, a.verbose)
     elif a.mode == "imperfect":
