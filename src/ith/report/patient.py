@@ -83,7 +83,8 @@ CAPTIONS = {
     "distance": "Genetic divergence (Jaccard) of each pair of regions against their physical distance.",
     "cn_profile": "Copy-number stage figure: log2 ratio, B-allele fraction and the fitted copy number per region.",
     "ccf": "Clonal stage figure: cluster CCFs and each mutation's CCF per region.",
-    "tree": "Best clone tree (edge labels: mutations gained) and clone proportions per sample.",
+    "tree": ("Best clone tree (edge labels: mutations gained, and support when below 1; dashed edges below 0.95 "
+             "support; flagged clusters ringed in red) and clone proportions per sample."),
     "tree_best": "Best clone tree and clone proportions (details in the clone-tree section).",
     "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
     "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
