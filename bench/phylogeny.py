@@ -99,7 +99,8 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: P
                 fit = run(data, ENGINE)
                 tabs = annotate_patient(patient.id, full, pyclone_table(data, fit.best, fit.grid), ENGINE, POST)
                 t1 = time.perf_counter()
-                reads, _ = reads_from_clonal(tabs["mutations"], tabs["summary"], params)
+                reads, _ = reads_from_clonal(tabs["mutations"], tabs["summary"], params,
+                                             inputs=full.loc[full["clustered"], PYCLONE_COLUMNS])
                 new = build(reads, params)
                 t2 = time.perf_counter()
                 truth_tree = sim_truth.tree_table(patient)

@@ -5,6 +5,7 @@
 
 rule phylogeny:
     input:
+        fitted="results/clonal/{patient}/input.tsv",
         summary="results/clonal/{patient}/cluster_summary.tsv",
         mutations="results/clonal/{patient}/mutations.tsv",
     output:

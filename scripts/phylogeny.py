@@ -23,7 +23,8 @@ muts = pd.read_csv(inp.mutations, sep="\t", keep_default_na=False, na_values=["N
                    dtype={"mutation_id": str, "sample": str, "driver": str, "reason": str})
 summary = pd.read_csv(inp.summary, sep="\t", keep_default_na=False, na_values=["NA"],
                       dtype={"sample": str, "flags": str, "drivers": str})
-reads, excluded = reads_from_clonal(muts, summary, params, inp.mutations)
+fitted = pd.read_csv(inp.fitted, sep="\t", dtype={"mutation_id": str, "sample_id": str})
+reads, excluded = reads_from_clonal(muts, summary, params, inp.mutations, fitted, inp.fitted)
 logging.info("%d clusters x %d samples from %d mutations; %d artefact cluster(s) not in the trees %s",
              len(reads.clusters), len(reads.samples), int(reads.n_mutations.sum()), len(excluded), sorted(excluded))
 res = run_patient(patient, reads, excluded, muts, params, sample_purity(muts))

@@ -259,6 +259,37 @@ def test_clone_proportions_are_the_fitted_own_fractions():
     assert res.parents["parent_index"].tolist() == [0, 1, 1, 2]
 
 
+def test_inputs_are_read_as_the_clonal_fit_saw_them_and_bad_rows_are_named():
+    from ith.errors import InputError
+    from ith.phylogeny.patient import reads_from_clonal
+
+    muts = pd.DataFrame({"mutation_id": ["a", "a", "b", "b", "c", "c"], "sample": ["R1", "R2"] * 3,
+                         "cluster_id": [0, 0, 1, 1, "NA", "NA"], "multiplicity": [1, 1, 1, 1, np.nan, np.nan]})
+    fitted = pd.DataFrame({"mutation_id": ["a", "a", "b", "b"], "sample_id": ["R1", "R2"] * 2,
+                           "ref_counts": [50, 0, 80, 70], "alt_counts": [50, 0, 20, 30],  # a in R2: no usable CN
+                           "normal_cn": 2, "major_cn": [2, 1, 1, 1], "minor_cn": [0, 1, 1, 1],
+                           "tumour_content": [1.0, 0.5, 1.0, 0.5]})
+    summary = pd.DataFrame({"cluster_id": [0, 1], "artefact": [False, False]})
+    reads, excluded = reads_from_clonal(muts, summary, PhylogenyParams(), "m.tsv", fitted, "input.tsv")
+    assert reads.clusters.tolist() == [0, 1] and excluded == {}  # "c" has no cluster (NA)
+    assert reads.stop[1, 0] == reads.start[1, 0]  # no reads of cluster 0 in R2
+    assert reads.omega.tolist() == [0.5, 0.5, 0.25]  # LOH 2+0 at purity 1: one of two copies; 0.5 / 2 at purity 0.5
+    res = run_patient("P", reads, excluded, None, PhylogenyParams())
+    assert res.trees["clusters"][0]["frequency"]["R2"] is None
+    with pytest.raises(InputError, match="tumour_content"):
+        reads_from_clonal(muts, summary, PhylogenyParams(), "m.tsv", fitted.assign(tumour_content=np.nan), "input.tsv")
+    t = _reads([[1.0, 0.4]])
+    with pytest.raises(InputError, match="appears twice"):
+        from_table(pd.concat([t, t.iloc[:1]]), "t.tsv")
+    with pytest.raises(InputError, match="cluster_id"):
+        from_table(t.assign(cluster_id=t["cluster_id"] + 0.5), "t.tsv")
+    assert build(from_table(t, "t", error=0.0), PhylogenyParams(error=0.0)).best.tolist() == [ROOT, 0]
+    from ith.phylogeny.patient import reads_from_pyclone  # tumour_content is optional in PyClone-VI (purity 1)
+    pyc = reads_from_pyclone(pd.DataFrame({"mutation_id": ["a", "b"], "cluster_id": [0, 1]}),
+                             fitted.drop(columns="tumour_content"), PhylogenyParams(), "r.tsv", "in.tsv")
+    assert set(pyc.omega.tolist()) == {0.5}
+
+
 def test_schema_defaults_are_the_parameters_defaults():
     import yaml
     from dataclasses import fields
@@ -372,7 +403,8 @@ def test_workflow_trees_match_the_simulated_tree(separable_run, separable_cohort
         clonal = separable_run / "results" / "clonal" / patient
         muts = pd.read_csv(clonal / "mutations.tsv", sep="\t", keep_default_na=False, na_values=["NA", ""],
                            dtype={"mutation_id": str, "sample": str})
-        reads, _ = reads_from_clonal(muts, pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"), PhylogenyParams())
+        reads, _ = reads_from_clonal(muts, pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"), PhylogenyParams(),
+                                     inputs=pd.read_csv(clonal / "input.tsv", sep="\t", dtype={"mutation_id": str}))
         res = build(reads, PhylogenyParams())
         truth = separable_cohort / "truth" / patient
         ok = tree_matches_truth(reads.clusters, [np.array(t) for t, _ in res.outcome.trees], muts,

@@ -113,6 +113,15 @@ def _phylogeny(args: argparse.Namespace) -> None:
                   args.parents)
 
 
+def _at_least(low: float, kind=int):
+    def parse(text: str):
+        value = kind(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text}: must be at least {low}")
+        return value
+    return parse
+
+
 def _add_phylogeny(sub) -> None:
     from ith.phylogeny.ranking import PhylogenyParams
 
@@ -124,7 +133,9 @@ def _add_phylogeny(sub) -> None:
                         "input table, or a Pairtree .ssm (with --pairtree-params)")
     p.add_argument("-o", "--output", required=True, help="trees.json")
     p.add_argument("--summary", help="with mutations.tsv: cluster_summary.tsv (drivers, artefact flags)")
-    p.add_argument("--reads", help="with a PyClone-VI results file: its input file (read counts, copy number)")
+    p.add_argument("--reads", help="PyClone-VI-format input (read counts, copy number, purity): with a PyClone-VI "
+                                   "results file its input file; with our mutations.tsv the clonal stage's input.tsv "
+                                   "(the reads its fit saw)")
     p.add_argument("--pairtree-params", help="with a Pairtree .ssm: its .params.json (samples, clusters)")
     p.add_argument("--patient", default="patient")
     p.add_argument("--parents", help="write the best tree as cluster -> parent and Pairtree's parent vector here")
@@ -136,13 +147,13 @@ def _add_phylogeny(sub) -> None:
     p.add_argument("--presence", choices=["cluster", "reads"], default=d.presence,
                    help="a mutation is present in a region by its cluster's call, or by its reads")
     p.add_argument("--density", choices=["binomial", "beta-binomial"], default=d.density)
-    p.add_argument("--precision", type=float, default=d.precision, help="beta-binomial precision")
+    p.add_argument("--precision", type=_at_least(1e-9, float), default=d.precision, help="beta-binomial precision")
     p.add_argument("--polyclonal", action="store_true", help="allow several clusters under the root")
-    p.add_argument("--max-trees", type=int, default=d.max_trees)
-    p.add_argument("--max-fits", type=int, default=d.max_fits, help="budget of the exact search (tree fits)")
-    p.add_argument("--beam-width", type=int, default=d.beam_width)
-    p.add_argument("--restarts", type=int, default=d.restarts)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--max-trees", type=_at_least(1), default=d.max_trees)
+    p.add_argument("--max-fits", type=_at_least(1), default=d.max_fits, help="budget of the exact search (tree fits)")
+    p.add_argument("--beam-width", type=_at_least(1), default=d.beam_width)
+    p.add_argument("--restarts", type=_at_least(0), default=d.restarts)
+    p.add_argument("--seed", type=_at_least(0), default=d.seed)
     p.set_defaults(func=_phylogeny)
 
 

@@ -23,11 +23,12 @@ def trees_json(patient: str, res: TreeResult, params: PhylogenyParams, excluded:
     r, out = res.reads, res.outcome
     weights = res.weights
     flagged = {f["cluster"] for f in res.flagged}
+    seen = r.stop > r.start  # (S, K): the cluster has reads in the sample
     clusters = []
     for k, (c, n) in enumerate(zip(r.clusters, r.n_mutations)):
         clusters.append({"id": int(c), "n_mutations": int(n), "drivers": r.drivers.get(int(c), []),
                          "flagged": int(c) in flagged,
-                         "frequency": {s: _r(r.mle[i, k], 4) for i, s in enumerate(r.samples)},
+                         "frequency": {s: (_r(r.mle[i, k], 4) if seen[i, k] else None) for i, s in enumerate(r.samples)},
                          "fitted": ({s: _r(res.phi[i, k], 4) for i, s in enumerate(r.samples)}
                                     if res.phi is not None else {})})
     best = res.best

@@ -62,35 +62,90 @@ def artefact_clusters(summary: pd.DataFrame) -> dict[int, str]:
     return out
 
 
-def var_read_prob(mutations: pd.DataFrame) -> np.ndarray:
-    """A carrier cell's variant-read probability as the clonal stage models it: purity x
-    multiplicity / (purity x total copy number + normal copy number x (1 - purity)); 0 where the
-    segment kept no tumour copy. Missing copy number counts as the normal's, multiplicity as 1."""
-    p = mutations["purity"].astype(float).to_numpy()
-    normal = mutations["normal_cn"].astype(float).fillna(2).to_numpy()
-    total = (mutations["major_cn"].astype(float) + mutations["minor_cn"].astype(float)).to_numpy()
-    total = np.where(np.isfinite(total), total, normal)
-    m = mutations["multiplicity"].astype(float).fillna(1).clip(lower=1).to_numpy()
-    om = p * np.minimum(m, np.maximum(total, 1)) / (p * total + normal * (1 - p))
+PYCLONE_INPUT = ["mutation_id", "sample_id", "ref_counts", "alt_counts", "normal_cn"]
+
+
+def var_read_prob(frame: pd.DataFrame, source: str) -> np.ndarray:
+    """A carrier cell's variant-read probability from a PyClone-VI-format table (tumour_content,
+    normal_cn, major_cn + minor_cn or total_cn, multiplicity): purity x multiplicity / (purity x
+    total copy number + normal copy number x (1 - purity)), a carrier cell having the segment's
+    copy number (the clonal stage's clonal_cn states; with PyClone-VI's uniform states an
+    approximation); 0 where the segment kept no tumour copy."""
+    p = frame["tumour_content"].astype(float).to_numpy() if "tumour_content" in frame else np.ones(len(frame))
+    bad = ~((p > 0) & (p <= 1))
+    if bad.any():
+        r = frame[bad].iloc[0]
+        raise InputError(f"{source}: mutation {r['mutation_id']} in sample {r['sample_id']}: tumour_content "
+                         f"{r.get('tumour_content')} is not a purity in (0, 1]; give the sample's purity")
+    normal = frame["normal_cn"].astype(float).to_numpy()
+    if "total_cn" in frame:
+        total = frame["total_cn"].astype(float)
+        if "major_cn" in frame and "minor_cn" in frame:
+            total = total.where(total.notna(), frame["major_cn"].astype(float) + frame["minor_cn"].astype(float))
+        total = total.to_numpy()
+    elif "major_cn" in frame and "minor_cn" in frame:
+        total = (frame["major_cn"].astype(float) + frame["minor_cn"].astype(float)).to_numpy()
+    else:
+        raise InputError(f"{source}: needs major_cn and minor_cn, or total_cn")
+    if not np.isfinite(total).all() or not np.isfinite(normal).all():
+        i = int(np.flatnonzero(~(np.isfinite(total) & np.isfinite(normal)))[0])
+        r = frame.iloc[i]
+        raise InputError(f"{source}: mutation {r['mutation_id']} in sample {r['sample_id']}: no copy number")
+    m = frame["multiplicity"].astype(float).fillna(1).clip(lower=1).to_numpy() if "multiplicity" in frame \
+        else np.ones(len(frame))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        om = p * np.minimum(m, np.maximum(total, 1)) / (p * total + normal * (1 - p))
     return np.where((total > 0) & np.isfinite(om), np.clip(om, 0, 1), 0.0)
 
 
+def _int_ids(values: pd.Series) -> pd.Series:
+    """Cluster ids as integers, -1 where there is none (NA: a mutation no cluster kept)."""
+    return pd.to_numeric(values, errors="coerce").fillna(-1).astype(int)
+
+
 def reads_from_clonal(mutations: pd.DataFrame, summary: pd.DataFrame, params: PhylogenyParams,
-                      source: str = "mutations.tsv") -> tuple[ClusterReads, dict[int, str]]:
-    """The clusters' read counts from the clonal stage's mutations.tsv (every clustered mutation
-    in every sample), less its artefact clusters; drivers from cluster_summary.tsv."""
-    need = ["mutation_id", "sample", "cluster_id", "alt_counts", "depth", "purity", "major_cn", "minor_cn",
-            "normal_cn", "multiplicity"]
+                      source: str = "mutations.tsv", inputs: pd.DataFrame | None = None,
+                      inputs_source: str = "input.tsv") -> tuple[ClusterReads, dict[int, str]]:
+    """The clusters' read counts as the clonal stage fitted them: its input.tsv (the rows and
+    reads its fit saw, with no reads where copy number was unusable) with each mutation's cluster
+    and multiplicity from mutations.tsv, less the artefact clusters; drivers from
+    cluster_summary.tsv. Without input.tsv, mutations.tsv's raw reads of the clustered mutations
+    on segments with a tumour copy number."""
+    need = ["mutation_id", "sample", "cluster_id", "multiplicity"]
     missing = [c for c in need if c not in mutations.columns]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is it the clonal stage's mutations.tsv?")
     excluded = artefact_clusters(summary)
-    m = mutations[(mutations["cluster_id"].astype(int) >= 0) & ~mutations["cluster_id"].astype(int).isin(excluded)]
-    table = pd.DataFrame({"mutation_id": m["mutation_id"].astype(str), "sample": m["sample"].astype(str),
-                          "cluster_id": m["cluster_id"].astype(int), "var_reads": m["alt_counts"].astype(float),
-                          "total_reads": m["depth"].astype(float), "var_read_prob": var_read_prob(m)})
+    m = mutations.assign(cluster_id=_int_ids(mutations["cluster_id"]), mutation_id=mutations["mutation_id"].astype(str),
+                         sample=mutations["sample"].astype(str))
+    m = m[(m["cluster_id"] >= 0) & ~m["cluster_id"].isin(excluded)]
+    if inputs is not None:
+        miss = [c for c in PYCLONE_INPUT if c not in inputs.columns]
+        if miss:
+            raise InputError(f"{inputs_source}: missing column(s) {', '.join(miss)}; is it the clonal stage's input.tsv?")
+        rows = inputs.assign(mutation_id=inputs["mutation_id"].astype(str), sample_id=inputs["sample_id"].astype(str))
+        rows = rows.merge(m[["mutation_id", "sample", "cluster_id", "multiplicity"]].rename(columns={"sample": "sample_id"}),
+                          on=["mutation_id", "sample_id"], how="inner")
+        src = inputs_source
+    else:
+        extra = [c for c in ("alt_counts", "depth", "purity", "major_cn", "minor_cn", "normal_cn", "cn_status")
+                 if c not in m.columns]
+        if extra:
+            raise InputError(f"{source}: missing column(s) {', '.join(extra)}; is it the clonal stage's mutations.tsv?")
+        m = m[~m["cn_status"].isin(["no_cn", "zero_cn"])]
+        if "clustered" in m:
+            m = m[m["clustered"].astype(str).str.lower().eq("true")]
+        rows = pd.DataFrame({"mutation_id": m["mutation_id"], "sample_id": m["sample"], "cluster_id": m["cluster_id"],
+                             "multiplicity": m["multiplicity"], "alt_counts": m["alt_counts"],
+                             "ref_counts": m["depth"] - m["alt_counts"], "tumour_content": m["purity"],
+                             "normal_cn": m["normal_cn"], "major_cn": m["major_cn"], "minor_cn": m["minor_cn"]})
+        src = source
+    table = pd.DataFrame({"mutation_id": rows["mutation_id"], "sample": rows["sample_id"],
+                          "cluster_id": rows["cluster_id"], "var_reads": rows["alt_counts"].astype(float),
+                          "total_reads": (rows["ref_counts"] + rows["alt_counts"]).astype(float),
+                          "var_read_prob": var_read_prob(rows, src)})
     samples = list(dict.fromkeys(mutations["sample"].astype(str)))
-    reads = from_table(table[READ_COLUMNS], source, params.overdispersion, params.error, samples)
+    reads = from_table(table[READ_COLUMNS], src, params.overdispersion, params.error, samples)
     per = summary.drop_duplicates("cluster_id").set_index("cluster_id")
     if "drivers" in per:
         drv = per["drivers"].where(per["drivers"].notna(), "").astype(str)
@@ -158,7 +213,9 @@ def run_patient(patient: str, reads: ClusterReads, excluded: dict[int, str], mut
     own = None
     if res.best is not None:
         own = own_fractions(res.phi, res.best)
-        props = proportion_table(patient, reads.samples, reads.clusters, own, purity)
+        seen = (reads.stop > reads.start).any(axis=1)  # a sample without reads has no proportions to give
+        props = proportion_table(patient, [s for s, ok in zip(reads.samples, seen) if ok], reads.clusters, own[seen],
+                                 purity)
     else:
         props = proportion_table(patient, [], np.zeros(0), np.zeros((0, 0)), purity)
     regions = reads.samples if reads.samples else (sorted(mutations["sample"].unique()) if mutations is not None else [])
@@ -182,24 +239,22 @@ def run_patient(patient: str, reads: ClusterReads, excluded: dict[int, str], mut
 
 
 def reads_from_pyclone(results: pd.DataFrame, inputs: pd.DataFrame, params: PhylogenyParams,
-                       source: str) -> ClusterReads:
-    """PyClone-VI's results (clusters) with its input (reads, copy number, purity). PyClone-VI
-    keeps no multiplicity, so a carrier cell has one mutant copy."""
-    need = ["mutation_id", "sample_id", "ref_counts", "alt_counts", "normal_cn", "major_cn", "minor_cn",
-            "tumour_content"]
-    missing = [c for c in need if c not in inputs.columns]
+                       source: str, inputs_source: str) -> ClusterReads:
+    """PyClone-VI's results (clusters) with its input (reads, copy number, purity: tumour_content,
+    1 when absent, as in PyClone-VI). PyClone-VI keeps no multiplicity, so a carrier cell has one
+    mutant copy."""
+    missing = [c for c in PYCLONE_INPUT if c not in inputs.columns]
     if missing:
-        raise InputError(f"{source}: the PyClone-VI input (--reads) lacks column(s) {', '.join(missing)}")
+        raise InputError(f"{inputs_source}: the PyClone-VI input lacks column(s) {', '.join(missing)}")
     cl = results.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"]
     m = inputs[inputs["mutation_id"].isin(cl.index)]
     if m.empty:
-        raise InputError(f"{source}: no mutation of the PyClone-VI results is in its input (--reads); same run?")
-    frame = pd.DataFrame({"purity": m["tumour_content"], "normal_cn": m["normal_cn"], "major_cn": m["major_cn"],
-                          "minor_cn": m["minor_cn"], "multiplicity": 1.0})
+        raise InputError(f"{inputs_source}: no mutation of the PyClone-VI results {source} is in this input; "
+                         f"same run?")
     table = pd.DataFrame({"mutation_id": m["mutation_id"].astype(str), "sample": m["sample_id"].astype(str),
-                          "cluster_id": m["mutation_id"].map(cl).astype(int), "var_reads": m["alt_counts"],
-                          "total_reads": m["ref_counts"] + m["alt_counts"], "var_read_prob": var_read_prob(frame)})
-    return from_table(table, source, params.overdispersion, params.error)
+                          "cluster_id": m["mutation_id"].map(cl), "var_reads": m["alt_counts"],
+                          "total_reads": m["ref_counts"] + m["alt_counts"], "var_read_prob": var_read_prob(m, inputs_source)})
+    return from_table(table, inputs_source, params.overdispersion, params.error)
 
 
 def reads_from_cellular_prevalence(results: pd.DataFrame, source: str, error: float) -> ClusterReads:
@@ -225,8 +280,8 @@ def reads_from_cellular_prevalence(results: pd.DataFrame, source: str, error: fl
 def read_input(path: str, params: PhylogenyParams, summary: str | None = None, reads: str | None = None,
                pairtree_params: str | None = None) -> tuple[ClusterReads, dict[int, str], pd.DataFrame | None]:
     """Any of the inputs `ith phylogeny` reads, told apart by their columns: the clonal stage's
-    mutations.tsv (with its cluster_summary.tsv), a PyClone-VI results file (with its input
-    file as `reads`), a CONIPHER input table, or Pairtree's .ssm (with its .params.json).
+    mutations.tsv (with its cluster_summary.tsv and, as `reads`, its input.tsv), a PyClone-VI
+    results file (with its input file as `reads`, or alone), a CONIPHER input table, or Pairtree's .ssm (with its .params.json).
     Returns the clusters' reads, the clusters left out and the mutation table when it is ours."""
     from ith.phylogeny.formats import read_conipher, read_pairtree
 
@@ -239,7 +294,8 @@ def read_input(path: str, params: PhylogenyParams, summary: str | None = None, r
     if {"alt_counts", "depth", "multiplicity", "cluster_id", "sample"} <= cols:
         summ = pd.read_csv(summary, sep="\t", keep_default_na=False, na_values=["NA"], dtype={"flags": str,
                            "drivers": str}) if summary else pd.DataFrame(columns=["cluster_id"])
-        r, excluded = reads_from_clonal(table, summ, params, path)
+        inputs = pd.read_csv(reads, sep="\t", dtype={"mutation_id": str, "sample_id": str}) if reads else None
+        r, excluded = reads_from_clonal(table, summ, params, path, inputs, reads or "")
         return r, excluded, table
     if set(PYCLONE_COLUMNS) <= cols:
         if not reads:
@@ -247,7 +303,7 @@ def read_input(path: str, params: PhylogenyParams, summary: str | None = None, r
                         "approximated from its cellular prevalence and std", path)
             return reads_from_cellular_prevalence(table, path, params.error), {}, None
         inputs = pd.read_csv(reads, sep="\t", dtype={"mutation_id": str, "sample_id": str})
-        return reads_from_pyclone(table, inputs, params, path), {}, None
+        return reads_from_pyclone(table, inputs, params, path, reads), {}, None
     if {"CASE_ID", "SAMPLE", "VAR_COUNT", "CLUSTER"} <= cols:
         t, samples, _ = read_conipher(path)
         return from_table(t, path, params.overdispersion, params.error, samples), {}, None

@@ -73,10 +73,17 @@ def from_table(table: pd.DataFrame, source: str, precision: float | None = None,
             raise InputError(f"{source}: mutation {r['mutation_id']} in sample {r['sample']}: column '{col}' is not "
                              f"a number; fix or drop that row")
     t["cluster_id"] = pd.to_numeric(t["cluster_id"], errors="coerce")
-    if t["cluster_id"].isna().any():
-        r = t[t["cluster_id"].isna()].iloc[0]
-        raise InputError(f"{source}: mutation {r['mutation_id']}: column 'cluster_id' is not an integer")
+    bad = t["cluster_id"].isna() | (t["cluster_id"] != np.round(t["cluster_id"]))
+    if bad.any():
+        r = t[bad].iloc[0]
+        raise InputError(f"{source}: mutation {r['mutation_id']}: column 'cluster_id' = {r['cluster_id']} is not an "
+                         f"integer")
     t["cluster_id"] = t["cluster_id"].astype(int)
+    dup = t.duplicated(["mutation_id", "sample"])
+    if dup.any():
+        r = t[dup].iloc[0]
+        raise InputError(f"{source}: mutation {r['mutation_id']} appears twice in sample {r['sample']}; keep one row "
+                         f"per mutation and sample")
     checks = [(t["var_reads"] < 0, "var_reads is negative"), (t["total_reads"] < t["var_reads"],
               "var_reads exceeds total_reads"), ((t["var_read_prob"] < 0) | (t["var_read_prob"] > 1),
               "var_read_prob is outside 0..1")]
@@ -111,7 +118,7 @@ def cluster_ll(start: int, stop: int, omega: np.ndarray, var: np.ndarray, total:
     curv = 0.0
     for j in range(start, stop):
         a = omega[j] * (1.0 - 2.0 * error)
-        q = error + a * phi
+        q = min(max(error + a * phi, 1e-12), 1.0 - 1e-12)  # an error rate of 0 leaves q = 0 at phi = 0
         v = var[j]
         r = total[j] - v
         val += v * np.log(q) + r * np.log1p(-q)
