@@ -292,13 +292,20 @@ def parent_vector(parents: dict[str, int | None], cluster_order: list[int]) -> l
     return [0 if up[str(c)] is None else index[up[str(c)]] for c in cluster_order]
 
 
-def write_parents(path: str, parents: dict[str, int | None], cluster_order: list[int]) -> None:
-    """The tree as a TSV (cluster_id, parent_id with `root` for founders, index 1..K,
+PARENT_COLUMNS = ["cluster_id", "parent_id", "index", "parent_index"]
+
+
+def parent_frame(parents: dict[str, int | None], cluster_order: list[int]) -> pd.DataFrame:
+    """The tree as a table (cluster_id, parent_id with `root` for founders, index 1..K,
     parent_index with 0 the root), rows in cluster_order: readable by people and, through the
-    index columns, by Pairtree's tooling. Written atomically."""
+    index columns, by Pairtree's tooling."""
     vec = parent_vector(parents, cluster_order)
     up = {str(k): p for k, p in parents.items()}
-    df = pd.DataFrame({"cluster_id": [str(c) for c in cluster_order],
-                       "parent_id": ["root" if up[str(c)] is None else str(up[str(c)]) for c in cluster_order],
-                       "index": np.arange(1, len(cluster_order) + 1), "parent_index": vec})
-    write_tsv(df, path)
+    return pd.DataFrame({"cluster_id": [str(c) for c in cluster_order],
+                         "parent_id": ["root" if up[str(c)] is None else str(up[str(c)]) for c in cluster_order],
+                         "index": np.arange(1, len(cluster_order) + 1), "parent_index": vec}, columns=PARENT_COLUMNS)
+
+
+def write_parents(path: str, parents: dict[str, int | None], cluster_order: list[int]) -> None:
+    """parent_frame written atomically."""
+    write_tsv(parent_frame(parents, cluster_order), path)

@@ -7,6 +7,7 @@ import numpy as np
 from ith import __version__
 from ith.io.figures import clone_colour, save_figure
 from ith.phylogeny.fit import ROOT
+from ith.phylogeny.formats import parent_vector
 from ith.phylogeny.ranking import PhylogenyParams, TreeResult
 
 
@@ -46,7 +47,8 @@ def trees_json(patient: str, res: TreeResult, params: PhylogenyParams, excluded:
         "edge_support": res.support,
         "flagged": res.flagged,
         "parent_vector": ({"clusters": [int(c) for c in r.clusters],
-                           "parents": [0 if p == ROOT else int(p) + 1 for p in best]} if best is not None else None),
+                           "parents": parent_vector(parent_map(best, r.clusters), [int(c) for c in r.clusters])}
+                          if best is not None else None),
     }
 
 

@@ -14,7 +14,8 @@ from ith.errors import InputError
 from ith.io.jsonout import write_json, write_text
 from ith.io.tables import write_tsv
 from ith.phylogeny.data import PYCLONE_COLUMNS, CloneData, from_posteriors
-from ith.phylogeny.output import plot_tree, trees_json
+from ith.phylogeny.formats import PARENT_COLUMNS, parent_frame
+from ith.phylogeny.output import parent_map, plot_tree, trees_json
 from ith.phylogeny.proportions import proportion_table
 from ith.phylogeny.ranking import PhylogenyParams, TreeResult, build, own_fractions
 from ith.phylogeny.reads import READ_COLUMNS, ClusterReads, from_table
@@ -192,19 +193,12 @@ def presence_table(mutations: pd.DataFrame, presence: str) -> pd.DataFrame:
     return pd.DataFrame({"mutation_id": mutations["mutation_id"], "sample": mutations["sample"], "present": flag})
 
 
-PARENT_COLUMNS = ["cluster_id", "parent_id", "index", "parent_index"]
-
-
 def parent_table(res: TreeResult) -> pd.DataFrame:
-    """The best tree, one row per cluster: its parent ('root' for a founder) and Pairtree's
-    parent vector (clusters numbered 1..K in cluster order, 0 the root)."""
-    best = res.best
-    if best is None:
+    """The best tree, one row per cluster, with Pairtree's parent vector (formats.parent_frame)."""
+    if res.best is None:
         return pd.DataFrame(columns=PARENT_COLUMNS)
-    ids = res.reads.clusters
-    return pd.DataFrame({"cluster_id": ids.astype(int), "parent_id": ["root" if p < 0 else str(int(ids[p])) for p in best],
-                         "index": np.arange(1, len(ids) + 1), "parent_index": [0 if p < 0 else int(p) + 1 for p in best]},
-                        columns=PARENT_COLUMNS)
+    ids = [int(c) for c in res.reads.clusters]
+    return parent_frame(parent_map(res.best, res.reads.clusters), ids)
 
 
 def run_patient(patient: str, reads: ClusterReads, excluded: dict[int, str], mutations: pd.DataFrame | None,

@@ -46,15 +46,6 @@ class ClusterReads:
     def __post_init__(self) -> None:
         self.mle, self.ll_max = free_fit(self.start, self.stop, self.omega, self.var, self.total, self.error)
 
-    @property
-    def depth(self) -> np.ndarray:
-        """(S, K) reads (weighted) behind each cluster's frequency."""
-        out = np.zeros(self.start.shape)
-        for s in range(out.shape[0]):
-            for k in range(out.shape[1]):
-                out[s, k] = self.total[self.start[s, k]:self.stop[s, k]].sum()
-        return out
-
 
 def from_table(table: pd.DataFrame, source: str, precision: float | None = None, error: float = 1e-3,
                samples: list[str] | None = None) -> ClusterReads:

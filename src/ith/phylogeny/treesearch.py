@@ -219,16 +219,19 @@ def hill_climb(fitter: TreeFitter, parents: np.ndarray, cost: float, params: Sea
         moved = None
         for nxt in neighbours(best, params.one_founder, regraft):
             key = tuple(nxt.tolist())
-            c = pool.trees.get(key)
-            if c is None:
-                c = float(fitter.fit(nxt, phi)[1].sum())
+            if key in pool.trees:  # fitted before: its cost is known
+                c, phi_n = pool.trees[key], None
+            else:
+                phi_n, cost_n = fitter.fit(nxt, phi)
+                c = float(cost_n.sum())
                 pool.add(nxt, c)
             if c < best_cost - 1e-9 and (moved is None or (round(c, 9), key) < (round(moved[1], 9), tuple(moved[0]))):
-                moved = (nxt, c)
+                moved = (nxt, c, phi_n)
         if moved is None:
             break
-        best, best_cost = moved
-        phi = fitter.fit(best)[0]
+        best, best_cost, phi = moved
+        if phi is None:
+            phi = fitter.fit(best)[0]
     return best, best_cost
 
 
