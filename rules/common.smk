@@ -8,13 +8,20 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+try:
+    import ith
+except ModuleNotFoundError:
+    raise SystemExit("ith is not installed in the Python that runs Snakemake: run `make setup` and use "
+                     ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
+from ith.config import check_control_sheet, preflight, read_fai
+from ith.errors import InputError
+from ith.liquid.controls import choose_controls
 
-from ith.config import check_control_sheet, preflight, read_fai  # noqa: E402
-from ith.liquid.controls import choose_controls  # noqa: E402
-from ith.errors import InputError  # noqa: E402
+# Jobs import the same ith (rule scripts import it plainly; envs/ith.post-deploy.sh installs this
+# checkout into the conda environment of --sdm conda, which reads ITH_SOURCE).
+os.environ.setdefault("ITH_SOURCE", str(Path(workflow.basedir).resolve()))
 
 
 validate(config, schema="../config/schemas/config.schema.yaml")

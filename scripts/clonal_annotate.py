@@ -1,19 +1,16 @@
 """Rule clonal_annotate: post-process the fit; clusters.tsv, mutations.tsv, cluster summaries, figure."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.clonal.annotate import PostParams
+from ith.clonal.engine import EngineOptions
+from ith.clonal.patient import annotate_patient
+from ith.clonal.plot import plot_clusters
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.clonal.annotate import PostParams  # noqa: E402
-from ith.clonal.engine import EngineOptions  # noqa: E402
-from ith.clonal.patient import annotate_patient  # noqa: E402
-from ith.clonal.plot import plot_clusters  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.clonal
 patient = snakemake.wildcards.patient

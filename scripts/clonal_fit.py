@@ -6,18 +6,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.clonal.data import read_input
+from ith.clonal.engine import EngineOptions, run
+from ith.clonal.patient import RESULT_COLUMNS
+from ith.clonal.results import pyclone_table
+from ith.clonal.vi import VIOptions
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.clonal.data import read_input  # noqa: E402
-from ith.clonal.engine import EngineOptions, run  # noqa: E402
-from ith.clonal.patient import RESULT_COLUMNS  # noqa: E402
-from ith.clonal.results import pyclone_table  # noqa: E402
-from ith.clonal.vi import VIOptions  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.clonal
 logging.info("patient %s; parameters %s; threads %d", snakemake.wildcards.patient, c, snakemake.threads)

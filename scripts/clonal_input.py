@@ -1,17 +1,14 @@
 """Rule clonal_input: the patient's PyClone-VI input from counts, segments and purity."""
 import json
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.clonal.patient import InputParams, build_input, log_input_summary, pyclone_input
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.clonal.patient import InputParams, build_input, log_input_summary, pyclone_input  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 logging.info("patient %s; parameters %s; tumour regions %s", snakemake.wildcards.patient, p.clonal, p.tumours)

@@ -1,15 +1,12 @@
 """Rule copynumber_baf: the normal's heterozygous SNPs with allele counts in every tissue sample."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 patient = snakemake.wildcards.patient
 parts = [pd.read_csv(f, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, keep_default_na=False,

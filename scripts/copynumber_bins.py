@@ -1,16 +1,13 @@
 """Rule copynumber_bins: the bins of the assay with their GC content and sequence fraction."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+from ith.config import read_fai
+from ith.copynumber.bins import make_bins
+from ith.io.tables import write_tsv
+from ith.variants.chunks import included_contigs
+from ith.rulescript import start
 
-from ith.config import read_fai  # noqa: E402
-from ith.copynumber.bins import make_bins  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
-from ith.variants.chunks import included_contigs  # noqa: E402
+start(snakemake)
 
 p = snakemake.params
 inp = snakemake.input

@@ -1,19 +1,16 @@
 """Rule copynumber_call: joint segmentation, purity/ploidy, integer states, plasma fractions, plot."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.copynumber.call import CnSample, call_patient
+from ith.copynumber.params import cn_params
+from ith.copynumber.plot import plot_patient
+from ith.io.jsonout import write_json
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.copynumber.call import CnSample, call_patient  # noqa: E402
-from ith.copynumber.params import cn_params  # noqa: E402
-from ith.copynumber.plot import plot_patient  # noqa: E402
-from ith.io.jsonout import write_json  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 patient = snakemake.wildcards.patient

@@ -1,16 +1,13 @@
 """Rule copynumber_coverage: aligned bases and reads per bin of one BAM, in one pass."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.copynumber.depth import bin_depth
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.copynumber.depth import bin_depth  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 bins = pd.read_csv(snakemake.input.bins, sep="\t", dtype={"chrom": str})
 table, info = bin_depth(snakemake.input.bam, bins, threads=snakemake.threads, min_mapq=snakemake.params.min_mapq)

@@ -1,18 +1,15 @@
 """Rule copynumber_sample: a tumour or plasma sample's depth per bin (one pass of its BAM) and
 its GC-corrected log2 ratio against the matched normal."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.copynumber.call import CnParams, sample_bins
+from ith.copynumber.depth import bin_depth
+from ith.io.tables import write_tsv
+from ith.rulescript import start
 
-from ith.copynumber.call import CnParams, sample_bins  # noqa: E402
-from ith.copynumber.depth import bin_depth  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
+start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 bins = pd.read_csv(inp.bins, sep="\t", dtype={"chrom": str})

@@ -1,16 +1,13 @@
 """Rule liquid: ctDNA detection, tumour fraction, clones in plasma and their trends, fragment
 sizes, for one patient with plasma."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.liquid.patient import read_inputs, run_and_write
+from ith.rulescript import start
 
-from ith.liquid.patient import read_inputs, run_and_write  # noqa: E402
+start(snakemake)
 
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.liquid
 patient = snakemake.wildcards.patient

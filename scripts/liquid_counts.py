@@ -2,19 +2,16 @@
 other patients' samples or a fixed control sheet) counted fragment by fragment at its SNV sites,
 each BAM read only there."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.io.tables import write_tsv
+from ith.liquid.controls import count_samples
+from ith.liquid.patient import patient_sites
+from ith.liquid.pileup import LiquidPileupParams
+from ith.rulescript import start
 
-from ith.io.tables import write_tsv  # noqa: E402
-from ith.liquid.controls import count_samples  # noqa: E402
-from ith.liquid.patient import patient_sites  # noqa: E402
-from ith.liquid.pileup import LiquidPileupParams  # noqa: E402
+start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 sites = patient_sites(pd.read_csv(inp.counts, sep="\t", usecols=["mutation_id", "indel"], dtype={"mutation_id": str}),

@@ -1,18 +1,15 @@
 """Rule phylogeny: clone trees ranked by the read counts, clone proportions, region tree,
 mutation classes, the best tree as a parent table, figure."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import numba
+import pandas as pd
 
-import numba  # noqa: E402
-import pandas as pd  # noqa: E402
+from ith.phylogeny.patient import reads_from_clonal, run_patient, sample_purity, write_outputs
+from ith.phylogeny.ranking import PhylogenyParams
+from ith.rulescript import start
 
-from ith.phylogeny.patient import reads_from_clonal, run_patient, sample_purity, write_outputs  # noqa: E402
-from ith.phylogeny.ranking import PhylogenyParams  # noqa: E402
+start(snakemake)
 
 inp, out = snakemake.input, snakemake.output
 patient = snakemake.wildcards.patient

@@ -1,14 +1,11 @@
 """Rule qc_identity: pairwise germline concordance of a patient's samples (swap check)."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+from ith.io.tables import write_tsv
+from ith.qc.identity import IdentityParams, identity_check
+from ith.rulescript import start
 
-from ith.io.tables import write_tsv  # noqa: E402
-from ith.qc.identity import IdentityParams, identity_check  # noqa: E402
+start(snakemake)
 
 params = IdentityParams(min_mapq=snakemake.params.min_mapq, **snakemake.params.identity)
 logging.info("patient %s, samples %s, parameters %s", snakemake.wildcards.patient, snakemake.params.samples, params)

@@ -1,14 +1,11 @@
 """Rule qc_sample: QC metrics of one BAM as JSON."""
 import logging
-import sys
-from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+from ith.io.jsonout import write_json
+from ith.qc.bamstats import QcParams, sample_qc
+from ith.rulescript import start
 
-from ith.io.jsonout import write_json  # noqa: E402
-from ith.qc.bamstats import QcParams, sample_qc  # noqa: E402
+start(snakemake)
 
 qc = snakemake.params.qc
 params = QcParams(min_mapq=qc["min_mapq"], max_depth_bin=qc["max_depth_bin"], max_insert=qc["max_insert"],

@@ -1,16 +1,14 @@
 """Rule report_patient: metrics.json, figures/ and the self-contained report.html of a patient."""
 import logging
-import sys
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.report.patient import write_report
+from ith.report.summary import ReportParams
+from ith.rulescript import start
 
-from ith.report.patient import write_report  # noqa: E402
-from ith.report.summary import ReportParams  # noqa: E402
+start(snakemake)
 
 patient, out = snakemake.wildcards.patient, snakemake.output
 params = ReportParams(**snakemake.params.report)

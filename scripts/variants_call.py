@@ -1,21 +1,19 @@
 """Rule variants_call: filter, genotype every sample, write somatic.vcf.gz, counts.tsv, sites.tsv."""
 import logging
-import sys
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from ith.config import read_fai
+from ith.io.tables import write_tsv
+from ith.variants.call import Sample, call_patient, mutation_ids
+from ith.io.pileup import PileupParams
+from ith.variants.presence import PresenceParams
+from ith.variants.somatic import SomaticParams
+from ith.variants.vcfout import write_vcf
+from ith.rulescript import start
 
-from ith.config import read_fai  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
-from ith.variants.call import Sample, call_patient, mutation_ids  # noqa: E402
-from ith.io.pileup import PileupParams  # noqa: E402
-from ith.variants.presence import PresenceParams  # noqa: E402
-from ith.variants.somatic import SomaticParams  # noqa: E402
-from ith.variants.vcfout import write_vcf  # noqa: E402
+start(snakemake)
 
 p = snakemake.params
 inp = snakemake.input

@@ -1,17 +1,15 @@
 """Rule variants_discover: candidate somatic sites of one genomic chunk of one patient."""
 import logging
-import sys
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+from ith.copynumber.baf import HetParams
+from ith.io.tables import write_tsv
+from ith.variants.call import Sample, discover_chunk
+from ith.io.pileup import PileupParams
+from ith.variants.somatic import SomaticParams
+from ith.rulescript import start
 
-from ith.copynumber.baf import HetParams  # noqa: E402
-from ith.io.tables import write_tsv  # noqa: E402
-from ith.variants.call import Sample, discover_chunk  # noqa: E402
-from ith.io.pileup import PileupParams  # noqa: E402
-from ith.variants.somatic import SomaticParams  # noqa: E402
+start(snakemake)
 
 p = snakemake.params
 samples = [Sample(s["name"], s["type"], bam, s["purity"]) for s, bam in zip(p.samples, snakemake.input.bams)]
