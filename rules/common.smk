@@ -191,6 +191,7 @@ def get_final_output():
         for row in samples.itertuples(index=False)
     ]
     out += [f"results/qc/{p}/identity.tsv" for p in PATIENTS]
+    out += [f"results/qc/{p}/summary.tsv" for p in PATIENTS]
     out.append("results/qc/summary.tsv")
     out += [f"results/variants/{p}/counts.tsv" for p in PATIENTS]
     out += [f"results/variants/{p}/somatic.vcf.gz" for p in PATIENTS]

@@ -1,4 +1,4 @@
-# QC: per-sample BAM metrics, the patient's sample-identity check, and a cohort summary table.
+# QC: per-sample BAM metrics, the patient's sample-identity check, and summary tables (per patient, cohort).
 
 
 rule qc_sample:
@@ -55,6 +55,28 @@ rule qc_identity:
         "../envs/ith.yaml"
     script:
         "../scripts/qc_identity.py"
+
+
+rule qc_patient_summary:
+    # the cohort table's rows of one patient, for its report: adding another patient's samples
+    # leaves it (and the report) as they are
+    input:
+        json=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_list(w.patient, "samples")],
+        identity=["results/qc/{patient}/identity_samples.tsv"],
+    output:
+        "results/qc/{patient}/summary.tsv",
+    log:
+        "logs/qc/{patient}/summary.log",
+    benchmark:
+        "benchmarks/qc_patient_summary/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=retry_scaled(500),
+        runtime=retry_scaled(5),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/qc_summary.py"
 
 
 rule qc_summary:

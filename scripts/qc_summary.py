@@ -1,4 +1,5 @@
-"""Rule qc_summary: one row per sample with the headline QC metrics and the identity verdict."""
+"""Rules qc_summary (the cohort) and qc_patient_summary (one patient): one row per sample with the
+headline QC metrics and the identity verdict."""
 import logging
 
 from ith.io.tables import write_tsv
