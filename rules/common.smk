@@ -283,6 +283,12 @@ LIQUID_REPORT_FILES = ["ctdna.tsv", "clones.tsv", "fragments.tsv", "plasma_only.
                        "clones.png", "fragments.png"]
 
 
+def liquid_report_input(name):
+    """A liquid-stage file of the patient for its report, or none when the patient has no plasma
+    (the stage does not run then)."""
+    return lambda w: [f"results/liquid/{w.patient}/{name}"] if patient_plasma(w.patient) else []
+
+
 @functools.cache
 def report_sheet(patient):
     """The patient's sample-sheet rows (coordinates, types, files) as plain records."""

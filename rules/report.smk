@@ -1,10 +1,11 @@
 # Per-patient HTML report (self-contained), metrics.json and figures; the cohort table and page
-# (src/ith/report). The report reads every stage's results of its patient.
+# (src/ith/report). The report reads exactly the files named here (ith.report.data.PatientFiles
+# refuses a name it does not know or misses).
 
 
 rule report_patient:
     input:
-        qc=lambda w: [f"results/qc/{w.patient}/{s}.json" for s in patient_list(w.patient, "samples")],
+        qc="results/qc/{patient}/summary.tsv",
         identity="results/qc/{patient}/identity.tsv",
         identity_samples="results/qc/{patient}/identity_samples.tsv",
         purity="results/copynumber/{patient}/purity_ploidy.tsv",
@@ -19,7 +20,13 @@ rule report_patient:
         branches="results/phylogeny/{patient}/branches.tsv",
         newick="results/phylogeny/{patient}/regions.nwk",
         tree_plot="results/phylogeny/{patient}/tree.png",
-        liquid=lambda w: [f"results/liquid/{w.patient}/{f}" for f in LIQUID_REPORT_FILES] if patient_plasma(w.patient) else [],
+        ctdna=liquid_report_input("ctdna.tsv"),
+        plasma_clones=liquid_report_input("clones.tsv"),
+        fragments=liquid_report_input("fragments.tsv"),
+        plasma_only=liquid_report_input("plasma_only.tsv"),
+        tf_plot=liquid_report_input("tumour_fraction.png"),
+        plasma_clones_plot=liquid_report_input("clones.png"),
+        fragments_plot=liquid_report_input("fragments.png"),
     output:
         html=report(
             "results/report/{patient}/report.html",

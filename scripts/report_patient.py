@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ith.report.data import PatientFiles
 from ith.report.patient import write_report
 from ith.report.summary import ReportParams
 from ith.rulescript import start
@@ -13,8 +14,8 @@ start(snakemake)
 patient, out = snakemake.wildcards.patient, snakemake.output
 params = ReportParams(**snakemake.params.report)
 logging.info("patient %s; parameters %s", patient, params)
-results = Path(out.metrics).parents[2]  # results/report/{patient}/metrics.json -> results
-s = write_report(results, patient, pd.DataFrame(snakemake.params.sheet), params, Path(out.html).parent,
+files = PatientFiles.from_inputs(dict(snakemake.input.items()))
+s = write_report(files, patient, pd.DataFrame(snakemake.params.sheet), params, Path(out.html).parent,
                  config=snakemake.params.config, inputs=[str(p) for p in snakemake.input])
 h = s["heterogeneity"]
 logging.info("%d regions, %d mutations (truncal %d, shared %d, private %d); %s clones in the tree; %d limitations",

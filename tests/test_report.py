@@ -72,13 +72,13 @@ def test_metrics_from_results_match_metrics_from_the_truth(workflow_run, cohort,
     observed VAFs, read noise included, and the truth has expected VAFs only."""
     from pathlib import Path
 
-    from ith.report.inputs import from_results, from_truth, patient_metrics
+    from ith.report.inputs import from_truth, patient_metrics
 
     sheet = sheet.copy()
     for c in ("x", "y"):
         sheet[c] = pd.to_numeric(sheet[c])
     for patient in ("P1", "P2"):
-        res = patient_metrics(from_results(Path(workflow_run) / "results", patient, sheet))
+        res = patient_metrics(_from_results(Path(workflow_run) / "results", patient, sheet))
         tru = patient_metrics(from_truth(Path(cohort) / "truth", patient, sheet))
         tol = 0.1 * tru["mutations"]
         for k in ("mutations", "mutations_truncal", "mutations_shared", "mutations_private"):
@@ -93,6 +93,16 @@ def test_metrics_from_results_match_metrics_from_the_truth(workflow_run, cohort,
                 assert abs(res["per_sample"][s]["shannon"] - v["shannon"]) <= 0.3, (patient, s)
 
 
+def _from_results(results: Path, patient: str, sheet: pd.DataFrame):
+    """The metric inputs from the files rule report_patient names for them."""
+    from ith.report.inputs import from_result_files
+
+    return from_result_files(results / "clonal" / patient / "mutations.tsv",
+                             results / "phylogeny" / patient / "clone_proportions.tsv",
+                             results / "copynumber" / patient / "segments.tsv",
+                             results / "copynumber" / patient / "purity_ploidy.tsv", sheet, patient)
+
+
 def _numeric_sheet(sheet):
     sheet = sheet.copy()
     for c in ("x", "y"):
@@ -105,7 +115,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
     import json
     from pathlib import Path
 
-    from ith.report.inputs import from_results, patient_metrics
+    from ith.report.inputs import patient_metrics
     from ith.report.summary import clean
 
     results = Path(workflow_run) / "results"
@@ -113,7 +123,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
     assert list(cohort["patient"]) == ["P1", "P2"]
     for patient in ("P1", "P2"):
         s = json.loads((results / "report" / patient / "metrics.json").read_text())
-        assert s["heterogeneity"] == clean(patient_metrics(from_results(results, patient, _numeric_sheet(sheet))))
+        assert s["heterogeneity"] == clean(patient_metrics(_from_results(results, patient, _numeric_sheet(sheet))))
         row = cohort.set_index("patient").loc[patient]
         assert row["mutations"] == s["heterogeneity"]["mutations"]
         assert row["clonal_fraction"] == pytest.approx(s["heterogeneity"]["clonal_fraction"], abs=1e-5)
@@ -223,6 +233,16 @@ def _fake_results(root: Path, search_exact: bool = True) -> pd.DataFrame:
     return sheet
 
 
+def _fake_files(root: Path):
+    """The files _fake_results writes, as the rule names them; the others absent."""
+    from ith.report.data import PatientFiles
+
+    return PatientFiles(mutations=root / "clonal/P1/mutations.tsv", clusters=root / "clonal/P1/cluster_summary.tsv",
+                        purity=root / "copynumber/P1/purity_ploidy.tsv", segments=root / "copynumber/P1/segments.tsv",
+                        proportions=root / "phylogeny/P1/clone_proportions.tsv",
+                        trees=root / "phylogeny/P1/trees.json")
+
+
 @pytest.mark.parametrize("exact", [True, False])
 def test_report_shows_flagged_clusters_and_edge_support_of_the_clone_trees(tmp_path, exact):
     """metrics.json and the HTML from a trees.json of the read-count likelihood format: the
@@ -237,7 +257,7 @@ def test_report_shows_flagged_clusters_and_edge_support_of_the_clone_trees(tmp_p
     results = tmp_path / "results"
     sheet = _fake_results(results, search_exact=exact)
     out = results / "report" / "P1"
-    write_report(results, "P1", sheet, ReportParams(), out)
+    write_report(_fake_files(results), "P1", sheet, ReportParams(), out)
     s = json.loads((out / "metrics.json").read_text())
     c = s["clones"]
     assert c["clones_in_tree"] == 4 and c["clusters"] == 5 and c["artefact_clusters"] == [7]
@@ -295,10 +315,45 @@ def test_report_of_a_tree_without_flagged_clusters_says_so(tmp_path):
     t["trees"][0]["weight"], t["search"]["n_kept"] = 1.0, 1
     path.write_text(json.dumps(t))
     out = results / "report" / "P1"
-    s = write_report(results, "P1", sheet, ReportParams(), out)
+    s = write_report(_fake_files(results), "P1", sheet, ReportParams(), out)
     assert s["clones"]["flagged"] == [] and s["clones"]["uncertain_edges"] == []
     assert not any("fits the tree only at a cost" in x or "Ambiguous" in x for x in s["limitations"])
     html = (out / "report.html").read_text()
     assert "none: every cluster fits the best tree within read noise" in html
     assert "none: every edge of the kept trees has support of at least 0.95" in html
     assert "flagged" not in html[html.index('<section id="summary">'):html.index('<div class="grid2">')]
+
+
+def test_patient_files_are_the_rules_named_inputs_exactly():
+    """Every file the report reads is named by its rule, and nothing else: an input missing or
+    unknown is refused; an optional input the rule leaves out (no plasma) is none."""
+    from dataclasses import fields
+
+    from ith.report.data import PatientFiles
+
+    named = {f.name: f"results/{f.name}.tsv" for f in fields(PatientFiles)}
+    named["ctdna"] = []
+    files = PatientFiles.from_inputs(named)
+    assert files.ctdna is None and files.qc == Path("results/qc.tsv")
+    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "tumour_fraction", "plasma_clones",
+                                     "plasma_fragments"]
+    assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
+    for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
+                {**named, "ctdna": ["a.tsv", "b.tsv"]}):
+        with pytest.raises(ValueError):
+            PatientFiles.from_inputs(bad)
+
+
+def test_the_qc_summary_is_read_back_as_written(tmp_path):
+    """The QC stage's table in the report as qc_summary built it: no flags stay empty, missing
+    values are missing."""
+    from ith.io.tables import write_tsv
+    from ith.report.data import read_qc
+
+    table = pd.DataFrame({"patient": "P1", "sample": ["P1-N", "P1-R1"], "reads": [1000, 2000],
+                          "median_depth": [30.0, 45.5], "sex": ["female", None], "identity": ["ok", np.nan],
+                          "flags": ["", "identity"]})
+    write_tsv(table, str(tmp_path / "summary.tsv"))
+    back = read_qc(tmp_path / "summary.tsv")
+    assert list(back["flags"]) == ["", "identity"] and back["sex"].isna().tolist() == [False, True]
+    assert back["identity"].isna().tolist() == [False, True] and list(back["reads"]) == [1000, 2000]

@@ -1,15 +1,14 @@
-"""Every result table of one patient that the report shows, read once; a stage that did not run
-for the patient (no plasma, no mutations) leaves its part empty rather than failing."""
+"""Every result table of one patient that the report shows, read once from the files its rule
+names (PatientFiles); a stage that did not run for the patient (no plasma) leaves its part empty."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
-
-from ith.qc.summary import qc_summary
 
 STR_COLUMNS = {c: str for c in ("patient", "sample", "mutation_id", "clone", "regions", "chrom", "flags", "flag",
                                 "drivers", "driver", "reason", "call", "status", "identity", "verdict", "method",
@@ -17,18 +16,72 @@ STR_COLUMNS = {c: str for c in ("patient", "sample", "mutation_id", "clone", "re
                                 "declared_sex", "region", "lesion")}
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A result TSV ('NA' and empty cells missing); an absent file is an empty table."""
-    if not path.exists():
+def read_table(path: Path | None, na_values: Sequence[str] = ("NA", "")) -> pd.DataFrame:
+    """A result TSV ('NA' and empty cells missing); no file (None) is an empty table."""
+    if path is None:
         return pd.DataFrame()
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""], dtype=STR_COLUMNS)
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=list(na_values), dtype=STR_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PatientFiles:
+    """The files of one patient the report reads, named as in rule report_patient's input. None: the
+    stage wrote no such file for the patient (the liquid stage's, without plasma)."""
+    qc: Path | None = None  # the QC stage's summary.tsv of the patient
+    identity: Path | None = None
+    identity_samples: Path | None = None
+    purity: Path | None = None
+    segments: Path | None = None
+    cn_plot: Path | None = None
+    mutations: Path | None = None
+    clusters: Path | None = None
+    purity_check: Path | None = None
+    ccf_plot: Path | None = None
+    trees: Path | None = None
+    proportions: Path | None = None
+    branches: Path | None = None
+    newick: Path | None = None
+    tree_plot: Path | None = None
+    ctdna: Path | None = None
+    plasma_clones: Path | None = None
+    fragments: Path | None = None
+    plasma_only: Path | None = None
+    tf_plot: Path | None = None
+    plasma_clones_plot: Path | None = None
+    fragments_plot: Path | None = None
+
+    @classmethod
+    def from_inputs(cls, named: Mapping[str, str | Sequence[str]]) -> PatientFiles:
+        """From a rule's named inputs (name -> a path, or a list of at most one: empty when the
+        rule leaves the file out). Every file must be named, and nothing else, so that the rule
+        and this list cannot drift apart."""
+        names = {f.name for f in fields(cls)}
+        if set(named) != names:
+            raise ValueError(f"report inputs: unknown {sorted(set(named) - names)}, "
+                             f"missing {sorted(names - set(named))}")
+        return cls(**{k: _one(k, v) for k, v in named.items()})
+
+    def figures(self) -> dict[str, Path]:
+        """The stages' own figures the report shows, by the report's name for them."""
+        named = {"cn_profile": self.cn_plot, "ccf": self.ccf_plot, "tree": self.tree_plot,
+                 "tumour_fraction": self.tf_plot, "plasma_clones": self.plasma_clones_plot,
+                 "plasma_fragments": self.fragments_plot}
+        return {k: v for k, v in named.items() if v is not None}
+
+
+def _one(name: str, value: str | Sequence[str]) -> Path | None:
+    if isinstance(value, str):
+        return Path(value)
+    if len(value) > 1:
+        raise ValueError(f"report input {name!r}: one file expected, got {list(value)}")
+    return Path(value[0]) if value else None
 
 
 @dataclass
 class PatientData:
     patient: str
     sheet: pd.DataFrame  # the patient's rows of the sample sheet
-    qc: pd.DataFrame  # results/qc/summary.tsv rows
+    qc: pd.DataFrame  # the QC stage's summary of the patient's samples
     identity: pd.DataFrame  # pairs of samples
     identity_samples: pd.DataFrame
     purity: pd.DataFrame  # copynumber purity_ploidy.tsv
@@ -57,46 +110,27 @@ class PatientData:
         return self.samples_of("plasma")
 
 
-STAGE_FIGURES = {"cn_profile": "copynumber/{p}/cn_profile.png", "ccf": "clonal/{p}/ccf.png",
-                 "tree": "phylogeny/{p}/tree.png", "tumour_fraction": "liquid/{p}/tumour_fraction.png",
-                 "plasma_clones": "liquid/{p}/clones.png", "plasma_fragments": "liquid/{p}/fragments.png"}
+def _json(path: Path | None) -> dict:
+    return json.loads(path.read_text()) if path is not None else {}
 
 
-def _json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def read_qc(path: Path | None) -> pd.DataFrame:
+    """The QC stage's summary table; its empty flags stay empty strings (no flags), as written."""
+    return read_table(path, na_values=["NA"])
 
 
-def _qc(results: Path, patient: str, samples: list[str]) -> pd.DataFrame:
-    """The patient's rows of the QC summary, from its own files (not the cohort table, so that
-    another patient's samples never re-run this report)."""
-    jsons = [results / "qc" / patient / f"{s}.json" for s in samples]
-    ident = results / "qc" / patient / "identity_samples.tsv"
-    if not all(p.exists() for p in jsons):
-        return pd.DataFrame()
-    return qc_summary([str(p) for p in jsons], [str(ident)] if ident.exists() else [])
-
-
-def load_patient(results: Path, patient: str, sheet: pd.DataFrame) -> PatientData:
-    """results: the workflow's results directory; sheet: the whole sample sheet."""
+def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> PatientData:
+    """files: the patient's result files; sheet: the whole sample sheet."""
     p = patient
     rows = sheet[sheet["patient"] == p].reset_index(drop=True)
     if rows.empty:
         raise ValueError(f"patient {p!r} is not in the sample sheet")
-    liquid = results / "liquid" / p
+    f = files
     return PatientData(
-        patient=p, sheet=rows,
-        qc=_qc(results, p, list(rows["sample"])),
-        identity=read_table(results / "qc" / p / "identity.tsv"),
-        identity_samples=read_table(results / "qc" / p / "identity_samples.tsv"),
-        purity=read_table(results / "copynumber" / p / "purity_ploidy.tsv"),
-        segments=read_table(results / "copynumber" / p / "segments.tsv"),
-        purity_check=read_table(results / "clonal" / p / "purity_check.tsv"),
-        mutations=read_table(results / "clonal" / p / "mutations.tsv"),
-        clusters=read_table(results / "clonal" / p / "cluster_summary.tsv"),
-        trees=_json(results / "phylogeny" / p / "trees.json"),
-        proportions=read_table(results / "phylogeny" / p / "clone_proportions.tsv"),
-        branches=read_table(results / "phylogeny" / p / "branches.tsv"),
-        ctdna=read_table(liquid / "ctdna.tsv"), plasma_clones=read_table(liquid / "clones.tsv"),
-        fragments=read_table(liquid / "fragments.tsv"), plasma_only=read_table(liquid / "plasma_only.tsv"),
-        figures={k: results / v.format(p=p) for k, v in STAGE_FIGURES.items()
-                 if (results / v.format(p=p)).exists()})
+        patient=p, sheet=rows, qc=read_qc(f.qc),
+        identity=read_table(f.identity), identity_samples=read_table(f.identity_samples),
+        purity=read_table(f.purity), segments=read_table(f.segments), purity_check=read_table(f.purity_check),
+        mutations=read_table(f.mutations), clusters=read_table(f.clusters), trees=_json(f.trees),
+        proportions=read_table(f.proportions), branches=read_table(f.branches),
+        ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
+        fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), figures=f.figures())

@@ -1,5 +1,5 @@
 """The tables the heterogeneity metrics are computed from, built either from the workflow's
-results or from the simulator's truth, so that one code path scores both."""
+result files or from the simulator's truth, so that one code path scores both."""
 
 from __future__ import annotations
 
@@ -50,11 +50,11 @@ def _inputs(muts: pd.DataFrame, vaf: pd.DataFrame, props: pd.DataFrame, seg: pd.
         sheet.loc[sheet["sample"].isin(regions), ["sample", "x", "y"]])
 
 
-def from_results(results: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
-    return from_result_tables(_read(results / "clonal" / patient / "mutations.tsv"),
-                              _read(results / "phylogeny" / patient / "clone_proportions.tsv"),
-                              _read(results / "copynumber" / patient / "segments.tsv"),
-                              _read(results / "copynumber" / patient / "purity_ploidy.tsv"), sheet, patient)
+def from_result_files(mutations: Path, proportions: Path, segments: Path, purity: Path, sheet: pd.DataFrame,
+                      patient: str) -> MetricInputs:
+    """The clonal stage's mutations.tsv, phylogeny's clone_proportions.tsv and copy number's
+    segments.tsv and purity_ploidy.tsv of the patient."""
+    return from_result_tables(_read(mutations), _read(proportions), _read(segments), _read(purity), sheet, patient)
 
 
 def from_result_tables(muts: pd.DataFrame, props: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFrame,
@@ -73,6 +73,7 @@ def from_result_tables(muts: pd.DataFrame, props: pd.DataFrame, segments: pd.Dat
 
 
 def from_truth(truth: Path, patient: str, sheet: pd.DataFrame) -> MetricInputs:
+    """truth: the simulator's truth directory (truth/{patient}/*.tsv), not the workflow's results."""
     regions = _regions(sheet, patient)
     muts = _read(truth / patient / "mutations.tsv")
     muts = muts[muts["sample"].isin(regions)]

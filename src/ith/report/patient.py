@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ith.io.figures import save_figure
 from ith.io.jsonout import write_json, write_text
 from ith.report import figures as F
-from ith.report.data import PatientData, load_patient
+from ith.report.data import PatientData, PatientFiles, load_patient
 from ith.report.inputs import from_result_tables
 from ith.report.summary import DEFINITIONS, UNCERTAIN_SUPPORT, ReportParams, build_summary, flagged_samples
 
@@ -227,17 +227,17 @@ def render(template: str, **context) -> str:
     return env.get_template(template).render(css=(TEMPLATES / "style.css").read_text(), f=fmt, **context)
 
 
-def write_report(results: Path, patient: str, sheet: pd.DataFrame, params: ReportParams, out_dir: Path,
+def write_report(files: PatientFiles, patient: str, sheet: pd.DataFrame, params: ReportParams, out_dir: Path,
                  config: dict | None = None, inputs: list[str] | None = None) -> dict:
     """Write out_dir/metrics.json, out_dir/figures/*.png and out_dir/report.html (last, so a report
-    present means the rest is complete). Returns the summary."""
-    d = load_patient(results, patient, sheet)
+    present means the rest is complete) from the patient's files. inputs: the files to list as the
+    report's provenance. Returns the summary."""
+    d = load_patient(files, patient, sheet)
     x = from_result_tables(d.mutations, d.proportions, d.segments, d.purity, d.sheet, patient)
     s = build_summary(d, x, params, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(s, str(out_dir / "metrics.json"))
-    newick_file = results / "phylogeny" / patient / "regions.nwk"
-    newick = newick_file.read_text().strip() if newick_file.exists() else ""
+    newick = files.newick.read_text().strip() if files.newick is not None else ""
     figs = make_figures(d, x, s["heterogeneity"], out_dir / "figures", newick)
     files = pd.DataFrame({"file": inputs or [], "bytes": [os.path.getsize(p) if os.path.exists(p) else None
                                                          for p in (inputs or [])]})
