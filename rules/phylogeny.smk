@@ -1,6 +1,6 @@
 # Clone trees ranked by the likelihood of every mutation's read counts, clone proportions per
 # sample, the region tree and the truncal/shared/private classes of every mutation
-# (src/ith/phylogeny; docs/phylogeny.md).
+# (src/ith/phylogeny; docs/methods/phylogeny.md).
 
 
 rule phylogeny:

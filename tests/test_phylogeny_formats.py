@@ -1,7 +1,7 @@
 """Other tree builders' files: Pairtree's input pair and CONIPHER's input table read into the
 clone-tree stage's read table, and trees written as Pairtree's parent vector.
 
-Public data (taken unchanged; see /work/shared/data/README.md):
+Public data in tests/data/, taken unchanged from the projects' repositories:
 - pairtree-example/example.ssm, example.params.json: morrislab/pairtree, example/, commit 1f81fdb
   (MIT). 30 simulated mutations x 3 samples, 3 clusters of 19, 7 and 4 mutations.
 - conipher-example/input_table.tsv: McGranahanLab/CONIPHER, inst/extdata/input_table.tsv, commit
@@ -24,10 +24,10 @@ from ith.phylogeny.reads import READ_COLUMNS, from_table
 
 
 def _data(folder: str) -> Path:
-    """tests/data/<folder> if it was copied there, else the shared data folder; skip without either."""
-    for root in (Path(__file__).resolve().parent / "data", Path("/work/shared/data")):
-        if (root / folder).is_dir():
-            return root / folder
+    """tests/data/<folder>; skip without it."""
+    d = Path(__file__).resolve().parent / "data" / folder
+    if d.is_dir():
+        return d
     pytest.skip(f"public example {folder} not available")
 
 
