@@ -1,6 +1,6 @@
 """Read-count likelihood of each mutation x sample on a grid of cellular prevalences.
 
-The genotype states (design.md §5): the mutation arose before the copy-number change on
+The genotype states (docs/methods/clonal.md): the mutation arose before the copy-number change on
 j = 1..major_cn copies (variant cells carry C copies, j of them mutant), or, when C differs
 from the normal copy number, after it on one copy. Normal cells and reference tumour cells
 show the variant only at the error rate. With only a total copy number known, j runs 1..C.

@@ -1,4 +1,4 @@
-"""Heterogeneity metrics of one patient (design.md §5), each a plain function of tables that
+"""Heterogeneity metrics of one patient (docs/methods/report.md), each a plain function of tables that
 both the workflow's results and the simulator's truth provide, so the same code scores both.
 
 Definitions (also shown in the report):
