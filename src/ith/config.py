@@ -17,6 +17,7 @@ import pysam
 import yaml
 
 from ith.errors import InputError
+from ith.io.reference import read_fai
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -151,23 +152,6 @@ def check_cohort(sheet: pd.DataFrame, path: str) -> None:
             i = normal.index[0]
             raise InputError(f"{path} line {i + 2} (sample {normal.at[i, 'sample']}): a purity is given for the "
                              f"normal sample; purity applies to tumour and plasma samples only, leave it empty.")
-
-
-def read_fai(fasta: str, source: str, fai: str | None = None) -> list[tuple[str, int]]:
-    """Contigs and lengths of the reference, from its .fai (fai: where that index was fetched
-    to, when the reference lives in remote storage)."""
-    if fai is None:
-        if not os.path.exists(fasta):
-            raise InputError(f"{source}: reference.fasta '{fasta}' not found; give the FASTA the BAMs were aligned to.")
-        fai = fasta + ".fai"
-    if not os.path.exists(fai):
-        raise InputError(f"{source}: reference '{fasta}' has no .fai index; run: samtools faidx {fasta}")
-    contigs = []
-    with open(fai) as fh:
-        for line in fh:
-            name, length = line.split("\t")[:2]
-            contigs.append((name, int(length)))
-    return contigs
 
 
 def bam_index_path(bam: str, remote: bool = False) -> str | None:
