@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ith.copynumber.baf import HetParams, bin_mirrored_baf, segment_baf, snp_bins
+from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import chrom_kind, log2_ratio, normal_model
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
                                 fit_sample, fixed_purity_states, truncal_multiplicity)
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError
+from ith.germline import HetParams
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.copynumber.baf import HetParams, het_mask
+from ith.germline import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
 from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
 from ith.io.reference import read_fai
