@@ -16,6 +16,7 @@ import pandas as pd
 import pysam
 import yaml
 
+from ith.controls import read_control_sheet
 from ith.errors import InputError
 from ith.io.reference import read_fai
 
@@ -252,8 +253,6 @@ def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[s
                         source: str = "config", check_files: bool = True) -> pd.DataFrame | None:
     """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs
     (unless they are in remote storage); None when the controls come from the cohort."""
-    from ith.liquid.controls import read_control_sheet
-
     path = (config.get("liquid") or {}).get("controls", "cohort")
     if path == "cohort":
         return None
