@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # bench.cn_baselines
 
 from bench.cn_baselines import make_snp_vcf, run_cnvkit, run_mosdepth  # noqa: E402
 from ith.copynumber.bins import make_bins  # noqa: E402
