@@ -36,8 +36,6 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
 DATA = REPO / "tests" / "data" / "pyclone-vi-examples"
 
 

@@ -25,15 +25,13 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # bench.cn_baselines
 
 from bench.cn_baselines import make_snp_vcf, run_cnvkit, run_mosdepth  # noqa: E402
-from ith.config import read_fai  # noqa: E402
 from ith.copynumber.bins import make_bins  # noqa: E402
 from ith.copynumber.call import CnParams, CnSample, call_patient  # noqa: E402
 from ith.copynumber.depth import bin_depth  # noqa: E402
-from ith.variants.chunks import included_contigs  # noqa: E402
+from ith.io.reference import included_contigs, read_fai  # noqa: E402
 
 
 def _bed(bins: pd.DataFrame, path: str) -> str:

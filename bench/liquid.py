@@ -15,19 +15,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from ith.liquid.detect import DetectParams, tumour_fraction  # noqa: E402
-from ith.liquid.patient import call_sample, null_model  # noqa: E402
-from ith.simulate.plasma import draw_counts, draw_loci  # noqa: E402
+from ith.liquid.detect import DetectParams, LociModel, tumour_fraction
+from ith.liquid.patient import call_sample, null_model
+from ith.simulate.plasma import draw_counts, draw_loci
 
 
 def bench_detection(n_patients: int, per_patient: int, tfs: list[float], depths: list[float], loci: list[int],
@@ -40,14 +36,15 @@ def bench_detection(n_patients: int, per_patient: int, tfs: list[float], depths:
             rng = np.random.default_rng([seed, n_loci, int(depth)])
             for _ in range(n_patients):
                 truth = draw_loci(rng, n_loci)
+                loci = LociModel(truth.ccf, truth.mult, truth.cn, truth.normal_cn, truth.truncal)
                 ca, cd = zip(*(draw_counts(rng, truth, 100.0, 0.0) for _ in range(20)))
                 ca, cd = np.array(ca).T, np.array(cd).T
-                null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, p)
+                null = null_model(ca, cd, cd > 0, truth.cls, 0, loci, p)
                 for tf in tfs:
                     for _ in range(per_patient):
                         a, d = draw_counts(rng, truth, depth, tf)
-                        call = call_sample(a, d, null, truth.model, p)
-                        est = tumour_fraction(a, d, null.background.rates(), truth.model, call.detection.used)[0]
+                        call = call_sample(a, d, null, loci, p)
+                        est = tumour_fraction(a, d, null.background.rates(), loci, call.detection.used)[0]
                         rows.append(dict(loci=n_loci, depth=depth, tf=tf, detected=call.detected, estimate=est))
     t = pd.DataFrame(rows)
     t["abs_error"] = (t["estimate"] - t["tf"]).abs()

@@ -27,32 +27,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from ith.clonal.annotate import PostParams  # noqa: E402
-from ith.clonal.data import from_frame  # noqa: E402
-from ith.clonal.engine import EngineOptions, run  # noqa: E402
-from ith.clonal.patient import PYCLONE_COLUMNS, annotate_patient  # noqa: E402
-from ith.clonal.results import pyclone_table  # noqa: E402
-from ith.clonal.vi import VIOptions  # noqa: E402
-from ith.phylogeny.evaluate import tree_matches_truth  # noqa: E402
-from ith.phylogeny.patient import clone_data_from_tables, reads_from_clonal  # noqa: E402
-from ith.phylogeny.ranking import PhylogenyParams, build  # noqa: E402
-from ith.phylogeny.trees import TreeParams, build_trees  # noqa: E402
-from ith.simulate import truth as sim_truth  # noqa: E402
-from ith.simulate.cohort import _patients  # noqa: E402
-from ith.simulate.genome import make_genome  # noqa: E402
-from ith.simulate.presets import PRESETS  # noqa: E402
-from ith.simulate.samples import has_rival_tree  # noqa: E402
+from ith.clonal.annotate import PostParams
+from ith.clonal.data import from_frame
+from ith.clonal.engine import EngineOptions, run
+from ith.clonal.patient import PYCLONE_COLUMNS, annotate_patient
+from ith.clonal.results import pyclone_table
+from ith.clonal.vi import VIOptions
+from ith.phylogeny.evaluate import tree_matches_truth
+from ith.phylogeny.patient import clone_data_from_tables, reads_from_clonal
+from ith.phylogeny.ranking import PhylogenyParams, build
+from ith.phylogeny.trees import TreeParams, build_trees
+from ith.simulate import truth as sim_truth
+from ith.simulate.cohort import patients
+from ith.simulate.genome import make_genome
+from ith.simulate.presets import PRESETS
+from ith.simulate.samples import has_rival_tree
 
 ENGINE = EngineOptions(density="beta-binomial", grid_size=100, precision=200.0, state_prior="clonal_cn",
                        vi=VIOptions(num_clusters=40, num_restarts=10, seed=1, threads=2))
@@ -85,7 +80,7 @@ def bench_truth(seeds: list[int], presets: list[str], max_clones: int, params: P
         for seed in seeds:
             genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                                  preset.y_length, preset.segdups_per_mb)
-            for patient, specs in _patients(seed, preset, genome):
+            for patient, specs in patients(seed, preset, genome):
                 if patient.tumour.n_clones > max_clones:
                     continue
                 tum = [s for s in specs if s.type == "tumour"]

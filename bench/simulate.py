@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pysam
 
-from ith.simulate import cohort as cohort_mod
+from ith.simulate.cohort import patients, read_model, write_sample_bam
 from ith.simulate.genome import make_genome
 from ith.simulate.presets import PRESETS
 
@@ -22,15 +22,13 @@ def main() -> None:
     preset = PRESETS["test"]
     genome = make_genome(np.random.default_rng([1, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
                          preset.segdups_per_mb)
-    patient, specs = cohort_mod._patients(1, preset, genome)[0]
+    patient, specs = patients(1, preset, genome)[0]
     spec = next(s for s in specs if s.type == "plasma")
-    cohort_mod._GENOME = genome
     with tempfile.TemporaryDirectory() as tmp:
         ours = os.path.join(tmp, "ours.bam")
-        job = cohort_mod.SampleJob(patient, spec, cohort_mod._read_model(np.random.default_rng(0), preset, spec),
-                                   [1, 3, 0, 0], ours)
+        model = read_model(np.random.default_rng(0), preset, spec)
         t0 = time.perf_counter()
-        _, n_reads, _ = cohort_mod._write_sample(job)
+        n_reads = write_sample_bam(genome, patient, spec, model, [1, 3, 0, 0], ours)
         t_sim = time.perf_counter() - t0
 
         reads = list(pysam.AlignmentFile(ours))

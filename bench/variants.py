@@ -22,7 +22,7 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 
-from ith.config import read_fai
+from ith.io.reference import read_fai
 from ith.variants.call import Sample, call_patient, discover_chunk
 from ith.variants.chunks import make_chunks
 from ith.io.pileup import PileupParams, mpileup

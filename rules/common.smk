@@ -15,9 +15,10 @@ try:
 except ModuleNotFoundError:
     raise SystemExit("ith is not installed in the Python that runs Snakemake: run `make setup` and use "
                      ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
-from ith.config import check_control_sheet, preflight, read_fai
+from ith.config import check_control_sheet, preflight
+from ith.controls import choose_controls
 from ith.errors import InputError
-from ith.liquid.controls import choose_controls
+from ith.io.reference import read_fai
 
 # Jobs import the same ith (rule scripts import it plainly; envs/ith.post-deploy.sh installs this
 # checkout into the conda environment of --sdm conda, which reads ITH_SOURCE).

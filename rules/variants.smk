@@ -2,7 +2,8 @@
 # call that filters, genotypes every sample (plasma included) and writes the VCF and counts.tsv.
 import re
 
-from ith.variants.chunks import included_contigs, make_chunks
+from ith.io.reference import included_contigs
+from ith.variants.chunks import make_chunks
 
 CHUNKS = make_chunks(
     included_contigs(REFERENCE_CONTIGS, config["variants"]["exclude_contigs"]),

@@ -1,10 +1,9 @@
 """Rule copynumber_bins: the bins of the assay with their GC content and sequence fraction."""
 import logging
 
-from ith.config import read_fai
 from ith.copynumber.bins import make_bins
+from ith.io.reference import included_contigs, read_fai
 from ith.io.tables import write_tsv
-from ith.variants.chunks import included_contigs
 from ith.rulescript import start
 
 start(snakemake)

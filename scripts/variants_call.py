@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ith.config import read_fai
+from ith.io.reference import read_fai
 from ith.io.tables import write_tsv
 from ith.variants.call import Sample, call_patient, mutation_ids
 from ith.io.pileup import PileupParams

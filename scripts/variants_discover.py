@@ -2,7 +2,7 @@
 import logging
 from pathlib import Path
 
-from ith.copynumber.baf import HetParams
+from ith.germline import HetParams
 from ith.io.tables import write_tsv
 from ith.variants.call import Sample, discover_chunk
 from ith.io.pileup import PileupParams

@@ -13,20 +13,25 @@ import pytest
 
 from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
-from ith.liquid.detect import DetectParams, detect, limit_of_detection, tumour_fraction
+from ith.liquid.detect import DetectParams, LociModel, detect, limit_of_detection, tumour_fraction
 from ith.liquid.model import coverage_ratio
 from ith.liquid.patient import call_sample, null_model
 from ith.liquid.pileup import LiquidPileupParams, count_sites
-from ith.simulate.plasma import draw_counts, draw_loci
+from ith.simulate.plasma import LociTruth, draw_counts, draw_loci
 
 N_CONTROLS = 20
+
+
+def _loci(truth: LociTruth) -> LociModel:
+    """The detector's model of the simulated loci (sharing their arrays)."""
+    return LociModel(truth.ccf, truth.mult, truth.cn, truth.normal_cn, truth.truncal)
 
 
 def _patient(rng, n_loci=50, control_depth=100.0, **kw):
     truth = draw_loci(rng, n_loci, **kw)
     ca, cd = zip(*(draw_counts(rng, truth, control_depth, 0.0) for _ in range(N_CONTROLS)))
     ca, cd = np.array(ca).T, np.array(cd).T
-    null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, DetectParams())
+    null = null_model(ca, cd, cd > 0, truth.cls, 0, _loci(truth), DetectParams())
     return truth, null
 
 
@@ -42,9 +47,9 @@ def test_detection_is_sensitive_at_half_a_percent_and_controls_false_positives()
         truth, null = _patient(rng)
         for _ in range(5):
             a, d = draw_counts(rng, truth, 300.0, 0.005)
-            hits.append(call_sample(a, d, null, truth.model, p).detected)
+            hits.append(call_sample(a, d, null, _loci(truth), p).detected)
             a, d = draw_counts(rng, truth, 300.0 if rep % 2 else 1000.0, 0.0)
-            false.append(call_sample(a, d, null, truth.model, p).detected)
+            false.append(call_sample(a, d, null, _loci(truth), p).detected)
     assert np.mean(hits) >= 0.95, np.mean(hits)
     assert np.mean(false) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / len(false)), np.mean(false)
     assert np.mean(false) > 0.0  # calibrated, not blind: some negatives pass at a 5% rate
@@ -56,11 +61,11 @@ def test_tumour_fraction_is_within_20_percent_above_1_percent_and_half_a_point_b
         errs = []
         for _ in range(20):
             truth, null = _patient(rng, n_loci=100)
-            model = replace(truth.model, coverage=0.9)
+            model = replace(_loci(truth), coverage=0.9)
             a, d = draw_counts(rng, truth, 400.0, tf, coverage=0.9)
-            det = detect(a, d, null.background.rates(), truth.model, null.usable_locus, DetectParams())
+            det = detect(a, d, null.background.rates(), _loci(truth), null.usable_locus, DetectParams())
             est, lo, hi, n = tumour_fraction(a, d, null.background.rates(), model, det.used)
-            assert lo <= est <= hi and 0.9 * truth.model.truncal.sum() <= n <= truth.model.truncal.sum()
+            assert lo <= est <= hi and 0.9 * truth.truncal.sum() <= n <= truth.truncal.sum()
             errs.append(est - tf)
         errs = np.abs(errs)
         if tf >= 0.01:
@@ -92,23 +97,23 @@ def test_no_coverage_is_not_assessable_and_alt_reads_in_the_normal_exclude_a_loc
     ca, cd = zip(*(draw_counts(rng, truth, 100.0, 0.0) for _ in range(5)))
     ca, cd = np.array(ca).T, np.array(cd).T
     ca[3, 0] = 4  # the patient's normal (column 0) shows the allele: germline or clonal haematopoiesis
-    null = null_model(ca, cd, cd > 0, truth.cls, 0, truth.model, DetectParams())
+    null = null_model(ca, cd, cd > 0, truth.cls, 0, _loci(truth), DetectParams())
     assert null.reason[3] == "alt reads in the normal" and null.usable_locus.sum() == 29
-    call = call_sample(np.zeros(30, int), np.zeros(30, int), null, truth.model, DetectParams())
+    call = call_sample(np.zeros(30, int), np.zeros(30, int), null, _loci(truth), DetectParams())
     assert not call.assessable and not call.detected and np.isnan(call.p_value)
 
 
 def test_limit_of_detection_follows_informative_reads():
     rng = np.random.default_rng(1)
     truth = draw_loci(rng, 50, truncal_fraction=1.0)
-    truth.model.cn[:] = 2
-    truth.model.mult[:] = 1
+    truth.cn[:] = 2
+    truth.mult[:] = 1
     clean = np.full(50, 1e-8)
-    lod = limit_of_detection(np.full(50, 300), clean, truth.model, 0.05)
+    lod = limit_of_detection(np.full(50, 300), clean, _loci(truth), 0.05)
     assert lod * 15000 / 2 == pytest.approx(3.0, rel=0.05)  # 3 mutant fragments among 15,000 informative reads
     err = np.full(50, 1e-4)  # background: more mutant fragments needed than 3
-    lod_300 = limit_of_detection(np.full(50, 300), err, truth.model, 0.05)
-    lod_1200 = limit_of_detection(np.full(50, 1200), err, truth.model, 0.05)
+    lod_300 = limit_of_detection(np.full(50, 300), err, _loci(truth), 0.05)
+    lod_1200 = limit_of_detection(np.full(50, 1200), err, _loci(truth), 0.05)
     assert lod < lod_300 and lod_1200 < lod_300 / 2.5
 
 
@@ -128,8 +133,8 @@ def test_growing_clone_is_flagged_and_its_ancestor_and_a_stable_clone_are_not():
     rng = np.random.default_rng(8)
     truth = draw_loci(rng, 120, truncal_fraction=0.25)
     clone = np.repeat([0, 1, 2, 3], 30)  # 0 truncal; 1 -> 2 (growing leaf); 3 stable
-    truth.model.truncal[:] = clone == 0
-    truth.model.ccf[:] = np.array([1.0, 0.5, 0.2, 0.3])[clone]
+    truth.truncal[:] = clone == 0
+    truth.ccf[:] = np.array([1.0, 0.5, 0.2, 0.3])[clone]
     parents = {0: None, 1: 0, 2: 1, 3: 0}
     plasma_ccf = [np.array([1.0, 0.5, 0.2, 0.3]), np.array([1.0, 0.7, 0.5, 0.3]), np.array([1.0, 0.9, 0.8, 0.3])]
     err = np.full(120, 1e-4)
@@ -137,8 +142,8 @@ def test_growing_clone_is_flagged_and_its_ancestor_and_a_stable_clone_are_not():
     for t, ccf in enumerate(plasma_ccf):
         a, d = draw_counts(rng, truth, 400.0, 0.05, clone_ccf=ccf[clone])
         fits.append({k: fit_clone(a[clone == k], d[clone == k], err[clone == k],
-                                  truth.model.subset(clone == k), 0.05) for k in range(4)})
-        inputs.append({k: (a[clone == k], d[clone == k], err[clone == k], truth.model.subset(clone == k), 0.05)
+                                  _loci(truth).subset(clone == k), 0.05) for k in range(4)})
+        inputs.append({k: (a[clone == k], d[clone == k], err[clone == k], _loci(truth).subset(clone == k), 0.05)
                        for k in range(4)})
     for t in range(3):
         for k in range(4):
@@ -282,15 +287,15 @@ def test_fragment_length_weighting_finds_more_low_level_ctdna_and_keeps_false_po
     plain, weighted, false = [], [], []
     for rep in range(40):
         truth, null = _patient(rng)
-        null_w = null_model(*_controls_of(rng, truth), truth.cls, 0, truth.model, p, learned,
+        null_w = null_model(*_controls_of(rng, truth), truth.cls, 0, _loci(truth), p, learned,
                             None)
         for _ in range(5):
             a, d = draw_counts(rng, truth, 300.0, 0.001)
             frags = draw_fragment_lengths(rng, truth, a, 0.001)
-            plain.append(call_sample(a, d, null, truth.model, p).detected)
-            weighted.append(call_sample(a, d, null_w, truth.model, p, frags).detected)
+            plain.append(call_sample(a, d, null, _loci(truth), p).detected)
+            weighted.append(call_sample(a, d, null_w, _loci(truth), p, frags).detected)
             a, d = draw_counts(rng, truth, 300.0, 0.0)
-            false.append(call_sample(a, d, null_w, truth.model, p, draw_fragment_lengths(rng, truth, a, 0.0)).detected)
+            false.append(call_sample(a, d, null_w, _loci(truth), p, draw_fragment_lengths(rng, truth, a, 0.0)).detected)
     print(f"detected at TF 0.1%: {np.mean(plain):.2f} by counts, {np.mean(weighted):.2f} weighted; FPR {np.mean(false):.3f}")
     assert np.mean(weighted) > np.mean(plain) + 0.05, (np.mean(weighted), np.mean(plain))
     assert np.mean(false) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / len(false)), np.mean(false)

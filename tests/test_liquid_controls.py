@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ith.liquid.controls import choose_controls
+from ith.controls import choose_controls
 
 
 def _sheet(n_patients: int) -> list[dict]:
@@ -97,7 +97,7 @@ def test_counting_controls_gives_the_same_table_with_one_or_two_processes(tmp_pa
 
 def test_a_bad_control_sheet_is_named_with_the_fix(tmp_path):
     from ith.errors import InputError
-    from ith.liquid.controls import read_control_sheet
+    from ith.controls import read_control_sheet
 
     with pytest.raises(InputError, match="not found"):
         read_control_sheet(str(tmp_path / "none.tsv"), set())

@@ -196,7 +196,7 @@ def test_demo_preset_has_three_patients_with_one_whole_genome_doubling():
     preset = PRESETS["demo"]
     genome = make_genome(np.random.default_rng([1, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
                          preset.segdups_per_mb)
-    patients = cohort_mod._patients(1, preset, genome)
+    patients = cohort_mod.patients(1, preset, genome)
     assert len(patients) == 3
     assert sum(p.tumour.wgd for p, _ in patients) >= 1
     for p, specs in patients:
@@ -228,7 +228,7 @@ def test_clone_separation_redraws_compositions_until_clones_are_distinguishable(
         genome = make_genome(np.random.default_rng([1, 0]), preset.autosome_lengths, preset.x_length,
                              preset.y_length, preset.segdups_per_mb)
         out = []
-        for p, specs in cohort_mod._patients(1, preset, genome):
+        for p, specs in cohort_mod.patients(1, preset, genome):
             regions = [s for s in specs if s.type == "tumour"]
             z = clone_separation(p.tumour, np.array([s.clone_props for s in regions]),
                                  np.array([s.purity for s in regions]), preset.tumour_depth)
@@ -251,7 +251,7 @@ def test_tree_margin_redraws_compositions_until_the_ccfs_identify_the_tree():
         for seed in (1, 2, 3):
             genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                                  preset.y_length, preset.segdups_per_mb)
-            for p, specs in cohort_mod._patients(seed, preset, genome):
+            for p, specs in cohort_mod.patients(seed, preset, genome):
                 props = np.array([s.clone_props for s in specs if s.type == "tumour"])
                 ccf = region_ccfs(p.tumour, props)
                 assert list(p.tumour.parents) in trees_fitting(ccf)  # the truth always fits itself

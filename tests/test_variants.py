@@ -10,7 +10,8 @@ import pysam.bcftools
 import pytest
 
 from ith.variants.call import Sample, call_patient, discover_chunk
-from ith.variants.chunks import included_contigs, make_chunks
+from ith.io.reference import included_contigs
+from ith.variants.chunks import make_chunks
 from ith.io.pileup import PileupParams
 from ith.variants.presence import PresenceParams, detectable, presence
 from ith.variants.somatic import SomaticParams, clustered, log_odds, strand_bias_pvalue
@@ -214,7 +215,7 @@ def test_a_chunk_without_reads_gives_an_empty_valid_table(cohort, sheet):
 
 def test_a_patient_without_mutations_and_plasma_without_coverage_give_valid_outputs(cohort, sheet, tmp_path):
     from ith.variants.vcfout import write_vcf
-    from ith.config import read_fai
+    from ith.io.reference import read_fai
 
     fasta = str(cohort / "reference" / "genome.fa")
     samples = _samples(cohort, sheet, "P1")

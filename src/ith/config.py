@@ -16,7 +16,9 @@ import pandas as pd
 import pysam
 import yaml
 
+from ith.controls import read_control_sheet
 from ith.errors import InputError
+from ith.io.reference import read_fai
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -153,23 +155,6 @@ def check_cohort(sheet: pd.DataFrame, path: str) -> None:
                              f"normal sample; purity applies to tumour and plasma samples only, leave it empty.")
 
 
-def read_fai(fasta: str, source: str, fai: str | None = None) -> list[tuple[str, int]]:
-    """Contigs and lengths of the reference, from its .fai (fai: where that index was fetched
-    to, when the reference lives in remote storage)."""
-    if fai is None:
-        if not os.path.exists(fasta):
-            raise InputError(f"{source}: reference.fasta '{fasta}' not found; give the FASTA the BAMs were aligned to.")
-        fai = fasta + ".fai"
-    if not os.path.exists(fai):
-        raise InputError(f"{source}: reference '{fasta}' has no .fai index; run: samtools faidx {fasta}")
-    contigs = []
-    with open(fai) as fh:
-        for line in fh:
-            name, length = line.split("\t")[:2]
-            contigs.append((name, int(length)))
-    return contigs
-
-
 def bam_index_path(bam: str, remote: bool = False) -> str | None:
     """The index next to a BAM/CRAM; in remote storage (no listing here) <bam>.bai or <cram>.crai."""
     if remote:
@@ -268,8 +253,6 @@ def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[s
                         source: str = "config", check_files: bool = True) -> pd.DataFrame | None:
     """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs
     (unless they are in remote storage); None when the controls come from the cohort."""
-    from ith.liquid.controls import read_control_sheet
-
     path = (config.get("liquid") or {}).get("controls", "cohort")
     if path == "cohort":
         return None

@@ -9,15 +9,15 @@ import pandas as pd
 
 from ith.copynumber.bins import interval_dict
 from ith.io.bamscan import interval_coverage
-from ith.qc.bamstats import AUTOSOME, X_NAMES, Y_NAMES
+from ith.io.reference import contig_class
 
 LOG2_FLOOR = -6.0  # homozygous deletions: zero depth would give -inf
+_KIND = {"autosome": "A", "X": "X", "Y": "Y", "other": "O"}
 
 
 def chrom_kind(names: pd.Series) -> np.ndarray:
     """'A' autosome, 'X', 'Y' or 'O' (other: unplaced, decoys) per contig name."""
-    return np.array(["A" if AUTOSOME.match(n) else "X" if n in X_NAMES else "Y" if n in Y_NAMES else "O"
-                     for n in names], dtype=object)
+    return np.array([_KIND[contig_class(n)] for n in names], dtype=object)
 
 
 def bin_depth(bam: str, bins: pd.DataFrame, threads: int = 1, min_mapq: int = 20) -> tuple[pd.DataFrame, dict]:

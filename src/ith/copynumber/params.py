@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ith.copynumber.baf import HetParams
+from ith.germline import HetParams
 from ith.copynumber.call import CnParams
 from ith.copynumber.fit import FitParams
 

@@ -7,18 +7,13 @@ threshold, as mosdepth and GATK do when they report coverage.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pysam
 
 from ith.errors import InputError
-
-AUTOSOME = re.compile(r"^(chr)?\d+$")
-X_NAMES = {"chrX", "X"}
-Y_NAMES = {"chrY", "Y"}
-
+from ith.io.reference import contig_class, is_autosome
 
 @dataclass(frozen=True)
 class QcParams:
@@ -132,9 +127,9 @@ def infer_sex(bam: str, lengths: dict[str, int], params: QcParams) -> dict:
     """Sex from read density on X and Y relative to the autosomes (from the BAM index)."""
     stats = pysam.idxstats(bam)
     mapped = {f.split("\t")[0]: int(f.split("\t")[2]) for f in stats.splitlines() if f and not f.startswith("*")}
-    auto = [n for n in mapped if AUTOSOME.match(n) and lengths.get(n, 0) > 0]
-    x = next((n for n in mapped if n in X_NAMES), None)
-    y = next((n for n in mapped if n in Y_NAMES), None)
+    auto = [n for n in mapped if is_autosome(n) and lengths.get(n, 0) > 0]
+    x = next((n for n in mapped if contig_class(n) == "X"), None)
+    y = next((n for n in mapped if contig_class(n) == "Y"), None)
     if not auto or x is None:
         return {"sex": "unknown", "x_ratio": None, "y_ratio": None, "sex_note": "no autosomes or chrX recognised"}
     density = sum(mapped[n] for n in auto) / sum(lengths[n] for n in auto)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from ith.qc.bamstats import AUTOSOME, X_NAMES
 from ith.io.pileup import PileupParams, pileup_counts
+from ith.io.reference import contig_class, is_autosome
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def _thin(df: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def _identity_contigs(fasta: str) -> list[tuple[str, int]]:
     with pysam.FastaFile(fasta) as fa:
-        return [(n, ln) for n, ln in zip(fa.references, fa.lengths) if AUTOSOME.match(n)] or \
-            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if n not in X_NAMES and n not in {"chrY", "Y"}]
+        return [(n, ln) for n, ln in zip(fa.references, fa.lengths) if is_autosome(n)] or \
+            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if contig_class(n) not in ("X", "Y")]
 
 
 def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFrame:

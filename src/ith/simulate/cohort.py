@@ -33,7 +33,9 @@ class SampleJob:
     path: str
 
 
-def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patient, list[SampleSpec]]]:
+def patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patient, list[SampleSpec]]]:
+    """The cohort `simulate` draws for this seed and genome: each patient (germline, tumour
+    evolution, notes) with its samples, nothing written."""
     out = []
     for pi in range(preset.n_patients):
         rng = np.random.default_rng([rng_seed, 1, pi])
@@ -69,7 +71,8 @@ def _patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patie
     return out
 
 
-def _read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec) -> ReadModel:
+def read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec) -> ReadModel:
+    """How the reads of one sample are drawn (depth, fragments, duplicates, GC bias)."""
     plasma = spec.type == "plasma"
     return ReadModel(read_length=preset.read_length, depth=spec.depth,
                      duplicate_rate=preset.plasma_duplicate_rate if plasma else preset.duplicate_rate,
@@ -80,13 +83,20 @@ def _read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec) -> R
 _GENOME: Genome | None = None
 
 
+def write_sample_bam(genome: Genome, patient: Patient, spec: SampleSpec, model: ReadModel, seed: list[int],
+                     path: str) -> int:
+    """One sample's indexed BAM at `path` (written aside and moved in place); its number of reads."""
+    reads = SampleReads(genome, patient, spec, model, seed)
+    tmp = path + ".tmp.bam"
+    n = reads.write_bam(tmp, threads=1)
+    pysam.index(tmp, path + ".bai")
+    os.replace(tmp, path)
+    return n
+
+
 def _write_sample(job: SampleJob) -> tuple[str, int, float]:
     t0 = time.time()
-    reads = SampleReads(_GENOME, job.patient, job.spec, job.model, job.seed)
-    tmp = job.path + ".tmp.bam"
-    n = reads.write_bam(tmp, threads=1)
-    pysam.index(tmp, job.path + ".bai")
-    os.replace(tmp, job.path)
+    n = write_sample_bam(_GENOME, job.patient, job.spec, job.model, job.seed, job.path)
     return job.spec.sample, n, time.time() - t0
 
 
@@ -119,13 +129,13 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     segdups = pd.DataFrame([dict(chrom=d.contig, start=s, end=s + d.length) for d in genome.segdups for s in (d.src, d.dst)])
     segdups.sort_values(["chrom", "start"]).to_csv(os.path.join(out, "reference", "segdups.bed"), sep="\t",
                                                    header=False, index=False)
-    cohort = _patients(seed, preset, genome)
+    cohort = patients(seed, preset, genome)
     jobs = []
     for pi, (patient, specs) in enumerate(cohort):
         os.makedirs(os.path.join(out, "bams", patient.id), exist_ok=True)
         _write_truth(genome, patient, specs, os.path.join(out, "truth", patient.id))
         for si, spec in enumerate(specs):
-            model = _read_model(np.random.default_rng([seed, 2, pi, si]), preset, spec)
+            model = read_model(np.random.default_rng([seed, 2, pi, si]), preset, spec)
             path = os.path.join(out, "bams", patient.id, f"{spec.sample}.bam")
             jobs.append(SampleJob(patient, spec, model, [seed, 3, pi, si], path))
     _GENOME = genome
@@ -186,7 +196,7 @@ def planned_sheet(preset_name: str, seed: int, out: str) -> pd.DataFrame:
     preset = PRESETS[preset_name]
     genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                          preset.y_length, preset.segdups_per_mb)
-    return sample_sheet(_patients(seed, preset, genome), out)
+    return sample_sheet(patients(seed, preset, genome), out)
 
 
 def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], folder: str) -> None:

@@ -12,18 +12,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ith.liquid.detect import LociModel
-
-
 CLASSES = np.array(["C>A", "C>G", "C>T", "T>A", "T>C", "T>G"])
 CLASS_ERROR = np.array([1.5, 0.5, 2.0, 0.7, 1.0, 0.5])  # relative error rate of each class
 
 
 @dataclass
 class LociTruth:
-    model: LociModel
-    error: np.ndarray  # (L,) true error rate of each locus' alt base
-    cls: np.ndarray  # (L,) substitution class
+    """The drawn loci (arrays of length L). Only what generates reads: the liquid method's own
+    model of the loci is built from these by whoever tests it, so the simulator shares no code
+    with the method it is meant to test."""
+
+    ccf: np.ndarray  # tissue CCF
+    mult: np.ndarray  # multiplicity
+    cn: np.ndarray  # tumour total copy number
+    normal_cn: np.ndarray
+    truncal: np.ndarray  # bool
+    error: np.ndarray  # true error rate of each locus' alt base
+    cls: np.ndarray  # substitution class
 
 
 def draw_loci(rng: np.random.Generator, n: int, truncal_fraction: float = 0.5, error_mean: float = 1.5e-4,
@@ -32,10 +37,9 @@ def draw_loci(rng: np.random.Generator, n: int, truncal_fraction: float = 0.5, e
     ccf = np.where(truncal, 1.0, rng.uniform(0.1, 0.9, n))
     cn = rng.choice([1.0, 2.0, 2.0, 2.0, 3.0, 4.0], n)
     mult = np.minimum(np.where(rng.random(n) < 0.2, 2.0, 1.0), cn)
-    model = LociModel(ccf, mult, cn, np.full(n, 2.0), truncal)
     c = rng.integers(0, len(CLASSES), n)
     error = rng.gamma(error_shape, error_mean * CLASS_ERROR[c] / error_shape, n)
-    return LociTruth(model, error, CLASSES[c])
+    return LociTruth(ccf, mult, cn, np.full(n, 2.0), truncal, error, CLASSES[c])
 
 
 def draw_counts(rng: np.random.Generator, truth: LociTruth, depth: float, tf: float,
@@ -43,10 +47,9 @@ def draw_counts(rng: np.random.Generator, truth: LociTruth, depth: float, tf: fl
     """(alt, depth) of one sample: Poisson depth around `depth` per locus, binomial alt reads.
     clone_ccf: the loci's CCF in this plasma if not their tissue CCF."""
     d = rng.poisson(depth, len(truth.error))
-    m = truth.model
-    ccf = m.ccf if clone_ccf is None else clone_ccf
+    ccf = truth.ccf if clone_ccf is None else clone_ccf
     t = tf * coverage
-    v = t * m.mult * ccf / (t * m.cn + m.normal_cn * (1 - tf))
+    v = t * truth.mult * ccf / (t * truth.cn + truth.normal_cn * (1 - tf))
     q = v * (1 - truth.error) + (1 - v) * truth.error
     return rng.binomial(d, q), d
 
@@ -57,9 +60,8 @@ def draw_fragment_lengths(rng: np.random.Generator, truth: LociTruth, alt: np.nd
     """(locus index, length) of every alt fragment of a sample drawn by draw_counts: tumour-
     derived with probability v (1 - e) / q at its locus (lengths ~ tumour), errors otherwise
     (lengths ~ normal)."""
-    m = truth.model
     t = tf * coverage
-    v = t * m.mult * m.ccf / (t * m.cn + m.normal_cn * (1 - tf))
+    v = t * truth.mult * truth.ccf / (t * truth.cn + truth.normal_cn * (1 - tf))
     q = v * (1 - truth.error) + (1 - v) * truth.error
     pi = np.where(q > 0, v * (1 - truth.error) / np.where(q > 0, q, 1.0), 0.0)
     locus = np.repeat(np.arange(len(alt)), alt)

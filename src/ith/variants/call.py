@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.copynumber.baf import HetParams, het_mask
+from ith.germline import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
 from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
+from ith.io.reference import read_fai
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
 from ith.variants.somatic import SomaticParams, add_filter, clustered, score_sites
@@ -92,8 +93,6 @@ def het_table(c: SiteCounts) -> pd.DataFrame:
 
 
 def _genome_order(fasta: str):
-    from ith.config import read_fai
-
     rank = {name: i for i, (name, _) in enumerate(read_fai(fasta, "reference"))}
 
     def key(col: pd.Series) -> pd.Series:

@@ -6,7 +6,6 @@ reference with thousands of contigs still gives a few hundred jobs per patient, 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
@@ -26,11 +25,6 @@ class Chunk:
     @property
     def length(self) -> int:
         return sum(e - s + 1 for _, s, e in self.regions)
-
-
-def included_contigs(contigs: list[tuple[str, int]], exclude: str | None) -> list[tuple[str, int]]:
-    pattern = re.compile(exclude) if exclude else None
-    return [(n, ln) for n, ln in contigs if not (pattern and pattern.search(n))]
 
 
 def make_chunks(contigs: list[tuple[str, int]], size: int) -> list[Chunk]:

@@ -1,0 +1,127 @@
+"""The anchor region of a patient's copy-number fit: the region whose integer states the others
+pay to depart from (the regions share the truncal genome), the truncal mutations whose
+multiplicities in it pin the other regions' purities, and its refit on the truncal mutations the
+other regions confirm."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
+                                fit_sample, truncal_multiplicity)
+
+log = logging.getLogger(__name__)
+
+
+def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams
+                  ) -> tuple[str | None, Anchor | None, Fit | None]:
+    """First pass: every region alone. The regions vote on whole-genome doubling; of those that
+    agree with the majority, the best determined (purity x goodness of fit) becomes the anchor:
+    the regions share the truncal genome, so in the second pass the others pay to depart from
+    its integer states. This keeps a region from the equivalent solution with all copies doubled
+    (or halved) that fits one sample alone about as well."""
+    if len(inputs) < 2 or params.anchor_cost <= 0:
+        return None, None, None
+    first = {name: fit_sample(seg, params, prior) for name, (seg, prior) in inputs.items()}
+    ok = {k: f for k, f in first.items() if f.identifiable}
+    if not ok:
+        return None, None, None
+    # doubling is truncal: the regions vote, each fitted alone (a region's own doubled or halved
+    # solution is where a single-sample fit goes wrong); ties go to the undoubled genome
+    n_wgd = sum(f.wgd for f in ok.values())
+    wgd = n_wgd > len(ok) - n_wgd
+    voters = {k: f for k, f in ok.items() if f.wgd == wgd}
+    name = max(voters, key=lambda k: (voters[k].purity * voters[k].goodness_of_fit, k))
+    f = ok[name]
+    for k, g in first.items():
+        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f wgd %s", k, g.purity, g.ploidy, g.goodness_of_fit,
+                 g.wgd)
+    log.info("%d of %d regions alone look whole-genome doubled: the patient is taken as %s", n_wgd, len(ok),
+             "doubled" if wgd else "not doubled")
+    log.info("anchor region %s (purity %.2f, ploidy %.2f); others pay %.1f per segment to differ from its states",
+             name, f.purity, f.ploidy, params.anchor_cost)
+    return name, Anchor(f.major, f.minor, params.anchor_cost), f
+
+
+def share_truncal_multiplicities(seg_inputs, anchor_name: str, anchor_fit: Fit, fitted: list[str],
+                                 everywhere: set) -> dict:
+    """Give every other region the multiplicities of the anchor's truncal mutations."""
+    seg, _, _, ids = seg_inputs[anchor_name]
+    if ids is None or not everywhere:
+        return {}
+    mult = truncal_multiplicity(seg, anchor_fit, np.array([i in everywhere for i in ids], dtype=bool))
+    known = dict(zip(ids[mult > 0], mult[mult > 0]))
+    log.info("%d truncal mutations with their multiplicity in the anchor %s pin the other regions' purities",
+             len(known), anchor_name)
+    for name in fitted:
+        other, _, _, oid = seg_inputs[name]
+        if name != anchor_name and oid is not None:
+            other.snv_mult = np.array([known.get(i, 0) for i in oid], dtype=np.int64)
+    return known
+
+
+def present_everywhere(mutations: pd.DataFrame | None, fitted: list[str]) -> set:
+    """Ids of the mutations present in every fitted region."""
+    if mutations is None or not len(mutations):
+        return set()
+    sub = mutations[mutations["sample"].isin(fitted)]
+    every = sub.groupby("mutation_id")["present"].agg(lambda x: bool(np.all(x.astype(bool))))
+    return set(every[every].index) if sub["sample"].nunique() == len(fitted) else set()
+
+
+def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: dict[str, tuple[Fit, str]],
+                       everywhere: set) -> dict:
+    """The mutations present in every region that read clonal in every other fitted region
+    with the multiplicity they have in the anchor at its current purity (two-sided binomial
+    test). A subclone near-clonal in the anchor passes there, and the anchor's purity drifts to
+    fit it and the trunk alike; the regions that hold little of it show what it is."""
+    seg, _, _, ids = seg_inputs[anchor_name]
+    others = [n for n, (f, _) in second.items() if n != anchor_name and f.identifiable]
+    if ids is None or not others:
+        return {}
+    mult = anchor_multiplicity(seg, anchor_fit)
+    keep = {i: int(m) for i, m in zip(ids, mult) if m > 0 and i in everywhere}
+    for name in others:
+        oseg, _, _, oid = seg_inputs[name]
+        if oid is None:
+            return {}
+        m = np.array([keep.get(i, 0) for i in oid], dtype=np.int64)
+        clonal = set(oid[clonal_in_region(oseg, second[name][0], m)].tolist())
+        keep = {i: m for i, m in keep.items() if i in clonal}
+    return keep
+
+
+def refit_anchor(seg_inputs, params: FitParams, anchor_name: str, prior: float | None, anchor_fit: Fit,
+                 known: dict, second: dict[str, tuple[Fit, str]], everywhere: set, rounds: int = 3):
+    """When the other regions show that some of the mutations the anchor took as truncal are
+    not (at least 10% of them read subclonal elsewhere), the anchor is refitted on the truncal
+    mutations they confirm (_confirmed_truncal), against its own first-pass states (the
+    mutations move its purity, not its genome: a flat doubled genome reads like an undoubled one
+    at a lower purity); repeated while its purity moves. The other regions keep their fits: the
+    anchor's states and multiplicities, which pinned them, are unchanged, and its false truncal
+    mutations fall into their fits' subclonal part, as they read far below clonal there.
+    prior: the anchor's sample-sheet purity. Returns every region's second-pass fit."""
+    seg, _, _, ids = seg_inputs[anchor_name]
+    own = Anchor(anchor_fit.major, anchor_fit.minor, params.anchor_cost)
+    method = second[anchor_name][1]
+    for r in range(rounds):
+        confirmed = _confirmed_truncal(seg_inputs, anchor_name, anchor_fit, second, everywhere)
+        rejected = [i for i in known if i not in confirmed]
+        log.info("%d mutations read clonal in every region with the anchor's multiplicity; %d of the %d the "
+                 "anchor %s took as truncal do not", len(confirmed), len(rejected), len(known), anchor_name)
+        if len(confirmed) < params.min_snvs or (r == 0 and len(rejected) < max(3, 0.1 * len(known))):
+            break
+        saved = seg.snv_mult
+        seg.snv_mult = np.array([confirmed.get(i, 0) for i in ids], dtype=np.int64)
+        refit = fit_sample(seg, params, prior, own)
+        if not refit.identifiable or abs(refit.purity - anchor_fit.purity) <= params.purity_step + 1e-9:
+            seg.snv_mult = saved
+            break
+        log.info("anchor %s refitted on them: purity %.2f (was %.2f), ploidy %.2f",
+                 anchor_name, refit.purity, anchor_fit.purity, refit.ploidy)
+        anchor_fit = refit
+        second[anchor_name] = (refit, method + "+confirmed")
+    return second
