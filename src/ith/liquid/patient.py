@@ -17,6 +17,7 @@ from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_c
 from ith.liquid.detect import (Detection, DetectParams, LociModel, detect, limit_of_detection, null_pvalue, pvalue,
                                tumour_fraction)
 from ith.liquid.model import LengthWeights, coverage_ratio, length_weights
+from ith.liquid.params import LiquidParams
 from ith.liquid.pileup import alt_count
 
 log = logging.getLogger(__name__)
@@ -25,15 +26,6 @@ CARRIER_MIN_VAF = 0.05
 NO_PILEUP = pd.DataFrame({c: pd.Series(dtype=str if c == "chrom" else np.int64)
                           for c in ("chrom", "pos", "depth", "A", "C", "G", "T")})  # a sample without sites
 CARRIER_ALPHA = 0.01  # family-wise level of the test that a control's alt fragments are no error
-
-
-@dataclass(frozen=True)
-class LiquidParams:
-    detect: DetectParams = field(default_factory=DetectParams)
-    clones: CloneParams = field(default_factory=CloneParams)
-    length_correction: bool = True  # tumour fraction in genome copies, not in coverage
-    fragment_weighting: bool = False  # weigh tumour-allele fragments by their length in detection
-    min_length_fragments: int = 50  # tumour-allele fragments needed to measure the coverage ratio
 
 
 def split_ids(ids: pd.Series) -> pd.DataFrame:
@@ -437,15 +429,6 @@ def plasma_only(counts: pd.DataFrame, sheet: pd.DataFrame, patient: str) -> pd.D
     return pl.assign(patient=patient)[[c for c in cols if c in pl.columns]].reset_index(drop=True)
 
 
-def params_from_config(c: dict) -> LiquidParams:
-    det = DetectParams(**{k: c[k] for k in ("fpr", "error_floor", "max_error", "max_normal_alt", "outlier_alpha",
-                                            "min_informative_reads", "min_controls_dispersion") if k in c})
-    return LiquidParams(det, CloneParams(alpha=c.get("fpr", 0.05), min_rise=c.get("min_rise", 0.1)),
-                        length_correction=c.get("length_correction", True),
-                        fragment_weighting=c.get("fragment_weighting", False),
-                        min_length_fragments=c.get("min_length_fragments", 50))
-
-
 def _histograms(t: pd.DataFrame) -> dict[str, np.ndarray]:
     """sample -> reference fragment length histogram, from a long (sample, length, fragments) table."""
     out = {}
@@ -509,7 +492,7 @@ def run_and_write(patient: str, data: dict, config: dict, out) -> LiquidResult:
 
     res = analyse_patient(patient, data["sheet"], data["controls"], data["loci"], data["pileups"],
                           data["alt_lengths"], data["ref_lengths"], data["qc"], data["parents"], data["cn_tf"],
-                          data["counts"], params_from_config(config), data["tumour_lengths"])
+                          data["counts"], LiquidParams.from_config(config), data["tumour_lengths"])
     write_tsv(res.ctdna, out.ctdna)
     write_tsv(res.clones, out.clones)
     write_tsv(res.loci, out.loci)
