@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from ith.liquid.detect import DetectParams, tumour_fraction  # noqa: E402
-from ith.liquid.patient import call_sample, null_model  # noqa: E402
+from ith.liquid.null import call_sample, null_model  # noqa: E402
 from ith.simulate.plasma import draw_counts, draw_loci  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ith.io.tables import write_tsv
 from ith.liquid.controls import count_samples
-from ith.liquid.patient import patient_sites
+from ith.liquid.loci import patient_sites
 from ith.liquid.params import pileup_params
 from ith.rulescript import start
 

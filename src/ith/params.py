@@ -60,3 +60,11 @@ def check_keys(section: Mapping[str, Any], names: list[str], where: str) -> None
     unknown = sorted(set(section) - set(names))
     if unknown:
         raise InputError(f"config: unknown key(s) {', '.join(f'{where}.{k}' for k in unknown)}.")
+
+
+def subset(section: Mapping[str, Any], cls: type, where: str) -> dict[str, Any]:
+    """The keys of a flat section that cls reads (cls covers part of the section, as the key
+    lists of rules/common.smk do); a missing one is an error naming it."""
+    names = [f.name for f in fields(cls) if f.init]
+    check_keys({k: v for k, v in section.items() if k in names}, names, where)
+    return {k: section[k] for k in names}
