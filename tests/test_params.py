@@ -14,7 +14,7 @@ import pytest
 from ith.clonal.params import RULE_KEYS as CLONAL_RULE_KEYS
 from ith.clonal.params import ClonalFitParams, ClonalPostParams, input_params
 from ith.clonal.patient import InputParams
-from ith.config import section_defaults, validate_config
+from ith.config import validate_config
 from ith.copynumber.call import CnParams
 from ith.copynumber.params import RULE_KEYS as CN_RULE_KEYS
 from ith.copynumber.params import CopyNumberParams, RatioParams, cn_params
@@ -31,6 +31,11 @@ from ith.variants.params import RULE_KEYS as VARIANTS_RULE_KEYS
 from ith.variants.params import VariantsParams
 
 COMMON_SMK = Path(__file__).parents[1] / "rules" / "common.smk"
+
+
+def section_defaults(name: str) -> dict:
+    """A config section as the schema fills it."""
+    return validate_config({"samples": "", "reference": {"fasta": ""}})[name]
 
 
 def rule_keys(name: str) -> list[str]:

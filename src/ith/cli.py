@@ -27,32 +27,28 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _qc(args: argparse.Namespace) -> None:
-    from ith.config import section_defaults
     from ith.qc.bamstats import sample_qc
-    from ith.qc.params import QcSection
 
-    params = QcSection.from_config(section_defaults("qc")).sample()
-    print(json.dumps(sample_qc(args.bam, args.fasta, sample=args.sample, patient=args.patient, params=params),
-                     indent=1))
+    print(json.dumps(sample_qc(args.bam, args.fasta, sample=args.sample, patient=args.patient), indent=1))
 
 
 def _clonal_fit(args: argparse.Namespace) -> None:
     import logging
+    from dataclasses import asdict
 
     from ith.clonal.annotate import cluster_table, mutation_table, postprocess
     from ith.clonal.data import read_input
     from ith.clonal.engine import run
     from ith.clonal.params import ClonalFitParams, ClonalPostParams
     from ith.clonal.results import pyclone_table
-    from ith.config import section_defaults
     from ith.io.tables import write_tsv
     from ith.params import subset
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     data = read_input(args.in_file)
-    # the `clonal` section as the rules read it, with PyClone-VI's options (and defaults) in place
-    # of the workflow's
-    clonal = section_defaults("clonal")
+    # the `clonal` section as the rules read it (the defaults are the schema's), with PyClone-VI's
+    # options and defaults in place of the workflow's
+    clonal = {**asdict(ClonalFitParams()), **asdict(ClonalPostParams())}
     clonal.update(state_prior=args.state_prior.replace("-", "_"), num_clusters=args.num_clusters,
                   density=args.density, precision=args.precision, grid_size=args.num_grid_points,
                   num_restarts=args.num_restarts, max_iters=args.max_iters,
@@ -110,12 +106,14 @@ def _add_clonal_fit(sub) -> None:
 
 
 def _phylogeny(args: argparse.Namespace) -> None:
-    from ith.config import section_defaults
+    from dataclasses import asdict
+
     from ith.phylogeny.patient import read_input, run_patient, sample_purity, write_outputs
     from ith.phylogeny.ranking import PhylogenyParams
 
+    # the `phylogeny` section: the defaults (the schema's) and the command line's values
     params = PhylogenyParams.from_config({
-        **section_defaults("phylogeny"), "density": args.density, "precision": args.precision,
+        **asdict(PhylogenyParams()), "density": args.density, "precision": args.precision,
         "one_founder": not args.polyclonal, "max_trees": args.max_trees, "max_fits": args.max_fits,
         "beam_width": args.beam_width, "restarts": args.restarts, "seed": args.seed, "presence": args.presence})
     reads, excluded, muts = read_input(args.input, params, args.summary, args.reads, args.pairtree_params)

@@ -57,12 +57,6 @@ def validate_config(config: dict, source: str = "config") -> dict:
     return config
 
 
-def section_defaults(name: str) -> dict:
-    """The schema's defaults of one config section (for parameters built outside a workflow
-    config, e.g. by the command line, through the same from_config as the rules')."""
-    return validate_config({"samples": "", "reference": {"fasta": ""}})[name]
-
-
 def load_config(path: str) -> dict:
     if not os.path.exists(path):
         raise InputError(f"{path}: config file not found; pass the path of your config.yaml.")
