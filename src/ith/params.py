@@ -33,19 +33,19 @@ def _value(f: Field, value: Any) -> Any:
     return value
 
 
-def from_section(cls: type[T], section: Mapping[str, Any], where: str, **given: Any) -> T:
+def from_section(cls: type[T], section: Mapping[str, Any], where: str) -> T:
     """cls from the config section at `where` (e.g. "variants.pileup"): each field from the key
-    of its name, a sub-section's dataclass from its sub-section. `given`: fields whose values come
-    from outside the section (another section, the rule). Keys of the section that no field
-    reads are an error."""
-    from_config = [f for f in fields(cls) if f.init and f.name not in given]
-    check_keys(section, [f.name for f in from_config], where)
+    of its name, a sub-section's dataclass from its sub-section. Keys of the section that no
+    field reads are an error. Values from outside the section (another section's key, the
+    rule's threads) are the caller's to pass, explicitly."""
+    own = [f for f in fields(cls) if f.init]
+    check_keys(section, [f.name for f in own], where)
     values = {}
-    for f in from_config:
+    for f in own:
         sub = nested_class(f)
         values[f.name] = (from_section(sub, section[f.name], f"{where}.{f.name}") if sub is not None
                           else _value(f, section[f.name]))
-    return cls(**values, **given)
+    return cls(**values)
 
 
 def check_keys(section: Mapping[str, Any], names: list[str], where: str) -> None:
