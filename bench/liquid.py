@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ith.liquid.detect import DetectParams, LociModel, tumour_fraction
-from ith.liquid.patient import call_sample, null_model
+from ith.liquid.null import call_sample, null_model
 from ith.simulate.plasma import draw_counts, draw_loci
 
 

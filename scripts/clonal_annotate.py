@@ -3,8 +3,7 @@ import logging
 
 import pandas as pd
 
-from ith.clonal.annotate import PostParams
-from ith.clonal.engine import EngineOptions
+from ith.clonal.params import ClonalPostParams
 from ith.clonal.patient import annotate_patient
 from ith.clonal.plot import plot_clusters
 from ith.io.tables import write_tsv
@@ -18,12 +17,8 @@ logging.info("patient %s; parameters %s", patient, c)
 full = pd.read_csv(inp.full, sep="\t", keep_default_na=False, na_values=["NA"],
                    dtype={"mutation_id": str, "sample_id": str, "driver": str, "reason": str})
 results = pd.read_csv(inp.results, sep="\t", dtype={"mutation_id": str, "sample_id": str})
-post = PostParams(min_cluster_size=c["min_cluster_size"], small_clusters=c["small_clusters"],
-                  clonal_ccf=c["clonal_ccf"], absent_ccf=c["absent_ccf"], artefact_ccf=c["artefact_ccf"],
-                  low_depth_fraction=c["low_depth_fraction"], mix_weight_prior=c["mix_weight_prior"])
-tables = annotate_patient(patient, full, results,
-                          EngineOptions(density=c["density"], precision=c["precision"], grid_size=c["grid_size"],
-                                        state_prior=c["state_prior"]), post)
+params = ClonalPostParams.from_config(c)
+tables = annotate_patient(patient, full, results, params.engine_options(), params.post_params())
 s = tables["summary"].drop_duplicates("cluster_id")
 logging.info("%d clusters: %s", len(s), ", ".join(f"{r.cluster_id} ({r.n_mutations}{', ' + r.flags if r.flags else ''})"
                                                    for r in s.itertuples()))

@@ -4,7 +4,8 @@ import logging
 
 import pandas as pd
 
-from ith.clonal.patient import InputParams, build_input, log_input_summary, pyclone_input
+from ith.clonal.params import input_params
+from ith.clonal.patient import build_input, log_input_summary, pyclone_input
 from ith.io.tables import write_tsv
 from ith.rulescript import start
 
@@ -16,7 +17,7 @@ counts = pd.read_csv(inp.counts, sep="\t", keep_default_na=False, na_values=["NA
 segments = pd.read_csv(inp.segments, sep="\t", dtype={"chrom": str})
 purity = pd.read_csv(inp.purity, sep="\t")
 sex = json.load(open(inp.metrics)).get("sex_used")
-full = build_input(counts, segments, purity, p.tumours, sex, InputParams(**p.clonal),
+full = build_input(counts, segments, purity, p.tumours, sex, input_params(p.clonal),
                    sheet_purity={s["name"]: s["purity"] for s in p.samples},
                    files=(inp.counts, inp.segments, inp.purity))
 logging.info("sex used for normal copy number of X/Y: %s", sex)

@@ -4,8 +4,9 @@ import logging
 
 import pandas as pd
 
-from ith.copynumber.call import CnParams, sample_bins
+from ith.copynumber.call import sample_bins
 from ith.copynumber.depth import bin_depth
+from ith.copynumber.params import RatioParams
 from ith.io.tables import write_tsv
 from ith.rulescript import start
 
@@ -19,8 +20,7 @@ logging.info("%s: %d records, %d counted (MAPQ >= %d, not duplicate/secondary/su
              depth["depth"].median(), len(depth))
 write_tsv(depth, out.coverage)
 normal = pd.read_csv(inp.normal, sep="\t", dtype={"chrom": str})
-params = CnParams(min_mappable=p.ratio["min_mappable"], normal_depth_range=tuple(p.ratio["normal_depth_range"]),
-                  normal_window=p.ratio["normal_window"])
+params = RatioParams.from_config(p.ratio).cn_params()
 table = sample_bins(snakemake.wildcards.patient, snakemake.wildcards.sample, bins, normal["depth"].to_numpy(float),
                     depth["depth"].to_numpy(float), params)
 logging.info("%s: %d bins, %d with a log2 ratio (median %.3f); ratio parameters %s", snakemake.wildcards.sample,

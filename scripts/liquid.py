@@ -4,7 +4,9 @@ import logging
 
 import pandas as pd
 
-from ith.liquid.patient import read_inputs, run_and_write
+from ith.liquid.files import read_inputs
+from ith.liquid.params import LiquidParams
+from ith.liquid.patient import run_and_write
 from ith.rulescript import start
 
 start(snakemake)
@@ -12,5 +14,6 @@ start(snakemake)
 inp, out, c = snakemake.input, snakemake.output, snakemake.params.liquid
 patient = snakemake.wildcards.patient
 logging.info("patient %s; parameters %s", patient, c)
+params = LiquidParams.from_config(c)
 data = read_inputs(patient, pd.DataFrame(snakemake.params.samples), pd.DataFrame(snakemake.params.controls), inp)
-run_and_write(patient, data, c, out)
+run_and_write(patient, data, params, out)

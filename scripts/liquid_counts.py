@@ -7,8 +7,8 @@ import pandas as pd
 
 from ith.io.tables import write_tsv
 from ith.liquid.controls import count_samples
-from ith.liquid.patient import patient_sites
-from ith.liquid.pileup import LiquidPileupParams
+from ith.liquid.loci import patient_sites
+from ith.liquid.params import pileup_params
 from ith.rulescript import start
 
 start(snakemake)
@@ -22,7 +22,7 @@ logging.info("patient %s: %d SNV sites; plasma %s; %d controls: %s; parameters %
              snakemake.wildcards.patient, len(sites), ", ".join(p.plasma), len(controls),
              ", ".join(f"{r.sample} ({r.patient} {r.type})" for r in controls.itertuples()), p.pileup, snakemake.threads)
 both = count_samples(pd.concat([plasma, controls[["sample", "bam"]]], ignore_index=True), sites,
-                     LiquidPileupParams(**p.pileup), snakemake.threads)
+                     pileup_params(p.pileup), snakemake.threads)
 for s, g in both.counts.groupby("sample", sort=False):
     logging.info("%s: %d fragments, %d with a non-reference base, %d dropped as discordant mates", s,
                  int(g["depth"].sum()), int((both.alt_lengths["sample"] == s).sum()), int(g["discordant"].sum()))

@@ -2,12 +2,14 @@
 import logging
 
 from ith.io.tables import write_tsv
-from ith.qc.identity import IdentityParams, identity_check
+from ith.qc.identity import identity_check
+from ith.qc.params import IdentitySection
 from ith.rulescript import start
 
 start(snakemake)
 
-params = IdentityParams(min_mapq=snakemake.params.min_mapq, **snakemake.params.identity)
+# the rule passes qc.identity and, from outside it, qc.min_mapq (the reads that count for depth also count here)
+params = IdentitySection.from_config(snakemake.params.identity).params(min_mapq=snakemake.params.min_mapq)
 logging.info("patient %s, samples %s, parameters %s", snakemake.wildcards.patient, snakemake.params.samples, params)
 pairs, verdicts, info = identity_check(
     snakemake.wildcards.patient, snakemake.params.samples, list(snakemake.input.bams), snakemake.params.normal,

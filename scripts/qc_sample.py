@@ -2,14 +2,13 @@
 import logging
 
 from ith.io.jsonout import write_json
-from ith.qc.bamstats import QcParams, sample_qc
+from ith.qc.bamstats import sample_qc
+from ith.qc.params import QcSection
 from ith.rulescript import start
 
 start(snakemake)
 
-qc = snakemake.params.qc
-params = QcParams(min_mapq=qc["min_mapq"], max_depth_bin=qc["max_depth_bin"], max_insert=qc["max_insert"],
-                  short_fragment=qc["short_fragment"], **qc["sex"])
+params = QcSection.from_config(snakemake.params.qc).sample()
 logging.info("sample %s, BAM %s, parameters %s", snakemake.wildcards.sample, snakemake.input.bam, params)
 result = sample_qc(snakemake.input.bam, snakemake.input.fasta, sample=snakemake.wildcards.sample,
                    patient=snakemake.wildcards.patient, params=params,

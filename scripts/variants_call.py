@@ -8,6 +8,7 @@ from ith.io.reference import read_fai
 from ith.io.tables import write_tsv
 from ith.variants.call import Sample, call_patient, mutation_ids
 from ith.io.pileup import PileupParams
+from ith.params import from_section
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 from ith.variants.vcfout import write_vcf
@@ -23,8 +24,11 @@ logging.info("patient %s: %d samples, %d chunks; somatic %s; presence %s", patie
              p.somatic, p.presence)
 chunks = [pd.read_csv(c, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, keep_default_na=False,
                       na_values=["NA"]) for c in inp.chunks]
-res = call_patient(patient, samples, chunks, inp.fasta, PileupParams(**p.pileup), SomaticParams(**p.somatic),
-                   PresenceParams(**p.presence), p.plasma_discovery,
+# the rule passes the sub-sections of `variants` it uses (variants.params.VariantsParams' parts)
+pileup = from_section(PileupParams, p.pileup, "variants.pileup")
+somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
+presence = from_section(PresenceParams, p.presence, "variants.presence")
+res = call_patient(patient, samples, chunks, inp.fasta, pileup, somatic, presence, p.plasma_discovery,
                    germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
                    panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
                    drivers=inp.drivers[0] if inp.drivers else None,

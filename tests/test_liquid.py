@@ -15,7 +15,7 @@ from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
 from ith.liquid.detect import DetectParams, LociModel, detect, limit_of_detection, tumour_fraction
 from ith.liquid.model import coverage_ratio
-from ith.liquid.patient import call_sample, null_model
+from ith.liquid.null import call_sample, null_model
 from ith.liquid.pileup import LiquidPileupParams, count_sites
 from ith.simulate.plasma import LociTruth, draw_counts, draw_loci
 
@@ -255,7 +255,8 @@ def test_a_patient_without_plasma_has_no_liquid_jobs(cohort, tmp_path):
 
 
 def test_ids_with_colons_in_contig_names_no_snvs_and_timepoint_order():
-    from ith.liquid.patient import order_timepoints, patient_sites, split_ids
+    from ith.liquid.loci import patient_sites, split_ids
+    from ith.liquid.patient import order_timepoints
 
     s = split_ids(pd.Series(["HLA-A*01:01:01:01:100:C:T", "chr1:5:A:G"]))
     assert s["chrom"].tolist() == ["HLA-A*01:01:01:01", "chr1"] and s["pos"].tolist() == [100, 5]

@@ -45,7 +45,7 @@ def test_a_low_level_carrier_and_its_patient_are_left_out_but_a_noisy_locus_is_n
     shows errors at 1% (a noisy locus): nobody is a carrier. Locus 2: Q's tumour at VAF 30%."""
     import numpy as np
 
-    from ith.liquid.patient import carrier_entries
+    from ith.liquid.carriers import carrier_entries
 
     owner = np.array(["P", "Q", "Q", "R", "R", "S"])  # P's own normal first
     cd = np.full((3, 6), 1000)

@@ -290,20 +290,6 @@ def test_inputs_are_read_as_the_clonal_fit_saw_them_and_bad_rows_are_named():
     assert set(pyc.omega.tolist()) == {0.5}
 
 
-def test_schema_defaults_are_the_parameters_defaults():
-    import yaml
-    from dataclasses import fields
-
-    schema = yaml.safe_load((Path(__file__).parents[1] / "config" / "schemas" / "config.schema.yaml").read_text())
-    props = schema["properties"]["phylogeny"]["properties"]
-    params = PhylogenyParams()
-    assert set(props) == {f.name for f in fields(PhylogenyParams)}
-    assert {k: v["default"] for k, v in props.items()} == {f.name: getattr(params, f.name) for f in fields(params)}
-    assert PhylogenyParams.from_config({"density": "binomial"}).overdispersion is None
-    with pytest.raises(ValueError):
-        PhylogenyParams.from_config({"alpha": 0.01})
-
-
 def test_region_tree_from_presence_patterns():
     rows = []
     def add(n, regions, tag):

@@ -34,29 +34,36 @@ def _qc(args: argparse.Namespace) -> None:
 
 def _clonal_fit(args: argparse.Namespace) -> None:
     import logging
+    from dataclasses import asdict
 
-    from ith.clonal.annotate import PostParams, cluster_table, mutation_table, postprocess
+    from ith.clonal.annotate import cluster_table, mutation_table, postprocess
     from ith.clonal.data import read_input
-    from ith.clonal.engine import EngineOptions, run
+    from ith.clonal.engine import run
+    from ith.clonal.params import ClonalFitParams, ClonalPostParams
     from ith.clonal.results import pyclone_table
-    from ith.clonal.vi import VIOptions
     from ith.io.tables import write_tsv
+    from ith.params import subset
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     data = read_input(args.in_file)
-    opts = EngineOptions(
-        density=args.density, grid_size=args.num_grid_points, precision=args.precision,
-        state_prior=args.state_prior.replace("-", "_"),
-        vi=VIOptions(num_clusters=args.num_clusters, mix_weight_prior=args.mix_weight_prior,
-                     max_iters=args.max_iters, convergence_threshold=args.convergence_threshold,
-                     num_restarts=args.num_restarts, num_annealing_steps=args.num_annealing_steps,
-                     annealing_power=args.annealing_power, seed=args.seed, threads=args.num_threads))
-    res = run(data, opts)
+    # the `clonal` section as the rules read it (the defaults are the schema's), with PyClone-VI's
+    # options and defaults in place of the workflow's
+    clonal = {**asdict(ClonalFitParams()), **asdict(ClonalPostParams())}
+    clonal.update(state_prior=args.state_prior.replace("-", "_"), num_clusters=args.num_clusters,
+                  density=args.density, precision=args.precision, grid_size=args.num_grid_points,
+                  num_restarts=args.num_restarts, max_iters=args.max_iters,
+                  convergence_threshold=args.convergence_threshold, mix_weight_prior=args.mix_weight_prior,
+                  seed=args.seed,
+                  # every cluster kept and flagged only: the caller post-processes
+                  min_cluster_size=1, small_clusters="keep")
+    fit = ClonalFitParams.from_config(subset(clonal, ClonalFitParams, "clonal"))
+    res = run(data, fit.engine_options(threads=args.num_threads, num_annealing_steps=args.num_annealing_steps,
+                                       annealing_power=args.annealing_power))
     write_tsv(pyclone_table(data, res.best, res.grid), args.out_file)
     if args.mutations_out or args.clusters_out:
         labels = res.best.resp.argmax(axis=1)
         prob = res.best.resp.max(axis=1)
-        post = PostParams(min_cluster_size=1, small_clusters="keep", mix_weight_prior=args.mix_weight_prior)
+        post = ClonalPostParams.from_config(subset(clonal, ClonalPostParams, "clonal")).post_params()
         ann = postprocess(res.loglik, labels, prob, data.n_samples, res.grid.size, post)
         if args.mutations_out:
             write_tsv(mutation_table(data, res.loglik, ann, res.grid, args.density, args.precision, post,
@@ -99,14 +106,16 @@ def _add_clonal_fit(sub) -> None:
 
 
 def _phylogeny(args: argparse.Namespace) -> None:
-    from dataclasses import replace
+    from dataclasses import asdict
 
     from ith.phylogeny.patient import read_input, run_patient, sample_purity, write_outputs
     from ith.phylogeny.ranking import PhylogenyParams
 
-    params = replace(PhylogenyParams(), density=args.density, precision=args.precision,
-                     one_founder=not args.polyclonal, max_trees=args.max_trees, max_fits=args.max_fits,
-                     beam_width=args.beam_width, restarts=args.restarts, seed=args.seed, presence=args.presence)
+    # the `phylogeny` section: the defaults (the schema's) and the command line's values
+    params = PhylogenyParams.from_config({
+        **asdict(PhylogenyParams()), "density": args.density, "precision": args.precision,
+        "one_founder": not args.polyclonal, "max_trees": args.max_trees, "max_fits": args.max_fits,
+        "beam_width": args.beam_width, "restarts": args.restarts, "seed": args.seed, "presence": args.presence})
     reads, excluded, muts = read_input(args.input, params, args.summary, args.reads, args.pairtree_params)
     res = run_patient(args.patient, reads, excluded, muts, params, sample_purity(muts) if muts is not None else None)
     write_outputs(res, args.output, args.proportions, args.newick, args.branches, args.mutations_out, args.figure,

@@ -200,20 +200,18 @@ def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: 
 
 def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
     contigs = read_fai(config["reference"]["fasta"], source)
-    assay = config["assay"]
-    for key in ("targets",):
-        p = assay.get(key)
-        if p and not os.path.exists(p):
-            raise InputError(f"{source}: assay.{key} '{p}' not found.")
-    variants = config.get("variants", {})
-    drivers = variants.get("drivers")
+    targets = config["assay"]["targets"]
+    if targets and not os.path.exists(targets):
+        raise InputError(f"{source}: assay.targets '{targets}' not found.")
+    variants = config["variants"]
+    drivers = variants["drivers"]
     if drivers and not os.path.exists(drivers):
         raise InputError(f"{source}: variants.drivers '{drivers}' not found; correct the path or set it to null.")
-    for patient, vcf in (variants.get("external_vcfs") or {}).items():
+    for patient, vcf in variants["external_vcfs"].items():
         if not os.path.exists(vcf):
             raise InputError(f"{source}: variants.external_vcfs.{patient} '{vcf}' not found; correct the path.")
-    resources = [("known_sites", config.get("known_sites")), ("panel_of_normals", config.get("panel_of_normals")),
-                 ("variants.germline_resource", variants.get("germline_resource"))]
+    resources = [("known_sites", config["known_sites"]), ("panel_of_normals", config["panel_of_normals"]),
+                 ("variants.germline_resource", variants["germline_resource"])]
     for key, p in resources:
         if p:
             if not os.path.exists(p):
@@ -225,7 +223,7 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
 
 def check_config_values(config: dict, source: str) -> None:
     assay = config["assay"]
-    if assay["type"] in ("wes", "panel") and not assay.get("targets"):
+    if assay["type"] in ("wes", "panel") and not assay["targets"]:
         raise InputError(f"{source}: assay.type is '{assay['type']}' but assay.targets is empty; give the BED of "
                          f"captured regions.")
 
@@ -233,13 +231,16 @@ def check_config_values(config: dict, source: str) -> None:
 def preflight(config: dict, source: str = "config", check_files: bool = True) -> pd.DataFrame:
     """All checks on config, reference and sample sheet; returns the validated sheet.
     check_files=False (data in remote storage): the config and sample sheet are checked, the
-    files they name are not opened here (Snakemake finds missing inputs before any job runs)."""
+    files they name are not opened here (Snakemake finds missing inputs before any job runs).
+    The config is validated first (in place, filling the schema's defaults, as Snakemake's
+    `validate` already did for the workflow), so every key read here is present."""
+    validate_config(config, source)
     check_config_values(config, source)
     contigs = check_config_files(config, source) if check_files else []
     path = config["samples"]
     sheet = validate_sheet(read_sample_sheet(path), path)
     check_cohort(sheet, path)
-    unknown = sorted(set((config.get("variants") or {}).get("external_vcfs") or {}) - set(sheet["patient"]))
+    unknown = sorted(set(config["variants"]["external_vcfs"]) - set(sheet["patient"]))
     if unknown:
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
@@ -253,7 +254,7 @@ def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[s
                         source: str = "config", check_files: bool = True) -> pd.DataFrame | None:
     """The fixed control sheet of the liquid stage (liquid.controls), checked with its BAMs
     (unless they are in remote storage); None when the controls come from the cohort."""
-    path = (config.get("liquid") or {}).get("controls", "cohort")
+    path = config["liquid"]["controls"]  # present: preflight validated the config, filling defaults
     if path == "cohort":
         return None
     controls = read_control_sheet(path, set(sheet["sample"]))

@@ -9,11 +9,13 @@ violation, and the best tree without it is listed beside the answer, never inste
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 from scipy.stats import chi2
 
+from ith.params import from_section
 from ith.phylogeny.fit import ROOT, UNPLACED, TreeFitter
 from ith.phylogeny.reads import ClusterReads
 from ith.phylogeny.treesearch import SearchOutcome, SearchParams, edge_support, search, tree_weights
@@ -40,12 +42,9 @@ class PhylogenyParams:
     presence: str = "cluster"
 
     @classmethod
-    def from_config(cls, section: dict | None) -> "PhylogenyParams":
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(section or {}) - names)
-        if unknown:
-            raise ValueError(f"phylogeny: unknown key(s) {', '.join(unknown)}")
-        return cls(**{k: v for k, v in (section or {}).items() if k in names})
+    def from_config(cls, section: Mapping[str, Any]) -> "PhylogenyParams":
+        """From the validated `phylogeny` section (every key present)."""
+        return from_section(cls, section, "phylogeny")
 
     @property
     def overdispersion(self) -> float | None:

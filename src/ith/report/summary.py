@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ith import __version__
+from ith.params import from_section
 from ith.report.data import PatientData
 from ith.report.inputs import MetricInputs, patient_metrics
 
@@ -64,6 +66,11 @@ class ReportParams:
     low_depth: float = 30.0
     ambiguous_weight: float = 0.9
     min_clone_fraction: float = 0.05
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> "ReportParams":
+        """From the validated `report` section (same names and defaults)."""
+        return from_section(cls, section, "report")
 
 
 UNCERTAIN_SUPPORT = 0.95  # edges of the kept trees with less likelihood-weighted support are listed as uncertain

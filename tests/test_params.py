@@ -1,0 +1,153 @@
+"""Every stage's parameters carry the names and defaults of its config section: the section as
+the schema fills it, passed through the stage's from_config, gives the dataclasses' defaults.
+from_config refuses a missing or unknown key, so the keys must match too."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from ith.clonal.params import RULE_KEYS as CLONAL_RULE_KEYS
+from ith.clonal.params import ClonalFitParams, ClonalPostParams, input_params
+from ith.clonal.patient import InputParams
+from ith.config import validate_config
+from ith.copynumber.call import CnParams
+from ith.copynumber.params import RULE_KEYS as CN_RULE_KEYS
+from ith.copynumber.params import CopyNumberParams, RatioParams, cn_params
+from ith.errors import InputError
+from ith.liquid.params import RULE_KEYS as LIQUID_RULE_KEYS
+from ith.liquid.params import LiquidParams, pileup_params
+from ith.liquid.pileup import LiquidPileupParams
+from ith.phylogeny.ranking import PhylogenyParams
+from ith.qc.bamstats import QcParams
+from ith.qc.identity import IdentityParams
+from ith.qc.params import IdentitySection, QcSection
+from ith.report.summary import ReportParams
+from ith.variants.params import RULE_KEYS as VARIANTS_RULE_KEYS
+from ith.variants.params import VariantsParams
+
+COMMON_SMK = Path(__file__).parents[1] / "rules" / "common.smk"
+
+
+def section_defaults(name: str) -> dict:
+    """A config section as the schema fills it."""
+    return validate_config({"samples": "", "reference": {"fasta": ""}})[name]
+
+
+def rule_keys(name: str) -> list[str]:
+    """A key list of rules/common.smk (which keys of a section a rule is passed)."""
+    m = re.search(rf"^{name} = (\[.*?\])", COMMON_SMK.read_text(), re.M | re.S)
+    return ast.literal_eval(m.group(1))
+
+
+def names(cls) -> list[str]:
+    return [f.name for f in fields(cls)]
+
+
+def without(section: dict, keys) -> dict:
+    return {k: v for k, v in section.items() if k not in keys}
+
+
+def pick(section: dict, keys) -> dict:
+    return {k: section[k] for k in keys}
+
+
+def test_qc():
+    qc = section_defaults("qc")
+    assert QcSection.from_config(qc) == QcSection()
+    # the library's classes, as the rules build them, keep the same defaults (identity's
+    # min_mapq comes from qc.min_mapq; its min_baseq is not configurable)
+    assert QcSection.from_config(qc).sample() == QcParams()
+    assert IdentitySection.from_config(qc["identity"]).params(qc["min_mapq"]) == IdentityParams()
+    assert set(names(IdentityParams)) - set(names(IdentitySection)) == {"min_mapq", "min_baseq"}
+
+
+def test_variants():
+    v = section_defaults("variants")
+    assert set(VARIANTS_RULE_KEYS) <= set(v)
+    assert VariantsParams.from_config(v) == VariantsParams()
+
+
+def test_copynumber():
+    cn = section_defaults("copynumber")
+    assert set(CN_RULE_KEYS) <= set(cn)
+    assert CopyNumberParams.from_config(cn) == CopyNumberParams()
+    assert cn_params(cn) == CnParams()
+    assert names(RatioParams) == rule_keys("CN_RATIO_KEYS")
+    assert RatioParams.from_config(pick(cn, names(RatioParams))) == RatioParams()
+    assert RatioParams().cn_params() == CnParams()
+
+
+def test_clonal():
+    """One dataclass per rule, with the keys its rule is passed; together the whole section."""
+    c = section_defaults("clonal")
+    views = {"CLONAL_INPUT_KEYS": InputParams, "CLONAL_FIT_KEYS": ClonalFitParams,
+             "CLONAL_POST_KEYS": ClonalPostParams}
+    for keys, cls in views.items():
+        assert names(cls) == rule_keys(keys)
+    assert input_params(pick(c, names(InputParams))) == InputParams()
+    assert ClonalFitParams.from_config(pick(c, names(ClonalFitParams))) == ClonalFitParams()
+    assert ClonalPostParams.from_config(pick(c, names(ClonalPostParams))) == ClonalPostParams()
+    covered = set(CLONAL_RULE_KEYS).union(*(names(cls) for cls in views.values()))
+    assert covered == set(c)
+
+
+def test_phylogeny():
+    phylogeny = section_defaults("phylogeny")
+    assert PhylogenyParams.from_config(phylogeny) == PhylogenyParams()
+    assert PhylogenyParams.from_config({**phylogeny, "density": "binomial"}).overdispersion is None
+
+
+def test_liquid():
+    liquid = section_defaults("liquid")
+    pileup = rule_keys("LIQUID_PILEUP_KEYS")
+    assert rule_keys("LIQUID_CONTROL_KEYS") == list(LIQUID_RULE_KEYS)
+    assert names(LiquidPileupParams) == pileup
+    assert pileup_params(pick(liquid, pileup)) == LiquidPileupParams()
+    # rule liquid is passed the rest
+    assert LiquidParams.from_config(without(liquid, pileup + list(LIQUID_RULE_KEYS))) == LiquidParams()
+
+
+def test_report():
+    assert ReportParams.from_config(section_defaults("report")) == ReportParams()
+
+
+def test_every_section_has_its_test():
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report"}
+    config = validate_config({"samples": "", "reference": {"fasta": ""}})
+    sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
+    assert sections == stages
+    assert all(f"test_{s}" in globals() for s in stages)
+
+
+@pytest.mark.parametrize("build, section, key", [
+    (QcSection.from_config, "qc", "identity"),
+    (VariantsParams.from_config, "variants", "presence"),
+    (CopyNumberParams.from_config, "copynumber", "min_bin_reads"),
+    (PhylogenyParams.from_config, "phylogeny", "window"),
+    (ReportParams.from_config, "report", "low_depth"),
+])
+def test_a_missing_or_unknown_key_is_named(build, section, key):
+    full = section_defaults(section)
+    with pytest.raises(InputError, match=rf"{section}\.{key} missing"):
+        build(without(full, [key]))
+    with pytest.raises(InputError, match=rf"unknown key\(s\) {section}\.nonsense"):
+        build({**full, "nonsense": 1})
+
+
+def test_a_missing_key_of_a_sub_section_is_named():
+    qc = section_defaults("qc")
+    with pytest.raises(InputError, match=r"qc\.sex\.male_min_y missing"):
+        QcSection.from_config({**qc, "sex": without(qc["sex"], ["male_min_y"])})
+    liquid = without(section_defaults("liquid"), rule_keys("LIQUID_PILEUP_KEYS") + list(LIQUID_RULE_KEYS))
+    with pytest.raises(InputError, match=r"liquid\.min_rise missing"):
+        LiquidParams.from_config(without(liquid, ["min_rise"]))
+
+
+def test_ranges_become_tuples():
+    cn = section_defaults("copynumber")
+    assert CopyNumberParams.from_config({**cn, "normal_depth_range": [0.4, 2.5]}).normal_depth_range == (0.4, 2.5)
