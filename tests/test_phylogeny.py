@@ -21,7 +21,6 @@ from ith.phylogeny.reads import from_table
 from ith.phylogeny.regions import region_tree
 from ith.phylogeny.score import tree_log_score
 from ith.phylogeny.search import SearchOptions, enumerate_trees
-from ith.phylogeny.trees import TreeParams, build_trees
 
 GRID = np.linspace(0, 1, 101)
 
