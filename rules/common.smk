@@ -302,4 +302,4 @@ def report_sheet(patient):
 def report_provenance():
     """The parameters a report shows: every stage's config section (not the paths of other patients)."""
     keys = ["assay", "qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report"]
-    return {k: config.get(k) for k in keys}
+    return {k: config[k] for k in keys}
