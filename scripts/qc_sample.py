@@ -3,12 +3,12 @@ import logging
 
 from ith.io.jsonout import write_json
 from ith.qc.bamstats import sample_qc
-from ith.qc.params import QcSection
+from ith.qc.params import qc_params
 from ith.rulescript import start
 
 start(snakemake)
 
-params = QcSection.from_config(snakemake.params.qc).sample()
+params = qc_params(snakemake.params.qc)
 logging.info("sample %s, BAM %s, parameters %s", snakemake.wildcards.sample, snakemake.input.bam, params)
 result = sample_qc(snakemake.input.bam, snakemake.input.fasta, sample=snakemake.wildcards.sample,
                    patient=snakemake.wildcards.patient, params=params,

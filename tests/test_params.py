@@ -25,7 +25,7 @@ from ith.liquid.pileup import LiquidPileupParams
 from ith.phylogeny.ranking import PhylogenyParams
 from ith.qc.bamstats import QcParams
 from ith.qc.identity import IdentityParams
-from ith.qc.params import IdentitySection, QcSection
+from ith.qc.params import identity_params, qc_params
 from ith.report.summary import ReportParams
 from ith.variants.params import RULE_KEYS as VARIANTS_RULE_KEYS
 from ith.variants.params import VariantsParams
@@ -58,12 +58,8 @@ def pick(section: dict, keys) -> dict:
 
 def test_qc():
     qc = section_defaults("qc")
-    assert QcSection.from_config(qc) == QcSection()
-    # the library's classes, as the rules build them, keep the same defaults (identity's
-    # min_mapq comes from qc.min_mapq; its min_baseq is not configurable)
-    assert QcSection.from_config(qc).sample() == QcParams()
-    assert IdentitySection.from_config(qc["identity"]).params(qc["min_mapq"]) == IdentityParams()
-    assert set(names(IdentityParams)) - set(names(IdentitySection)) == {"min_mapq", "min_baseq"}
+    assert qc_params(qc) == QcParams()
+    assert identity_params(qc["identity"]) == IdentityParams()
 
 
 def test_variants():
@@ -125,7 +121,7 @@ def test_every_section_has_its_test():
 
 
 @pytest.mark.parametrize("build, section, key", [
-    (QcSection.from_config, "qc", "identity"),
+    (qc_params, "qc", "identity"),
     (VariantsParams.from_config, "variants", "presence"),
     (CopyNumberParams.from_config, "copynumber", "min_bin_reads"),
     (PhylogenyParams.from_config, "phylogeny", "window"),
@@ -142,7 +138,7 @@ def test_a_missing_or_unknown_key_is_named(build, section, key):
 def test_a_missing_key_of_a_sub_section_is_named():
     qc = section_defaults("qc")
     with pytest.raises(InputError, match=r"qc\.sex\.male_min_y missing"):
-        QcSection.from_config({**qc, "sex": without(qc["sex"], ["male_min_y"])})
+        qc_params({**qc, "sex": without(qc["sex"], ["male_min_y"])})
     liquid = without(section_defaults("liquid"), rule_keys("LIQUID_PILEUP_KEYS") + list(LIQUID_RULE_KEYS))
     with pytest.raises(InputError, match=r"liquid\.min_rise missing"):
         LiquidParams.from_config(without(liquid, ["min_rise"]))

@@ -81,7 +81,7 @@ def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, use_k
     bams[swapped] = str(cohort / "bams" / "P2" / "P2-R2.bam")
     known = str(cohort / "reference" / "population.vcf.gz") if use_known_sites else None
     pairs, verdicts, info = identity_check("P1", samples, bams, normal, str(cohort / "reference" / "genome.fa"),
-                                           known, IdentityParams())
+                                           known, IdentityParams(), 20)
     assert info["sites"] >= 100
     status = dict(zip(verdicts["sample"], verdicts["status"]))
     assert status.pop("P1-R2") == "suspect"

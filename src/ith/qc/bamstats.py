@@ -7,7 +7,7 @@ threshold, as mosdepth and GATK do when they report coverage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pysam
@@ -16,14 +16,21 @@ from ith.errors import InputError
 from ith.io.reference import contig_class, is_autosome
 
 @dataclass(frozen=True)
+class SexParams:
+    """`qc.sex`: X and Y depth, relative to the autosomes, that tell the sexes apart."""
+    male_max_x: float = 0.75
+    male_min_y: float = 0.15
+    female_max_y: float = 0.05
+
+
+@dataclass(frozen=True)
 class QcParams:
+    """The `qc` section but its `identity` sub-section (ith.qc.identity.IdentityParams)."""
     min_mapq: int = 20
     max_depth_bin: int = 10_000
     max_insert: int = 1_000
     short_fragment: int = 150
-    male_max_x: float = 0.75
-    male_min_y: float = 0.15
-    female_max_y: float = 0.05
+    sex: SexParams = field(default_factory=SexParams)
 
 
 def _sections(text: str) -> dict[str, list[list[str]]]:
@@ -139,16 +146,16 @@ def infer_sex(bam: str, lengths: dict[str, int], params: QcParams) -> dict:
     yr = mapped[y] / max(lengths[y], 1) / density if y is not None and lengths.get(y) else None
     # Y decides where the reference has it: X depth moves with tumour aneuploidy and GC bias.
     note = ""
-    if yr is not None and yr >= params.male_min_y:
+    if yr is not None and yr >= params.sex.male_min_y:
         sex = "male"
-        if xr > params.male_max_x:
+        if xr > params.sex.male_max_x:
             note = "Y present but X not reduced (XXY, X gain, or contamination?)"
-    elif yr is not None and yr <= params.female_max_y:
+    elif yr is not None and yr <= params.sex.female_max_y:
         sex = "female"
-        if xr <= params.male_max_x:
+        if xr <= params.sex.male_max_x:
             note = "no Y but X reduced (X loss in the tumour, or 45,X?)"
     elif yr is None:
-        sex = "male" if xr <= params.male_max_x else "female"
+        sex = "male" if xr <= params.sex.male_max_x else "female"
         note = "no chrY in the reference; sex from X depth alone"
     else:
         sex = "unknown"

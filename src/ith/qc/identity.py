@@ -32,8 +32,11 @@ class IdentityParams:
     min_sites: int = 30
     max_ibs0: float = 0.03
     min_concordance: float = 0.6
-    min_mapq: int = 20
-    min_baseq: int = 20
+
+
+# genotypes count bases of at least this quality (not configurable; the reads' MAPQ threshold
+# is qc.min_mapq, the same reads that count for depth)
+MIN_BASEQ = 20
 
 
 def _thin(df: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -83,19 +86,19 @@ def _windows(fasta: str, params: IdentityParams) -> list[tuple[str, int, int]]:
     return out
 
 
-def _pileup_params(params: IdentityParams) -> PileupParams:
+def _pileup_params(min_mapq: int) -> PileupParams:
     # no BAQ: genotypes at known SNPs do not need it, and it is the slow part on deep samples
-    return PileupParams(min_mapq=params.min_mapq, min_baseq=params.min_baseq, baq=False)
+    return PileupParams(min_mapq=min_mapq, min_baseq=MIN_BASEQ, baq=False)
 
 
-def discover_sites(normal_bam: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
+def discover_sites(normal_bam: str, fasta: str, params: IdentityParams, min_mapq: int) -> pd.DataFrame:
     """Heterozygous and homozygous-alt SNPs of the normal, in evenly spaced windows."""
     with tempfile.TemporaryDirectory() as tmp:
         regions = os.path.join(tmp, "windows.tsv")
         with open(regions, "w") as fh:
             for name, start, end in _windows(fasta, params):
                 fh.write(f"{name}\t{start + 1}\t{end}\n")
-        c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(params), tumour_idx=[0],
+        c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(min_mapq), tumour_idx=[0],
                           include="SUM(FMT/AD[0:1-])>=2", regions_file=regions, workdir=tmp)
     snv = ~c.sites["indel"].to_numpy() & (c.sites["ref"].str.len() == 1).to_numpy() & \
         (c.sites["alt"].str.len() == 1).to_numpy()
@@ -153,14 +156,15 @@ def suspects(pairs: pd.DataFrame, samples: list[str]) -> pd.DataFrame:
 
 
 def identity_check(patient: str, samples: list[str], bams: list[str], normal_index: int, fasta: str,
-                   known_sites: str | None, params: IdentityParams) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                   known_sites: str | None, params: IdentityParams, min_mapq: int
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     sites = sites_from_known(known_sites, fasta, params) if known_sites else \
-        discover_sites(bams[normal_index], fasta, params)
+        discover_sites(bams[normal_index], fasta, params, min_mapq)
     info = {"sites_source": "known_sites" if known_sites else "normal", "sites": len(sites)}
     if sites.empty:
         pairs = pairwise_identity(patient, samples, np.full((0, len(samples)), -1), params)
         return pairs, suspects(pairs, samples), info
-    c = pileup_counts(bams, samples, fasta, _pileup_params(params), tumour_idx=[], sites=sites)
+    c = pileup_counts(bams, samples, fasta, _pileup_params(min_mapq), tumour_idx=[], sites=sites)
     g = np.stack([genotype(c.ref[:, i], c.alt[:, i], params.min_depth) for i in range(len(bams))], axis=1) \
         if len(c) else np.full((0, len(bams)), -1)
     info["sites_covered"] = len(c)

@@ -1,63 +1,25 @@
-"""QC parameters from the validated `qc` config section."""
+"""QC parameters from the validated `qc` config section: a BAM's metrics (QcParams, every key
+but `identity`) and the identity check (IdentityParams, the `identity` sub-section). Each field
+and default stands once, in those two classes."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from ith.params import from_section
+from ith.params import check_keys, from_section
 from ith.qc.bamstats import QcParams
 from ith.qc.identity import IdentityParams
 
-
-@dataclass(frozen=True)
-class SexParams:
-    """`qc.sex`: X and Y depth, relative to the autosomes, that tell the sexes apart."""
-    male_max_x: float = 0.75
-    male_min_y: float = 0.15
-    female_max_y: float = 0.05
+SAMPLE_KEYS = ("min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex")
 
 
-@dataclass(frozen=True)
-class IdentitySection:
-    """`qc.identity`: the swap check's sites and thresholds."""
-    max_sites: int = 5000
-    min_af: float = 0.2
-    discovery_windows: int = 200
-    discovery_window_size: int = 20_000
-    min_depth: int = 15
-    min_sites: int = 30
-    max_ibs0: float = 0.03
-    min_concordance: float = 0.6
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "IdentitySection":
-        return from_section(cls, section, "qc.identity")
-
-    def params(self, min_mapq: int) -> IdentityParams:
-        """min_mapq: the qc section's (the same reads count for depth and for genotypes); the
-        genotypes' base quality is not configurable (IdentityParams' default)."""
-        return IdentityParams(min_mapq=min_mapq, **asdict(self))
+def qc_params(section: Mapping[str, Any]) -> QcParams:
+    """A BAM's QC metrics (rule qc_sample, which is passed the whole section)."""
+    check_keys(section, [*SAMPLE_KEYS, "identity"], "qc")
+    return from_section(QcParams, {k: section[k] for k in SAMPLE_KEYS}, "qc")
 
 
-@dataclass(frozen=True)
-class QcSection:
-    """The `qc` section, same names and defaults."""
-    min_mapq: int = 20
-    max_depth_bin: int = 10_000
-    max_insert: int = 1_000
-    short_fragment: int = 150
-    sex: SexParams = field(default_factory=SexParams)
-    identity: IdentitySection = field(default_factory=IdentitySection)
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "QcSection":
-        return from_section(cls, section, "qc")
-
-    def sample(self) -> QcParams:
-        """A BAM's QC metrics (rule qc_sample)."""
-        return QcParams(min_mapq=self.min_mapq, max_depth_bin=self.max_depth_bin, max_insert=self.max_insert,
-                        short_fragment=self.short_fragment, **asdict(self.sex))
-
-    def identity_params(self) -> IdentityParams:
-        return self.identity.params(self.min_mapq)
+def identity_params(section: Mapping[str, Any]) -> IdentityParams:
+    """The identity check (rule qc_identity, which is passed `qc.identity` and, from outside it,
+    `qc.min_mapq`: the reads that count for depth also count for genotypes)."""
+    return from_section(IdentityParams, section, "qc.identity")
