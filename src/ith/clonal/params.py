@@ -26,18 +26,24 @@ def input_params(section: Mapping[str, Any]) -> InputParams:
 
 
 @dataclass(frozen=True)
-class ClonalFitParams:
-    """Rule clonal_fit's keys (CLONAL_FIT_KEYS)."""
-    engine: str = "ith"
+class ReadModelParams:
+    """The read model and the grid both clonal rules use (the fit, and scoring mutations
+    against its clusters), with the mixture's weight prior."""
     state_prior: str = "clonal_cn"
-    num_clusters: int = 40
     density: str = "beta-binomial"
     precision: float = 200
     grid_size: int = 100
+    mix_weight_prior: float = 1.0
+
+
+@dataclass(frozen=True)
+class ClonalFitParams(ReadModelParams):
+    """Rule clonal_fit's keys (CLONAL_FIT_KEYS)."""
+    engine: str = "ith"
+    num_clusters: int = 40
     num_restarts: int = 10
     max_iters: int = 10000
     convergence_threshold: float = 1e-6
-    mix_weight_prior: float = 1.0
     seed: int | None = 1
 
     @classmethod
@@ -57,13 +63,8 @@ class ClonalFitParams:
 
 
 @dataclass(frozen=True)
-class ClonalPostParams:
+class ClonalPostParams(ReadModelParams):
     """Rule clonal_annotate's keys (CLONAL_POST_KEYS)."""
-    state_prior: str = "clonal_cn"
-    density: str = "beta-binomial"
-    precision: float = 200
-    grid_size: int = 100
-    mix_weight_prior: float = 1.0
     min_cluster_size: int = 5
     small_clusters: str = "merge"
     clonal_ccf: float = 0.9
