@@ -89,14 +89,14 @@ def test_configuration_md_names_every_schema_key():
 
 
 def _sections(markdown: str) -> list[tuple[str, str]]:
-    """(path in the heading's backticks, text of the section) for every `### ` heading."""
+    """(path, text of the section) for every path in backticks of every `### ` heading (one
+    section may describe several files with the same columns)."""
     out = []
     parts = re.split(r"^### ", markdown, flags=re.M)
     for part in parts[1:]:
         heading, _, body = part.partition("\n")
-        m = re.search(r"`([^`]+)`", heading)
-        if m:
-            out.append((m.group(1), heading + "\n" + body.split("\n## ")[0]))
+        for path in re.findall(r"`([^`]+)`", heading):
+            out.append((path, heading + "\n" + body.split("\n## ")[0]))
     return out
 
 
