@@ -15,7 +15,7 @@ try:
 except ModuleNotFoundError:
     raise SystemExit("ith is not installed in the Python that runs Snakemake: run `make setup` and use "
                      ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
-from ith.config import check_control_sheet, preflight
+from ith.config import check_control_sheet, preflight, validate_config
 from ith.controls import choose_controls
 from ith.errors import InputError
 from ith.io.reference import read_fai
@@ -25,6 +25,11 @@ from ith.io.reference import read_fai
 os.environ.setdefault("ITH_SOURCE", str(Path(workflow.basedir).resolve()))
 
 
+# ith's validation first: its messages name a misspelt key's nearest known key and the fix
+try:
+    validate_config(config)
+except InputError as e:
+    raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 validate(config, schema="../config/schemas/config.schema.yaml")
 
 # With --default-storage-provider (cloud), the data (BAMs, reference, resources) are in a bucket

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pysam
 import pytest
+import yaml
 
 from ith.config import load_config, preflight, validate_config
 from ith.errors import InputError
@@ -202,3 +203,31 @@ def test_defaults_file_sets_no_optional_input_that_would_leak_into_user_runs():
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     assert cfg["known_sites"] is None and cfg["panel_of_normals"] is None and cfg["assay"]["targets"] is None
+
+
+@pytest.mark.parametrize("text, named, suggested", [
+    ("panel_of_normal: pon.vcf.gz\n", "'panel_of_normal'", "'panel_of_normals'"),
+    ("variants:\n  germline_resorce: gnomad.vcf.gz\n", "'variants.germline_resorce'", "'germline_resource'"),
+    ("qc:\n  sex:\n    male_max_X: 0.7\n", "'qc.sex.male_max_X'", "'male_max_x'"),
+])
+def test_a_misspelt_key_is_an_error_naming_the_nearest_key(text, named, suggested):
+    """A misspelt key would leave its setting at the default without a word: it is refused,
+    with the key it most likely meant."""
+    config = yaml.safe_load("samples: s.tsv\nreference:\n  fasta: g.fa\n" + text)
+    with pytest.raises(InputError) as e:
+        validate_config(config, source="my_config.yaml")
+    message = str(e.value)
+    assert message.startswith("my_config.yaml: unknown key(s) ")
+    assert named in message and f"did you mean {suggested}?" in message
+
+
+def test_snakemake_refuses_a_misspelt_top_level_key_before_any_job(cohort, tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"samples: {cohort}/samples.tsv\nreference:\n  fasta: {cohort}/reference/genome.fa\n"
+                   f"panel_of_normal: {cohort}/reference/population.vcf.gz\n")
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(cfg),
+                          "--cores", "1", "--directory", str(tmp_path), "-n"], capture_output=True, text=True)
+    assert run.returncode != 0
+    out = run.stdout + run.stderr
+    assert "unknown key(s) 'panel_of_normal' (did you mean 'panel_of_normals'?)" in out
+    assert not (tmp_path / "results").exists()

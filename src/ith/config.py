@@ -6,6 +6,7 @@ line or field, and the fix. Nothing the user gave is modified.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from pathlib import Path
@@ -53,10 +54,28 @@ def validate_config(config: dict, source: str = "config") -> dict:
     errors = sorted(_DefaultFilling(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
+        if e.validator == "additionalProperties":
+            raise InputError(_unknown_keys_message(source, e))
         field = ".".join(str(p) for p in e.path) or "(top level)"
         raise InputError(f"{source}: field '{field}': {e.message}. Fix the value in the config file "
                          f"(allowed values and defaults: config/schemas/config.schema.yaml).")
     return config
+
+
+def _unknown_keys_message(source: str, error: jsonschema.ValidationError) -> str:
+    """A misspelt key would otherwise leave its setting at the default without a word (a
+    `panel_of_normal:` switches the panel off): name each unknown key with the nearest known one."""
+    known = sorted(error.schema.get("properties", {}))
+    unknown = sorted(set(error.instance) - set(known))
+    where = ".".join(str(p) for p in error.path)
+    parts = []
+    for key in unknown:
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        name = f"{where}.{key}" if where else key
+        parts.append(f"'{name}'" + (f" (did you mean '{near[0]}'?)" if near else ""))
+    section = f"section '{where}'" if where else "the top level"
+    return (f"{source}: unknown key(s) {', '.join(parts)}; {section} takes: {', '.join(known)}. "
+            f"Fix the key's spelling in the config file (every key: docs/configuration.md).")
 
 
 def load_config(path: str) -> dict:

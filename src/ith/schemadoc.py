@@ -184,7 +184,9 @@ def render(schema_dir: Path = SCHEMA_DIR) -> str:
            "",
            "```yaml", "qc:", "  sex:", "    male_max_x: 0.75", "```", "",
            "How the settings are used: [methods/](methods/qc.md); what a change re-runs: "
-           "[execution.md](execution.md#re-runs).", ""]
+           "[execution.md](execution.md#re-runs). A key not listed here (a misspelling such as "
+           "`panel_of_normal`) stops `ith check` and Snakemake with an error that names the nearest "
+           "known key.", ""]
     out += config_doc(config)
     out += samples_doc(samples)
     return "\n".join(out).rstrip("\n") + "\n"
