@@ -17,7 +17,7 @@ from ith.clonal.patient import InputParams
 from ith.config import validate_config
 from ith.copynumber.call import CnParams
 from ith.copynumber.params import RULE_KEYS as CN_RULE_KEYS
-from ith.copynumber.params import CopyNumberParams, RatioParams, cn_params
+from ith.copynumber.params import RatioParams, cn_params
 from ith.errors import InputError
 from ith.liquid.params import RULE_KEYS as LIQUID_RULE_KEYS
 from ith.liquid.params import LiquidParams, pileup_params
@@ -71,7 +71,6 @@ def test_variants():
 def test_copynumber():
     cn = section_defaults("copynumber")
     assert set(CN_RULE_KEYS) <= set(cn)
-    assert CopyNumberParams.from_config(cn) == CopyNumberParams()
     assert cn_params(cn) == CnParams()
     assert names(RatioParams) == rule_keys("CN_RATIO_KEYS")
     assert RatioParams.from_config(pick(cn, names(RatioParams))) == RatioParams()
@@ -123,7 +122,7 @@ def test_every_section_has_its_test():
 @pytest.mark.parametrize("build, section, key", [
     (qc_params, "qc", "identity"),
     (VariantsParams.from_config, "variants", "presence"),
-    (CopyNumberParams.from_config, "copynumber", "min_bin_reads"),
+    (cn_params, "copynumber", "min_bin_reads"),
     (PhylogenyParams.from_config, "phylogeny", "window"),
     (ReportParams.from_config, "report", "low_depth"),
 ])
@@ -146,4 +145,4 @@ def test_a_missing_key_of_a_sub_section_is_named():
 
 def test_ranges_become_tuples():
     cn = section_defaults("copynumber")
-    assert CopyNumberParams.from_config({**cn, "normal_depth_range": [0.4, 2.5]}).normal_depth_range == (0.4, 2.5)
+    assert cn_params({**cn, "normal_depth_range": [0.4, 2.5]}).normal_depth_range == (0.4, 2.5)

@@ -26,14 +26,22 @@ PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "w
 
 
 @dataclass(frozen=True)
-class CnParams:
-    min_mappable: float = 0.75
-    normal_depth_range: tuple[float, float] = (0.5, 2.0)
-    min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
-    normal_window: int = 1  # bins in the running median of the normal's depth (1 = none)
+class SegmentParams:
+    """`copynumber.segment`."""
     penalty: float = 1.5
     min_bins: int = 3
+
+
+@dataclass(frozen=True)
+class CnParams:
+    """The `copynumber` section but the keys only the rules read (ith.copynumber.params.RULE_KEYS),
+    same names and defaults."""
+    min_mappable: float = 0.75
+    normal_depth_range: tuple[float, float] = (0.5, 2.0)
+    normal_window: int = 1  # bins in the running median of the normal's depth (1 = none)
+    min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
     hets: HetParams = field(default_factory=HetParams)
+    segment: SegmentParams = field(default_factory=SegmentParams)
     fit: FitParams = field(default_factory=FitParams)
 
 
@@ -234,7 +242,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     seg_usable = usable & (kind != "O")
     features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples}, seg_usable,
                                  params.normal_window)
-    segs = joint_segments(bins, seg_usable, features, params.penalty, params.min_bins)
+    segs = joint_segments(bins, seg_usable, features, params.segment.penalty, params.segment.min_bins)
     log.info("joint segmentation of %d tumour samples (%d features): %d segments", len(seg_samples),
              features.shape[1], len(segs))
 
