@@ -3,10 +3,7 @@ import functools
 import math
 import os
 import re
-import sys
 from pathlib import Path
-
-from snakemake.utils import validate
 
 import pandas as pd
 
@@ -25,12 +22,12 @@ from ith.io.reference import read_fai
 os.environ.setdefault("ITH_SOURCE", str(Path(workflow.basedir).resolve()))
 
 
-# ith's validation first: its messages name a misspelt key's nearest known key and the fix
+# validated once, by ith (Snakemake's validate would repeat it with less helpful messages): the
+# schema's defaults filled, a misspelt key named with its nearest known key
 try:
     validate_config(config)
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
-validate(config, schema="../config/schemas/config.schema.yaml")
 
 # With --default-storage-provider (cloud), the data (BAMs, reference, resources) are in a bucket
 # and the results go there; the config and sample sheets stay local. The input checks then
@@ -209,7 +206,7 @@ def get_final_output():
     out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
                       "parents.tsv", "tree.png")]
-    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in LIQUID_REPORT_FILES + ["loci.tsv"]]
+    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in [*LIQUID_REPORT_FILES.values(), "loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]
     return out
@@ -285,8 +282,10 @@ def clonal_fit_mem(wildcards, input):
 
 
 # report stage
-LIQUID_REPORT_FILES = ["ctdna.tsv", "clones.tsv", "fragments.tsv", "plasma_only.tsv", "tumour_fraction.png",
-                       "clones.png", "fragments.png"]
+# the liquid stage's files a report reads, by the report rule's input name
+LIQUID_REPORT_FILES = {"ctdna": "ctdna.tsv", "plasma_clones": "clones.tsv", "fragments": "fragments.tsv",
+                       "plasma_only": "plasma_only.tsv", "tf_plot": "tumour_fraction.png",
+                       "plasma_clones_plot": "clones.png", "fragments_plot": "fragments.png"}
 
 
 def liquid_report_input(name):

@@ -20,13 +20,7 @@ rule report_patient:
         branches="results/phylogeny/{patient}/branches.tsv",
         newick="results/phylogeny/{patient}/regions.nwk",
         tree_plot="results/phylogeny/{patient}/tree.png",
-        ctdna=liquid_report_input("ctdna.tsv"),
-        plasma_clones=liquid_report_input("clones.tsv"),
-        fragments=liquid_report_input("fragments.tsv"),
-        plasma_only=liquid_report_input("plasma_only.tsv"),
-        tf_plot=liquid_report_input("tumour_fraction.png"),
-        plasma_clones_plot=liquid_report_input("clones.png"),
-        fragments_plot=liquid_report_input("fragments.png"),
+        **{name: liquid_report_input(f) for name, f in LIQUID_REPORT_FILES.items()},
     output:
         html=report(
             "results/report/{patient}/report.html",

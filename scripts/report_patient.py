@@ -12,7 +12,7 @@ from ith.rulescript import start
 start(snakemake)
 
 patient, out = snakemake.wildcards.patient, snakemake.output
-params = ReportParams(**snakemake.params.report)
+params = ReportParams.from_config(snakemake.params.report)
 logging.info("patient %s; parameters %s", patient, params)
 files = PatientFiles.from_inputs(dict(snakemake.input.items()))
 s = write_report(files, patient, pd.DataFrame(snakemake.params.sheet), params, Path(out.html).parent,

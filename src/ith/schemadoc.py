@@ -15,7 +15,8 @@ from pathlib import Path
 
 import yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
+from ith.config import SCHEMA_DIR
+
 COMMAND = "python -m ith.schemadoc > docs/configuration.md"
 
 

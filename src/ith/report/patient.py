@@ -239,13 +239,13 @@ def write_report(files: PatientFiles, patient: str, sheet: pd.DataFrame, params:
     write_json(s, str(out_dir / "metrics.json"))
     newick = files.newick.read_text().strip() if files.newick is not None else ""
     figs = make_figures(d, x, s["heterogeneity"], out_dir / "figures", newick)
-    files = pd.DataFrame({"file": inputs or [], "bytes": [os.path.getsize(p) if os.path.exists(p) else None
-                                                         for p in (inputs or [])]})
+    input_sizes = pd.DataFrame({"file": inputs or [], "bytes": [os.path.getsize(p) if os.path.exists(p) else None
+                                                               for p in (inputs or [])]})
     sheet_rows = d.sheet[["sample", "type", "bam"]].rename(columns={"bam": "file"})
     sheet_rows["bytes"] = [os.path.getsize(f) if isinstance(f, str) and os.path.exists(f) else None
                            for f in sheet_rows["file"]]
     html = render("patient.html.j2", s=s, figs=figs, tables={**_tables(d, s), "inputs": table(
-        pd.concat([sheet_rows, files], ignore_index=True), empty="no inputs recorded")},
+        pd.concat([sheet_rows, input_sizes], ignore_index=True), empty="no inputs recorded")},
         newick=newick,
         parameters=yaml.safe_dump(s["parameters"], sort_keys=True, default_flow_style=False),
         generated=_generated())
