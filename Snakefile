@@ -22,3 +22,11 @@ rule all:
     input:
         get_final_output(),
     default_target: True
+
+
+onsuccess:
+    print_qc_flags()
+
+
+onerror:
+    print_qc_flags()

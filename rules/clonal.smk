@@ -8,6 +8,9 @@ rule clonal_input:
         segments="results/copynumber/{patient}/segments.tsv",
         purity="results/copynumber/{patient}/purity_ploidy.tsv",
         metrics="results/copynumber/{patient}/metrics.json",
+        # a sample of another person stops the patient here (qc.on_identity_failure)
+        identity="results/qc/{patient}/identity_samples.tsv",
+        identity_pairs="results/qc/{patient}/identity.tsv",
     output:
         pyclone="results/clonal/{patient}/input.tsv",
         full="results/clonal/{patient}/input_all.tsv",
@@ -15,6 +18,7 @@ rule clonal_input:
         tumours=lambda w: patient_tumours(w.patient),
         samples=lambda w: patient_list(w.patient, "records"),
         clonal=clonal_params(CLONAL_INPUT_KEYS),
+        on_identity_failure=config["qc"]["on_identity_failure"],
     log:
         "logs/clonal/{patient}/input.log",
     benchmark:

@@ -3,6 +3,7 @@ import functools
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -165,6 +166,8 @@ def patient_nonnormal(patient):
 
 NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
 NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
+# the qc keys of a sample's metrics (a change to the identity check does not re-run them)
+QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
 # copy-number keys of a sample's log2 ratio (a change re-runs copynumber_sample)
 CN_RATIO_KEYS = ["min_mappable", "normal_depth_range", "normal_window"]
 
@@ -307,3 +310,17 @@ def report_provenance():
     """The parameters a report shows: every stage's config section (not the paths of other patients)."""
     keys = ["assay", "qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report"]
     return {k: config[k] for k in keys}
+
+
+def print_qc_flags():
+    """At the end of a run (success or failure), every QC flag on the console: a flag buried in a
+    table is a flag nobody reads."""
+    from ith.qc.summary import console_flags
+
+    paths = [f"results/qc/{p}/summary.tsv" for p in PATIENTS if os.path.exists(f"results/qc/{p}/summary.tsv")]
+    lines = console_flags(paths)
+    if not paths:
+        return
+    head = f"QC flags ({len(lines)} sample(s) of {len(paths)} patient(s) with a QC table; see results/qc/summary.tsv):"
+    print("\n".join([head] + [f"  {line}" for line in lines]) if lines else
+          f"QC flags: none ({len(paths)} patient(s) with a QC table).", file=sys.stderr)

@@ -11,7 +11,7 @@ rule qc_sample:
     output:
         "results/qc/{patient}/{sample}.json",
     params:
-        qc=config["qc"],
+        qc={k: config["qc"][k] for k in QC_SAMPLE_KEYS},
         sex=lambda w: SAMPLE_SEX[w.sample],
         bam=lambda w: SAMPLE_BAM[w.sample],
     log:

@@ -7,11 +7,15 @@ import pandas as pd
 from ith.clonal.params import input_params
 from ith.clonal.patient import build_input, log_input_summary, pyclone_input
 from ith.io.tables import write_tsv
+from ith.qc.gate import apply_identity_policy
 from ith.rulescript import start
 
 start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
+apply_identity_policy(snakemake.wildcards.patient, pd.read_csv(inp.identity, sep="\t", dtype={"sample": str}),
+                      pd.read_csv(inp.identity_pairs, sep="\t", dtype={"sample_a": str, "sample_b": str}),
+                      p.on_identity_failure, snakemake.config["samples"])
 logging.info("patient %s; parameters %s; tumour regions %s", snakemake.wildcards.patient, p.clonal, p.tumours)
 counts = pd.read_csv(inp.counts, sep="\t", keep_default_na=False, na_values=["NA"], dtype={"driver": str})
 segments = pd.read_csv(inp.segments, sep="\t", dtype={"chrom": str})

@@ -5,6 +5,7 @@ with the same results as an uninterrupted run; a corrupt BAM fails its patient c
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -91,6 +92,47 @@ def test_a_corrupt_bam_fails_its_patient_and_keep_going_finishes_the_others(coho
     assert (work / "results" / "report" / "GOOD" / "report.html").exists()
     assert not (work / "results" / "report" / "BAD" / "report.html").exists()
     assert "BAD-R1" in proc.stderr  # the failed job names the sample
+    # and the console says which rule failed on which file
+    assert re.search(r"rule \w+ \(patient BAD, sample BAD-R1\) failed: .*BAD-R1\.bam", proc.stderr), proc.stderr[-3000:]
     logs = "".join(p.read_text(errors="replace") for p in (work / "logs").rglob("*.log")
                    if "BAD" in str(p) and p.stat().st_size)
     assert "BAD-R1.bam" in logs, logs[-2000:]  # and its log names the file
+
+
+@pytest.mark.workflow
+def test_a_sample_of_another_person_stops_its_patient_and_the_others_go_on(cohort, tmp_path):
+    """Two patients made from the test cohort's BAMs under other sample ids (so the BAMs' @RG SM
+    name no sample of the sheet, as when a lab names files its own way): SWAP's second region is
+    P2's, NORMAL is P2 as it is. The identity check stops SWAP before clonal analysis, NORMAL
+    goes on, the console lists the flag; with qc.on_identity_failure: warn, SWAP goes on too."""
+    import yaml
+
+    bams = cohort / "bams"
+    rows = [("SWAP", "SWAP-N", "normal", bams / "P1" / "P1-N.bam"),
+            ("SWAP", "SWAP-R1", "tumour", bams / "P1" / "P1-R1.bam"),
+            ("SWAP", "SWAP-R2", "tumour", bams / "P2" / "P2-R2.bam"),
+            ("NORMAL", "NORMAL-N", "normal", bams / "P2" / "P2-N.bam"),
+            ("NORMAL", "NORMAL-R1", "tumour", bams / "P2" / "P2-R1.bam")]
+    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(tmp_path / "samples.tsv", sep="\t",
+                                                                          index=False)
+    config = yaml.safe_load((cohort / "config.yaml").read_text())
+    config["samples"] = str(tmp_path / "samples.tsv")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    work = tmp_path / "run"
+    targets = ["results/clonal/SWAP/input.tsv", "results/clonal/NORMAL/input.tsv", "results/qc/SWAP/summary.tsv",
+               "results/qc/NORMAL/summary.tsv"]
+    proc = snakemake(cohort, work, "--keep-going", *targets, configfile=tmp_path / "config.yaml")
+    assert proc.returncode != 0
+    assert (work / "results" / "clonal" / "NORMAL" / "input.tsv").exists()
+    assert not (work / "results" / "clonal" / "SWAP" / "input.tsv").exists()
+    err = proc.stderr
+    assert "rule clonal_input (patient SWAP) failed: patient SWAP stopped before clonal analysis: sample SWAP-R2 " \
+           "looks like another person than SWAP-N" in err, err[-3000:]
+    assert "SWAP-R1" in err and "qc.on_identity_failure: warn" in err
+    assert "patient SWAP, sample SWAP-R2: identity: looks like another person" in err  # the console's QC summary
+    config["qc"] = {"on_identity_failure": "warn"}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(cohort, work, targets[0], configfile=tmp_path / "config.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (work / "logs" / "clonal" / "SWAP" / "input.log").read_text()
+    assert "sample SWAP-R2 looks like another person" in log and "going on" in log

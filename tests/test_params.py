@@ -25,6 +25,7 @@ from ith.liquid.pileup import LiquidPileupParams
 from ith.phylogeny.ranking import PhylogenyParams
 from ith.qc.bamstats import QcParams
 from ith.qc.identity import IdentityParams
+from ith.qc.params import SAMPLE_KEYS as QC_SAMPLE_KEYS
 from ith.qc.params import identity_params, qc_params
 from ith.report.summary import ReportParams
 from ith.variants.params import RULE_KEYS as VARIANTS_RULE_KEYS
@@ -56,9 +57,18 @@ def pick(section: dict, keys) -> dict:
     return {k: section[k] for k in keys}
 
 
+def sample_qc(qc: dict) -> dict:
+    """The qc section as rule qc_sample is passed it."""
+    return without(qc, ["identity", "on_identity_failure"])
+
+
 def test_qc():
     qc = section_defaults("qc")
-    assert qc_params(qc) == QcParams()
+    keys = rule_keys("QC_SAMPLE_KEYS")
+    assert keys == list(QC_SAMPLE_KEYS)
+    assert qc_params(pick(qc, keys)) == QcParams()
+    # the rest: the identity check's sub-section and what the clonal_input gate reads
+    assert set(qc) - set(keys) == {"identity", "on_identity_failure"}
     assert identity_params(qc["identity"]) == IdentityParams()
 
 
@@ -120,7 +130,7 @@ def test_every_section_has_its_test():
 
 
 @pytest.mark.parametrize("build, section, key", [
-    (qc_params, "qc", "identity"),
+    (lambda s: qc_params(sample_qc(s)), "qc", "short_fragment"),
     (VariantsParams.from_config, "variants", "presence"),
     (cn_params, "copynumber", "min_bin_reads"),
     (PhylogenyParams.from_config, "phylogeny", "window"),
@@ -137,7 +147,7 @@ def test_a_missing_or_unknown_key_is_named(build, section, key):
 def test_a_missing_key_of_a_sub_section_is_named():
     qc = section_defaults("qc")
     with pytest.raises(InputError, match=r"qc\.sex\.male_min_y missing"):
-        qc_params({**qc, "sex": without(qc["sex"], ["male_min_y"])})
+        qc_params(sample_qc({**qc, "sex": without(qc["sex"], ["male_min_y"])}))
     liquid = without(section_defaults("liquid"), rule_keys("LIQUID_PILEUP_KEYS") + list(LIQUID_RULE_KEYS))
     with pytest.raises(InputError, match=r"liquid\.min_rise missing"):
         LiquidParams.from_config(without(liquid, ["min_rise"]))

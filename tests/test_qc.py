@@ -7,11 +7,13 @@ import json
 import pandas as pd
 import pytest
 
+from ith.errors import InputError
 from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
 from ith.qc.bamstats import QcParams, sample_qc
+from ith.qc.gate import apply_identity_policy, identity_failures
 from ith.qc.identity import IdentityParams, identity_check
-from ith.qc.summary import qc_summary
+from ith.qc.summary import console_flags, qc_summary
 from ith.simulate.presets import PRESETS
 
 
@@ -90,6 +92,14 @@ def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, use_k
     assert (pairs.loc[involved, "verdict"] == "different_person").all()
     assert (pairs.loc[~involved, "verdict"] == "same_person").all()
     assert (pairs.loc[~involved, "ibs0"] < 0.01).all() and (pairs.loc[involved, "ibs0"] > 0.03).all()
+    # the patient stops, naming the swapped sample and every sample it disagrees with
+    with pytest.raises(InputError) as stop:
+        apply_identity_policy("P1", verdicts, pairs, "stop", "samples.tsv")
+    msg = str(stop.value)
+    assert "patient P1 stopped before clonal analysis: sample P1-R2 looks like another person than" in msg
+    assert all(s in msg for s in samples) and "qc.on_identity_failure: warn" in msg and "samples.tsv" in msg
+    assert apply_identity_policy("P1", verdicts, pairs, "warn", "samples.tsv") == identity_failures(verdicts, pairs)
+    assert len(identity_failures(verdicts, pairs)) == 1
 
 
 def test_summary_flags_identity_and_sex_problems(tmp_path):
@@ -105,4 +115,8 @@ def test_summary_flags_identity_and_sex_problems(tmp_path):
                                 status=["ok", "ok", "suspect"])), str(ident))
     table = qc_summary(paths, [str(ident)]).set_index("sample")
     assert table.loc["A", "flags"] == "" and table.loc["B", "flags"] == "sex" and table.loc["C", "flags"] == "identity"
+    write_tsv(table.reset_index(), str(tmp_path / "summary.tsv"))
+    assert console_flags([str(tmp_path / "summary.tsv")]) == [
+        "patient P1, sample B: sex: inferred male, declared female",
+        "patient P1, sample C: identity: looks like another person than the patient's other samples"]
     assert json.loads((tmp_path / "A.json").read_text())["sample"] == "A"

@@ -31,3 +31,23 @@ def qc_summary(json_paths: list[str], identity_paths: list[str]) -> pd.DataFrame
         flags.append(",".join(f))
     table["flags"] = flags
     return table.drop(columns=["sex_mismatch"])
+
+
+def _flag_text(flag: str, row: pd.Series) -> str:
+    if flag == "identity":
+        return "identity: looks like another person than the patient's other samples"
+    if flag == "sex":
+        return f"sex: inferred {row['sex']}, declared {row['declared_sex']}"
+    return flag
+
+
+def console_flags(summary_paths: list[str]) -> list[str]:
+    """One line per flagged sample of the patients' QC tables (those that exist: a failed run
+    may not have reached every patient's), for the summary printed when a run ends."""
+    lines = []
+    for p in summary_paths:
+        table = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+        for _, row in table[table["flags"] != ""].iterrows():
+            texts = "; ".join(_flag_text(f, row) for f in row["flags"].split(","))
+            lines.append(f"patient {row['patient']}, sample {row['sample']}: {texts}")
+    return lines
