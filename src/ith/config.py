@@ -19,7 +19,7 @@ import yaml
 
 from ith.controls import read_control_sheet
 from ith.errors import InputError
-from ith.io.reference import read_fai
+from ith.io.reference import check_exclusion, read_fai
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -218,7 +218,10 @@ def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: 
 
 
 def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
-    contigs = read_fai(config["reference"]["fasta"], source)
+    fasta = config["reference"]["fasta"]
+    contigs = read_fai(fasta, source)
+    for section in ("variants", "copynumber"):
+        check_exclusion(contigs, config[section]["exclude_contigs"], f"{section}.exclude_contigs", fasta, source)
     targets = config["assay"]["targets"]
     if targets and not os.path.exists(targets):
         raise InputError(f"{source}: assay.targets '{targets}' not found.")

@@ -47,9 +47,11 @@ def _thin(df: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def _identity_contigs(fasta: str) -> list[tuple[str, int]]:
+    """The autosomes; a reference without numbered ones (a custom assembly) falls back on its
+    contigs that are neither sex chromosome nor mitochondrion (heteroplasmy is no genotype)."""
     with pysam.FastaFile(fasta) as fa:
         return [(n, ln) for n, ln in zip(fa.references, fa.lengths) if is_autosome(n)] or \
-            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if contig_class(n) not in ("X", "Y")]
+            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if contig_class(n) == "other"]
 
 
 def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
