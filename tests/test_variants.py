@@ -208,7 +208,7 @@ def _samples(cohort, sheet, patient):
 
 def test_a_chunk_without_reads_gives_an_empty_valid_table(cohort, sheet):
     # P1 is female: no read on chrY
-    table, _ = discover_chunk(_samples(cohort, sheet, "P1"), str(cohort / "reference" / "genome.fa"), "chrY:1-20000",
+    table, _ = discover_chunk(_samples(cohort, sheet, "P1"), str(cohort / "reference" / "genome.fa"), [("chrY", 1, 20000)],
                               PileupParams(), SomaticParams(), 2, False)
     assert len(table) == 0 and {"chrom", "pos", "P1-R1|alt"} <= set(table.columns)
 
@@ -232,7 +232,7 @@ def test_a_patient_without_mutations_and_plasma_without_coverage_give_valid_outp
               none.counts.alt_rev, fasta)
     assert pysam.bcftools.view("-H", str(tmp_path / "none.vcf.gz")) == ""
     # with mutations: the uncovered plasma is "not present" and "not detectable", never "absent" by evidence
-    chunk, _ = discover_chunk(samples, fasta, "chr1:1-60000", PileupParams(), SomaticParams(), 2, False)
+    chunk, _ = discover_chunk(samples, fasta, [("chr1", 1, 60000)], PileupParams(), SomaticParams(), 2, False)
     res = call_patient("P1", samples, [chunk], fasta, PileupParams(), SomaticParams(), PresenceParams(), False)
     pl = res.table[res.table["sample"] == "P1-PL0"]
     assert len(pl) > 5 and (pl["depth"] == 0).all() and not pl["present"].any() and not pl["detectable"].any()
@@ -279,7 +279,7 @@ def test_an_indel_private_to_one_region_is_found_among_many_regions(cohort, shee
     others = [s for s in bam if s.startswith("P1-R") and s != carrier]
     samples = [Sample("P1-N", "normal", bam["P1-N"]), Sample(carrier, "tumour", bam[carrier])]
     samples += [Sample(f"{s}-{k}", "tumour", bam[s]) for k in range(4) for s in others]  # 8 non-carrying "regions"
-    table, _ = discover_chunk(samples, str(cohort / "reference" / "genome.fa"), f"{chrom}:{pos - 50}-{pos + 50}",
+    table, _ = discover_chunk(samples, str(cohort / "reference" / "genome.fa"), [(chrom, pos - 50, pos + 50)],
                               PileupParams(), SomaticParams(), 2, False)
     found = set(table["chrom"] + ":" + table["pos"].astype(str) + ":" + table["ref"] + ":" + table["alt"])
     assert mid in found

@@ -9,8 +9,6 @@ sites; so IBS0 is the swap criterion and plain concordance is reported beside it
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -95,13 +93,9 @@ def _pileup_params(min_mapq: int) -> PileupParams:
 
 def discover_sites(normal_bam: str, fasta: str, params: IdentityParams, min_mapq: int) -> pd.DataFrame:
     """Heterozygous and homozygous-alt SNPs of the normal, in evenly spaced windows."""
-    with tempfile.TemporaryDirectory() as tmp:
-        regions = os.path.join(tmp, "windows.tsv")
-        with open(regions, "w") as fh:
-            for name, start, end in _windows(fasta, params):
-                fh.write(f"{name}\t{start + 1}\t{end}\n")
-        c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(min_mapq), tumour_idx=[0],
-                          include="SUM(FMT/AD[0:1-])>=2", regions_file=regions, workdir=tmp)
+    windows = [(name, start + 1, end) for name, start, end in _windows(fasta, params)]
+    c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(min_mapq), tumour_idx=[0],
+                      include="SUM(FMT/AD[0:1-])>=2", regions=windows)
     snv = ~c.sites["indel"].to_numpy() & (c.sites["ref"].str.len() == 1).to_numpy() & \
         (c.sites["alt"].str.len() == 1).to_numpy()
     depth = (c.ref + c.alt)[:, 0]

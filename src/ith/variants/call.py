@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 
 from ith.germline import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
-from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
+from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
@@ -51,7 +52,7 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
     return order
 
 
-def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], pileup: PileupParams, somatic: SomaticParams,
+def discover_chunk(samples: list[Sample], fasta: str, regions: Sequence[Region], pileup: PileupParams, somatic: SomaticParams,
                    candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None,
                    hets: HetParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Candidate somatic sites of one chunk with their counts in the discovery samples and their
@@ -62,10 +63,10 @@ def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], p
     if hets is not None:  # site-level expression: a per-sample one would drop the other samples' columns
         include += f" || SUM(FMT/AD[0:1])>={max(1, int(hets.min_vaf * hets.min_depth))}"
     counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
-                           tumour_idx=list(range(1, len(disc))), region=region, include=include, workdir=workdir)
+                           tumour_idx=list(range(1, len(disc))), regions=regions, include=include, workdir=workdir)
     scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
     keep = scores["tlod"].to_numpy() >= somatic.emit_lod
-    where = region if isinstance(region, str) else ",".join(region)
+    where = region_label(regions)
     log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
              somatic.emit_lod)
     het_frame = pd.DataFrame()
