@@ -286,14 +286,18 @@ def test_an_indel_private_to_one_region_is_found_among_many_regions(cohort, shee
 
 
 def test_population_lookup_finds_the_resources_allele_frequency_and_only_for_the_same_allele(cohort):
+    from ith.io.naming import resource_naming
+    from ith.io.reference import read_fai
     from ith.variants.annotate import vcf_lookup
 
     vcf = str(cohort / "reference" / "population.vcf.gz")
+    names = resource_naming(vcf, "variants.germline_resource", read_fai(str(cohort / "reference" / "genome.fa"), "x"),
+                            "vcf")
     recs = [r for _, r in zip(range(40), pysam.VariantFile(vcf))]
     other = {r.pos: next(b for b in "ACGT" if b not in (r.ref, r.alts[0])) for r in recs}
     sites = pd.DataFrame([(r.chrom, r.pos, r.ref, r.alts[0]) for r in recs] +
                          [(r.chrom, r.pos, r.ref, other[r.pos]) for r in recs], columns=["chrom", "pos", "ref", "alt"])
-    af = vcf_lookup(sites, vcf, info_af=True)
+    af = vcf_lookup(sites, vcf, True, names)
     assert np.allclose(af[:40], [r.info["AF"][0] for r in recs], atol=1e-4)
     assert np.isnan(af[40:]).all()
-    assert list(vcf_lookup(sites, vcf, info_af=False)) == [1.0] * 40 + [0.0] * 40
+    assert list(vcf_lookup(sites, vcf, False, names)) == [1.0] * 40 + [0.0] * 40

@@ -19,6 +19,7 @@ import yaml
 
 from ith.controls import read_control_sheet
 from ith.errors import InputError
+from ith.io.naming import resource_naming
 from ith.io.reference import check_exclusion, read_fai
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
@@ -240,6 +241,17 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
                 raise InputError(f"{source}: {key} '{p}' not found; correct the path or set it to null.")
             if not (os.path.exists(p + ".tbi") or os.path.exists(p + ".csi")):
                 raise InputError(f"{source}: {key} '{p}' is not indexed; run: bcftools index -t {p}")
+    # a resource named otherwise (1 vs chr1) is read in the reference's naming; one that matches
+    # no reference contig at all, or states other contig lengths, stops here
+    named = [("assay.targets", targets, "bed"), ("variants.drivers", drivers, "bed")] + \
+        [(key, p, "vcf") for key, p in resources] + \
+        [(f"variants.external_vcfs.{patient}", vcf, "vcf") for patient, vcf in variants["external_vcfs"].items()]
+    for key, p, kind in named:
+        if p:
+            try:
+                resource_naming(p, key, contigs, kind, quiet=True)
+            except InputError as e:
+                raise InputError(f"{source}: {e}") from None
     return contigs
 
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, pileup_counts
-from ith.io.reference import contig_class, is_autosome
+from ith.io.reference import contig_class, is_autosome, read_fai
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,23 @@ def _identity_contigs(fasta: str) -> list[tuple[str, int]]:
 
 
 def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
-    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly."""
+    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly; read
+    in the VCF's contig naming, returned in the reference's."""
     contigs = [n for n, _ in _identity_contigs(fasta)]
+    to_resource = resource_naming(vcf, "known_sites", read_fai(fasta, "reference"), "vcf").to_resource
     rows = []
     with pysam.VariantFile(vcf) as fh:
-        available = set(fh.header.contigs)
         for contig in contigs:
-            if contig not in available:
+            if contig not in to_resource:
                 continue
-            for rec in fh.fetch(contig):
+            for rec in fh.fetch(to_resource[contig]):
                 if rec.alts is None or len(rec.alts) != 1 or len(rec.ref) != 1 or len(rec.alts[0]) != 1:
                     continue
                 af = rec.info.get("AF")
                 af = af[0] if isinstance(af, tuple) else af
                 if af is None or not (params.min_af <= af <= 1 - params.min_af):
                     continue
-                rows.append((rec.chrom, rec.pos, rec.ref, rec.alts[0]))
+                rows.append((contig, rec.pos, rec.ref, rec.alts[0]))
     return _thin(pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"]), params.max_sites)
 
 

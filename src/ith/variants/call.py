@@ -13,6 +13,7 @@ import pandas as pd
 
 from ith.germline import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
+from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
@@ -103,9 +104,16 @@ def _genome_order(fasta: str):
 
 
 def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta: str, pileup: PileupParams,
-                       workdir: str | None) -> pd.DataFrame:
-    """Sites of an external call set that discovery did not emit, piled up in the discovery samples."""
+                       workdir: str | None, what: str = "variants.external_vcfs") -> pd.DataFrame:
+    """Sites of an external call set that discovery did not emit, piled up in the discovery
+    samples; its contigs read in the reference's naming, sites on other contigs left out."""
     ext = vcf_sites(vcf)
+    to_reference = resource_naming(vcf, what, read_fai(fasta, "reference"), "vcf").to_reference
+    ext = ext.assign(chrom=ext["chrom"].map(to_reference))
+    if ext["chrom"].isna().any():
+        log.info("external calls %s: %d sites on contigs the reference does not have, left out", vcf,
+                 int(ext["chrom"].isna().sum()))
+        ext = ext.dropna(subset=["chrom"]).reset_index(drop=True)
     ext_ids = set(mutation_ids(ext))
     found = mutation_ids(frame).isin(ext_ids).to_numpy()
     frame.loc[found, "external"] = True
@@ -138,7 +146,8 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
         counts_to_frame(empty_counts(names))
     frame["external"] = False
     if external_vcf:
-        frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir)
+        frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir,
+                                   f"variants.external_vcfs.{patient}")
     frame = frame.sort_values(["chrom", "pos"], key=_genome_order(fasta), kind="stable").reset_index(drop=True)
     external = frame["external"].to_numpy(dtype=bool)
     dc = frame_to_counts(frame, names)
@@ -147,18 +156,23 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     sites = pd.concat([dc.sites, scores], axis=1)
     sites["external"] = external
     filters = list(sites["filters"])
-    sites["pop_af"] = vcf_lookup(sites, germline_resource, info_af=True) if germline_resource else np.nan
+    reference = read_fai(fasta, "reference")
+    sites["pop_af"] = np.nan
+    if germline_resource:
+        naming = resource_naming(germline_resource, "variants.germline_resource", reference, "vcf")
+        sites["pop_af"] = vcf_lookup(sites, germline_resource, True, naming)
     filters = add_filter(filters, np.nan_to_num(sites["pop_af"].to_numpy(), nan=0.0) > somatic.max_population_af,
                          "germline_population")
     if panel_of_normals:
-        filters = add_filter(filters, vcf_lookup(sites, panel_of_normals, info_af=False) > 0, "panel_of_normals")
+        naming = resource_naming(panel_of_normals, "panel_of_normals", reference, "vcf")
+        filters = add_filter(filters, vcf_lookup(sites, panel_of_normals, False, naming) > 0, "panel_of_normals")
     # events that look somatic (germline sites excluded) and are near each other: misalignment artefacts
     germline_like = np.array([("normal_evidence" in f) or ("germline_population" in f) for f in filters], dtype=bool)
     events = (sites["tlod"].to_numpy() >= somatic.min_tumour_lod) & ~germline_like
     filters = add_filter(filters, clustered(sites["chrom"], sites["pos"], events, somatic.cluster_window,
                                             somatic.cluster_max), "clustered")
     sites["filters"] = filters
-    sites["driver"] = driver_labels(sites, read_drivers(drivers)) if drivers else ""
+    sites["driver"] = driver_labels(sites, read_drivers(drivers, reference)) if drivers else ""
     reasons = Counter(f for fs in filters for f in fs.split(";") if f)
     n_pass = sum(1 for f in filters if not f)
     log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
