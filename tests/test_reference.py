@@ -367,3 +367,23 @@ def test_the_test_cohorts_germline_and_panel_filters_do_not_change_with_the_reso
     assert germline > 10 and panel > 10
     for what in ("variants.germline_resource", "panel_of_normals"):
         assert f"{what} {plain} names contigs without 'chr'; read as chr1" in caplog.text
+
+
+def test_the_input_check_stops_known_sites_of_another_build_before_the_bams(cohort, sheet, tmp_path):
+    """The simulated reference with chr2 10 bp shorter: the population VCF states 150 kb."""
+    import pysam
+
+    from ith.config import check_config_files, validate_config
+
+    fa = tmp_path / "other.fa"
+    with pysam.FastaFile(str(cohort / "reference" / "genome.fa")) as ref, open(fa, "w") as fh:
+        for name in ref.references:
+            seq = ref.fetch(name)
+            fh.write(f">{name}\n{seq[:-10] if name == 'chr2' else seq}\n")
+    pysam.faidx(str(fa))
+    config = validate_config({"samples": str(cohort / "samples.tsv"), "reference": {"fasta": str(fa)},
+                              "known_sites": str(cohort / "reference" / "population.vcf.gz")})
+    with pytest.raises(InputError) as e:
+        check_config_files(config, "config.yaml")
+    assert str(e.value).startswith("config.yaml: known_sites") and "another build" in str(e.value)
+    assert "chr2 is 150000 bp there but chr2 is 149990 bp" in str(e.value)
