@@ -48,7 +48,7 @@ def main() -> None:
     floor = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    chunks = [discover_chunk(samples, fasta, c.region_args, PileupParams(), SomaticParams(), 2, False)[0]
+    chunks = [discover_chunk(samples, fasta, c.regions, PileupParams(), SomaticParams(), 2, False)[0]
               for c in make_chunks(read_fai(fasta, "x"), a.chunk_size)]
     t_disc = time.perf_counter() - t0
     t0 = time.perf_counter()

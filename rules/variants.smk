@@ -9,7 +9,9 @@ CHUNKS = make_chunks(
     included_contigs(REFERENCE_CONTIGS, config["variants"]["exclude_contigs"]),
     config["variants"]["chunk_size"],
 )
-CHUNK_REGIONS = {c.name: c.region_args for c in CHUNKS}
+# (contig, start, end) triples: the job writes them to a regions file, as no region string is
+# safe for every legal contig name
+CHUNK_REGIONS = {c.name: [list(r) for r in c.regions] for c in CHUNKS}
 
 
 wildcard_constraints:

@@ -10,11 +10,13 @@ start(snakemake)
 
 p = snakemake.params
 inp = snakemake.input
-contigs = included_contigs(read_fai(inp.fasta, "reference"), p.exclude_contigs)
-bins = make_bins(inp.fasta, contigs, p.bin_size, inp.targets[0] if inp.targets else None, p.off_target_bin_size)
+reference = read_fai(inp.fasta, "reference")
+contigs = included_contigs(reference, p.exclude_contigs)
+bins = make_bins(inp.fasta, contigs, p.bin_size, inp.targets[0] if inp.targets else None, p.off_target_bin_size,
+                 reference)
 empty = sorted({c for c, _ in contigs} - set(bins["chrom"]))
 logging.info("%d bins of %d bp over %d contigs (excluded by %r: %d contigs)", len(bins), p.bin_size, len(contigs),
-             p.exclude_contigs, len(read_fai(inp.fasta, "reference")) - len(contigs))
+             p.exclude_contigs, len(reference) - len(contigs))
 if empty:
     logging.info("contigs without any bin (all N): %s", ", ".join(empty))
 write_tsv(bins, snakemake.output[0])

@@ -208,7 +208,7 @@ def _samples(cohort, sheet, patient):
 
 def test_a_chunk_without_reads_gives_an_empty_valid_table(cohort, sheet):
     # P1 is female: no read on chrY
-    table, _ = discover_chunk(_samples(cohort, sheet, "P1"), str(cohort / "reference" / "genome.fa"), "chrY:1-20000",
+    table, _ = discover_chunk(_samples(cohort, sheet, "P1"), str(cohort / "reference" / "genome.fa"), [("chrY", 1, 20000)],
                               PileupParams(), SomaticParams(), 2, False)
     assert len(table) == 0 and {"chrom", "pos", "P1-R1|alt"} <= set(table.columns)
 
@@ -232,7 +232,7 @@ def test_a_patient_without_mutations_and_plasma_without_coverage_give_valid_outp
               none.counts.alt_rev, fasta)
     assert pysam.bcftools.view("-H", str(tmp_path / "none.vcf.gz")) == ""
     # with mutations: the uncovered plasma is "not present" and "not detectable", never "absent" by evidence
-    chunk, _ = discover_chunk(samples, fasta, "chr1:1-60000", PileupParams(), SomaticParams(), 2, False)
+    chunk, _ = discover_chunk(samples, fasta, [("chr1", 1, 60000)], PileupParams(), SomaticParams(), 2, False)
     res = call_patient("P1", samples, [chunk], fasta, PileupParams(), SomaticParams(), PresenceParams(), False)
     pl = res.table[res.table["sample"] == "P1-PL0"]
     assert len(pl) > 5 and (pl["depth"] == 0).all() and not pl["present"].any() and not pl["detectable"].any()
@@ -279,21 +279,25 @@ def test_an_indel_private_to_one_region_is_found_among_many_regions(cohort, shee
     others = [s for s in bam if s.startswith("P1-R") and s != carrier]
     samples = [Sample("P1-N", "normal", bam["P1-N"]), Sample(carrier, "tumour", bam[carrier])]
     samples += [Sample(f"{s}-{k}", "tumour", bam[s]) for k in range(4) for s in others]  # 8 non-carrying "regions"
-    table, _ = discover_chunk(samples, str(cohort / "reference" / "genome.fa"), f"{chrom}:{pos - 50}-{pos + 50}",
+    table, _ = discover_chunk(samples, str(cohort / "reference" / "genome.fa"), [(chrom, pos - 50, pos + 50)],
                               PileupParams(), SomaticParams(), 2, False)
     found = set(table["chrom"] + ":" + table["pos"].astype(str) + ":" + table["ref"] + ":" + table["alt"])
     assert mid in found
 
 
 def test_population_lookup_finds_the_resources_allele_frequency_and_only_for_the_same_allele(cohort):
+    from ith.io.naming import resource_naming
+    from ith.io.reference import read_fai
     from ith.variants.annotate import vcf_lookup
 
     vcf = str(cohort / "reference" / "population.vcf.gz")
+    names = resource_naming(vcf, "variants.germline_resource", read_fai(str(cohort / "reference" / "genome.fa"), "x"),
+                            "vcf")
     recs = [r for _, r in zip(range(40), pysam.VariantFile(vcf))]
     other = {r.pos: next(b for b in "ACGT" if b not in (r.ref, r.alts[0])) for r in recs}
     sites = pd.DataFrame([(r.chrom, r.pos, r.ref, r.alts[0]) for r in recs] +
                          [(r.chrom, r.pos, r.ref, other[r.pos]) for r in recs], columns=["chrom", "pos", "ref", "alt"])
-    af = vcf_lookup(sites, vcf, info_af=True)
+    af = vcf_lookup(sites, vcf, True, names)
     assert np.allclose(af[:40], [r.info["AF"][0] for r in recs], atol=1e-4)
     assert np.isnan(af[40:]).all()
-    assert list(vcf_lookup(sites, vcf, info_af=False)) == [1.0] * 40 + [0.0] * 40
+    assert list(vcf_lookup(sites, vcf, False, names)) == [1.0] * 40 + [0.0] * 40

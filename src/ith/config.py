@@ -19,7 +19,8 @@ import yaml
 
 from ith.controls import read_control_sheet
 from ith.errors import InputError
-from ith.io.reference import read_fai
+from ith.io.naming import resource_naming
+from ith.io.reference import check_exclusion, read_fai
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -218,7 +219,10 @@ def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: 
 
 
 def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
-    contigs = read_fai(config["reference"]["fasta"], source)
+    fasta = config["reference"]["fasta"]
+    contigs = read_fai(fasta, source)
+    for section in ("variants", "copynumber"):
+        check_exclusion(contigs, config[section]["exclude_contigs"], f"{section}.exclude_contigs", fasta, source)
     targets = config["assay"]["targets"]
     if targets and not os.path.exists(targets):
         raise InputError(f"{source}: assay.targets '{targets}' not found.")
@@ -237,6 +241,17 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
                 raise InputError(f"{source}: {key} '{p}' not found; correct the path or set it to null.")
             if not (os.path.exists(p + ".tbi") or os.path.exists(p + ".csi")):
                 raise InputError(f"{source}: {key} '{p}' is not indexed; run: bcftools index -t {p}")
+    # a resource named otherwise (1 vs chr1) is read in the reference's naming; one that matches
+    # no reference contig at all, or states other contig lengths, stops here
+    named = [("assay.targets", targets, "bed"), ("variants.drivers", drivers, "bed")] + \
+        [(key, p, "vcf") for key, p in resources] + \
+        [(f"variants.external_vcfs.{patient}", vcf, "vcf") for patient, vcf in variants["external_vcfs"].items()]
+    for key, p, kind in named:
+        if p:
+            try:
+                resource_naming(p, key, contigs, kind, quiet=True)
+            except InputError as e:
+                raise InputError(f"{source}: {e}") from None
     return contigs
 
 

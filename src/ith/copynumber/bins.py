@@ -3,11 +3,16 @@ bins (WES, panels), each with its GC content and the fraction of it that is sequ
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pysam
 
 from ith.errors import InputError
+from ith.io.naming import resource_naming
+
+log = logging.getLogger(__name__)
 
 BIN_COLUMNS = ["chrom", "start", "end", "target", "gc", "mappable"]
 
@@ -22,10 +27,17 @@ def fixed_bins(contigs: list[tuple[str, int]], size: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BIN_COLUMNS[:4])
 
 
-def read_targets(bed: str, contigs: list[tuple[str, int]]) -> pd.DataFrame:
-    """Capture targets from a BED file, checked against the reference, merged where they overlap."""
-    lengths = dict(contigs)
+def read_targets(bed: str, contigs: list[tuple[str, int]],
+                 reference: list[tuple[str, int]] | None = None) -> pd.DataFrame:
+    """Capture targets from a BED file, checked against the reference and read in its naming,
+    merged where they overlap. Targets on reference contigs outside `contigs` (the ones the run
+    bins) are left out; `reference` defaults to `contigs`."""
+    reference = reference if reference is not None else contigs
+    lengths = dict(reference)
+    binned = {c for c, _ in contigs}
+    to_reference = resource_naming(bed, "assay.targets", reference, "bed").to_reference
     rows = []
+    left_out = 0
     with open(bed) as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
@@ -37,14 +49,22 @@ def read_targets(bed: str, contigs: list[tuple[str, int]]) -> pd.DataFrame:
                 start, end = int(f[1]), int(f[2])
             except ValueError:
                 raise InputError(f"{bed}, line {n}: start and end must be integers, got {f[1]!r}, {f[2]!r}") from None
-            if f[0] not in lengths:
-                raise InputError(f"{bed}, line {n}: contig {f[0]!r} is not in the reference; use the reference's names")
-            if not 0 <= start < end <= lengths[f[0]]:
+            chrom = to_reference.get(f[0], f[0])
+            if chrom not in lengths:
+                raise InputError(f"{bed}, line {n}: contig {f[0]!r} is not in the reference, with or without 'chr'; "
+                                 f"use the reference's build")
+            if not 0 <= start < end <= lengths[chrom]:
                 raise InputError(f"{bed}, line {n}: interval {f[0]}:{start}-{end} is empty or outside the contig "
-                                 f"(length {lengths[f[0]]}); BED is 0-based, half-open")
-            rows.append((f[0], start, end))
+                                 f"{chrom} (length {lengths[chrom]}); BED is 0-based, half-open")
+            if chrom not in binned:
+                left_out += 1
+                continue
+            rows.append((chrom, start, end))
+    if left_out:
+        log.info("assay.targets %s: %d targets on contigs excluded by copynumber.exclude_contigs, left out", bed,
+                 left_out)
     if not rows:
-        raise InputError(f"{bed}: no intervals; give the capture targets of the assay")
+        raise InputError(f"{bed}: no intervals on the contigs analysed; give the capture targets of the assay")
     df = pd.DataFrame(rows, columns=["chrom", "start", "end"])
     rank = {c: i for i, (c, _) in enumerate(contigs)}
     df = df.assign(rank=df["chrom"].map(rank)).sort_values(["rank", "start", "end"], kind="stable")
@@ -102,10 +122,12 @@ def add_sequence_content(bins: pd.DataFrame, fasta: str) -> pd.DataFrame:
 
 
 def make_bins(fasta: str, contigs: list[tuple[str, int]], bin_size: int, targets_bed: str | None = None,
-              off_target_size: int | None = None) -> pd.DataFrame:
-    """The bin table of the assay: chrom, start (1-based), end, target, gc, mappable."""
+              off_target_size: int | None = None, reference: list[tuple[str, int]] | None = None) -> pd.DataFrame:
+    """The bin table of the assay over `contigs`: chrom, start (1-based), end, target, gc,
+    mappable. reference: every contig of the FASTA (targets elsewhere are then left out, not
+    refused); `contigs` when not given."""
     if targets_bed:
-        bins = capture_bins(contigs, read_targets(targets_bed, contigs), off_target_size or 20 * bin_size)
+        bins = capture_bins(contigs, read_targets(targets_bed, contigs, reference), off_target_size or 20 * bin_size)
     else:
         bins = fixed_bins(contigs, bin_size)
     bins = add_sequence_content(bins, fasta)

@@ -115,7 +115,7 @@ def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame
     if mutations is None or not len(mutations):
         return None, None, None, None
     m = mutations[(mutations["sample"] == sample) & mutations["present"].astype(bool)]
-    parts = m["mutation_id"].str.split(":", expand=True)
+    parts = m["mutation_id"].str.rsplit(":", n=3, expand=True)  # a contig name may hold ":"
     if not len(m):
         return None, None, None, None
     snv = (parts[2].str.len() == 1) & (parts[3].str.len() == 1)

@@ -12,11 +12,13 @@ from ith.io.bamscan import interval_coverage
 from ith.io.reference import contig_class
 
 LOG2_FLOOR = -6.0  # homozygous deletions: zero depth would give -inf
-_KIND = {"autosome": "A", "X": "X", "Y": "Y", "other": "O"}
+# the mitochondrion (binned only when exclude_contigs lets it in) is no chromosome arm to call
+# copy number on: it goes with the other contigs, which no ploidy or sex model uses
+_KIND = {"autosome": "A", "X": "X", "Y": "Y", "mitochondrion": "O", "other": "O"}
 
 
 def chrom_kind(names: pd.Series) -> np.ndarray:
-    """'A' autosome, 'X', 'Y' or 'O' (other: unplaced, decoys) per contig name."""
+    """'A' autosome, 'X', 'Y' or 'O' (other: mitochondrion, unplaced, decoys) per contig name."""
     return np.array([_KIND[contig_class(n)] for n in names], dtype=object)
 
 

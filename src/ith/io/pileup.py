@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,21 @@ import pysam
 import pysam.bcftools
 
 INFO_FIELDS = ["RPBZ", "MQBZ", "BQBZ", "MQ0F", "SCBZ"]
+
+Region = tuple[str, int, int]  # contig, start, end: 1-based, inclusive
+
+
+def write_regions(path: str, regions: Sequence[Region]) -> None:
+    """A tab-separated regions file for `-R`. Regions go to htslib in a file, never as
+    `contig:start-end` strings: bcftools splits those at the first ':', so a legal contig name
+    such as HLA-A*01:01:01:01 would be cut (and it does not take htslib's {name} braces)."""
+    with open(path, "w") as fh:
+        fh.writelines(f"{c}\t{s}\t{e}\n" for c, s, e in regions)
+
+
+def region_label(regions: Sequence[Region]) -> str:
+    """Regions for a log line, in htslib's notation ({name}:start-end where a name has ':')."""
+    return ",".join(f"{{{c}}}:{s}-{e}" if ":" in c else f"{c}:{s}-{e}" for c, s, e in regions)
 
 
 @dataclass(frozen=True)
@@ -50,8 +66,8 @@ class SiteCounts:
         return (self.ref, self.alt, self.ref_fwd, self.ref_rev, self.alt_fwd, self.alt_rev, self.alt_qsum, self.other)
 
 
-def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region: str | list[str] | None = None,
-            targets: str | None = None, regions_file: str | None = None) -> None:
+def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, targets: str | None = None,
+            regions_file: str | None = None) -> None:
     args = ["-f", fasta, "-a", "FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP,FORMAT/QS", "-q", str(params.min_mapq),
             "-Q", str(params.min_baseq), "-d", str(params.max_depth), "-L", str(params.max_depth), "--ignore-RG",
             # indel candidate thresholds (-m, -F) per sample: pooled over many regions they drop an
@@ -59,8 +75,6 @@ def mpileup(bams: list[str], fasta: str, out: str, params: PileupParams, region:
             "-p", "-Ou", "-o", out]
     if not params.baq:
         args.append("-B")
-    if region:
-        args += ["-r", region if isinstance(region, str) else ",".join(region)]
     if targets:
         args += ["-T", targets]
     if regions_file:
@@ -175,12 +189,11 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
 
 
 def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
-                  region: str | list[str] | None = None, include: str | None = None,
-                  sites: pd.DataFrame | None = None, workdir: str | None = None,
-                  regions_file: str | None = None) -> SiteCounts:
-    """Counts at candidate sites of a region or a BED-like regions file (discovery; the alt allele
-    is the one best supported in the `tumour_idx` samples), or at given sites (genotyping,
-    streaming -T; several alleles at one position are each counted)."""
+                  regions: Sequence[Region] | None = None, include: str | None = None,
+                  sites: pd.DataFrame | None = None, workdir: str | None = None) -> SiteCounts:
+    """Counts at candidate sites of some regions (discovery; the alt allele is the one best
+    supported in the `tumour_idx` samples), or at given sites (genotyping, streaming -T; several
+    alleles at one position are each counted)."""
     if sites is not None:
         if sites.empty:
             return empty_counts(samples)
@@ -189,7 +202,7 @@ def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: Pileu
         parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir)
                  for k in sorted(rounds.unique())]
         return concat_counts(parts, samples) if len(parts) > 1 else parts[0]
-    return _pileup(bams, samples, fasta, params, tumour_idx, region, include, None, workdir, regions_file)
+    return _pileup(bams, samples, fasta, params, tumour_idx, regions, include, None, workdir)
 
 
 def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
@@ -198,14 +211,17 @@ def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
     return SiteCounts(sites, samples, *arrays)
 
 
-def _pileup(bams, samples, fasta, params, tumour_idx, region, include, sites, workdir, regions_file=None) -> SiteCounts:
+def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, workdir) -> SiteCounts:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         bcf = os.path.join(tmp, "pileup.bcf")
-        targets = forced = None
+        targets = forced = regions_file = None
+        if regions is not None:
+            regions_file = os.path.join(tmp, "regions.tsv")
+            write_regions(regions_file, regions)
         if sites is not None:
             targets = os.path.join(tmp, "sites.tsv")
             sites[["chrom", "pos"]].to_csv(targets, sep="\t", header=False, index=False)
             forced = {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
-        mpileup(bams, fasta, bcf, params, region=region, targets=targets, regions_file=regions_file)
+        mpileup(bams, fasta, bcf, params, targets=targets, regions_file=regions_file)
         text = query(bcf, len(bams), include)
     return parse_query(text, samples, tumour_idx, forced)

@@ -7,13 +7,15 @@ threshold, as mosdepth and GATK do when they report coverage.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 import pysam
 
 from ith.errors import InputError
-from ith.io.reference import contig_class, is_autosome
+from ith.io.naming import bed_in_reference_naming, resource_naming
+from ith.io.reference import contig_class, is_autosome, read_fai
 
 @dataclass(frozen=True)
 class SexParams:
@@ -168,9 +170,12 @@ def sample_qc(bam: str, fasta: str, sample: str, patient: str, params: QcParams 
     counts = samtools_stats(bam, fasta, "-i", str(params.max_insert * 2))
     sn = _summary(counts["SN"])
     dargs = ["-d", "-q", str(params.min_mapq), "-c", f"1,{params.max_depth_bin},1"]
-    if targets:
-        dargs += ["-t", targets]
-    depth = samtools_stats(bam, fasta, *dargs)
+    with tempfile.TemporaryDirectory() as tmp:
+        if targets:
+            # samtools reads the BED itself: hand it a copy in the reference's naming when it differs
+            naming = resource_naming(targets, "assay.targets", read_fai(fasta, "reference"), "bed")
+            dargs += ["-t", bed_in_reference_naming(targets, naming, tmp)]
+        depth = samtools_stats(bam, fasta, *dargs)
     lengths = non_n_lengths(fasta)
     reads = sn.get("raw total sequences", 0.0)
     mapped = sn.get("reads mapped", 0.0)

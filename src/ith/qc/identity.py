@@ -9,8 +9,6 @@ sites; so IBS0 is the swap criterion and plain concordance is reported beside it
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -18,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, pileup_counts
-from ith.io.reference import contig_class, is_autosome
+from ith.io.reference import contig_class, is_autosome, read_fai
 
 
 @dataclass(frozen=True)
@@ -47,28 +46,31 @@ def _thin(df: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def _identity_contigs(fasta: str) -> list[tuple[str, int]]:
+    """The autosomes; a reference without numbered ones (a custom assembly) falls back on its
+    contigs that are neither sex chromosome nor mitochondrion (heteroplasmy is no genotype)."""
     with pysam.FastaFile(fasta) as fa:
         return [(n, ln) for n, ln in zip(fa.references, fa.lengths) if is_autosome(n)] or \
-            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if contig_class(n) not in ("X", "Y")]
+            [(n, ln) for n, ln in zip(fa.references, fa.lengths) if contig_class(n) == "other"]
 
 
 def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
-    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly."""
+    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly; read
+    in the VCF's contig naming, returned in the reference's."""
     contigs = [n for n, _ in _identity_contigs(fasta)]
+    to_resource = resource_naming(vcf, "known_sites", read_fai(fasta, "reference"), "vcf").to_resource
     rows = []
     with pysam.VariantFile(vcf) as fh:
-        available = set(fh.header.contigs)
         for contig in contigs:
-            if contig not in available:
+            if contig not in to_resource:
                 continue
-            for rec in fh.fetch(contig):
+            for rec in fh.fetch(to_resource[contig]):
                 if rec.alts is None or len(rec.alts) != 1 or len(rec.ref) != 1 or len(rec.alts[0]) != 1:
                     continue
                 af = rec.info.get("AF")
                 af = af[0] if isinstance(af, tuple) else af
                 if af is None or not (params.min_af <= af <= 1 - params.min_af):
                     continue
-                rows.append((rec.chrom, rec.pos, rec.ref, rec.alts[0]))
+                rows.append((contig, rec.pos, rec.ref, rec.alts[0]))
     return _thin(pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"]), params.max_sites)
 
 
@@ -93,13 +95,9 @@ def _pileup_params(min_mapq: int) -> PileupParams:
 
 def discover_sites(normal_bam: str, fasta: str, params: IdentityParams, min_mapq: int) -> pd.DataFrame:
     """Heterozygous and homozygous-alt SNPs of the normal, in evenly spaced windows."""
-    with tempfile.TemporaryDirectory() as tmp:
-        regions = os.path.join(tmp, "windows.tsv")
-        with open(regions, "w") as fh:
-            for name, start, end in _windows(fasta, params):
-                fh.write(f"{name}\t{start + 1}\t{end}\n")
-        c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(min_mapq), tumour_idx=[0],
-                          include="SUM(FMT/AD[0:1-])>=2", regions_file=regions, workdir=tmp)
+    windows = [(name, start + 1, end) for name, start, end in _windows(fasta, params)]
+    c = pileup_counts([normal_bam], ["normal"], fasta, _pileup_params(min_mapq), tumour_idx=[0],
+                      include="SUM(FMT/AD[0:1-])>=2", regions=windows)
     snv = ~c.sites["indel"].to_numpy() & (c.sites["ref"].str.len() == 1).to_numpy() & \
         (c.sites["alt"].str.len() == 1).to_numpy()
     depth = (c.ref + c.alt)[:, 0]

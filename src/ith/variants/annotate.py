@@ -11,28 +11,32 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 
+from ith.io.naming import ContigMap, resource_naming
 from ith.io.pileup import normalise
 
 
-def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool) -> np.ndarray:
+def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool, names: ContigMap) -> np.ndarray:
     """Per site: the resource's AF of the same (normalised) allele if info_af, else 1.0 when the
-    allele is listed; NaN/0 otherwise. One indexed `bcftools query -R` pass, in C."""
+    allele is listed; NaN/0 otherwise. One indexed `bcftools query -R` pass, in C, with the
+    regions in the resource's naming (`names`: its contigs in the reference's naming)."""
     out = np.full(len(sites), np.nan if info_af else 0.0)
     if not len(sites):
         return out
-    with pysam.VariantFile(vcf) as fh:
-        contigs = set(fh.header.contigs)
-    wanted = sites.loc[sites["chrom"].isin(contigs), ["chrom", "pos"]].drop_duplicates()
+    to_resource = names.to_resource
+    wanted = sites.loc[sites["chrom"].isin(to_resource), ["chrom", "pos"]].drop_duplicates()
     if wanted.empty:
         return out
     with tempfile.TemporaryDirectory() as tmp:
         regions = os.path.join(tmp, "sites.tsv")
-        wanted.assign(end=wanted["pos"]).to_csv(regions, sep="\t", header=False, index=False)
+        wanted.assign(chrom=wanted["chrom"].map(to_resource), end=wanted["pos"]).to_csv(
+            regions, sep="\t", header=False, index=False)
         fmt = "%CHROM\t%POS\t%REF\t%ALT\t" + ("%INFO/AF" if info_af else ".") + "\n"
         text = pysam.bcftools.query("-R", regions, "-f", fmt, vcf)
+    to_reference = names.to_reference
     found: dict[tuple[str, int, str, str], float] = {}
     for line in text.splitlines():
         chrom, pos, ref, alts, afs = line.split("\t")
+        chrom = to_reference[chrom]
         af_list = afs.split(",")
         for k, alt in enumerate(alts.split(",")):
             r, a, shift = normalise(ref, alt)
@@ -45,8 +49,9 @@ def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool) -> np.ndarray:
     return np.array([out[i] if h is None else h for i, h in enumerate(hits)], dtype=float)
 
 
-def read_drivers(path: str) -> pd.DataFrame:
-    """BED (chrom, start0, end[, name]) or TSV with header chrom/start/end[/name] (1-based)."""
+def read_drivers(path: str, reference: list[tuple[str, int]]) -> pd.DataFrame:
+    """BED (chrom, start0, end[, name]) or TSV with header chrom/start/end[/name] (1-based), its
+    contigs in the reference's naming."""
     with open(path) as fh:
         first = fh.readline().split("\t")
     if first[0].strip().lower() == "chrom":
@@ -55,6 +60,8 @@ def read_drivers(path: str) -> pd.DataFrame:
     else:
         d = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str})
         d = d.rename(columns={0: "chrom", 1: "start0", 2: "end", 3: "name"})
+    to_reference = resource_naming(path, "variants.drivers", reference, "bed").to_reference
+    d["chrom"] = d["chrom"].map(lambda c: to_reference.get(c, c))
     if "name" not in d:
         d["name"] = d["chrom"] + ":" + (d["start0"] + 1).astype(str) + "-" + d["end"].astype(str)
     return d[["chrom", "start0", "end", "name"]]

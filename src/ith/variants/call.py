@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,8 @@ import pandas as pd
 
 from ith.germline import HetParams, het_mask
 from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_sites
-from ith.io.pileup import PileupParams, SiteCounts, empty_counts, pileup_counts
+from ith.io.naming import resource_naming
+from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
@@ -51,7 +53,7 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
     return order
 
 
-def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], pileup: PileupParams, somatic: SomaticParams,
+def discover_chunk(samples: list[Sample], fasta: str, regions: Sequence[Region], pileup: PileupParams, somatic: SomaticParams,
                    candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None,
                    hets: HetParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Candidate somatic sites of one chunk with their counts in the discovery samples and their
@@ -62,10 +64,10 @@ def discover_chunk(samples: list[Sample], fasta: str, region: str | list[str], p
     if hets is not None:  # site-level expression: a per-sample one would drop the other samples' columns
         include += f" || SUM(FMT/AD[0:1])>={max(1, int(hets.min_vaf * hets.min_depth))}"
     counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
-                           tumour_idx=list(range(1, len(disc))), region=region, include=include, workdir=workdir)
+                           tumour_idx=list(range(1, len(disc))), regions=regions, include=include, workdir=workdir)
     scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
     keep = scores["tlod"].to_numpy() >= somatic.emit_lod
-    where = region if isinstance(region, str) else ",".join(region)
+    where = region_label(regions)
     log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
              somatic.emit_lod)
     het_frame = pd.DataFrame()
@@ -102,9 +104,16 @@ def _genome_order(fasta: str):
 
 
 def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta: str, pileup: PileupParams,
-                       workdir: str | None) -> pd.DataFrame:
-    """Sites of an external call set that discovery did not emit, piled up in the discovery samples."""
+                       workdir: str | None, what: str = "variants.external_vcfs") -> pd.DataFrame:
+    """Sites of an external call set that discovery did not emit, piled up in the discovery
+    samples; its contigs read in the reference's naming, sites on other contigs left out."""
     ext = vcf_sites(vcf)
+    to_reference = resource_naming(vcf, what, read_fai(fasta, "reference"), "vcf").to_reference
+    ext = ext.assign(chrom=ext["chrom"].map(to_reference))
+    if ext["chrom"].isna().any():
+        log.info("external calls %s: %d sites on contigs the reference does not have, left out", vcf,
+                 int(ext["chrom"].isna().sum()))
+        ext = ext.dropna(subset=["chrom"]).reset_index(drop=True)
     ext_ids = set(mutation_ids(ext))
     found = mutation_ids(frame).isin(ext_ids).to_numpy()
     frame.loc[found, "external"] = True
@@ -137,7 +146,8 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
         counts_to_frame(empty_counts(names))
     frame["external"] = False
     if external_vcf:
-        frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir)
+        frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir,
+                                   f"variants.external_vcfs.{patient}")
     frame = frame.sort_values(["chrom", "pos"], key=_genome_order(fasta), kind="stable").reset_index(drop=True)
     external = frame["external"].to_numpy(dtype=bool)
     dc = frame_to_counts(frame, names)
@@ -146,18 +156,23 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     sites = pd.concat([dc.sites, scores], axis=1)
     sites["external"] = external
     filters = list(sites["filters"])
-    sites["pop_af"] = vcf_lookup(sites, germline_resource, info_af=True) if germline_resource else np.nan
+    reference = read_fai(fasta, "reference")
+    sites["pop_af"] = np.nan
+    if germline_resource:
+        naming = resource_naming(germline_resource, "variants.germline_resource", reference, "vcf")
+        sites["pop_af"] = vcf_lookup(sites, germline_resource, True, naming)
     filters = add_filter(filters, np.nan_to_num(sites["pop_af"].to_numpy(), nan=0.0) > somatic.max_population_af,
                          "germline_population")
     if panel_of_normals:
-        filters = add_filter(filters, vcf_lookup(sites, panel_of_normals, info_af=False) > 0, "panel_of_normals")
+        naming = resource_naming(panel_of_normals, "panel_of_normals", reference, "vcf")
+        filters = add_filter(filters, vcf_lookup(sites, panel_of_normals, False, naming) > 0, "panel_of_normals")
     # events that look somatic (germline sites excluded) and are near each other: misalignment artefacts
     germline_like = np.array([("normal_evidence" in f) or ("germline_population" in f) for f in filters], dtype=bool)
     events = (sites["tlod"].to_numpy() >= somatic.min_tumour_lod) & ~germline_like
     filters = add_filter(filters, clustered(sites["chrom"], sites["pos"], events, somatic.cluster_window,
                                             somatic.cluster_max), "clustered")
     sites["filters"] = filters
-    sites["driver"] = driver_labels(sites, read_drivers(drivers)) if drivers else ""
+    sites["driver"] = driver_labels(sites, read_drivers(drivers, reference)) if drivers else ""
     reasons = Counter(f for fs in filters for f in fs.split(";") if f)
     n_pass = sum(1 for f in filters if not f)
     log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))

@@ -19,10 +19,6 @@ class Chunk:
         return f"chunk{self.index:04d}"
 
     @property
-    def region_args(self) -> list[str]:
-        return [f"{c}:{s}-{e}" for c, s, e in self.regions]
-
-    @property
     def length(self) -> int:
         return sum(e - s + 1 for _, s, e in self.regions)
 
