@@ -2,10 +2,14 @@
 
   python bench/scale.py dag  [--patients 500 --samples 12]   dry-run DAG build time and job counts
   python bench/scale.py demo [--cores 2]                      demo cohort wall time, per-rule time
+  python bench/scale.py shapes [--patients 1 100]              dry runs on GRCh38/b37-shaped inputs
 
 `dag` makes a cohort of N patients x S samples (1 normal, S-4 tumour regions, 3 plasma) whose
 BAMs are symbolic links to the `test` preset's (simulated once into a temporary folder), and times
-`snakemake -n` on it: the input checks, the DAG and the job counts. `demo` runs the whole
+`snakemake -n` on it: the input checks, the DAG and the job counts. `shapes` does the same on
+inputs shaped like a human cohort's (tests/data/references: GRCh38 with UCSC and Ensembl names,
+hs37d5; an all-N reference and BAMs of one read pair; 5 samples a patient: normal, 3 regions,
+1 plasma), so the job counts are those of a real genome. `demo` runs the whole
 workflow on the demo cohort in a fresh working directory and sums the benchmark files per rule
 (every rule writes benchmarks/<rule>/...).
 """
@@ -93,6 +97,46 @@ def dag(args) -> None:
                   flush=True)
 
 
+def _shape_cohort(contigs: list[tuple[str, int]], where: Path, patients: int) -> Path:
+    from ith.simulate.shapes import write_shaped_bam, write_shaped_reference
+
+    where.mkdir(parents=True, exist_ok=True)
+    fasta = where / "genome.fa.gz"
+    if not fasta.exists():
+        write_shaped_reference(contigs, str(fasta))
+    rows = []
+    for p in range(patients):
+        for i, kind in enumerate(["normal", "tumour", "tumour", "tumour", "plasma"]):
+            sid = f"X{p:04d}-{kind[0].upper()}{i}"
+            bam = where / f"{sid}.bam"
+            write_shaped_bam(str(bam), contigs, sid)
+            rows.append({"patient": f"X{p:04d}", "sample": sid, "type": kind, "bam": str(bam)})
+    pd.DataFrame(rows).to_csv(where / f"samples{patients}.tsv", sep="\t", index=False)
+    cfg = where / f"config{patients}.yaml"
+    cfg.write_text(yaml.safe_dump({"samples": str(where / f"samples{patients}.tsv"), "reference": {"fasta": str(fasta)}}))
+    return cfg
+
+
+def shapes(args) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_reference_shapes import shape
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("grch38_ucsc", "grch38_ensembl", "hs37d5"):
+            contigs = shape(name)
+            for n in args.patients:
+                t0 = time.perf_counter()
+                cfg = _shape_cohort(contigs, Path(tmp) / name, n)
+                made = time.perf_counter() - t0
+                secs, proc = _snakemake(cfg, Path(tmp) / name / f"run{n}", "-n", "--quiet", "rules", "--cores", "2")
+                if proc.returncode:
+                    sys.exit(proc.stderr[-3000:])
+                jobs = _jobs(proc.stdout + proc.stderr)
+                print(f"{name}, {n} patient(s) x 5 samples: dry run {secs:.1f} s (inputs made in {made:.1f} s), "
+                      f"{sum(jobs.values())} jobs, {jobs.get('variants_discover', 0)} discovery chunks "
+                      f"({jobs.get('variants_discover', 0) // n} a patient)", flush=True)
+
+
 def demo(args) -> None:
     cfg = ROOT / "demo" / "config.yaml"
     if not cfg.exists():
@@ -129,6 +173,9 @@ def main() -> None:
     m = sub.add_parser("demo")
     m.add_argument("--cores", type=int, default=2)
     m.set_defaults(func=demo)
+    h = sub.add_parser("shapes")
+    h.add_argument("--patients", type=int, nargs="+", default=[1, 100])
+    h.set_defaults(func=shapes)
     args = ap.parse_args()
     args.func(args)
 

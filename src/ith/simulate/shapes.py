@@ -1,7 +1,7 @@
 """Inputs shaped like a real human cohort's, without its data: a reference with the real contig
 names and lengths (every base N, bgzipped, with its .fai and .gzi) and BAMs whose header carries
 those contigs. They let a dry run plan the jobs of a GRCh38 or b37 cohort of any size in seconds
-(tests/test_references.py, bench/dag.py)."""
+(tests/test_reference_shapes.py, bench/scale.py shapes)."""
 
 from __future__ import annotations
 
