@@ -229,6 +229,20 @@ def test_a_bam_with_a_header_and_no_reads_is_stopped(tiny):
     _fails(tiny.config(P1_T=empty), "samples.tsv line 3 (sample P1-T)", f"'{empty}' has a header but no reads")
 
 
+def test_a_control_bam_without_reads_is_stopped_naming_the_control_sheet(tiny):
+    from ith.config import check_control_sheet
+    from ith.io.reference import read_fai
+
+    empty = _bam(tiny.root / "H1.bam", tiny.seqs, ["H1"], n_reads=0)
+    controls = tiny.root / "controls.tsv"
+    pd.DataFrame({"sample": ["H1"], "bam": [str(empty)]}).to_csv(controls, sep="\t", index=False)
+    config = tiny.config()
+    config["liquid"]["controls"] = str(controls)
+    sheet = preflight(config)
+    with pytest.raises(InputError, match=rf"{controls} line 2 \(sample H1\): '{empty}' has a header but no reads"):
+        check_control_sheet(config, sheet, read_fai(str(tiny.fasta), "config"))
+
+
 # --- 4. @RG SM against the sheet -----------------------------------------------------------------
 
 

@@ -333,9 +333,11 @@ def _check_reads(fh: pysam.AlignmentFile, bam: str, index: str, where: str, is_c
     if is_cram:
         probes = _cram_probes(fh, first)
     else:
-        counts = {s.contig: s.mapped for s in fh.get_index_statistics()}
+        # placed reads, mapped or not (an unmapped read placed at its mate's position is in the
+        # index too, and may be the first record)
+        counts = {s.contig: s.total for s in fh.get_index_statistics()}
         if not any(counts.values()):
-            raise _foreign_index(where, bam, index, f"it counts no mapped read, but the file starts with one on "
+            raise _foreign_index(where, bam, index, f"it counts no read, but the file starts with one on "
                                                     f"{first.reference_name}")
         probes = _bam_probes(fh, first, counts)
     probe = ""
@@ -412,7 +414,7 @@ def cache_dir() -> Path:
 
 
 def reference_md5s(fasta: str) -> dict[str, str]:
-    """Each contig's MD5 as @SQ M5 has it. Reading a 3 GB FASTA takes ~10 s, too long for every
+    """Each contig's MD5 as @SQ M5 has it. Reading a 3 GB FASTA takes ~11 s, too long for every
     Snakemake start: computed once per FASTA (path, size and modification time) and kept in the
     cache directory."""
     st = os.stat(fasta)
