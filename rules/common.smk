@@ -16,6 +16,7 @@ except ModuleNotFoundError:
 from ith.config import check_control_sheet, preflight, validate_config
 from ith.controls import choose_controls
 from ith.errors import InputError
+from ith.io.inputcheck import show_warnings
 from ith.io.reference import read_fai
 
 # Jobs import the same ith (rule scripts import it plainly; envs/ith.post-deploy.sh installs this
@@ -48,6 +49,7 @@ def storage_copy(path):
     return str(obj.local_path())
 
 
+show_warnings("Input check warning: ")  # e.g. a BAM's @RG SM naming no sample of the sheet: not fatal
 try:
     samples = preflight(config, source="config", check_files=not STORAGE)
     FASTA = config["reference"]["fasta"]

@@ -20,10 +20,14 @@ def _simulate(args: argparse.Namespace) -> None:
 
 def _check(args: argparse.Namespace) -> None:
     from ith.config import load_config, preflight
+    from ith.io.inputcheck import show_warnings
 
+    warnings = show_warnings()
+    warnings.count = 0
     config = load_config(args.configfile)
     samples = preflight(config)
-    print(f"ok: {samples['patient'].nunique()} patients, {len(samples)} samples")
+    noted = f" ({warnings.count} warning(s) above)" if warnings.count else ""
+    print(f"ok: {samples['patient'].nunique()} patients, {len(samples)} samples{noted}")
 
 
 def _qc(args: argparse.Namespace) -> None:

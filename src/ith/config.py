@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 
 from ith.controls import read_control_sheet
 from ith.errors import InputError
+from ith.io import inputcheck
 from ith.io.naming import resource_naming
 from ith.io.reference import check_exclusion, read_fai
 
@@ -184,14 +186,18 @@ def bam_index_path(bam: str, remote: bool = False) -> str | None:
     return next((c for c in candidates if os.path.exists(c)), None)
 
 
-def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: list[tuple[str, int]]) -> None:
+def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: list[tuple[str, int]],
+              sheet_bams: Mapping[str, tuple[int, str]] | None = None) -> list[str]:
+    """One BAM/CRAM of a sheet; sheet_bams: the sheet's sample -> (line, bam), for its read
+    groups' SM. Returns warnings."""
     where = f"{path} line {line} (sample {sample})"
     if not os.path.exists(bam):
         raise InputError(f"{where}: BAM/CRAM '{bam}' not found; correct the path in column 'bam' "
                          f"(relative paths are relative to the directory Snakemake runs in).")
     if not bam.endswith((".bam", ".cram")):
         raise InputError(f"{where}: '{bam}' is neither .bam nor .cram; give an aligned, indexed BAM or CRAM.")
-    if bam_index_path(bam) is None:
+    index = bam_index_path(bam)
+    if index is None:
         raise InputError(f"{where}: '{bam}' is not indexed; run: samtools index {bam}")
     try:
         with pysam.AlignmentFile(bam, reference_filename=fasta if bam.endswith(".cram") else None,
@@ -216,6 +222,12 @@ def check_bam(bam: str, line: int, sample: str, path: str, fasta: str, contigs: 
             detail.append(f"in the reference but not the BAM: {', '.join(absent[:5])}")
         raise InputError(f"{where}: contigs of '{bam}' do not match the reference '{fasta}' "
                          f"({'; '.join(detail)}). Use the FASTA the BAM was aligned to.")
+    return inputcheck.check_alignments(bam, index, where, fasta, sample, sheet_bams or {})
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        inputcheck.log.warning(w)
 
 
 def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
@@ -271,6 +283,8 @@ def preflight(config: dict, source: str = "config", check_files: bool = True) ->
     validate_config(config, source)
     check_config_values(config, source)
     contigs = check_config_files(config, source) if check_files else []
+    if check_files:
+        _warn(inputcheck.check_reference(config["reference"]["fasta"], source))
     path = config["samples"]
     sheet = validate_sheet(read_sample_sheet(path), path)
     check_cohort(sheet, path)
@@ -279,8 +293,10 @@ def preflight(config: dict, source: str = "config", check_files: bool = True) ->
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
     if check_files:
+        sheet_bams = {row["sample"]: (i + 2, row["bam"]) for i, row in sheet.iterrows()}
         for i, row in sheet.iterrows():
-            check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
+            _warn(check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs,
+                            sheet_bams))
     return sheet.set_index("sample", drop=False)
 
 
@@ -292,6 +308,8 @@ def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[s
     if path == "cohort":
         return None
     controls = read_control_sheet(path, set(sheet["sample"]))
+    control_bams = {row["sample"]: (i + 2, row["bam"]) for i, row in controls.iterrows()}
     for i, row in controls.iterrows() if check_files else ():
-        check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs)
+        _warn(check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs,
+                        control_bams))
     return controls
