@@ -50,14 +50,17 @@ def storage_copy(path):
 
 
 show_warnings("Input check warning: ")  # e.g. a BAM's @RG SM naming no sample of the sheet: not fatal
+# the files are checked once, by the Snakemake that plans the run: a cluster job parses this file
+# again and would re-open every BAM of the cohort
+CHECK_FILES = not STORAGE and workflow.is_main_process
 try:
-    samples = preflight(config, source="config", check_files=not STORAGE)
+    samples = preflight(config, source="config", check_files=CHECK_FILES)
     FASTA = config["reference"]["fasta"]
     FAI = f"{FASTA}.fai"
     REFERENCE_CONTIGS = read_fai(FASTA, "config", fai=storage_copy(FAI) if STORAGE and not os.path.exists(FAI)
                                  else None)
     LIQUID_CONTROL_SHEET = check_control_sheet(config, samples, REFERENCE_CONTIGS, source="config",
-                                               check_files=not STORAGE)
+                                               check_files=CHECK_FILES)
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 
