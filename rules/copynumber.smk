@@ -34,6 +34,8 @@ rule copynumber_coverage:
     input:
         bam=sample_bam,
         bai=sample_bam_index,
+        fasta=FASTA,  # a CRAM is decoded against it
+        fai=FAI,
         bins="results/copynumber/bins.tsv",
     output:
         "results/copynumber/{patient}/coverage/{sample}.tsv",
@@ -61,6 +63,8 @@ rule copynumber_sample:
     input:
         bam=sample_bam,
         bai=sample_bam_index,
+        fasta=FASTA,  # a CRAM is decoded against it
+        fai=FAI,
         bins="results/copynumber/bins.tsv",
         normal=lambda w: f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv",
     output:

@@ -11,6 +11,8 @@ rule liquid_counts:
         plasma_bais=lambda w: [bam_index(SAMPLE_BAM[s]) for s in patient_plasma(w.patient)],
         controls=lambda w: liquid_control_bams(w.patient),
         control_bais=lambda w: [bam_index(b) for b in liquid_control_bams(w.patient)],
+        fasta=FASTA,  # CRAMs are decoded against it
+        fai=FAI,
         counts="results/variants/{patient}/counts.tsv",
     output:
         plasma_counts="results/liquid/{patient}/plasma.counts.tsv",

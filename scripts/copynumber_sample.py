@@ -1,4 +1,4 @@
-"""Rule copynumber_sample: a tumour or plasma sample's depth per bin (one pass of its BAM) and
+"""Rule copynumber_sample: a tumour or plasma sample's depth per bin (one pass of its BAM/CRAM) and
 its GC-corrected log2 ratio against the matched normal."""
 import logging
 
@@ -14,7 +14,7 @@ start(snakemake)
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 bins = pd.read_csv(inp.bins, sep="\t", dtype={"chrom": str})
-depth, info = bin_depth(inp.bam, bins, threads=snakemake.threads, min_mapq=p.min_mapq)
+depth, info = bin_depth(inp.bam, bins, threads=snakemake.threads, min_mapq=p.min_mapq, reference=inp.fasta)
 logging.info("%s: %d records, %d counted (MAPQ >= %d, not duplicate/secondary/supplementary/QC-fail/unmapped); "
              "median depth %.2f over %d bins", inp.bam, info["records"], info["used"], p.min_mapq,
              depth["depth"].median(), len(depth))

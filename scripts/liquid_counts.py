@@ -22,7 +22,7 @@ logging.info("patient %s: %d SNV sites; plasma %s; %d controls: %s; parameters %
              snakemake.wildcards.patient, len(sites), ", ".join(p.plasma), len(controls),
              ", ".join(f"{r.sample} ({r.patient} {r.type})" for r in controls.itertuples()), p.pileup, snakemake.threads)
 both = count_samples(pd.concat([plasma, controls[["sample", "bam"]]], ignore_index=True), sites,
-                     pileup_params(p.pileup), snakemake.threads)
+                     pileup_params(p.pileup), snakemake.threads, reference=inp.fasta)
 for s, g in both.counts.groupby("sample", sort=False):
     logging.info("%s: %d fragments, %d with a non-reference base, %d dropped as discordant mates", s,
                  int(g["depth"].sum()), int((both.alt_lengths["sample"] == s).sum()), int(g["discordant"].sum()))

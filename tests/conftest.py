@@ -58,6 +58,57 @@ def workflow_run(cohort, tmp_path_factory) -> Path:
     return workdir
 
 
+def to_cram(bam: Path | str, fasta: Path | str, out: Path) -> Path:
+    """The BAM as an indexed CRAM written against the FASTA (htslib's defaults, as a user makes one)."""
+    import pysam
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pysam.samtools.view("-C", "-T", str(fasta), "-o", str(out), str(bam), catch_stdout=False)
+    pysam.samtools.index(str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def cram_cohort(cohort, tmp_path_factory) -> Path:
+    """The test cohort with every BAM (the liquid control sheet's too, if the config names one)
+    converted to CRAM; its own sample sheet and config. crams.tsv maps each CRAM to its BAM."""
+    import yaml
+
+    out = tmp_path_factory.mktemp("cram_cohort")
+    config = yaml.safe_load((cohort / "config.yaml").read_text())
+    fasta = config["reference"]["fasta"]
+    pairs = []
+
+    def convert(table: pd.DataFrame) -> pd.DataFrame:
+        crams = []
+        for bam in table["bam"]:
+            cram = to_cram(bam, fasta, out / "crams" / Path(bam).parent.name / (Path(bam).stem + ".cram"))
+            pairs.append((str(cram), bam))
+            crams.append(str(cram))
+        return table.assign(bam=crams)
+
+    sheet = pd.read_csv(config["samples"], sep="\t", dtype=str, keep_default_na=False)
+    convert(sheet).to_csv(out / "samples.tsv", sep="\t", index=False)
+    config["samples"] = str(out / "samples.tsv")
+    controls = config.get("liquid", {}).get("controls", "cohort")
+    if controls != "cohort":
+        panel = pd.read_csv(controls, sep="\t", dtype=str, keep_default_na=False)
+        convert(panel).to_csv(out / "controls.tsv", sep="\t", index=False)
+        config["liquid"]["controls"] = str(out / "controls.tsv")
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    pd.DataFrame(pairs, columns=["cram", "bam"]).to_csv(out / "crams.tsv", sep="\t", index=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cram_run(cram_cohort, tmp_path_factory) -> Path:
+    """The whole workflow run on the CRAM copy of the test cohort; its working directory."""
+    workdir = tmp_path_factory.mktemp("cram_run")
+    proc = snakemake(cram_cohort, workdir)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def separable_cohort(tmp_path_factory) -> Path:
     """The `test` preset, seed 1, with its clones drawn distinguishable and their tree

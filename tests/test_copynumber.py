@@ -3,13 +3,15 @@ against the simulator's truth."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pysam
 import pytest
 
 from ith.copynumber.baf import segment_baf
-from ith.copynumber.bins import capture_bins, make_bins
+from ith.copynumber.bins import capture_bins, interval_dict, make_bins
 from ith.copynumber.call import CnParams, CnSample, call_patient
 from ith.copynumber.depth import gc_trend
 from ith.copynumber.fit import FitParams, Segments, fit_sample
@@ -17,6 +19,7 @@ from ith.copynumber.plasma import plasma_fraction
 from ith.copynumber.segment import default_penalty, segment_matrix
 from ith.errors import InputError
 from ith.io.bamscan import BamFormatError, interval_coverage
+from ith.io.reference import read_fai
 
 
 # -- library -----------------------------------------------------------------------------------
@@ -41,6 +44,75 @@ def test_a_truncated_bam_is_an_error_not_a_short_count(cohort, tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(BamFormatError, match="truncated"):
         interval_coverage(str(cut), {"chr1": (np.array([0]), np.array([1000]))})
+
+
+@pytest.fixture(scope="module")
+def cram(cohort, tmp_path_factory):
+    """P1-R1 as a CRAM written against the cohort's reference; (cram, bam, fasta)."""
+    from conftest import to_cram
+
+    bam = cohort / "bams" / "P1" / "P1-R1.bam"
+    fasta = cohort / "reference" / "genome.fa"
+    return str(to_cram(bam, fasta, tmp_path_factory.mktemp("cram") / "P1-R1.cram")), str(bam), str(fasta)
+
+
+def _children() -> set[str]:
+    """Processes whose parent is this one (a decoder left running or unreaped would be one)."""
+    import os
+
+    me = str(os.getpid())
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # fields after the name: state, ppid, ...
+            out.add(stat.parent.name)
+    return out
+
+
+def test_cram_coverage_equals_the_bams(cram, cohort):
+    path, bam, fasta = cram
+    bins = make_bins(fasta, read_fai(fasta, "test"), 4000)
+    intervals = interval_dict(bins)
+    before = _children()
+    want = interval_coverage(bam, intervals, min_mapq=20)
+    assert want.n_used > 0
+    for threads in (1, 2):
+        got = interval_coverage(path, intervals, threads=threads, min_mapq=20, reference=fasta)
+        assert np.array_equal(got.bases, want.bases) and np.array_equal(got.reads, want.reads)
+        assert (got.n_records, got.n_used) == (want.n_records, want.n_used)
+    assert _children() <= before  # each decoder reaped
+
+
+def test_a_cram_without_its_reference_is_a_clear_error(cram, tmp_path):
+    path, _, fasta = cram
+    intervals = {"chr1": (np.array([0]), np.array([1000]))}
+    before = _children()
+    with pytest.raises(BamFormatError, match="none was given"):
+        interval_coverage(path, intervals)
+    with pytest.raises(BamFormatError, match=f"reference FASTA '{tmp_path}/none.fa' not found"):
+        interval_coverage(path, intervals, reference=str(tmp_path / "none.fa"))
+    # the same contigs with other bases: htslib's MD5 check of the first slice stops the decoder
+    wrong = tmp_path / "wrong.fa"
+    with pysam.FastaFile(fasta) as fa:
+        wrong.write_text("".join(f">{c}\n{fa.fetch(c).translate(str.maketrans('ACGT', 'CGTA'))}\n"
+                                 for c in fa.references))
+    pysam.faidx(str(wrong))
+    with pytest.raises(BamFormatError) as err:
+        interval_coverage(path, intervals, reference=str(wrong))
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: cannot decode this CRAM against the reference '{wrong}'")
+    assert "MD5 checksum reference mismatch" in msg  # htslib's own words, from the child's stderr
+    assert f"samtools view -T {wrong} -o /dev/null {path}" in msg
+    # a CRAM cut short: the decoder's error, not a short count
+    cut = tmp_path / "cut.cram"
+    data = Path(path).read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BamFormatError, match=f"{cut}: cannot decode this CRAM"):
+        interval_coverage(str(cut), intervals, reference=fasta)
+    assert _children() <= before  # the failed decoders reaped, none left running
 
 
 def test_bins_carry_gc_and_sequence_fraction_and_skip_all_n_contigs(tmp_path):

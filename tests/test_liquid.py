@@ -189,6 +189,28 @@ def test_pileup_counts_each_fragment_once_and_keeps_mutant_fragment_lengths(tmp_
     assert res.ref_lengths[160] == 1 and res.ref_lengths.sum() == 1
 
 
+def test_pileup_of_a_cram_equals_the_bams_and_needs_the_reference(cohort, tmp_path):
+    from conftest import to_cram
+
+    from ith.io.alignments import BamFormatError
+
+    bam = cohort / "bams" / "P1" / "P1-PL1.bam"
+    fasta = str(cohort / "reference" / "genome.fa")
+    cram = str(to_cram(bam, fasta, tmp_path / "P1-PL1.cram"))
+    with pysam.FastaFile(fasta) as fa:
+        pos = np.arange(1_001, 150_000, 1_499)
+        sites = pd.DataFrame({"chrom": "chr1", "pos": pos, "ref": [fa.fetch("chr1", p - 1, p).upper() for p in pos]})
+    want = count_sites(str(bam), sites, LiquidPileupParams())
+    got = count_sites(cram, sites, LiquidPileupParams(), reference=fasta)
+    assert want.counts["depth"].sum() > 0 and len(want.alt_lengths) > 0
+    pd.testing.assert_frame_equal(got.counts, want.counts)
+    pd.testing.assert_frame_equal(got.alt_lengths, want.alt_lengths)
+    assert np.array_equal(got.ref_lengths, want.ref_lengths)
+    # without it htslib would take the FASTA named in the CRAM's header, or download one
+    with pytest.raises(BamFormatError, match="none was given"):
+        count_sites(cram, sites, LiquidPileupParams())
+
+
 def _cluster_clone(clonal_mutations: pd.DataFrame, truth_mutations: pd.DataFrame) -> dict[int, str]:
     """Each cluster -> the true clone most of its mutations come from."""
     a = clonal_mutations.drop_duplicates("mutation_id")[["mutation_id", "cluster_id"]]

@@ -22,9 +22,11 @@ def chrom_kind(names: pd.Series) -> np.ndarray:
     return np.array([_KIND[contig_class(n)] for n in names], dtype=object)
 
 
-def bin_depth(bam: str, bins: pd.DataFrame, threads: int = 1, min_mapq: int = 20) -> tuple[pd.DataFrame, dict]:
-    """Mean depth over the sequence (non-N) bases of every bin, and read counts, in one BAM pass."""
-    cov = interval_coverage(bam, interval_dict(bins), threads=threads, min_mapq=min_mapq)
+def bin_depth(bam: str, bins: pd.DataFrame, threads: int = 1, min_mapq: int = 20,
+              reference: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Mean depth over the sequence (non-N) bases of every bin, and read counts, in one pass of a
+    BAM or of a CRAM (decoded against `reference`)."""
+    cov = interval_coverage(bam, interval_dict(bins), threads=threads, min_mapq=min_mapq, reference=reference)
     eff = (bins["end"] - bins["start"] + 1).to_numpy() * bins["mappable"].to_numpy()
     depth = np.where(eff > 0, cov.bases / np.maximum(eff, 1), 0.0)
     out = bins[["chrom", "start", "end"]].assign(reads=cov.reads, depth=np.round(depth, 3))

@@ -1,20 +1,35 @@
-"""Aligned bases per interval of a BAM, in one streaming pass (what `mosdepth --by` computes).
+"""Aligned bases per interval of a BAM or CRAM, in one streaming pass (what `mosdepth --by` computes).
 
 A BAM is a series of BGZF blocks; we read the compressed file in large slices, inflate the blocks
 with libdeflate (each block's inflated size is in its trailer), or with isa-l on a thread pool when
 libdeflate is missing, and walk the decoded records with a compiled loop that reads only the
 fixed-size header and the CIGAR of each record. Python never touches a single read, which is what
 makes this as fast as the C tools.
+
+A CRAM is decoded by htslib (`samtools view`, bundled with pysam) in a child process that writes
+uncompressed BAM (BGZF blocks stored at level 0) into a pipe, which the same walker reads. The
+child decodes on another core while we walk, and holds none of our GIL. It decodes only the fields
+the walker reads plus the sequence: the sequence is what makes htslib check every slice against
+the reference's MD5, so a CRAM given the wrong FASTA fails here as it would in QC and calling.
 """
 
 from __future__ import annotations
 
+import fcntl
 import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numba
 import numpy as np
+
+from ith.io.alignments import BamFormatError, check_reference, decode_error, is_cram
 
 try:  # libdeflate (the inflater of htslib and mosdepth builds), given each block's size
     import deflate as _deflate
@@ -31,8 +46,22 @@ DEFAULT_EXCLUDE_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 SLICE_BYTES = 8 << 20
 
 
-class BamFormatError(ValueError):
-    pass
+# htslib's CRAM_OPT_REQUIRED_FIELDS bits (SAM_FLAG, SAM_RNAME, SAM_POS, SAM_MAPQ, SAM_CIGAR, SAM_SEQ):
+# names, qualities and tags, the costliest CRAM series to decode, are skipped
+CRAM_REQUIRED_FIELDS = 0x002 | 0x004 | 0x008 | 0x010 | 0x020 | 0x200
+# Linux's default pipe holds 64 kB, which would let the decoder run only that far ahead of us;
+# 1 MB is the largest an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)
+PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+# the child: samtools view in-process; on failure, samtools' own message (pysam's error carries
+# it after "stderr=", htslib's lines are already on the child's stderr) and a non-zero exit
+_DECODER = """import sys
+import pysam
+try:
+    pysam.samtools.view(*sys.argv[1:], catch_stdout=False)
+except pysam.SamtoolsError as e:
+    sys.exit(str(e.value).rpartition("stderr=")[2].strip())
+"""
 
 
 @dataclass
@@ -143,13 +172,13 @@ def _inflate_group(pieces: list[tuple[memoryview, int]]) -> bytes:
 GROUP_BLOCKS = 16
 
 
-def _payloads(fh, path: str, pool: ThreadPoolExecutor | None):
+def _payloads(fh: BinaryIO, path: str, pool: ThreadPoolExecutor | None, slice_bytes: int = SLICE_BYTES):
     """Inflated block payloads in file order. With a pool, the blocks of the next slice of the
     file are inflating while the caller walks the current one."""
     carry = b""
     ahead: list = []
     while True:
-        chunk = fh.read(SLICE_BYTES)
+        chunk = fh.read(slice_bytes)
         raw = carry + chunk
         arr = np.frombuffer(raw, dtype=np.uint8)
         bounds, used = _block_bounds(arr, len(arr))
@@ -202,10 +231,86 @@ def _parse_header(data: bytes, path: str) -> tuple[list[tuple[str, int]], int] |
     return refs, off
 
 
+class _Pipe:
+    """The decoder's stdout, remembering whether it reached its end (a short read of a buffered
+    pipe means the writer closed it)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.ended = False
+
+    def read(self, n: int) -> bytes:
+        data = self.fh.read(n)
+        self.ended |= len(data) < n
+        return data
+
+
+def _decode_failed(path: str, reference: str, code: int, stderr: BinaryIO) -> BamFormatError:
+    stderr.seek(0)
+    text = stderr.read().decode(errors="replace").strip()
+    if len(text) > 3000:  # htslib repeats its complaint for every slice; the first lines say it
+        text = text[:3000] + " ..."
+    return decode_error(path, reference, f"samtools view exited with {code}: {text or 'no message'}")
+
+
+@contextmanager
+def _cram_stream(path: str, reference: str | None, threads: int) -> Iterator[_Pipe]:
+    """Uncompressed BAM of a CRAM, from a `samtools view -u` child; raises the child's error,
+    naming the CRAM and the FASTA, if it fails, and never leaves it running."""
+    check_reference(path, reference)
+    assert reference is not None
+    args = ["-u", "-T", reference, "-@", str(max(threads - 1, 0)),
+            "--input-fmt-option", f"required_fields={CRAM_REQUIRED_FIELDS:#x}", "-o", "/dev/stdout", path]
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
+        proc = subprocess.Popen([sys.executable, "-c", _DECODER, *args], stdout=subprocess.PIPE, stderr=stderr,
+                                stdin=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            try:
+                fcntl.fcntl(proc.stdout.fileno(), _F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:  # a lower pipe-max-size: the default pipe works, only with less overlap
+                pass
+            pipe = _Pipe(proc.stdout)
+            try:
+                yield pipe
+            except BaseException as e:
+                # a stream the decoder ended early reads as a truncated BAM: its own error is the cause
+                if pipe.ended and proc.wait() > 0:
+                    raise _decode_failed(path, reference, proc.returncode, stderr) from e
+                raise
+            code = proc.wait()
+            if code != 0:  # it may fail between two records: the stream then looks complete
+                raise _decode_failed(path, reference, code, stderr)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
 def interval_coverage(path: str, intervals: dict[str, tuple[np.ndarray, np.ndarray]], threads: int = 1,
-                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS) -> IntervalCoverage:
+                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS,
+                      reference: str | None = None) -> IntervalCoverage:
     """Aligned bases and read starts per interval. `intervals` maps contig -> (starts, ends),
-    0-based half-open, sorted and non-overlapping; results follow the contigs in the dict's order."""
+    0-based half-open, sorted and non-overlapping; results follow the contigs in the dict's order.
+    A CRAM is decoded against `reference`, the FASTA it was written against (unused for a BAM)."""
+    if is_cram(path):
+        with _cram_stream(path, reference, threads) as pipe:
+            return _scan(pipe, path, intervals, None, min_mapq, exclude_flags, PIPE_BYTES)
+    # libdeflate holds the GIL, so threads would only queue behind it; it is still faster on one
+    # core than isa-l on two. isa-l (GIL released) inflates on threads when libdeflate is missing.
+    pool = ThreadPoolExecutor(threads) if threads > 1 and _deflate is None else None
+    try:
+        with open(path, "rb") as fh:
+            return _scan(fh, path, intervals, pool, min_mapq, exclude_flags, SLICE_BYTES)
+    finally:
+        if pool:
+            pool.shutdown()
+
+
+def _scan(fh: BinaryIO | _Pipe, path: str, intervals: dict[str, tuple[np.ndarray, np.ndarray]],
+          pool: ThreadPoolExecutor | None, min_mapq: int, exclude_flags: int, slice_bytes: int) -> IntervalCoverage:
+    """interval_coverage over a BGZF-compressed BAM stream."""
     order = list(intervals)
     offsets = np.cumsum([0] + [len(intervals[c][0]) for c in order])
     all_starts = np.concatenate([intervals[c][0] for c in order] or [np.zeros(0)]).astype(np.int64)
@@ -213,68 +318,60 @@ def interval_coverage(path: str, intervals: dict[str, tuple[np.ndarray, np.ndarr
     bases = np.zeros(len(all_starts), dtype=np.float64)
     reads = np.zeros(len(all_starts), dtype=np.int64)
     tally = np.zeros(2, dtype=np.int64)
-    # libdeflate holds the GIL, so threads would only queue behind it; it is still faster on one
-    # core than isa-l on two. isa-l (GIL released) inflates on threads when libdeflate is missing.
-    pool = ThreadPoolExecutor(threads) if threads > 1 and _deflate is None else None
     first: np.ndarray | None = None
     header = b""  # inflated bytes until the header is complete
     pending = b""  # the start of a record cut by a block boundary (a few hundred bytes)
-    try:
-        with open(path, "rb") as fh:
-            for blk in _payloads(fh, path, pool):
-                if first is None:
-                    header += blk
-                    parsed = _parse_header(header, path)
-                    if parsed is None:
-                        continue
-                    refs, hlen = parsed
-                    index = {name: i for i, (name, _) in enumerate(refs)}
-                    first = np.zeros(len(refs) + 1, dtype=np.int64)
-                    per_ref = np.zeros(len(refs), dtype=np.int64)
-                    ref_offset = np.zeros(len(refs), dtype=np.int64)
-                    for k, c in enumerate(order):
-                        if c in index:
-                            per_ref[index[c]] = offsets[k + 1] - offsets[k]
-                            ref_offset[index[c]] = offsets[k]
-                    # the walker needs each reference's intervals contiguous in reference order
-                    perm = np.concatenate([np.arange(ref_offset[r], ref_offset[r] + per_ref[r]) for r in range(len(refs))]
-                                          or [np.zeros(0, np.int64)]).astype(np.int64)
-                    first[1:] = np.cumsum(per_ref)
-                    w_starts, w_ends = all_starts[perm], all_ends[perm]
-                    w_bases = np.zeros(len(perm))
-                    w_reads = np.zeros(len(perm), dtype=np.int64)
-                    blk = header[hlen:]
-                    header = b""
+    for blk in _payloads(fh, path, pool, slice_bytes):
+        if first is None:
+            header += blk
+            parsed = _parse_header(header, path)
+            if parsed is None:
+                continue
+            refs, hlen = parsed
+            index = {name: i for i, (name, _) in enumerate(refs)}
+            first = np.zeros(len(refs) + 1, dtype=np.int64)
+            per_ref = np.zeros(len(refs), dtype=np.int64)
+            ref_offset = np.zeros(len(refs), dtype=np.int64)
+            for k, c in enumerate(order):
+                if c in index:
+                    per_ref[index[c]] = offsets[k + 1] - offsets[k]
+                    ref_offset[index[c]] = offsets[k]
+            # the walker needs each reference's intervals contiguous in reference order
+            perm = np.concatenate([np.arange(ref_offset[r], ref_offset[r] + per_ref[r]) for r in range(len(refs))]
+                                  or [np.zeros(0, np.int64)]).astype(np.int64)
+            first[1:] = np.cumsum(per_ref)
+            w_starts, w_ends = all_starts[perm], all_ends[perm]
+            w_bases = np.zeros(len(perm))
+            w_reads = np.zeros(len(perm), dtype=np.int64)
+            blk = header[hlen:]
+            header = b""
 
-                def walk(buf: bytes, start: int) -> int:
-                    arr = np.frombuffer(buf, dtype=np.uint8)
-                    return _walk(arr, start, len(arr), first, w_starts, w_ends, exclude_flags, min_mapq, w_bases,
-                                 w_reads, tally)
+        def walk(buf: bytes, start: int) -> int:
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            return _walk(arr, start, len(arr), first, w_starts, w_ends, exclude_flags, min_mapq, w_bases,
+                         w_reads, tally)
 
-                off = 0
-                # complete the record cut at the previous block's end (copies only that record)
-                while pending:
-                    if len(pending) < 4:
-                        take = min(4 - len(pending), len(blk) - off)
-                        pending += blk[off: off + take]
-                        off += take
-                        if len(pending) < 4:
-                            break
-                    need = 4 + struct.unpack_from("<I", pending, 0)[0] - len(pending)
-                    take = min(need, len(blk) - off)
-                    pending += blk[off: off + take]
-                    off += take
-                    if take < need:
-                        break
-                    walk(pending, 0)
-                    pending = b""
-                if pending:
-                    continue
-                done = walk(blk, off)
-                pending = blk[done:]
-    finally:
-        if pool:
-            pool.shutdown()
+        off = 0
+        # complete the record cut at the previous block's end (copies only that record)
+        while pending:
+            if len(pending) < 4:
+                take = min(4 - len(pending), len(blk) - off)
+                pending += blk[off: off + take]
+                off += take
+                if len(pending) < 4:
+                    break
+            need = 4 + struct.unpack_from("<I", pending, 0)[0] - len(pending)
+            take = min(need, len(blk) - off)
+            pending += blk[off: off + take]
+            off += take
+            if take < need:
+                break
+            walk(pending, 0)
+            pending = b""
+        if pending:
+            continue
+        done = walk(blk, off)
+        pending = blk[done:]
     if first is None:
         raise BamFormatError(f"{path}: empty or truncated BAM")
     if pending:

@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def _count_one(args: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    sample, bam, sites, params = args
-    res = count_sites(bam, sites, params)
+    sample, bam, sites, params, reference = args
+    res = count_sites(bam, sites, params, reference)
     nz = np.flatnonzero(res.ref_lengths)
     ref = pd.DataFrame({"sample": sample, "length": nz, "fragments": res.ref_lengths[nz]})
     return res.counts.assign(sample=sample), res.alt_lengths.assign(sample=sample), ref
@@ -37,10 +37,10 @@ COUNT_COLUMNS = ["sample", "chrom", "pos", "ref", "alt", "depth", "A", "C", "G",
 
 
 def count_samples(samples: pd.DataFrame, sites: pd.DataFrame, params: LiquidPileupParams,
-                  threads: int = 1) -> SampleCounts:
+                  threads: int = 1, reference: str | None = None) -> SampleCounts:
     """Every sample (columns sample, bam) counted at the sites, in the given order (the same
-    bytes whatever the thread count)."""
-    jobs = [(r.sample, r.bam, sites, params) for r in samples.itertuples(index=False)]
+    bytes whatever the thread count). CRAMs are decoded against `reference`."""
+    jobs = [(r.sample, r.bam, sites, params, reference) for r in samples.itertuples(index=False)]
     if threads > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(min(threads, len(jobs))) as pool:
             parts = list(pool.map(_count_one, jobs))

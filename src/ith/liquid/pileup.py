@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pysam
+
+from ith.io.alignments import open_alignments
 
 BASES = "ACGT"
 MAX_LENGTH = 1000  # longest fragment kept in the histograms (bp)
@@ -63,8 +64,10 @@ def _windows(pos: np.ndarray, gap: int) -> list[tuple[int, int]]:
     return out
 
 
-def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams) -> SitePileup:
-    """Fragments per base at each site (chrom, pos 1-based, ref, optional alt)."""
+def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
+                reference: str | None = None) -> SitePileup:
+    """Fragments per base at each site (chrom, pos 1-based, ref, optional alt). A CRAM is decoded
+    against `reference`, the FASTA it was written against."""
     n = len(sites)
     chroms = sites["chrom"].astype(str).to_numpy()
     positions = sites["pos"].astype(np.int64).to_numpy()
@@ -74,7 +77,7 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams) 
     ref_lengths = np.zeros(MAX_LENGTH + 1, dtype=np.int64)
     alt_rows: list[tuple[str, int, str, int]] = []
     index = {b: i for i, b in enumerate(BASES)}
-    with pysam.AlignmentFile(bam_path) as bam:
+    with open_alignments(bam_path, reference) as bam:
         contigs = set(bam.references)
         for chrom in dict.fromkeys(chroms):
             if chrom not in contigs:

@@ -14,6 +14,7 @@ import numpy as np
 import pysam
 
 from ith.errors import InputError
+from ith.io.alignments import is_cram
 from ith.io.naming import bed_in_reference_naming, resource_naming
 from ith.io.reference import contig_class, is_autosome, read_fai
 
@@ -52,7 +53,12 @@ def samtools_stats(bam: str, fasta: str, *args: str) -> dict[str, list[list[str]
     try:
         return _sections(pysam.samtools.stats("--reference", fasta, *args, bam))
     except pysam.utils.SamtoolsError as e:
-        # name the file: samtools' own message ("Failure while decoding file") does not
+        # name the file: samtools' own message ("Failure while decoding file") does not; a CRAM
+        # also fails so when the FASTA is not the one it was written against
+        if is_cram(bam):
+            raise InputError(f"cannot read '{bam}' against the reference '{fasta}': samtools stats failed "
+                             f"({str(e).strip()}); the CRAM must be intact and written against that FASTA (config "
+                             f"reference.fasta); check with: samtools view -T {fasta} -o /dev/null {bam}") from None
         raise InputError(f"cannot read '{bam}': samtools stats failed ({str(e).strip()}); the BAM is corrupt or "
                          f"truncated inside; check it with: samtools view -c {bam}") from None
 
