@@ -94,18 +94,16 @@ def test_a_cram_without_its_reference_is_a_clear_error(cram, tmp_path):
         interval_coverage(path, intervals)
     with pytest.raises(BamFormatError, match=f"reference FASTA '{tmp_path}/none.fa' not found"):
         interval_coverage(path, intervals, reference=str(tmp_path / "none.fa"))
-    # the same contigs with other bases: htslib's MD5 check of the first slice stops the decoder
+    # the same contigs with other bases: positions and CIGARs do not depend on the reference, so
+    # the pass (which skips the bases) counts the same; the input check stops such a CRAM before
+    # any job by its @SQ M5 (tests/test_inputcheck.py)
     wrong = tmp_path / "wrong.fa"
     with pysam.FastaFile(fasta) as fa:
         wrong.write_text("".join(f">{c}\n{fa.fetch(c).translate(str.maketrans('ACGT', 'CGTA'))}\n"
                                  for c in fa.references))
     pysam.faidx(str(wrong))
-    with pytest.raises(BamFormatError) as err:
-        interval_coverage(path, intervals, reference=str(wrong))
-    msg = str(err.value)
-    assert msg.startswith(f"{path}: cannot decode this CRAM against the reference '{wrong}'")
-    assert "MD5 checksum reference mismatch" in msg  # htslib's own words, from the child's stderr
-    assert f"samtools view -T {wrong} -o /dev/null {path}" in msg
+    assert np.array_equal(interval_coverage(path, intervals, reference=str(wrong)).bases,
+                          interval_coverage(path, intervals, reference=fasta).bases)
     # a CRAM cut short: the decoder's error, not a short count
     cut = tmp_path / "cut.cram"
     data = Path(path).read_bytes()
