@@ -49,6 +49,19 @@ def snakemake(cohort: Path, workdir: Path, *args: str, configfile: Path | None =
                           text=True)
 
 
+def sheet_of(cohort: Path, where: Path, rows: list[tuple]) -> Path:
+    """A cohort of (patient, sample, type, bam) rows, with the test cohort's config pointed at
+    it, written into `where`; the path of its config."""
+    import yaml
+
+    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(where / "samples.tsv", sep="\t",
+                                                                          index=False)
+    config = yaml.safe_load((cohort / "config.yaml").read_text())
+    config["samples"] = str(where / "samples.tsv")
+    (where / "config.yaml").write_text(yaml.safe_dump(config))
+    return where / "config.yaml"
+
+
 @pytest.fixture(scope="session")
 def workflow_run(cohort, tmp_path_factory) -> Path:
     """The whole workflow run once on the test cohort; its working directory."""
@@ -138,18 +151,12 @@ def edge_run(cohort, tmp_path_factory) -> Path:
     """The workflow on two edge patients made from the test cohort's BAMs: ONE (a normal and one
     region, no plasma, no coordinates) and NOMUT (its normal given again as the tumour, so no
     somatic mutations). The working directory."""
-    import yaml
-
     workdir = tmp_path_factory.mktemp("edge")
     bams = cohort / "bams"
     rows = [("ONE", "ONE-N", "normal", bams / "P2" / "P2-N.bam"), ("ONE", "ONE-R1", "tumour", bams / "P2" / "P2-R1.bam"),
             ("NOMUT", "NOMUT-N", "normal", bams / "P1" / "P1-N.bam"),
             ("NOMUT", "NOMUT-T", "tumour", bams / "P1" / "P1-N.bam")]
-    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(workdir / "samples.tsv", sep="\t",
-                                                                          index=False)
-    config = yaml.safe_load((cohort / "config.yaml").read_text())
-    config["samples"] = str(workdir / "samples.tsv")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    sheet_of(cohort, workdir, rows)
     proc = snakemake(workdir, workdir)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return workdir

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from conftest import snakemake, snakemake_cmd
+from conftest import sheet_of, snakemake, snakemake_cmd
 from test_cluster import result_tables
 
 
@@ -79,15 +78,8 @@ def test_a_corrupt_bam_fails_its_patient_and_keep_going_finishes_the_others(coho
     shutil.copy(f"{src}.bai", bad / "BAD-R1.bam.bai")
     rows = [("GOOD", "GOOD-N", "normal", bams / "P2" / "P2-N.bam"), ("GOOD", "GOOD-R1", "tumour", src),
             ("BAD", "BAD-N", "normal", bams / "P2" / "P2-N.bam"), ("BAD", "BAD-R1", "tumour", bad / "BAD-R1.bam")]
-    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(tmp_path / "samples.tsv", sep="\t",
-                                                                          index=False)
-    import yaml
-
-    config = yaml.safe_load((cohort / "config.yaml").read_text())
-    config["samples"] = str(tmp_path / "samples.tsv")
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     work = tmp_path / "run"
-    proc = snakemake(cohort, work, "--keep-going", configfile=tmp_path / "config.yaml")
+    proc = snakemake(cohort, work, "--keep-going", configfile=sheet_of(cohort, tmp_path, rows))
     assert proc.returncode != 0
     assert (work / "results" / "report" / "GOOD" / "report.html").exists()
     assert not (work / "results" / "report" / "BAD" / "report.html").exists()
@@ -116,15 +108,11 @@ def test_a_sample_of_another_person_stops_its_patient_and_the_others_go_on(cohor
             ("SWAP", "SWAP-R2", "tumour", bams / "P2" / "P2-R2.bam"),
             ("NORMAL", "NORMAL-N", "normal", bams / "P2" / "P2-N.bam"),
             ("NORMAL", "NORMAL-R1", "tumour", bams / "P2" / "P2-R1.bam")]
-    pd.DataFrame(rows, columns=["patient", "sample", "type", "bam"]).to_csv(tmp_path / "samples.tsv", sep="\t",
-                                                                          index=False)
-    config = yaml.safe_load((cohort / "config.yaml").read_text())
-    config["samples"] = str(tmp_path / "samples.tsv")
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    configfile = sheet_of(cohort, tmp_path, rows)
     work = tmp_path / "run"
     targets = ["results/clonal/SWAP/input.tsv", "results/clonal/NORMAL/input.tsv", "results/qc/SWAP/summary.tsv",
                "results/qc/NORMAL/summary.tsv"]
-    proc = snakemake(cohort, work, "--keep-going", *targets, configfile=tmp_path / "config.yaml")
+    proc = snakemake(cohort, work, "--keep-going", *targets, configfile=configfile)
     assert proc.returncode != 0
     assert (work / "results" / "clonal" / "NORMAL" / "input.tsv").exists()
     assert not (work / "results" / "clonal" / "SWAP" / "input.tsv").exists()
@@ -133,9 +121,10 @@ def test_a_sample_of_another_person_stops_its_patient_and_the_others_go_on(cohor
            "looks like another person than SWAP-N" in err, err[-3000:]
     assert "SWAP-R1" in err and "qc.on_identity_failure: warn" in err
     assert "patient SWAP, sample SWAP-R2: identity: looks like another person" in err  # the console's QC summary
+    config = yaml.safe_load(configfile.read_text())
     config["qc"] = {"on_identity_failure": "warn"}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    proc = snakemake(cohort, work, targets[0], configfile=tmp_path / "config.yaml")
+    configfile.write_text(yaml.safe_dump(config))
+    proc = snakemake(cohort, work, targets[0], configfile=configfile)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = (work / "logs" / "clonal" / "SWAP" / "input.log").read_text()
     assert "sample SWAP-R2 looks like another person" in log and "going on" in log
