@@ -1,6 +1,5 @@
 """Rule variants_call: filter, genotype every sample, write somatic.vcf.gz, counts.tsv, sites.tsv."""
 import logging
-from pathlib import Path
 
 import pandas as pd
 
@@ -32,8 +31,7 @@ res = call_patient(patient, samples, chunks, inp.fasta, pileup, somatic, presenc
                    germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
                    panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
                    drivers=inp.drivers[0] if inp.drivers else None,
-                   external_vcf=inp.external[0] if inp.external else None,
-                   workdir=str(Path(snakemake.output.counts).parent))
+                   external_vcf=inp.external[0] if inp.external else None)
 logging.info("purity used for 'detectable' (sheet value, else estimated): %s", res.purity)
 present = res.table.groupby("sample", sort=False)["present"].sum()
 logging.info("PASS mutations present per sample: %s", present.to_dict())

@@ -1,6 +1,5 @@
 """Rule variants_discover: candidate somatic sites of one genomic chunk of one patient."""
 import logging
-from pathlib import Path
 
 from ith.germline import HetParams
 from ith.io.tables import write_tsv
@@ -24,6 +23,6 @@ pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
 hets = from_section(HetParams, p.hets, "copynumber.hets")
 table, hets = discover_chunk(samples, snakemake.input.fasta, regions, pileup, somatic, p.candidate_min_alt,
-                             p.plasma_discovery, workdir=str(Path(snakemake.output.sites).parent), hets=hets)
+                             p.plasma_discovery, hets=hets)
 write_tsv(table, snakemake.output.sites)
 write_tsv(hets, snakemake.output.hets)
