@@ -212,10 +212,12 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
         "reference": {"fasta": fasta},
         "assay": {"type": "wgs"} if targets is None else {"type": ASSAY_TYPE[preset.capture], "targets": bed},
         "known_sites": os.path.join(out, "reference", "population.vcf.gz"),
-        # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS would be
-        "variants": {"chunk_size": 200_000,
+        # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS
+        # would be; an exome's hold only its padded targets, ~5% of them, so fewer, larger ones
+        "variants": {"chunk_size": 200_000 if targets is None else 500_000,
                      "germline_resource": os.path.join(out, "reference", "population.vcf.gz")},
-        # bins small enough that the simulated copy-number events span 15-100 of them
+        # bins small enough that the simulated copy-number events span 15-100 of them (an exome:
+        # its targets, and off-target bins of 20 x bin_size between them)
         "copynumber": {"bin_size": preset.cn_bin_size},
     }
     with open(os.path.join(out, "config.yaml"), "w") as fh:
