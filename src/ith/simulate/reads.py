@@ -5,7 +5,8 @@ population (normal, clones) and haplotype contributes there, thinned by a GC-bia
 lengths (tissue ~300 bp; cfDNA nucleosomal, tumour-derived shorter), alleles (germline by
 haplotype, somatic by the carrying copies of the fragment's clone), PCR duplicates (flagged),
 paralog mismapping in segmental duplications (MAPQ 0), per-cycle base qualities and the
-substitution errors those qualities imply.
+substitution errors those qualities imply. A capture library (exome, panel) draws its fragments
+on the kit's targets instead, plus a thin background everywhere (simulate/capture.py).
 """
 
 from __future__ import annotations
