@@ -1,14 +1,26 @@
 # Variants: discovery scattered over genomic chunks of the patient's tissue, then one patient-level
 # call that filters, genotypes every sample (plasma included) and writes the VCF and counts.tsv.
+# An exome or panel is searched only in its padded targets: chunks are cut down to them, and a
+# chunk without targets has no job.
 import re
 
 from ith.io.reference import included_contigs
-from ith.variants.chunks import make_chunks
+from ith.io.targets import target_regions
+from ith.variants.chunks import make_chunks, restrict_chunks
 
-CHUNKS = make_chunks(
-    included_contigs(REFERENCE_CONTIGS, config["variants"]["exclude_contigs"]),
-    config["variants"]["chunk_size"],
-)
+VARIANT_CONTIGS = included_contigs(REFERENCE_CONTIGS, config["variants"]["exclude_contigs"])
+CHUNKS = make_chunks(VARIANT_CONTIGS, config["variants"]["chunk_size"])
+CAPTURE = config["assay"]["type"] in ("wes", "panel")
+if CAPTURE:
+    _bed = config["assay"]["targets"]
+    try:
+        CHUNKS = restrict_chunks(
+            CHUNKS,
+            target_regions(storage_copy(_bed) if STORAGE and not os.path.exists(_bed) else _bed, VARIANT_CONTIGS,
+                           REFERENCE_CONTIGS, config["assay"]["padding"], "variants.exclude_contigs"),
+        )
+    except InputError as e:
+        raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
 # (contig, start, end) triples: the job writes them to a regions file, as no region string is
 # safe for every legal contig name
 CHUNK_REGIONS = {c.name: [list(r) for r in c.regions] for c in CHUNKS}
@@ -60,6 +72,8 @@ rule variants_call:
         panel_of_normals=with_index(config["panel_of_normals"]),
         drivers=optional(config["variants"]["drivers"]),
         external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)),
+        # external calls outside the padded targets of an exome or panel are left out, as discovery leaves them
+        targets=optional(config["assay"]["targets"] if CAPTURE else None),
     output:
         vcf="results/variants/{patient}/somatic.vcf.gz",
         tbi="results/variants/{patient}/somatic.vcf.gz.tbi",
@@ -71,6 +85,8 @@ rule variants_call:
         somatic=config["variants"]["somatic"],
         presence=config["variants"]["presence"],
         plasma_discovery=config["variants"]["plasma_discovery"],
+        padding=config["assay"]["padding"],
+        exclude_contigs=config["variants"]["exclude_contigs"],
     log:
         "logs/variants/{patient}/call.log",
     benchmark:

@@ -3,7 +3,8 @@ import logging
 
 import pandas as pd
 
-from ith.io.reference import read_fai
+from ith.io.reference import included_contigs, read_fai
+from ith.io.targets import target_regions
 from ith.io.tables import write_tsv
 from ith.variants.call import Sample, call_patient, mutation_ids
 from ith.io.pileup import PileupParams
@@ -24,6 +25,12 @@ logging.info("patient %s: %d samples, %d chunks; somatic %s; presence %s", patie
 chunks = [pd.read_csv(c, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, keep_default_na=False,
                       na_values=["NA"]) for c in inp.chunks]
 # the rule passes the sub-sections of `variants` it uses (variants.params.VariantsParams' parts)
+# an exome or panel: external calls outside the padded targets are left out, as discovery leaves them
+regions = None
+if inp.targets:
+    reference = read_fai(inp.fasta, "reference")
+    regions = target_regions(inp.targets[0], included_contigs(reference, p.exclude_contigs), reference, p.padding,
+                             "variants.exclude_contigs")
 pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
 presence = from_section(PresenceParams, p.presence, "variants.presence")
@@ -31,7 +38,7 @@ res = call_patient(patient, samples, chunks, inp.fasta, pileup, somatic, presenc
                    germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
                    panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
                    drivers=inp.drivers[0] if inp.drivers else None,
-                   external_vcf=inp.external[0] if inp.external else None)
+                   external_vcf=inp.external[0] if inp.external else None, regions=regions)
 logging.info("purity used for 'detectable' (sheet value, else estimated): %s", res.purity)
 present = res.table.groupby("sample", sort=False)["present"].sum()
 logging.info("PASS mutations present per sample: %s", present.to_dict())

@@ -147,6 +147,31 @@ def separable_run(separable_cohort, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def exome_cohort(tmp_path_factory) -> Path:
+    """The `exome` preset, seed 1: 2 patients (P2 doubled), 3 regions each, 400 capture targets
+    (~5% of a 1.5 Mb genome) at ~180x with 5% of fragments off target; config.yaml sets
+    assay.type wes and assay.targets. About 30 s on 2 cores."""
+    out = tmp_path_factory.mktemp("exome") / "sim"
+    simulate("exome", seed=1, out=str(out), threads=min(2, os.cpu_count() or 1))
+    return out
+
+
+EXOME_OUTPUTS = [f"results/{stage}/{p}/{name}" for p in ("P1", "P2")
+                 for stage, name in (("variants", "sites.tsv"), ("copynumber", "purity_ploidy.tsv"),
+                                     ("copynumber", "segments.tsv"))]
+
+
+@pytest.fixture(scope="session")
+def exome_run(exome_cohort, tmp_path_factory) -> Path:
+    """The workflow on the exome cohort up to the variant calls and copy number (the stages
+    capture changes; the later ones read their outputs as for a genome); its working directory."""
+    workdir = tmp_path_factory.mktemp("exome_run")
+    proc = snakemake(exome_cohort, workdir, *EXOME_OUTPUTS)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir
+
+
+@pytest.fixture(scope="session")
 def edge_run(cohort, tmp_path_factory) -> Path:
     """The workflow on two edge patients made from the test cohort's BAMs: ONE (a normal and one
     region, no plasma, no coordinates) and NOMUT (its normal given again as the tumour, so no

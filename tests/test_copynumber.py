@@ -270,8 +270,9 @@ def _truth(cohort, patient, name):
     return pd.read_csv(cohort / "truth" / patient / name, sep="\t", keep_default_na=False, na_values=["NA", ""])
 
 
-def _agreement(seg: pd.DataFrame, truth: pd.DataFrame) -> float:
-    """Fraction of the genome with clonal truth whose called major/minor equal the truth."""
+def _agreement(seg: pd.DataFrame, truth: pd.DataFrame, within: pd.DataFrame | None = None) -> float:
+    """Fraction of the genome with clonal truth whose called major/minor equal the truth; with
+    `within` (chrom, 1-based start, end: an exome's targets), of those bases only."""
     tot = ok = 0
     for chrom, tt in truth.groupby("chrom"):
         length = int(tt["end"].max()) + 1
@@ -282,6 +283,11 @@ def _agreement(seg: pd.DataFrame, truth: pd.DataFrame) -> float:
         for r in seg[seg["chrom"] == chrom].itertuples():
             sm[r.start:min(r.end, length - 1) + 1], sn[r.start:min(r.end, length - 1) + 1] = r.major_cn, r.minor_cn
         m = clonal & (tm >= 0)
+        if within is not None:
+            inside = np.zeros(length, bool)
+            for r in within[within["chrom"] == chrom].itertuples():
+                inside[r.start:r.end + 1] = True
+            m &= inside
         tot += m.sum()
         ok += (m & (tm == sm) & (tn == sn)).sum()
     return ok / tot

@@ -3,16 +3,11 @@ bins (WES, panels), each with its GC content and the fraction of it that is sequ
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pysam
 
-from ith.errors import InputError
-from ith.io.naming import resource_naming
-
-log = logging.getLogger(__name__)
+from ith.io.targets import read_targets
 
 BIN_COLUMNS = ["chrom", "start", "end", "target", "gc", "mappable"]
 
@@ -25,58 +20,6 @@ def fixed_bins(contigs: list[tuple[str, int]], size: int) -> pd.DataFrame:
         frames.append(pd.DataFrame({"chrom": name, "start": starts, "end": np.minimum(starts + size, length),
                                     "target": False}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BIN_COLUMNS[:4])
-
-
-def read_targets(bed: str, contigs: list[tuple[str, int]],
-                 reference: list[tuple[str, int]] | None = None) -> pd.DataFrame:
-    """Capture targets from a BED file, checked against the reference and read in its naming,
-    merged where they overlap. Targets on reference contigs outside `contigs` (the ones the run
-    bins) are left out; `reference` defaults to `contigs`."""
-    reference = reference if reference is not None else contigs
-    lengths = dict(reference)
-    binned = {c for c, _ in contigs}
-    to_reference = resource_naming(bed, "assay.targets", reference, "bed").to_reference
-    rows = []
-    left_out = 0
-    with open(bed) as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) < 3:
-                raise InputError(f"{bed}, line {n}: a BED line needs chrom, start and end separated by tabs")
-            try:
-                start, end = int(f[1]), int(f[2])
-            except ValueError:
-                raise InputError(f"{bed}, line {n}: start and end must be integers, got {f[1]!r}, {f[2]!r}") from None
-            chrom = to_reference.get(f[0], f[0])
-            if chrom not in lengths:
-                raise InputError(f"{bed}, line {n}: contig {f[0]!r} is not in the reference, with or without 'chr'; "
-                                 f"use the reference's build")
-            if not 0 <= start < end <= lengths[chrom]:
-                raise InputError(f"{bed}, line {n}: interval {f[0]}:{start}-{end} is empty or outside the contig "
-                                 f"{chrom} (length {lengths[chrom]}); BED is 0-based, half-open")
-            if chrom not in binned:
-                left_out += 1
-                continue
-            rows.append((chrom, start, end))
-    if left_out:
-        log.info("assay.targets %s: %d targets on contigs excluded by copynumber.exclude_contigs, left out", bed,
-                 left_out)
-    if not rows:
-        raise InputError(f"{bed}: no intervals on the contigs analysed; give the capture targets of the assay")
-    df = pd.DataFrame(rows, columns=["chrom", "start", "end"])
-    rank = {c: i for i, (c, _) in enumerate(contigs)}
-    df = df.assign(rank=df["chrom"].map(rank)).sort_values(["rank", "start", "end"], kind="stable")
-    merged = []
-    for chrom, grp in df.groupby("rank", sort=True):
-        s, e = grp["start"].to_numpy(), grp["end"].to_numpy()
-        reach = np.maximum.accumulate(e)
-        new = np.concatenate([[True], s[1:] > reach[:-1]])
-        ids = np.cumsum(new) - 1
-        merged.append(pd.DataFrame({"chrom": grp["chrom"].iloc[0], "start": s[new],
-                                    "end": pd.Series(e).groupby(ids).max().to_numpy()}))
-    return pd.concat(merged, ignore_index=True)
 
 
 def capture_bins(contigs: list[tuple[str, int]], targets: pd.DataFrame, off_target_size: int,

@@ -28,9 +28,17 @@ def write_regions(path: str, regions: Sequence[Region]) -> None:
         fh.writelines(f"{c}\t{s}\t{e}\n" for c, s, e in regions)
 
 
-def region_label(regions: Sequence[Region]) -> str:
-    """Regions for a log line, in htslib's notation ({name}:start-end where a name has ':')."""
-    return ",".join(f"{{{c}}}:{s}-{e}" if ":" in c else f"{c}:{s}-{e}" for c, s, e in regions)
+def region_label(regions: Sequence[Region], most: int = 4) -> str:
+    """Regions for a log line, in htslib's notation ({name}:start-end where a name has ':'); more
+    than `most` (an exome chunk's padded targets) as the first and last, their count and bases."""
+    def one(r: Region) -> str:
+        c, s, e = r
+        return f"{{{c}}}:{s}-{e}" if ":" in c else f"{c}:{s}-{e}"
+
+    if len(regions) > most:
+        bases = sum(e - s + 1 for _, s, e in regions)
+        return f"{one(regions[0])},...,{one(regions[-1])} ({len(regions)} regions, {bases} bp)"
+    return ",".join(one(r) for r in regions)
 
 
 @dataclass(frozen=True)

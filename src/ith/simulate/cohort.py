@@ -15,9 +15,10 @@ import yaml
 
 from ith.io.tables import write_tsv
 from ith.simulate import truth
+from ith.simulate.capture import make_targets, sample_efficiency, target_mask, write_bed
 from ith.simulate.genome import Genome, make_genome, write_fasta
 from ith.simulate.presets import PRESETS, Preset
-from ith.simulate.reads import ReadModel, SampleReads
+from ith.simulate.reads import CaptureModel, ReadModel, SampleReads
 from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, separable_compositions
 from ith.simulate.tumour import Patient, draw_germline, evolve
 
@@ -33,9 +34,21 @@ class SampleJob:
     path: str
 
 
-def patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patient, list[SampleSpec]]]:
+def capture_targets(rng_seed: int, preset: Preset, genome: Genome) -> pd.DataFrame | None:
+    """The capture kit of a capture preset (chrom, start, end, gene, efficiency), None for a
+    whole genome."""
+    if preset.capture is None:
+        return None
+    return make_targets(np.random.default_rng([rng_seed, 4]), genome, preset.n_targets, preset.target_length,
+                        preset.exons_per_gene, preset.intron_length, preset.target_efficiency_sd)
+
+
+def patients(rng_seed: int, preset: Preset, genome: Genome,
+             targets: pd.DataFrame | None = None) -> list[tuple[Patient, list[SampleSpec]]]:
     """The cohort `simulate` draws for this seed and genome: each patient (germline, tumour
-    evolution, notes) with its samples, nothing written."""
+    evolution, notes) with its samples, nothing written. With capture `targets`, the preset's
+    share of the mutations is placed in them."""
+    masks = None if targets is None else {c.name: target_mask(targets, c.name, c.length) for c in genome.contigs}
     out = []
     for pi in range(preset.n_patients):
         rng = np.random.default_rng([rng_seed, 1, pi])
@@ -47,7 +60,8 @@ def patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patien
                         int(rng.integers(preset.snvs[0], preset.snvs[1] + 1)),
                         int(rng.integers(preset.cn_events[0], preset.cn_events[1] + 1)),
                         preset.cn_event_length, wgd=pi in preset.wgd_patients,
-                        indel_fraction=preset.indel_fraction)
+                        indel_fraction=preset.indel_fraction, targets=masks,
+                        target_share=preset.target_mutation_share)
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)
@@ -71,33 +85,48 @@ def patients(rng_seed: int, preset: Preset, genome: Genome) -> list[tuple[Patien
     return out
 
 
-def read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec) -> ReadModel:
-    """How the reads of one sample are drawn (depth, fragments, duplicates, GC bias)."""
+def read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec,
+               targets: pd.DataFrame | None = None) -> ReadModel:
+    """How the reads of one sample are drawn (depth, fragments, duplicates, GC bias; with capture
+    `targets`, this library's efficiency of each, drawn last)."""
     plasma = spec.type == "plasma"
-    return ReadModel(read_length=preset.read_length, depth=spec.depth,
-                     duplicate_rate=preset.plasma_duplicate_rate if plasma else preset.duplicate_rate,
-                     plasma=plasma, tissue_fragment=preset.tissue_fragment,
-                     gc_center=float(rng.uniform(0.40, 0.48)), gc_width=float(rng.uniform(0.14, 0.28)))
+    model = ReadModel(read_length=preset.read_length, depth=spec.depth,
+                      duplicate_rate=preset.plasma_duplicate_rate if plasma else preset.duplicate_rate,
+                      plasma=plasma, tissue_fragment=preset.tissue_fragment,
+                      gc_center=float(rng.uniform(0.40, 0.48)), gc_width=float(rng.uniform(0.14, 0.28)))
+    if targets is None:
+        return model
+    eff = sample_efficiency(rng, targets, preset.sample_efficiency_sd)
+    start, end = targets["start"].to_numpy(np.int64), targets["end"].to_numpy(np.int64)
+    per_contig = {str(c): (start[idx], end[idx], eff[idx])
+                  for c, idx in targets.groupby("chrom", sort=False).indices.items()}
+    return replace(model, capture=CaptureModel(per_contig, preset.off_target_fraction))
 
 
 _GENOME: Genome | None = None
+ASSAY_TYPE = {"exome": "wes", "panel": "panel"}  # the config's assay.type of a capture preset
 
 
 def write_sample_bam(genome: Genome, patient: Patient, spec: SampleSpec, model: ReadModel, seed: list[int],
                      path: str) -> int:
     """One sample's indexed BAM at `path` (written aside and moved in place); its number of reads."""
+    return _write_bam(genome, patient, spec, model, seed, path)[0]
+
+
+def _write_bam(genome: Genome, patient: Patient, spec: SampleSpec, model: ReadModel, seed: list[int],
+               path: str) -> tuple[int, dict[str, int]]:
     reads = SampleReads(genome, patient, spec, model, seed)
     tmp = path + ".tmp.bam"
     n = reads.write_bam(tmp, threads=1)
     pysam.index(tmp, path + ".bai")
     os.replace(tmp, path)
-    return n
+    return n, reads.fragment_counts
 
 
-def _write_sample(job: SampleJob) -> tuple[str, int, float]:
+def _write_sample(job: SampleJob) -> tuple[str, int, float, dict[str, int]]:
     t0 = time.time()
-    n = write_sample_bam(_GENOME, job.patient, job.spec, job.model, job.seed, job.path)
-    return job.spec.sample, n, time.time() - t0
+    n, fragments = _write_bam(_GENOME, job.patient, job.spec, job.model, job.seed, job.path)
+    return job.spec.sample, n, time.time() - t0, fragments
 
 
 def _write_population_vcf(genome: Genome, path: str) -> None:
@@ -129,13 +158,17 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     segdups = pd.DataFrame([dict(chrom=d.contig, start=s, end=s + d.length) for d in genome.segdups for s in (d.src, d.dst)])
     segdups.sort_values(["chrom", "start"]).to_csv(os.path.join(out, "reference", "segdups.bed"), sep="\t",
                                                    header=False, index=False)
-    cohort = patients(seed, preset, genome)
+    targets = capture_targets(seed, preset, genome)
+    bed = os.path.join(out, "reference", "targets.bed")
+    if targets is not None:
+        write_bed(targets, bed)
+    cohort = patients(seed, preset, genome, targets)
     jobs = []
     for pi, (patient, specs) in enumerate(cohort):
         os.makedirs(os.path.join(out, "bams", patient.id), exist_ok=True)
-        _write_truth(genome, patient, specs, os.path.join(out, "truth", patient.id))
+        _write_truth(genome, patient, specs, os.path.join(out, "truth", patient.id), targets)
         for si, spec in enumerate(specs):
-            model = read_model(np.random.default_rng([seed, 2, pi, si]), preset, spec)
+            model = read_model(np.random.default_rng([seed, 2, pi, si]), preset, spec, targets)
             path = os.path.join(out, "bams", patient.id, f"{spec.sample}.bam")
             jobs.append(SampleJob(patient, spec, model, [seed, 3, pi, si], path))
     _GENOME = genome
@@ -144,22 +177,32 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     stats = {}
     if threads > 1:
         with ProcessPoolExecutor(threads) as ex:
-            for sample, n, dt in ex.map(_write_sample, jobs):
-                stats[sample] = (n, dt)
+            for sample, n, dt, fragments in ex.map(_write_sample, jobs):
+                stats[sample] = (n, dt, fragments)
     else:
         for job in jobs:
-            sample, n, dt = _write_sample(job)
-            stats[sample] = (n, dt)
+            sample, n, dt, fragments = _write_sample(job)
+            stats[sample] = (n, dt, fragments)
     write_tsv(sample_sheet(cohort, out), os.path.join(out, "samples.tsv"), na_rep="")
-    n_reads = pd.DataFrame([dict(sample=s, reads=n) for s, (n, _) in stats.items()])
+    n_reads = pd.DataFrame([dict(sample=s, reads=n) for s, (n, _, _) in stats.items()])
     truth_samples = []
     for patient, specs in cohort:
         for spec in specs:
-            truth_samples.append(dict(patient=patient.id, sample=spec.sample, type=spec.type, sex=patient.sex,
-                                      purity=spec.purity, depth=spec.depth,
-                                      fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
-                                      reads=stats[spec.sample][0]))
+            row = dict(patient=patient.id, sample=spec.sample, type=spec.type, sex=patient.sex,
+                       purity=spec.purity, depth=spec.depth,
+                       fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
+                       reads=stats[spec.sample][0])
+            if targets is not None:  # depth is then the mean on-target depth
+                f = stats[spec.sample][2]
+                row["off_target_fraction"] = round(f["background"] / max(1, f["background"] + f["captured"]), 4)
+            truth_samples.append(row)
     write_tsv(pd.DataFrame(truth_samples), os.path.join(out, "truth", "samples.tsv"))
+    if targets is not None:
+        # the kit's efficiency of each target, and each library's (kit x its own variation)
+        libraries = {j.spec.sample: np.concatenate([v[2] for v in j.model.capture.targets.values()]) for j in jobs}
+        order = [s.sample for _, specs in cohort for s in specs]
+        write_tsv(targets.assign(start=targets["start"] + 1, **{s: libraries[s] for s in order}),
+                  os.path.join(out, "truth", "targets.tsv"))
     write_tsv(pd.DataFrame([dict(patient=p.id, sex=p.sex, n_clones=p.tumour.n_clones, wgd=p.tumour.wgd,
                                  clone_separation=p.notes["clone_separation"],
                                  tree_identifiable=p.notes["tree_identifiable"]) for p, _ in cohort]),
@@ -167,12 +210,14 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     config = {
         "samples": os.path.join(out, "samples.tsv"),
         "reference": {"fasta": fasta},
-        "assay": {"type": "wgs"},
+        "assay": {"type": "wgs"} if targets is None else {"type": ASSAY_TYPE[preset.capture], "targets": bed},
         "known_sites": os.path.join(out, "reference", "population.vcf.gz"),
-        # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS would be
-        "variants": {"chunk_size": 200_000,
+        # small chunks, so the simulated genome is scattered over several discovery jobs as a WGS
+        # would be; an exome's hold only its padded targets, ~5% of them, so fewer, larger ones
+        "variants": {"chunk_size": 200_000 if targets is None else 500_000,
                      "germline_resource": os.path.join(out, "reference", "population.vcf.gz")},
-        # bins small enough that the simulated copy-number events span 15-100 of them
+        # bins small enough that the simulated copy-number events span 15-100 of them (an exome:
+        # its targets, and off-target bins of 20 x bin_size between them)
         "copynumber": {"bin_size": preset.cn_bin_size},
     }
     with open(os.path.join(out, "config.yaml"), "w") as fh:
@@ -196,13 +241,14 @@ def planned_sheet(preset_name: str, seed: int, out: str) -> pd.DataFrame:
     preset = PRESETS[preset_name]
     genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                          preset.y_length, preset.segdups_per_mb)
-    return sample_sheet(patients(seed, preset, genome), out)
+    return sample_sheet(patients(seed, preset, genome, capture_targets(seed, preset, genome)), out)
 
 
-def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], folder: str) -> None:
+def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], folder: str,
+                 targets: pd.DataFrame | None = None) -> None:
     os.makedirs(folder, exist_ok=True)
     write_tsv(truth.tree_table(patient), os.path.join(folder, "tree.tsv"))
-    write_tsv(truth.mutation_table(patient, specs), os.path.join(folder, "mutations.tsv"))
+    write_tsv(truth.mutation_table(patient, specs, targets), os.path.join(folder, "mutations.tsv"))
     write_tsv(truth.segment_table(genome, patient, specs), os.path.join(folder, "segments.tsv"))
     write_tsv(truth.purity_ploidy_table(genome, patient, specs), os.path.join(folder, "purity_ploidy.tsv"))
     write_tsv(truth.clone_proportion_table(patient, specs), os.path.join(folder, "clone_proportions.tsv"))

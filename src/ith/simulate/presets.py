@@ -38,6 +38,17 @@ class Preset:
     # with every sum rule held to within this margin (samples.has_rival_tree); None: not checked.
     tree_margin: float | None = None
     cn_bin_size: int = 4_000  # copy-number bin size written to the cohort's config.yaml
+    # Capture (exome or panel) instead of a whole genome: reads concentrate on a targets BED and the
+    # depths above are mean on-target depths. None: whole genome (every field below unused).
+    capture: str | None = None  # None, "exome" or "panel" (the config's assay.type wes or panel)
+    n_targets: int = 0
+    target_length: tuple[int, int] = (100, 300)  # bp, uniform
+    exons_per_gene: tuple[int, int] = (1, 12)  # targets come in runs, as the exons of a gene
+    intron_length: tuple[int, int] = (200, 5_000)  # bp between a gene's targets, log-uniform
+    target_efficiency_sd: float = 0.4  # log-normal sd of the kit's per-target efficiency
+    sample_efficiency_sd: float = 0.05  # log-normal sd of a library's own per-target variation
+    off_target_fraction: float = 0.05  # of fragments, spread over the whole genome
+    target_mutation_share: float = 0.8  # of somatic mutations placed inside targets
     extra: dict = field(default_factory=dict)
 
 
@@ -79,5 +90,31 @@ PRESETS: dict[str, Preset] = {
         growing_clone_patients=(0,),
         sexes=("female", "male", "female"),
         cn_bin_size=5_000,
+    ),
+    # an exome of the demo's genome: ~5% of it in 400 targets, 2 patients, 3 regions each, ~180x
+    # on target; capture's shorter inserts and higher duplicate rate. 80% of 150-250 mutations in
+    # the targets, as many as an exome of a typical tumour holds, is ~1000x a real exome's
+    # density already: in fewer targets they would crowd the clustered-events filter's windows.
+    "exome": Preset(
+        name="exome",
+        autosome_lengths=(450_000, 350_000, 300_000, 200_000),
+        x_length=150_000,
+        y_length=50_000,
+        n_patients=2,
+        regions=(3, 3),
+        plasma=(0,),
+        clones=(3, 4),
+        snvs=(150, 250),
+        cn_events=(4, 6),
+        cn_event_length=(60_000, 200_000),
+        normal_depth=150.0,
+        tumour_depth=180.0,
+        plasma_depth=0.0,
+        tissue_fragment=(200.0, 40.0),
+        duplicate_rate=0.15,
+        wgd_patients=(1,),
+        cn_bin_size=2_000,
+        capture="exome",
+        n_targets=400,
     ),
 }

@@ -5,7 +5,8 @@ population (normal, clones) and haplotype contributes there, thinned by a GC-bia
 lengths (tissue ~300 bp; cfDNA nucleosomal, tumour-derived shorter), alleles (germline by
 haplotype, somatic by the carrying copies of the fragment's clone), PCR duplicates (flagged),
 paralog mismapping in segmental duplications (MAPQ 0), per-cycle base qualities and the
-substitution errors those qualities imply.
+substitution errors those qualities imply. A capture library (exome, panel) draws its fragments
+on the kit's targets instead, plus a thin background everywhere (simulate/capture.py).
 """
 
 from __future__ import annotations
@@ -27,15 +28,26 @@ BATCH_READS = 200_000
 MAX_FRAGMENT = 700
 
 
+@dataclass(frozen=True, eq=False)
+class CaptureModel:
+    """Where a capture library's fragments come from: per contig its targets (0-based half-open,
+    sorted, disjoint) with this library's efficiency of each, and the share of fragments that
+    land anywhere in the genome instead (off target)."""
+
+    targets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # contig -> starts, ends, efficiencies
+    off_target_fraction: float
+
+
 @dataclass(frozen=True)
 class ReadModel:
     read_length: int
-    depth: float  # mean autosomal depth
+    depth: float  # mean autosomal depth; with `capture`, the mean depth inside the targets
     duplicate_rate: float
     plasma: bool
     tissue_fragment: tuple[float, float]
     gc_center: float
     gc_width: float
+    capture: CaptureModel | None = None
 
 
 def _quality_cdf(length: int) -> np.ndarray:
@@ -85,6 +97,10 @@ class SampleReads:
         self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
         rng = np.random.default_rng(seed + [999_999])
         self.rate = self._fragment_rate() / self._mean_gc_accept(rng)
+        # fragments drawn per origin, for the truth: captured on a target, or background
+        self.fragment_counts = {"captured": 0, "background": 0}
+        if model.capture is not None:
+            self.background_rate = self._background_rate(model.capture)
 
     @staticmethod
     def _cumsum(c: Contig) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +130,18 @@ class SampleReads:
         # fragments per bp per unit of DNA such that the autosomal mean depth is `depth`
         return self.model.depth / (2 * self.model.read_length) / (dna / length)
 
+    def _mean_fragment(self) -> float:
+        return 170.0 if self.model.plasma else self.model.tissue_fragment[0]
+
+    def _background_rate(self, capture: CaptureModel) -> float:
+        """Fragments per bp per unit of DNA landing anywhere, such that they are
+        `off_target_fraction` of all: a target draws about rate x efficiency x (its length + a
+        fragment length) fragments, the background its rate x the genome's sequence length."""
+        captured = sum(float((eff * (e - s + self._mean_fragment())).sum()) for s, e, eff in capture.targets.values())
+        genome = sum(float(self._effective_cell_length(c).sum()) for c in self.genome.contigs)
+        f = capture.off_target_fraction
+        return self.rate * f / (1 - f) * captured / genome
+
     def _mean_gc_accept(self, rng: np.random.Generator) -> float:
         auto = [c for c in self.genome.contigs if c.kind == "autosome"]
         vals = []
@@ -128,29 +156,79 @@ class SampleReads:
 
     # -- fragments ---------------------------------------------------------------------------
     def fragments(self, rng: np.random.Generator, contig: Contig) -> dict[str, np.ndarray]:
-        w = self.weights(contig)
+        """The contig's fragments in start order: from everywhere (a whole genome), or captured
+        on the targets plus a thin background from everywhere (exome, panel)."""
+        if self.model.capture is None:
+            return self._everywhere(rng, contig, self.rate)
+        parts = [self._everywhere(rng, contig, self.background_rate), self._captured(rng, contig)]
+        self.fragment_counts["background"] += len(parts[0]["start"])
+        self.fragment_counts["captured"] += len(parts[1]["start"])
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        order = np.argsort(merged["start"], kind="stable")
+        return {k: v[order] for k, v in merged.items()}
+
+    def _populations(self, rng: np.random.Generator, w: np.ndarray, per_cell: np.ndarray,
+                     cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell population (0 normal, 1+ clones) and haplotype of fragments in `cell`, in
+        proportion to the DNA each contributes there."""
         n_pop = w.shape[0]
-        per_cell = w.sum(axis=(0, 2))
-        lam = self.rate * per_cell * self._effective_cell_length(contig)
-        counts = rng.poisson(lam)
-        cell = np.repeat(np.arange(len(counts)), counts)
         probs = w.transpose(1, 0, 2).reshape(len(per_cell), n_pop * 2)
         with np.errstate(invalid="ignore", divide="ignore"):
             cum = np.cumsum(probs, axis=1) / per_cell[:, None]
         choice = (rng.random(len(cell))[:, None] > cum[cell]).sum(axis=1)
         choice = np.minimum(choice, n_pop * 2 - 1)
-        pop, hap = choice // 2, choice % 2
-        length = fragment_lengths(rng, pop > 0, self.model)
-        start = cell * CN_CELL + rng.integers(0, CN_CELL, len(cell))
+        return choice // 2, choice % 2
+
+    def _kept(self, rng: np.random.Generator, contig: Contig, start, length, pop, hap,
+              ok: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Fragments inside the contig, free of N and surviving the GC bias, in start order."""
         end = start + length
         gc_cum, n_cum = self._cumsums[contig.name]
-        ok = end <= contig.length
-        start, end, length, pop, hap = start[ok], end[ok], length[ok], pop[ok], hap[ok]
+        inside = end <= contig.length if ok is None else ok & (end <= contig.length)
+        start, end, length, pop, hap = start[inside], end[inside], length[inside], pop[inside], hap[inside]
         ok = n_cum[end] == n_cum[start]
         gc = (gc_cum[end] - gc_cum[start]) / length
         ok &= rng.random(len(start)) < _gc_accept(gc, self.model)
         order = np.argsort(start[ok], kind="stable")
         return {k: v[ok][order] for k, v in dict(start=start, length=length, pop=pop, hap=hap).items()}
+
+    def _everywhere(self, rng: np.random.Generator, contig: Contig, rate: float) -> dict[str, np.ndarray]:
+        w = self.weights(contig)
+        per_cell = w.sum(axis=(0, 2))
+        lam = rate * per_cell * self._effective_cell_length(contig)
+        counts = rng.poisson(lam)
+        cell = np.repeat(np.arange(len(counts)), counts)
+        pop, hap = self._populations(rng, w, per_cell, cell)
+        length = fragment_lengths(rng, pop > 0, self.model)
+        start = cell * CN_CELL + rng.integers(0, CN_CELL, len(cell))
+        return self._kept(rng, contig, start, length, pop, hap)
+
+    def _captured(self, rng: np.random.Generator, contig: Contig) -> dict[str, np.ndarray]:
+        """Fragments overlapping a target, each drawn once, by the first target it overlaps, at
+        that target's efficiency: starts uniform over [target start - longest fragment, target
+        end), more where the cells hold more DNA (drawn at the window's most, thinned to each
+        fragment's own cell)."""
+        s, e, eff = self.model.capture.targets.get(contig.name, (np.zeros(0, np.int64),) * 2 + (np.zeros(0),))
+        w = self.weights(contig)
+        per_cell = w.sum(axis=(0, 2))
+        lo = np.maximum(s - MAX_FRAGMENT + 1, 0)
+        c_lo, c_hi = lo // CN_CELL, (e - 1) // CN_CELL
+        most = per_cell[c_lo]
+        for k in range(1, int((c_hi - c_lo).max(initial=0)) + 1):
+            most = np.maximum(most, per_cell[np.minimum(c_lo + k, c_hi)])
+        counts = rng.poisson(self.rate * eff * (e - lo) * most)
+        t = np.repeat(np.arange(len(s)), counts)
+        start = lo[t] + (rng.random(len(t)) * (e - lo)[t]).astype(np.int64)
+        cell = start // CN_CELL
+        with np.errstate(invalid="ignore", divide="ignore"):
+            thin = rng.random(len(t)) < per_cell[cell] / most[t]
+        t, start, cell = t[thin], start[thin], cell[thin]
+        pop, hap = self._populations(rng, w, per_cell, cell)
+        length = fragment_lengths(rng, pop > 0, self.model)
+        prev_end = np.concatenate([[-1], e[:-1]])
+        # reaches its own target, and not back into the one before (whose draw has it)
+        ok = (start + length > s[t]) & (start >= prev_end[t])
+        return self._kept(rng, contig, start, length, pop, hap, ok)
 
     def alleles(self, rng: np.random.Generator, contig: Contig, frag: dict[str, np.ndarray]):
         """((fragment, position, base) for every substituted base a fragment carries,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ith.simulate.capture import in_targets
 from ith.simulate.genome import Genome
 from ith.simulate.samples import SampleSpec, clone_ccf
 from ith.simulate.tumour import CN_CELL, Patient
@@ -24,7 +25,9 @@ def _dominant_clone(spec: SampleSpec) -> int | None:
     return int(np.argmax(spec.clone_props)) if spec.purity > 0 and spec.clone_props.sum() > 0 else None
 
 
-def mutation_table(patient: Patient, specs: list[SampleSpec]) -> pd.DataFrame:
+def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per mutation x sample; with capture `targets`, an `in_target` column (the mutated base, or
+    an indel's anchor, inside a target)."""
     t = patient.tumour
     rows = []
     for i, s in enumerate(t.snvs):
@@ -51,7 +54,10 @@ def mutation_table(patient: Patient, specs: list[SampleSpec]) -> pd.DataFrame:
                              clone=clone_label(s.clone), sample=spec.sample,
                              ccf=round(ccf, 6), multiplicity=mult, major_cn=major, minor_cn=minor,
                              total_cn=major + minor, normal_cn=normal_cn, expected_vaf=round(vaf, 6), status=status))
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if targets is not None and len(table):
+        table["in_target"] = in_targets(targets, table["chrom"].to_numpy(), table["pos"].to_numpy() - 1)
+    return table
 
 
 def tumour_ploidy(genome: Genome, patient: Patient, spec: SampleSpec) -> float:

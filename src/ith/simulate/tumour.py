@@ -195,30 +195,62 @@ def _indel_at(rng, seq: np.ndarray, p: int) -> tuple[int, str] | None:
     return 0, "".join("ACGT"[x] for x in ins)
 
 
-def _draw_snv_sites(rng, genome: Genome, germline: Germline, n: int) -> list[tuple[str, int, int, int]]:
+def _site_mask(genome: Genome, germline: Germline, contig) -> np.ndarray:
+    """Where a somatic mutation may arise: sequence, outside segmental duplications, not at or
+    next to a germline variant."""
+    ok = (contig.seq != N_CODE) & ~in_segdup_mask(genome, contig)
+    bad = germline.pos[contig.name]
+    ok[np.clip(np.concatenate([bad - 1, bad, bad + 1]), 0, contig.length - 1)] = False
+    return ok
+
+
+def _draw_snv_sites(rng, genome: Genome, germline: Germline, n: int,
+                    targets: dict[str, np.ndarray] | None = None,
+                    target_share: float = 0.0) -> list[tuple[str, int, int, int]]:
+    """`n` mutation sites spread in proportion to contig length; with `targets` (a mask per
+    contig), `target_share` of them inside the targets and the rest outside."""
     contigs = [c for c in genome.contigs if c.kind != "Y"]
-    lengths = np.array([c.length for c in contigs], dtype=float)
-    per_contig = rng.multinomial(n, lengths / lengths.sum())
-    sites = []
-    for contig, k in zip(contigs, per_contig):
-        ok = (contig.seq != N_CODE) & ~in_segdup_mask(genome, contig)
-        bad = germline.pos[contig.name]
-        ok[np.clip(np.concatenate([bad - 1, bad, bad + 1]), 0, contig.length - 1)] = False
-        pos = np.sort(rng.choice(np.flatnonzero(ok), int(k), replace=False))
-        for p in pos:
-            ref = int(contig.seq[p])
-            # C>T / G>A transitions dominate, as in most tumour mutational spectra
-            if ref in (1, 2) and rng.random() < 0.5:
-                alt = 3 if ref == 1 else 0
-            else:
-                alt = int((ref + rng.integers(1, 4)) % 4)
-            sites.append((contig.name, int(p), ref, alt))
+    sites: list[tuple[str, int, int, int]] = []
+    if targets is None:
+        lengths = np.array([c.length for c in contigs], dtype=float)
+        per_contig = rng.multinomial(n, lengths / lengths.sum())
+        for contig, k in zip(contigs, per_contig):
+            ok = _site_mask(genome, germline, contig)
+            pos = np.sort(rng.choice(np.flatnonzero(ok), int(k), replace=False))
+            sites += _alt_bases(rng, contig, pos)
+        return sites
+    masks = [_site_mask(genome, germline, c) for c in contigs]
+    n_in = int(round(n * target_share))
+    chosen: list[list[np.ndarray]] = [[] for _ in contigs]
+    for inside, k in ((True, n_in), (False, n - n_in)):
+        pools = [np.flatnonzero(m & (targets[c.name] == inside)) for c, m in zip(contigs, masks)]
+        sizes = np.array([len(x) for x in pools], dtype=float)
+        for i, m in enumerate(rng.multinomial(k, sizes / sizes.sum())):
+            chosen[i].append(rng.choice(pools[i], int(m), replace=False))
+    for contig, parts in zip(contigs, chosen):
+        sites += _alt_bases(rng, contig, np.sort(np.concatenate(parts)))
     return sites
+
+
+def _alt_bases(rng, contig, pos: np.ndarray) -> list[tuple[str, int, int, int]]:
+    out = []
+    for p in pos:
+        ref = int(contig.seq[p])
+        # C>T / G>A transitions dominate, as in most tumour mutational spectra
+        if ref in (1, 2) and rng.random() < 0.5:
+            alt = 3 if ref == 1 else 0
+        else:
+            alt = int((ref + rng.integers(1, 4)) % 4)
+        out.append((contig.name, int(p), ref, alt))
+    return out
 
 
 def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: str, n_clones: int,
            n_snvs: int, n_events: int, event_length: tuple[int, int], wgd: bool,
-           indel_fraction: float = 0.0) -> Tumour:
+           indel_fraction: float = 0.0, targets: dict[str, np.ndarray] | None = None,
+           target_share: float = 0.0) -> Tumour:
+    """targets: per contig, the bases a capture kit targets; `target_share` of the mutations
+    are placed there (None: the whole genome is sequenced, mutations anywhere)."""
     parents = random_tree(rng, n_clones)
     events = _draw_events(rng, genome, sex, n_events, n_clones, event_length)
     if wgd:
@@ -228,7 +260,7 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
     rest = n_snvs - trunk
     share = rng.dirichlet(np.full(n_clones - 1, 2.0)) if n_clones > 1 else np.zeros(0)
     per_clone = [trunk] + [12 + int(s * (rest - 12 * (n_clones - 1))) for s in share]
-    sites = _draw_snv_sites(rng, genome, germline, sum(per_clone))
+    sites = _draw_snv_sites(rng, genome, germline, sum(per_clone), targets, target_share)
     order = rng.permutation(len(sites))
     snvs: list[Snv] = []
     k = 0

@@ -16,6 +16,7 @@ from ith.variants.annotate import driver_labels, read_drivers, vcf_lookup, vcf_s
 from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
+from ith.io.targets import Regions, in_regions
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
 from ith.variants.somatic import SomaticParams, add_filter, clustered, score_sites
@@ -104,9 +105,11 @@ def _genome_order(fasta: str):
 
 
 def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta: str, pileup: PileupParams,
-                       workdir: str | None, what: str = "variants.external_vcfs") -> pd.DataFrame:
+                       workdir: str | None, what: str = "variants.external_vcfs",
+                       regions: Regions | None = None) -> pd.DataFrame:
     """Sites of an external call set that discovery did not emit, piled up in the discovery
-    samples; its contigs read in the reference's naming, sites on other contigs left out."""
+    samples; its contigs read in the reference's naming, sites on other contigs left out, and
+    with `regions` (an exome's or panel's padded targets) sites outside them too."""
     ext = vcf_sites(vcf)
     to_reference = resource_naming(vcf, what, read_fai(fasta, "reference"), "vcf").to_reference
     ext = ext.assign(chrom=ext["chrom"].map(to_reference))
@@ -114,6 +117,11 @@ def add_external_sites(frame: pd.DataFrame, vcf: str, disc: list[Sample], fasta:
         log.info("external calls %s: %d sites on contigs the reference does not have, left out", vcf,
                  int(ext["chrom"].isna().sum()))
         ext = ext.dropna(subset=["chrom"]).reset_index(drop=True)
+    if regions is not None:
+        inside = in_regions(regions, ext["chrom"].to_numpy(), ext["pos"].to_numpy())
+        if not inside.all():
+            log.info("external calls %s: %d sites outside the padded targets, left out", vcf, int((~inside).sum()))
+            ext = ext[inside].reset_index(drop=True)
     ext_ids = set(mutation_ids(ext))
     found = mutation_ids(frame).isin(ext_ids).to_numpy()
     frame.loc[found, "external"] = True
@@ -139,7 +147,9 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
                  pileup: PileupParams, somatic: SomaticParams, presence_params: PresenceParams,
                  plasma_discovery: bool, germline_resource: str | None = None, panel_of_normals: str | None = None,
                  drivers: str | None = None, external_vcf: str | None = None,
-                 workdir: str | None = None) -> CallResult:
+                 workdir: str | None = None, regions: Regions | None = None) -> CallResult:
+    """regions: an exome's or panel's padded targets (io.targets.target_regions), where discovery
+    looked; external calls outside them are left out as well."""
     disc = discovery_samples(samples, plasma_discovery)
     names = [s.name for s in disc]
     frame = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) else \
@@ -147,7 +157,7 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     frame["external"] = False
     if external_vcf:
         frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir,
-                                   f"variants.external_vcfs.{patient}")
+                                   f"variants.external_vcfs.{patient}", regions)
     frame = frame.sort_values(["chrom", "pos"], key=_genome_order(fasta), kind="stable").reset_index(drop=True)
     external = frame["external"].to_numpy(dtype=bool)
     dc = frame_to_counts(frame, names)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from ith.io.targets import Regions
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -41,3 +45,23 @@ def make_chunks(contigs: list[tuple[str, int]], size: int) -> list[Chunk]:
     if current:
         chunks.append(Chunk(len(chunks), tuple(current)))
     return chunks
+
+
+def restrict_chunks(chunks: list[Chunk], regions: Regions) -> list[Chunk]:
+    """Each chunk cut down to `regions` (per contig: sorted, disjoint 0-based half-open starts and
+    ends, e.g. padded capture targets); chunks left with nothing are dropped, the rest keep their
+    names, so a chunk is the same piece of the genome whatever the assay."""
+    out = []
+    for chunk in chunks:
+        parts: list[tuple[str, int, int]] = []
+        for contig, start, end in chunk.regions:
+            if contig not in regions:
+                continue
+            s, e = regions[contig]
+            # intervals overlapping [start - 1, end) in 0-based coordinates, clipped to it
+            lo, hi = np.searchsorted(e, start - 1, side="right"), np.searchsorted(s, end, side="left")
+            parts += [(contig, int(a) + 1, int(b)) for a, b in zip(np.maximum(s[lo:hi], start - 1),
+                                                                    np.minimum(e[lo:hi], end))]
+        if parts:
+            out.append(Chunk(chunk.index, tuple(parts)))
+    return out

@@ -1,0 +1,265 @@
+"""Exomes and panels: the simulator's capture mode, discovery restricted to the padded targets,
+and the workflow on the simulated exome against its truth."""
+
+from __future__ import annotations
+
+import filecmp
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+import yaml
+
+from ith.io.pileup import PileupParams
+from ith.io.reference import read_fai
+from ith.io.targets import in_regions, padded_targets, target_regions
+from ith.simulate import cohort as cohort_mod
+from ith.simulate.presets import PRESETS
+from ith.variants.call import call_patient, discover_chunk
+from ith.variants.chunks import Chunk, make_chunks, restrict_chunks
+from ith.variants.presence import PresenceParams
+from ith.variants.somatic import SomaticParams
+from test_copynumber import _agreement
+from test_variants import _depth, _passed, _samples, _truth
+
+PATIENTS = ["P1", "P2"]
+
+
+# -- the simulator's capture mode ---------------------------------------------------------------
+def _tiny_exome():
+    return replace(PRESETS["exome"], name="tiny_exome", autosome_lengths=(120_000, 80_000), x_length=40_000,
+                   y_length=10_000, n_patients=1, regions=(2, 2), clones=(3, 3), snvs=(60, 60), cn_events=(1, 1),
+                   cn_event_length=(20_000, 30_000), n_targets=80, wgd_patients=())
+
+
+@pytest.fixture(scope="module")
+def tiny_exome(tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.setitem(PRESETS, "tiny_exome", _tiny_exome())
+    out = tmp_path_factory.mktemp("tiny_exome")
+    cohort_mod.simulate("tiny_exome", 3, str(out), threads=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def _tsv(path):
+    return pd.read_csv(path, sep="\t")
+
+
+def test_a_capture_cohort_names_its_targets_in_the_config_and_records_them_in_the_truth(tiny_exome):
+    preset = _tiny_exome()
+    config = yaml.safe_load((tiny_exome / "config.yaml").read_text())
+    assert config["assay"] == {"type": "wes", "targets": str(tiny_exome / "reference" / "targets.bed")}
+    bed = pd.read_csv(tiny_exome / "reference" / "targets.bed", sep="\t", header=None,
+                      names=["chrom", "start", "end", "gene"])
+    truth = _tsv(tiny_exome / "truth" / "targets.tsv")
+    assert len(bed) == len(truth) == preset.n_targets
+    lengths = bed["end"] - bed["start"]
+    assert lengths.between(*preset.target_length).all()
+    assert (truth["start"] == bed["start"] + 1).all() and (truth["end"] == bed["end"]).all()
+    # sorted, disjoint, genes of several targets, every library's efficiency recorded
+    for _, t in bed.groupby("chrom"):
+        assert (t["start"].to_numpy()[1:] >= t["end"].to_numpy()[:-1]).all()
+    assert bed["gene"].value_counts().max() > 1
+    assert abs(truth["efficiency"].mean() - 1) < 0.01 and truth["efficiency"].std() > 0.2
+    samples = _tsv(tiny_exome / "truth" / "samples.tsv")
+    assert set(samples["sample"]) <= set(truth.columns)
+    assert (np.abs(samples["off_target_fraction"] - preset.off_target_fraction) < 0.01).all()
+    mutations = _tsv(tiny_exome / "truth" / "P1" / "mutations.tsv").drop_duplicates("mutation_id")
+    inside = bed.assign(start=bed["start"] + 1)  # 1-based, as the truth's positions
+    hit = [((inside["chrom"] == r.chrom) & (inside["start"] <= r.pos) & (inside["end"] >= r.pos)).any()
+           for r in mutations.itertuples()]
+    assert mutations["in_target"].tolist() == hit
+    assert mutations["in_target"].sum() == round(len(mutations) * preset.target_mutation_share)
+
+
+def test_capture_reads_pile_up_on_targets_by_efficiency_with_a_thin_background(tiny_exome):
+    preset = _tiny_exome()
+    truth = _tsv(tiny_exome / "truth" / "targets.tsv")
+    samples = _tsv(tiny_exome / "truth" / "samples.tsv").set_index("sample")
+    for sample in ("P1-N", "P1-R1"):
+        bam = str(tiny_exome / "bams" / "P1" / f"{sample}.bam")
+        depth = np.zeros(len(truth))
+        with pysam.AlignmentFile(bam) as fh:
+            for i, r in enumerate(truth.itertuples()):
+                cov = fh.count_coverage(r.chrom, r.start - 1, r.end, quality_threshold=0,
+                                        read_callback=lambda a: not a.is_duplicate)
+                depth[i] = np.sum(cov, axis=0).mean()
+            # a target in a segmental duplication sends half its reads to the paralog, at MAPQ 0-1
+            reads = [a for a in fh.fetch() if not a.is_duplicate and a.mapping_quality >= 20]
+        # the mean on-target depth is the sample's (GC bias costs a little), each target's follows
+        # this library's efficiency of it
+        assert 0.8 * samples.loc[sample, "depth"] < depth.mean() < 1.1 * samples.loc[sample, "depth"]
+        assert np.corrcoef(depth, truth[sample])[0, 1] > 0.8
+        # reads starting farther from any target than a captured fragment reaches: the background,
+        # a few percent of all spread evenly, so in proportion to the genome that far out
+        reference = read_fai(str(tiny_exome / "reference" / "genome.fa"), "x")
+        regions = target_regions(str(tiny_exome / "reference" / "targets.bed"), reference, reference, 400, "x")
+        far = ~in_regions(regions, np.array([a.reference_name for a in reads]),
+                          np.array([a.reference_start + 1 for a in reads]))
+        far_genome = 1 - sum(int((e - s).sum()) for s, e in regions.values()) / sum(n for _, n in reference)
+        assert 0.7 < far.mean() / (preset.off_target_fraction * far_genome) < 1.3
+    stats = pysam.samtools.stats(str(tiny_exome / "bams" / "P1" / "P1-R1.bam"))
+    sn = {l.split("\t")[1].rstrip(":"): float(l.split("\t")[2]) for l in stats.splitlines() if l.startswith("SN\t")}
+    # a capture library's duplicates, more than a genome's 4%
+    assert 0.10 < sn["reads duplicated"] / sn["raw total sequences"] < 0.16
+
+
+def test_a_capture_cohort_is_the_same_bytes_for_the_same_seed_whatever_the_thread_count(tmp_path,
+                                                                                        monkeypatch):
+    tiny = replace(_tiny_exome(), autosome_lengths=(60_000, 40_000), n_targets=40, snvs=(30, 30))
+    monkeypatch.setitem(PRESETS, "tiny_exome", tiny)
+    a, b = tmp_path / "a", tmp_path / "b"
+    cohort_mod.simulate("tiny_exome", 7, str(a), threads=1)
+    cohort_mod.simulate("tiny_exome", 7, str(b), threads=2)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name not in ("samples.tsv", "config.yaml"))
+    assert any(str(f).endswith(".bam") for f in files) and any(str(f).endswith("targets.bed") for f in files)
+    for f in files:
+        assert filecmp.cmp(a / f, b / f, shallow=False), f"{f} differs between runs"
+
+
+# -- discovery in the padded targets ------------------------------------------------------------
+def test_chunks_are_cut_to_the_padded_targets_keep_their_names_and_without_targets_have_no_job():
+    contigs = [("chr1", 1000), ("chr2", 600), ("chr3", 300)]
+    chunks = make_chunks(contigs, 500)
+    assert [c.regions for c in chunks] == [(("chr1", 1, 500),), (("chr1", 501, 1000),), (("chr2", 1, 300),),
+                                           (("chr2", 301, 600),), (("chr3", 1, 300),)]
+    targets = pd.DataFrame({"chrom": ["chr1", "chr1", "chr1", "chr3"], "start": [100, 300, 480, 0],
+                            "end": [200, 350, 520, 20]})
+    wide = padded_targets(targets, 50, contigs)
+    # padding merges the first two targets (250 and 250 meet), stops at the contig's start
+    assert wide.values.tolist() == [["chr1", 50, 400], ["chr1", 430, 570], ["chr3", 0, 70]]
+    regions = {c: (g["start"].to_numpy(), g["end"].to_numpy()) for c, g in wide.groupby("chrom")}
+    cut = restrict_chunks(chunks, regions)
+    # 1-based inclusive; a target across the chunk boundary is split between the chunks
+    assert cut == [Chunk(0, (("chr1", 51, 400), ("chr1", 431, 500))), Chunk(1, (("chr1", 501, 570),)),
+                   Chunk(4, (("chr3", 1, 70),))]
+    assert [c.name for c in cut] == ["chunk0000", "chunk0001", "chunk0004"]
+
+
+def _targets_around(clear: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Of clear mutations 1 kb or more apart, a third inside a 100 bp target, a third 60 bp before
+    one (in its 100 bp padding), a third with no target within 300 bp; the targets (0-based)."""
+    keep = clear[np.concatenate([[True], np.diff(clear["pos"].to_numpy()) >= 1_000])].reset_index(drop=True)
+    inside, padding, outside = keep.iloc[0::3], keep.iloc[1::3], keep.iloc[2::3]
+    starts = np.concatenate([inside["pos"].to_numpy() - 50, padding["pos"].to_numpy() + 59])
+    chrom = np.concatenate([inside["chrom"].to_numpy(), padding["chrom"].to_numpy()])
+    targets = pd.DataFrame({"chrom": chrom, "start": starts, "end": starts + 100}).sort_values("start")
+    return inside, padding, outside, targets
+
+
+def test_discovery_of_an_exome_looks_only_in_its_padded_targets_whatever_their_naming(cohort, sheet, tmp_path):
+    """On a genome's reads (mutations everywhere), with targets named without 'chr': a clear
+    mutation inside a target or in its padding is found, one farther out is not, though
+    discovery finds it when looking there."""
+    fasta = str(cohort / "reference" / "genome.fa")
+    reference = read_fai(fasta, "x")
+    truth = _truth(cohort, "P1")
+    clear = truth[(truth["sample"] == "P1-R1") & (truth["expected_vaf"] >= 0.2) & (truth["type"] == "snv")
+                  & (truth["chrom"] == "chr1")].sort_values("pos")
+    inside, padding, outside, targets = _targets_around(clear)
+    assert min(len(inside), len(padding), len(outside)) >= 4
+    bed = tmp_path / "targets.bed"
+    targets.assign(chrom=targets["chrom"].str.replace("chr", "")).to_csv(bed, sep="\t", header=False, index=False)
+    regions = target_regions(str(bed), reference, reference, 100, "variants.exclude_contigs")
+    chunks = restrict_chunks(make_chunks(reference, 200_000), regions)
+    assert {r[0] for c in chunks for r in c.regions} == {"chr1"}
+    samples = [s for s in _samples(cohort, sheet, "P1") if s.type != "plasma"]
+    found = set()
+    for chunk in chunks:
+        table, _ = discover_chunk(samples, fasta, list(chunk.regions), PileupParams(), SomaticParams(), 2, False)
+        assert in_regions(regions, table["chrom"].to_numpy(), table["pos"].to_numpy()).all()
+        found |= set(table["chrom"] + ":" + table["pos"].astype(str) + ":" + table["ref"] + ":" + table["alt"])
+    assert set(inside["mutation_id"]) | set(padding["mutation_id"]) <= found
+    assert not set(outside["mutation_id"]) & found
+    there = [(r.chrom, r.pos - 10, r.pos + 10) for r in outside.itertuples()]
+    table, _ = discover_chunk(samples, fasta, there, PileupParams(), SomaticParams(), 2, False)
+    assert set(outside["mutation_id"]) <= set(table["chrom"] + ":" + table["pos"].astype(str) + ":" + table["ref"]
+                                              + ":" + table["alt"])
+
+
+def test_external_calls_outside_the_padded_targets_are_left_out(cohort, sheet, tmp_path):
+    fasta = str(cohort / "reference" / "genome.fa")
+    reference = read_fai(fasta, "x")
+    truth = _truth(cohort, "P2")
+    clear = truth[(truth["sample"] == "P2-R1") & (truth["expected_vaf"] > 0.2) & (truth["type"] == "snv")
+                  & (truth["chrom"] == "chr2")].sort_values("pos")
+    inside, padding, outside, targets = _targets_around(clear)
+    bed = tmp_path / "targets.bed"
+    targets.to_csv(bed, sep="\t", header=False, index=False)
+    vcf = tmp_path / "ext.vcf"
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr2>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines += [f"chr2\t{r.pos}\t.\t{r.ref}\t{r.alt}\t.\tPASS\t." for r in clear.itertuples()]
+    vcf.write_text("\n".join(lines) + "\n")
+    regions = target_regions(str(bed), reference, reference, 100, "variants.exclude_contigs")
+    samples = [s for s in _samples(cohort, sheet, "P2") if s.type != "plasma"]
+    res = call_patient("P2", samples, [], fasta, PileupParams(), SomaticParams(), PresenceParams(), False,
+                       external_vcf=str(vcf), regions=regions)
+    ids = set(res.sites["chrom"] + ":" + res.sites["pos"].astype(str) + ":" + res.sites["ref"] + ":" + res.sites["alt"])
+    assert ids == set(inside["mutation_id"]) | set(padding["mutation_id"])
+
+
+# -- the workflow on the exome against its truth ------------------------------------------------
+@pytest.fixture(scope="module")
+def exome_calls(exome_run, exome_cohort):
+    out = {}
+    for p in PATIENTS:
+        truth = _truth(exome_cohort, p)
+        tumour = truth[truth["sample"].str.contains("-R") & truth["in_target"]].copy()
+        tumour["depth"] = [_depth(str(exome_cohort / "bams" / p / f"{r.sample}.bam"), r.chrom, r.pos)
+                           for r in tumour.itertuples()]
+        out[p] = (truth, tumour, _passed(exome_run, p))
+    return out
+
+
+@pytest.mark.workflow
+def test_exome_snvs_in_targets_are_found_with_high_recall_and_precision(exome_calls):
+    """Scored as on the genome (tests/test_variants.py): SNVs at VAF >= 5% in a region with
+    >= 80 reads there, here those inside the targets."""
+    found = expected = called = correct = 0
+    for p, (truth, tumour, passed) in exome_calls.items():
+        snv = tumour[tumour["type"] == "snv"]
+        clear = snv[(snv["expected_vaf"] >= 0.05) & (snv["depth"] >= 80)]["mutation_id"].unique()
+        found += len(set(clear) & passed)
+        expected += len(clear)
+        called += len(passed)
+        correct += len(passed & set(truth["mutation_id"]))
+    assert expected > 100
+    assert found / expected >= 0.95, f"recall {found}/{expected}"
+    assert correct / called >= 0.95, f"precision {correct}/{called}"
+
+
+@pytest.mark.workflow
+def test_exome_calls_lie_in_the_padded_targets(exome_run, exome_cohort):
+    reference = read_fai(str(exome_cohort / "reference" / "genome.fa"), "x")
+    regions = target_regions(str(exome_cohort / "reference" / "targets.bed"), reference, reference, 100, "x")
+    for p in PATIENTS:
+        sites = pd.read_csv(exome_run / "results" / "variants" / p / "sites.tsv", sep="\t")
+        assert len(sites) > 50 and in_regions(regions, sites["chrom"].to_numpy(), sites["pos"].to_numpy()).all()
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("patient", PATIENTS)
+def test_exome_purity_and_copy_number_on_the_targets_match_truth(exome_run, exome_cohort, patient):
+    """Purity within 0.05 in every region; the clonal major/minor copy number right on >= 85% of
+    the targeted bases (the off-target bins only carry the segments between targets)."""
+    res = exome_run / "results" / "copynumber" / patient
+    pp = pd.read_csv(res / "purity_ploidy.tsv", sep="\t")
+    truth = pd.read_csv(exome_cohort / "truth" / patient / "purity_ploidy.tsv", sep="\t").merge(
+        pp, on="sample", suffixes=("_true", ""))
+    assert len(truth) == 3
+    assert (np.abs(truth["purity"] - truth["purity_true"]) <= 0.05).all(), truth[["sample", "purity", "purity_true"]]
+    assert (truth["wgd"] == truth["wgd_true"]).all()
+    seg = pd.read_csv(res / "segments.tsv", sep="\t")
+    tseg = pd.read_csv(exome_cohort / "truth" / patient / "segments.tsv", sep="\t")
+    targets = pd.read_csv(exome_cohort / "truth" / "targets.tsv", sep="\t")
+    for sample in truth["sample"]:
+        agreement = _agreement(seg[seg["sample"] == sample], tseg[tseg["sample"] == sample], targets)
+        assert agreement >= 0.85, (sample, agreement)
