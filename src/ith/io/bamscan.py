@@ -81,13 +81,14 @@ class IntervalCoverage:
 @numba.njit(cache=True)
 def _block_bounds(raw: np.ndarray, end: int) -> tuple[np.ndarray, int]:
     """Start offsets of the complete BGZF blocks in raw[:end]; returns (starts incl. the end of
-    the last complete block, bytes consumed)."""
+    the last complete block, bytes consumed), or (empty, -1 - offset) when no block starts at
+    an offset where one should."""
     starts = np.empty(end // 28 + 2, dtype=np.int64)
     n = 0
     off = 0
     while off + 18 <= end:
         if raw[off] != 31 or raw[off + 1] != 139:
-            return starts[:0], -1
+            return starts[:0], -1 - off
         bsize = np.int64(raw[off + 16]) | (np.int64(raw[off + 17]) << 8)
         nxt = off + bsize + 1
         if nxt > end:
@@ -226,14 +227,21 @@ def _payloads(fh: BinaryIO, path: str, pool: ThreadPoolExecutor | None, slice_by
     file are inflating while the caller walks the current one."""
     carry = b""
     ahead: list = []
+    at = 0  # the file offset of raw[0]
     while True:
         chunk = fh.read(slice_bytes)
         raw = carry + chunk
         arr = np.frombuffer(raw, dtype=np.uint8)
         bounds, used = _block_bounds(arr, len(arr))
         if used < 0:
-            raise BamFormatError(f"{path}: not a BGZF-compressed BAM (bad block header)")
+            where = at - 1 - used
+            if where == 0:
+                raise BamFormatError(f"{path}: not a BGZF-compressed BAM (bad block header)")
+            raise BamFormatError(f"{path}: corrupt BAM: no BGZF block starts at byte {where}, where the previous "
+                                 f"block ends; check it with: samtools quickcheck -v {path} and samtools view -o "
+                                 f"/dev/null {path}")
         carry = raw[used:]
+        at += used
         mv = memoryview(raw)
         # each block: its deflate payload and, from its last 4 bytes, the inflated size
         pieces = [(mv[bounds[i] + 18: bounds[i + 1] - 8], int.from_bytes(raw[bounds[i + 1] - 4: bounds[i + 1]], "little"))
