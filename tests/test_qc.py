@@ -205,7 +205,8 @@ def test_a_damaged_or_unsorted_bam_is_an_error_naming_it(cohort, tmp_path):
         for i in range(3):
             r = pysam.AlignedSegment(out.header)
             r.query_name, r.reference_id, r.reference_start, r.mapping_quality = f"read{i}", 0, 100 * i, 60
-            r.cigarstring, r.query_sequence, r.query_qualities = "10M", "ACGTACGTAC", pysam.qualitystring_to_array("I" * 10)
+            r.cigarstring, r.query_sequence = "10M", "ACGTACGTAC"
+            r.query_qualities = pysam.qualitystring_to_array("I" * 10)
             out.write(r)
     data = bytearray(raw.read_bytes())
     at = data.index(b"read1\0") - 32  # the record's refID
@@ -214,6 +215,25 @@ def test_a_damaged_or_unsorted_bam_is_an_error_naming_it(cohort, tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(BamFormatError, match=f"{bad}: cannot read this BAM .*impossible"):
         onepass.qc_pass(str(bad), {"chr1": (np.array([0]), np.array([10_000]))}, 20, 1000, 300)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1 << 24])
+def test_the_wgs_assay_is_the_non_n_runs_whatever_the_pieces_the_fasta_is_read_in(tmp_path, monkeypatch, piece):
+    import ith.qc.bamstats as bamstats
+
+    rng = np.random.default_rng(3)
+    seqs = {"a": "".join(rng.choice(list("ACGTNn"), 1000, p=[0.2, 0.2, 0.2, 0.2, 0.1, 0.1])),
+            "b": "ACGT" * 25 + "N" * 200 + "ACGT" * 25, "c": "N" * 50, "d": "A"}
+    fasta = tmp_path / "g.fa"
+    fasta.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
+    pysam.faidx(str(fasta))
+    monkeypatch.setattr(bamstats, "FASTA_PIECE", piece)
+    got = non_n_intervals(str(fasta))
+    for name, seq in seqs.items():
+        base = np.array([c not in "Nn" for c in seq] + [False])
+        edges = np.diff(np.concatenate([[False], base]).astype(np.int8))
+        assert np.array_equal(got[name][0], np.flatnonzero(edges == 1)), name
+        assert np.array_equal(got[name][1], np.flatnonzero(edges == -1)), name
 
 
 def _patient_rows(cohort, sheet, patient):

@@ -51,7 +51,7 @@ SLICE_BYTES = 8 << 20
 # htslib's CRAM_OPT_REQUIRED_FIELDS bits (SAM_FLAG, SAM_RNAME, SAM_POS, SAM_MAPQ, SAM_CIGAR): names,
 # bases, qualities and tags are skipped. Positions and CIGARs do not depend on the reference, and
 # skipping the bases halves the pass (bench/cram.py); a CRAM of another reference is stopped before
-# any job by the input check (its @SQ M5 against the FASTA) and again by QC's full decode.
+# any job by the input check (its @SQ M5 against the FASTA) and again by QC's pass, which decodes them.
 CRAM_REQUIRED_FIELDS = 0x002 | 0x004 | 0x008 | 0x010 | 0x020
 # Linux's default pipe holds 64 kB, which would let the decoder run only that far ahead of us;
 # 1 MB is the largest an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)

@@ -36,12 +36,23 @@ class QcParams:
     sex: SexParams = field(default_factory=SexParams)
 
 
+# the FASTA is scanned in pieces of this many bases: chr1 whole would be 500 MB of str and bytes
+FASTA_PIECE = 1 << 24
+
+
 def non_n_intervals(fasta: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per contig, the runs of bases that are not N (0-based, half-open): the WGS assay."""
     out = {}
     with pysam.FastaFile(fasta) as fa:
-        for name in fa.references:
-            out[name] = _non_n_runs(np.frombuffer(fa.fetch(name).encode("ascii"), dtype=np.uint8))
+        for name, length in zip(fa.references, fa.lengths):
+            runs = [_non_n_runs(np.frombuffer(fa.fetch(name, at, at + FASTA_PIECE).encode("ascii"), np.uint8))
+                    for at in range(0, length, FASTA_PIECE)]
+            offsets = range(0, length, FASTA_PIECE)
+            s = np.concatenate([r[0] + at for r, at in zip(runs, offsets)] or [np.zeros(0, np.int64)])
+            e = np.concatenate([r[1] + at for r, at in zip(runs, offsets)] or [np.zeros(0, np.int64)])
+            # runs within a piece are apart (an N between them); runs that touch were cut by a piece's end
+            cut = e[:-1] == s[1:]
+            out[name] = (s[np.concatenate([[True], ~cut])], e[np.concatenate([~cut, [True]])]) if len(s) else (s, e)
     return out
 
 
