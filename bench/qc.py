@@ -10,9 +10,13 @@ same run.
 
 With --cram the cohort's BAMs are converted to CRAM (pysam, htslib's defaults) into --work once,
 and the three are timed on the CRAMs too (`view -c -T`; the one pass decodes every field but
-the read names, against the FASTA).
+the read names, against the FASTA). `view -c` on a CRAM decodes next to nothing, so a fourth
+row times what any pass reading those fields pays:
 
-    python bench/qc.py --cohort test-cohort --repeats 3 [--cram]
+  decode        `samtools view -u -o /dev/null -T fasta` decoding the fields the one pass reads
+                (ith.qc.onepass.CRAM_QC_FIELDS), nothing counted
+
+    python bench/qc.py --cohort test-cohort --repeats 3 [--cram] [--only-cram]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 import pysam
 
 from ith.qc.bamstats import QcParams, sample_qc, samtools_qc
+from ith.qc.onepass import CRAM_QC_FIELDS
 
 
 def to_cram(bam: Path, fasta: str, out: Path) -> Path:
@@ -47,11 +52,12 @@ def main() -> None:
                     "fastest counts")
     ap.add_argument("--cram", action="store_true", help="time the CRAMs of the BAMs too")
     ap.add_argument("--work", default=None, type=Path, help="where the CRAMs go (default: <cohort>/cram)")
+    ap.add_argument("--only-cram", action="store_true", help="time the CRAMs only")
     a = ap.parse_args()
     fasta = str(a.cohort / "reference" / "genome.fa")
     bams = sorted((a.cohort / "bams").glob("*/*.bam"))
-    sets = {"BAM": bams}
-    if a.cram:
+    sets = {} if a.only_cram else {"BAM": bams}
+    if a.cram or a.only_cram:
         work = a.work or a.cohort / "cram"
         sets["CRAM"] = [to_cram(b, fasta, work / b.parent.name / (b.stem + ".cram")) for b in bams]
     params = QcParams()
@@ -65,6 +71,10 @@ def main() -> None:
             "one pass": lambda: [sample_qc(str(f), fasta, f.stem, f.parent.name, params) for f in files],
             "samtools x2": lambda: [samtools_qc(str(f), fasta, f.stem, f.parent.name, params) for f in files],
         }
+        if kind == "CRAM":
+            runs["decode"] = lambda: [pysam.samtools.view(
+                "-u", "-T", fasta, "--input-fmt-option", f"required_fields={CRAM_QC_FIELDS:#x}", "-o", "/dev/null",
+                str(f), catch_stdout=False) for f in files]
         # interleaved (each repeat times all three in turn), so that load from other work on the
         # machine falls on all of them alike
         secs = {k: float("inf") for k in runs}
@@ -74,7 +84,8 @@ def main() -> None:
         floor = secs["view -c"]
         for k, s in secs.items():
             print(f"  {k:12s} {s:7.2f} s  {records / s / 1e6:6.2f} M records/s  {s / floor:5.2f}x the floor")
-        print(f"  one pass is {secs['samtools x2'] / secs['one pass']:.1f}x faster than samtools x2")
+        print(f"  one pass is {secs['samtools x2'] / secs['one pass']:.1f}x faster than samtools x2"
+              + (f", {secs['one pass'] / secs['decode']:.2f}x the decode" if "decode" in secs else ""))
 
 
 if __name__ == "__main__":

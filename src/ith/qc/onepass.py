@@ -49,8 +49,8 @@ C_RECORDS, C_READS, C_MAPPED, C_DUP, C_PROPER, C_LEN, C_QUAL, C_QUAL_BASES, C_NM
     C_DEPTH_READS, C_BAD_AUX = range(13)
 N_COUNTS = 13
 # walker state (int64 slots of `st`)
-S_REF, S_FLUSHED, S_RUN, S_K, S_MAXEND, S_LAST_POS, S_STATUS, S_NEED, S_AT = range(9)
-N_STATE = 9
+S_REF, S_FLUSHED, S_RUN, S_K, S_MAXEND, S_LAST_POS, S_STATUS, S_NEED = range(8)
+N_STATE = 8
 OK, GROW, UNSORTED = 0, 1, 2
 
 
@@ -189,11 +189,10 @@ def _walk_qc(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.nd
         cig = rec + 32 + name_len
 
         # depth first: a record that needs a larger ring is left untouched until it has one
-        if ref >= 0 and (flag & DEPTH_EXCLUDE) == 0 and mapq >= min_mapq:
+        if ref >= 0 and pos >= 0 and (flag & DEPTH_EXCLUDE) == 0 and mapq >= min_mapq:
             if ref != st[S_REF]:
                 if ref < st[S_REF]:
                     st[S_STATUS] = UNSORTED
-                    st[S_AT] = ref
                     return off
                 if st[S_REF] >= 0:
                     _flush(ring, st, st[S_MAXEND] + 1, a_starts, a_ends, first[st[S_REF] + 1], depth_hist)
@@ -205,7 +204,6 @@ def _walk_qc(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.nd
                 st[S_LAST_POS] = -1
             if pos < st[S_LAST_POS]:
                 st[S_STATUS] = UNSORTED
-                st[S_AT] = pos
                 return off
             st[S_LAST_POS] = pos
             _flush(ring, st, pos, a_starts, a_ends, first[ref + 1], depth_hist)
