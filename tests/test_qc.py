@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
+import pysam
 import pytest
 
 from ith.errors import InputError
+from ith.io.alignments import BamFormatError
 from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
-from ith.qc.bamstats import QcParams, sample_qc
+from ith.qc import onepass
+from ith.qc.bamstats import QcParams, non_n_intervals, sample_qc, samtools_qc
 from ith.qc.gate import apply_identity_policy, identity_failures
 from ith.qc.identity import IdentityParams, identity_check
 from ith.qc.summary import console_flags, qc_summary
@@ -68,6 +72,168 @@ def test_mapq_and_mapping_summaries_are_present_and_plausible(qc_results):
         assert qc["mapped_percent"] == 100.0
         assert 0 < qc["fraction_mapq0"] < 0.1
         assert qc["fraction_mapq_ge30"] > 0.9
+
+
+# -- the one pass against samtools (the previous method) on the same files -------------------------
+
+# the keys whose definitions are samtools stats' / idxstats' own: equal to the last digit
+SAME_AS_SAMTOOLS = ["reads", "mapped_reads", "mapped_percent", "duplicate_percent", "properly_paired_percent",
+                    "read_length_mean", "mapq_mean", "fraction_mapq0", "fraction_mapq_ge30", "assay_bases",
+                    "fragment_mode", "sex", "x_ratio", "y_ratio", "sex_note"]
+
+
+@pytest.fixture(scope="module")
+def with_samtools(cohort):
+    """A normal and a tumour region: (bam, one pass, samtools stats twice + idxstats)."""
+    fasta = str(cohort / "reference" / "genome.fa")
+    out = []
+    for patient, sample in (("P2", "P2-N"), ("P1", "P1-R3")):
+        bam = str(cohort / "bams" / patient / f"{sample}.bam")
+        out.append((bam, sample_qc(bam, fasta, sample, patient), samtools_qc(bam, fasta, sample, patient)))
+    return out
+
+
+def test_one_pass_counts_equal_samtools_stats(with_samtools):
+    for bam, ours, theirs in with_samtools:
+        assert {k: ours[k] for k in SAME_AS_SAMTOOLS} == {k: theirs[k] for k in SAME_AS_SAMTOOLS}, bam
+        assert ours["reads"] > 100_000 and ours["duplicate_percent"] > 1
+        # samtools prints the mean quality to 1 decimal and the error rate from a float32 division
+        assert ours["base_quality_mean"] == pytest.approx(theirs["base_quality_mean"], abs=0.05)
+        assert ours["error_rate"] == pytest.approx(theirs["error_rate"], rel=1e-6)
+        # samtools' IS section stops at 99% of the pairs ("main bulk"): every size it lists has
+        # the same count here, and the pairs beyond it are the difference
+        mine, its = dict(map(tuple, ours["fragment_histogram"])), dict(map(tuple, theirs["fragment_histogram"]))
+        bulk = max(its)
+        assert {s: c for s, c in mine.items() if s <= bulk} == its
+        assert ours["fragment_pairs"] - theirs["fragment_pairs"] == sum(c for s, c in mine.items() if s > bulk)
+        assert 0 < ours["fragment_pairs"] - theirs["fragment_pairs"] < 0.02 * ours["fragment_pairs"]
+        assert abs(ours["fragment_median"] - theirs["fragment_median"]) <= 1
+        assert ours["fragment_mean"] == pytest.approx(theirs["fragment_mean"], rel=0.01)
+
+
+def _samtools_depth(bam: str, fasta: str, min_mapq: int, top: int, bed: str | None = None) -> np.ndarray:
+    """Positions per depth over the non-N bases (or a BED's), by `samtools depth -aa`: the same
+    reads (its default filter drops unmapped, secondary, QC-failed and duplicate records; -g
+    0x800 keeps supplementary ones), overlapping mates counted twice."""
+    with pysam.FastaFile(fasta) as fa:
+        seqs = {c: fa.fetch(c) for c in fa.references}
+    hist = np.zeros(top + 1, dtype=np.int64)
+    args = ["-aa", "-Q", str(min_mapq), "-g", "0x800"] + (["-b", bed] if bed else [])
+    for line in pysam.samtools.depth(*args, bam).splitlines():
+        contig, pos, depth = line.split("\t")
+        if bed or seqs[contig][int(pos) - 1] not in "Nn":
+            hist[min(int(depth), top)] += 1
+    return hist
+
+
+def test_depth_histogram_equals_samtools_depth_over_the_assay(cohort, with_samtools, tmp_path):
+    fasta = str(cohort / "reference" / "genome.fa")
+    bam = with_samtools[0][0]
+    wgs = non_n_intervals(fasta)
+    for min_mapq in (20, 0):
+        ours = onepass.qc_pass(bam, wgs, min_mapq, 1000, 300)
+        assert np.array_equal(ours.depth_hist, _samtools_depth(bam, fasta, min_mapq, 300)), min_mapq
+    # without a MAPQ threshold the depth is what samtools stats -d measured
+    params = QcParams(min_mapq=0)
+    depth = ["mean_depth", "median_depth", "fraction_10x", "fraction_30x"]
+    ours, theirs = sample_qc(bam, fasta, "s", "p", params), samtools_qc(bam, fasta, "s", "p", params)
+    assert {k: ours[k] for k in depth} == {k: theirs[k] for k in depth}
+    assert with_samtools[0][1]["mean_depth"] < ours["mean_depth"]  # the MAPQ 0/1 reads of the repeats
+    # capture: targets named without 'chr', two of them overlapping (their shared bases count once)
+    bed = tmp_path / "targets.bed"
+    bed.write_text("2\t1000\t5000\n2\t4000\t9000\n3\t100\t200\nX\t500\t2500\n")
+    in_reference = tmp_path / "targets.chr.bed"
+    in_reference.write_text("chr2\t1000\t9000\nchr3\t100\t200\nchrX\t500\t2500\n")
+    capture = sample_qc(bam, fasta, "s", "p", targets=str(bed))
+    assert capture["assay_bases"] == 8000 + 100 + 2000
+    ours = onepass.qc_pass(bam, {"chr2": (np.array([1000]), np.array([9000])),
+                                 "chr3": (np.array([100]), np.array([200])),
+                                 "chrX": (np.array([500]), np.array([2500]))}, 20, 1000, 300)
+    assert np.array_equal(ours.depth_hist, _samtools_depth(bam, fasta, 20, 300, str(in_reference)))
+    assert capture["mean_depth"] == round(float((np.arange(301) * ours.depth_hist).sum() / 10_100), 3)
+
+
+def test_a_small_depth_ring_grows_to_the_same_histogram(cohort, monkeypatch):
+    """Reads longer than the ring make it grow (as a read spanning a long deletion or intron
+    would with the default ring): the same histogram."""
+    fasta = str(cohort / "reference" / "genome.fa")
+    bam = str(cohort / "bams" / "P2" / "P2-N.bam")
+    wgs = non_n_intervals(fasta)
+    want = onepass.qc_pass(bam, wgs, 20, 1000, 300)
+    monkeypatch.setattr(onepass, "RING_BYTES", 4 * 16)
+    got = onepass.qc_pass(bam, wgs, 20, 1000, 300)
+    assert np.array_equal(got.depth_hist, want.depth_hist) and got.depth_reads == want.depth_reads
+
+
+def test_a_cram_gives_the_bams_metrics(cohort, tmp_path):
+    from conftest import to_cram
+
+    fasta = cohort / "reference" / "genome.fa"
+    bam = cohort / "bams" / "P1" / "P1-R1.bam"
+    cram = to_cram(bam, fasta, tmp_path / "P1-R1.cram")
+    ours = sample_qc(str(bam), str(fasta), "P1-R1", "P1")
+    from_cram = sample_qc(str(cram), str(fasta), "P1-R1", "P1")
+    assert from_cram.pop("bam") == str(cram)
+    ours.pop("bam")
+    assert from_cram == ours  # NM too: htslib restores it from the reference when the CRAM dropped it
+    assert ours["error_rate"] > 0
+
+
+def test_a_damaged_or_unsorted_bam_is_an_error_naming_it(cohort, tmp_path):
+    fasta = str(cohort / "reference" / "genome.fa")
+    src = cohort / "bams" / "P2" / "P2-N.bam"
+    data = src.read_bytes()
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BamFormatError, match=f"{cut}: truncated BAM"):
+        sample_qc(str(cut), fasta, "s", "p")
+    garbled = tmp_path / "garbled.bam"
+    mid = len(data) // 3
+    garbled.write_bytes(data[:mid] + np.random.default_rng(1).integers(0, 256, 100_000, np.uint8).tobytes()
+                        + data[mid + 100_000:])
+    with pytest.raises(BamFormatError, match=f"{garbled}: corrupt BAM: no BGZF block starts at byte"):
+        sample_qc(str(garbled), fasta, "s", "p")
+    by_name = tmp_path / "by_name.bam"
+    pysam.sort("-n", "-o", str(by_name), str(src))
+    with pytest.raises(BamFormatError, match=f"{by_name}: not sorted by coordinate.*samtools sort"):
+        sample_qc(str(by_name), fasta, "s", "p")
+    # a record whose reference id the header does not have (stored uncompressed, so the bytes
+    # can be found and changed; the walker must stop there, not index past its arrays)
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 10_000}]}
+    raw = tmp_path / "raw.bam"
+    with pysam.AlignmentFile(str(raw), "wb0", header=header) as out:
+        for i in range(3):
+            r = pysam.AlignedSegment(out.header)
+            r.query_name, r.reference_id, r.reference_start, r.mapping_quality = f"read{i}", 0, 100 * i, 60
+            r.cigarstring, r.query_sequence = "10M", "ACGTACGTAC"
+            r.query_qualities = pysam.qualitystring_to_array("I" * 10)
+            out.write(r)
+    data = bytearray(raw.read_bytes())
+    at = data.index(b"read1\0") - 32  # the record's refID
+    data[at:at + 4] = (7).to_bytes(4, "little")
+    bad = tmp_path / "bad_ref.bam"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(BamFormatError, match=f"{bad}: cannot read this BAM .*impossible"):
+        onepass.qc_pass(str(bad), {"chr1": (np.array([0]), np.array([10_000]))}, 20, 1000, 300)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1 << 24])
+def test_the_wgs_assay_is_the_non_n_runs_whatever_the_pieces_the_fasta_is_read_in(tmp_path, monkeypatch, piece):
+    import ith.qc.bamstats as bamstats
+
+    rng = np.random.default_rng(3)
+    seqs = {"a": "".join(rng.choice(list("ACGTNn"), 1000, p=[0.2, 0.2, 0.2, 0.2, 0.1, 0.1])),
+            "b": "ACGT" * 25 + "N" * 200 + "ACGT" * 25, "c": "N" * 50, "d": "A"}
+    fasta = tmp_path / "g.fa"
+    fasta.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
+    pysam.faidx(str(fasta))
+    monkeypatch.setattr(bamstats, "FASTA_PIECE", piece)
+    got = non_n_intervals(str(fasta))
+    for name, seq in seqs.items():
+        base = np.array([c not in "Nn" for c in seq] + [False])
+        edges = np.diff(np.concatenate([[False], base]).astype(np.int8))
+        assert np.array_equal(got[name][0], np.flatnonzero(edges == 1)), name
+        assert np.array_equal(got[name][1], np.flatnonzero(edges == -1)), name
 
 
 def _patient_rows(cohort, sheet, patient):

@@ -20,7 +20,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +39,8 @@ try:  # isa-l inflates 2-3x faster than zlib; same API
     from isal import isal_zlib as _zlib
 except ImportError:  # pragma: no cover - isal is a declared dependency
     import zlib as _zlib
+_INFLATE_ERRORS: tuple[type[BaseException], ...] = (ValueError, _zlib.error) + (
+    (_deflate.DeflateError,) if _deflate is not None else ())
 
 # unmapped, secondary, QC-fail, duplicate, supplementary: as mosdepth's default exclusion plus
 # supplementary pieces, which would count a chimeric read's bases twice
@@ -49,7 +51,7 @@ SLICE_BYTES = 8 << 20
 # htslib's CRAM_OPT_REQUIRED_FIELDS bits (SAM_FLAG, SAM_RNAME, SAM_POS, SAM_MAPQ, SAM_CIGAR): names,
 # bases, qualities and tags are skipped. Positions and CIGARs do not depend on the reference, and
 # skipping the bases halves the pass (bench/cram.py); a CRAM of another reference is stopped before
-# any job by the input check (its @SQ M5 against the FASTA) and again by QC's full decode.
+# any job by the input check (its @SQ M5 against the FASTA) and again by QC's pass, which decodes them.
 CRAM_REQUIRED_FIELDS = 0x002 | 0x004 | 0x008 | 0x010 | 0x020
 # Linux's default pipe holds 64 kB, which would let the decoder run only that far ahead of us;
 # 1 MB is the largest an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)
@@ -79,13 +81,14 @@ class IntervalCoverage:
 @numba.njit(cache=True)
 def _block_bounds(raw: np.ndarray, end: int) -> tuple[np.ndarray, int]:
     """Start offsets of the complete BGZF blocks in raw[:end]; returns (starts incl. the end of
-    the last complete block, bytes consumed)."""
+    the last complete block, bytes consumed), or (empty, -1 - offset) when no block starts at
+    an offset where one should."""
     starts = np.empty(end // 28 + 2, dtype=np.int64)
     n = 0
     off = 0
     while off + 18 <= end:
         if raw[off] != 31 or raw[off + 1] != 139:
-            return starts[:0], -1
+            return starts[:0], -1 - off
         bsize = np.int64(raw[off + 16]) | (np.int64(raw[off + 17]) << 8)
         nxt = off + bsize + 1
         if nxt > end:
@@ -109,20 +112,55 @@ def _i32(buf: np.ndarray, o: int) -> int:
     return v - np.int64(1 << 32) if v >= np.int64(1 << 31) else v
 
 
+# a record is at least its 32-byte fixed part; more than this is not a BAM record but a damaged
+# size field (which would otherwise make the reader hold the rest of the file as one "record")
+MAX_RECORD_BYTES = 1 << 28
+
+
 @numba.njit(cache=True)
-def _walk(buf: np.ndarray, start: int, n_bytes: int, first: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-          exclude: int, min_mapq: int, bases: np.ndarray, reads: np.ndarray, tally: np.ndarray) -> int:
+def _record_end(buf: np.ndarray, off: int, n_bytes: int, n_ref: int) -> int:
+    """Where the record at buf[off] ends: -1 when it is not complete in buf[:n_bytes], -2 when it
+    cannot be a record (sizes that do not add up, reference ids the header does not have).
+
+    Every walker frames records with this, so none reads outside a record or indexes a
+    per-reference array with a garbled id."""
+    if off + 4 > n_bytes:
+        return -1
+    block = _u32(buf, off)
+    if block < 32 or block > MAX_RECORD_BYTES:
+        return -2
+    end = off + 4 + block
+    if end > n_bytes:
+        return -1
+    rec = off + 4
+    ref = _i32(buf, rec)
+    pos = _i32(buf, rec + 4)
+    name_len = np.int64(buf[rec + 8])
+    n_cigar = np.int64(buf[rec + 12]) | (np.int64(buf[rec + 13]) << 8)
+    l_seq = _i32(buf, rec + 16)
+    next_ref = _i32(buf, rec + 20)
+    if ref < -1 or ref >= n_ref or next_ref < -1 or next_ref >= n_ref or pos < -1 or l_seq < 0 or name_len < 1:
+        return -2
+    if 32 + name_len + 4 * n_cigar + (l_seq + 1) // 2 + l_seq > block:
+        return -2
+    return end
+
+
+@numba.njit(cache=True)
+def _walk(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarray, starts: np.ndarray,
+          ends: np.ndarray, exclude: int, min_mapq: int, bases: np.ndarray, reads: np.ndarray,
+          tally: np.ndarray) -> int:
     """Add every complete record of buf[start:n_bytes] to the interval sums; return the offset
-    of the first record not complete.
+    of the first record not taken (incomplete, or not a record).
 
     first[r]..first[r+1] index the sorted, non-overlapping intervals of reference r."""
     off = start
-    while off + 4 <= n_bytes:
-        block = _u32(buf, off)
-        if off + 4 + block > n_bytes:
+    while True:
+        end = _record_end(buf, off, n_bytes, n_ref)
+        if end < 0:
             break
         rec = off + 4
-        off = rec + block
+        off = end
         tally[0] += 1
         ref = _i32(buf, rec)
         pos = _i32(buf, rec + 4)
@@ -174,35 +212,52 @@ def _inflate_group(pieces: list[tuple[memoryview, int]]) -> bytes:
 GROUP_BLOCKS = 16
 
 
+def _inflated(path: str, fn, *args) -> bytes:
+    """A group of blocks inflated; a block that does not inflate (damaged inside, its header
+    intact) raises an error naming the file, not the inflater's bare message."""
+    try:
+        return fn(*args)
+    except _INFLATE_ERRORS as e:
+        raise BamFormatError(f"{path}: a BGZF block does not inflate ({e}); the BAM is corrupt; check it with: "
+                             f"samtools quickcheck -v {path} and samtools view -o /dev/null {path}") from None
+
+
 def _payloads(fh: BinaryIO, path: str, pool: ThreadPoolExecutor | None, slice_bytes: int = SLICE_BYTES):
     """Inflated block payloads in file order. With a pool, the blocks of the next slice of the
     file are inflating while the caller walks the current one."""
     carry = b""
     ahead: list = []
+    at = 0  # the file offset of raw[0]
     while True:
         chunk = fh.read(slice_bytes)
         raw = carry + chunk
         arr = np.frombuffer(raw, dtype=np.uint8)
         bounds, used = _block_bounds(arr, len(arr))
         if used < 0:
-            raise BamFormatError(f"{path}: not a BGZF-compressed BAM (bad block header)")
+            where = at - 1 - used
+            if where == 0:
+                raise BamFormatError(f"{path}: not a BGZF-compressed BAM (bad block header)")
+            raise BamFormatError(f"{path}: corrupt BAM: no BGZF block starts at byte {where}, where the previous "
+                                 f"block ends; check it with: samtools quickcheck -v {path} and samtools view -o "
+                                 f"/dev/null {path}")
         carry = raw[used:]
+        at += used
         mv = memoryview(raw)
         # each block: its deflate payload and, from its last 4 bytes, the inflated size
         pieces = [(mv[bounds[i] + 18: bounds[i + 1] - 8], int.from_bytes(raw[bounds[i + 1] - 4: bounds[i + 1]], "little"))
                   for i in range(len(bounds) - 1)]
         groups = [pieces[i: i + GROUP_BLOCKS] for i in range(0, len(pieces), GROUP_BLOCKS)]
         if pool is None:
-            yield from (_inflate_group(g) for g in groups)
+            yield from (_inflated(path, _inflate_group, g) for g in groups)
         else:
             submitted = [pool.submit(_inflate_group, g) for g in groups]
             for f in ahead:
-                yield f.result()
+                yield _inflated(path, f.result)
             ahead = submitted
         if not chunk:
             break
     for f in ahead:
-        yield f.result()
+        yield _inflated(path, f.result)
     if carry:
         raise BamFormatError(f"{path}: truncated BAM ({len(carry)} bytes of an incomplete block at the end)")
 
@@ -256,13 +311,14 @@ def _decode_failed(path: str, reference: str, code: int, stderr: BinaryIO) -> Ba
 
 
 @contextmanager
-def _cram_stream(path: str, reference: str | None, threads: int) -> Iterator[_Pipe]:
-    """Uncompressed BAM of a CRAM, from a `samtools view -u` child; raises the child's error,
-    naming the CRAM and the FASTA, if it fails, and never leaves it running."""
+def _cram_stream(path: str, reference: str | None, threads: int, fields: int | None) -> Iterator[_Pipe]:
+    """Uncompressed BAM of a CRAM, from a `samtools view -u` child decoding `fields` (htslib's
+    required_fields bits; None: every field); raises the child's error, naming the CRAM and the
+    FASTA, if it fails, and never leaves it running."""
     check_reference(path, reference)
     assert reference is not None
-    args = ["-u", "-T", reference, "-@", str(max(threads - 1, 0)),
-            "--input-fmt-option", f"required_fields={CRAM_REQUIRED_FIELDS:#x}", "-o", "/dev/stdout", path]
+    only = ["--input-fmt-option", f"required_fields={fields:#x}"] if fields is not None else []
+    args = ["-u", "-T", reference, "-@", str(max(threads - 1, 0)), *only, "-o", "/dev/stdout", path]
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
         proc = subprocess.Popen([sys.executable, "-c", _DECODER, *args], stdout=subprocess.PIPE, stderr=stderr,
                                 stdin=subprocess.DEVNULL)
@@ -290,69 +346,55 @@ def _cram_stream(path: str, reference: str | None, threads: int) -> Iterator[_Pi
             proc.stdout.close()
 
 
-def interval_coverage(path: str, intervals: dict[str, tuple[np.ndarray, np.ndarray]], threads: int = 1,
-                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS,
-                      reference: str | None = None) -> IntervalCoverage:
-    """Aligned bases and read starts per interval. `intervals` maps contig -> (starts, ends),
-    0-based half-open, sorted and non-overlapping; results follow the contigs in the dict's order.
-    A CRAM is decoded against `reference`, the FASTA it was written against (unused for a BAM)."""
+# a walker takes the complete records of buf[off:] and returns the offset of the first it did not
+# take (incomplete, or not a record); it is made once the header is read, from its references
+Walker = Callable[[np.ndarray, int], int]
+
+
+def stream_records(path: str, start: Callable[[list[tuple[str, int]]], Walker], threads: int = 1,
+                   reference: str | None = None, cram_fields: int | None = CRAM_REQUIRED_FIELDS) -> None:
+    """Hand every record of a BAM or CRAM, in file order, to a compiled walker: the one reading
+    loop of all passes over alignments (coverage per interval here, QC metrics in
+    ith.qc.onepass). `start(references)` is called once the header is read and returns the
+    walker. A CRAM is decoded against `reference` (the FASTA it was written against; unused for
+    a BAM), `cram_fields` only (htslib's required_fields bits; None: every field)."""
     if is_cram(path):
-        with _cram_stream(path, reference, threads) as pipe:
-            return _scan(pipe, path, intervals, None, min_mapq, exclude_flags, PIPE_BYTES)
+        with _cram_stream(path, reference, threads, cram_fields) as pipe:
+            _feed(pipe, path, reference, None, PIPE_BYTES, start)
+        return
     # libdeflate holds the GIL, so threads would only queue behind it; it is still faster on one
     # core than isa-l on two. isa-l (GIL released) inflates on threads when libdeflate is missing.
     pool = ThreadPoolExecutor(threads) if threads > 1 and _deflate is None else None
     try:
         with open(path, "rb") as fh:
-            return _scan(fh, path, intervals, pool, min_mapq, exclude_flags, SLICE_BYTES)
+            _feed(fh, path, reference, pool, SLICE_BYTES, start)
     finally:
         if pool:
             pool.shutdown()
 
 
-def _scan(fh: BinaryIO | _Pipe, path: str, intervals: dict[str, tuple[np.ndarray, np.ndarray]],
-          pool: ThreadPoolExecutor | None, min_mapq: int, exclude_flags: int, slice_bytes: int) -> IntervalCoverage:
-    """interval_coverage over a BGZF-compressed BAM stream."""
-    order = list(intervals)
-    offsets = np.cumsum([0] + [len(intervals[c][0]) for c in order])
-    all_starts = np.concatenate([intervals[c][0] for c in order] or [np.zeros(0)]).astype(np.int64)
-    all_ends = np.concatenate([intervals[c][1] for c in order] or [np.zeros(0)]).astype(np.int64)
-    bases = np.zeros(len(all_starts), dtype=np.float64)
-    reads = np.zeros(len(all_starts), dtype=np.int64)
-    tally = np.zeros(2, dtype=np.int64)
-    first: np.ndarray | None = None
+def _feed(fh: BinaryIO | _Pipe, path: str, reference: str | None, pool: ThreadPoolExecutor | None,
+          slice_bytes: int, start: Callable[[list[tuple[str, int]]], Walker]) -> None:
+    """stream_records over a BGZF-compressed BAM stream."""
+    walk: Walker | None = None
+    n_ref = 0
     header = b""  # inflated bytes until the header is complete
     pending = b""  # the start of a record cut by a block boundary (a few hundred bytes)
+
+    def corrupt() -> BamFormatError:
+        return decode_error(path, reference, "a record whose sizes or reference ids are impossible")
+
     for blk in _payloads(fh, path, pool, slice_bytes):
-        if first is None:
+        if walk is None:
             header += blk
             parsed = _parse_header(header, path)
             if parsed is None:
                 continue
             refs, hlen = parsed
-            index = {name: i for i, (name, _) in enumerate(refs)}
-            first = np.zeros(len(refs) + 1, dtype=np.int64)
-            per_ref = np.zeros(len(refs), dtype=np.int64)
-            ref_offset = np.zeros(len(refs), dtype=np.int64)
-            for k, c in enumerate(order):
-                if c in index:
-                    per_ref[index[c]] = offsets[k + 1] - offsets[k]
-                    ref_offset[index[c]] = offsets[k]
-            # the walker needs each reference's intervals contiguous in reference order
-            perm = np.concatenate([np.arange(ref_offset[r], ref_offset[r] + per_ref[r]) for r in range(len(refs))]
-                                  or [np.zeros(0, np.int64)]).astype(np.int64)
-            first[1:] = np.cumsum(per_ref)
-            w_starts, w_ends = all_starts[perm], all_ends[perm]
-            w_bases = np.zeros(len(perm))
-            w_reads = np.zeros(len(perm), dtype=np.int64)
+            n_ref = len(refs)
+            walk = start(refs)
             blk = header[hlen:]
             header = b""
-
-        def walk(buf: bytes, start: int) -> int:
-            arr = np.frombuffer(buf, dtype=np.uint8)
-            return _walk(arr, start, len(arr), first, w_starts, w_ends, exclude_flags, min_mapq, w_bases,
-                         w_reads, tally)
-
         off = 0
         # complete the record cut at the previous block's end (copies only that record)
         while pending:
@@ -362,22 +404,69 @@ def _scan(fh: BinaryIO | _Pipe, path: str, intervals: dict[str, tuple[np.ndarray
                 off += take
                 if len(pending) < 4:
                     break
-            need = 4 + struct.unpack_from("<I", pending, 0)[0] - len(pending)
+            size = struct.unpack_from("<I", pending, 0)[0]
+            if size > MAX_RECORD_BYTES:
+                raise corrupt()
+            need = 4 + size - len(pending)
             take = min(need, len(blk) - off)
             pending += blk[off: off + take]
             off += take
             if take < need:
                 break
-            walk(pending, 0)
+            if walk(np.frombuffer(pending, dtype=np.uint8), 0) != len(pending):
+                raise corrupt()
             pending = b""
         if pending:
             continue
-        done = walk(blk, off)
+        arr = np.frombuffer(blk, dtype=np.uint8)
+        done = walk(arr, off)
+        if _record_end(arr, done, len(arr), n_ref) == -2:
+            raise corrupt()
         pending = blk[done:]
-    if first is None:
+    if walk is None:
         raise BamFormatError(f"{path}: empty or truncated BAM")
     if pending:
         raise BamFormatError(f"{path}: truncated BAM ({len(pending)} bytes of an incomplete record at the end)")
-    bases[perm] = w_bases
-    reads[perm] = w_reads
+
+
+def interval_coverage(path: str, intervals: dict[str, tuple[np.ndarray, np.ndarray]], threads: int = 1,
+                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS,
+                      reference: str | None = None) -> IntervalCoverage:
+    """Aligned bases and read starts per interval. `intervals` maps contig -> (starts, ends),
+    0-based half-open, sorted and non-overlapping; results follow the contigs in the dict's order.
+    A CRAM is decoded against `reference`, the FASTA it was written against (unused for a BAM)."""
+    order = list(intervals)
+    offsets = np.cumsum([0] + [len(intervals[c][0]) for c in order])
+    all_starts = np.concatenate([intervals[c][0] for c in order] or [np.zeros(0)]).astype(np.int64)
+    all_ends = np.concatenate([intervals[c][1] for c in order] or [np.zeros(0)]).astype(np.int64)
+    tally = np.zeros(2, dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+
+    def start(refs: list[tuple[str, int]]) -> Walker:
+        index = {name: i for i, (name, _) in enumerate(refs)}
+        first = np.zeros(len(refs) + 1, dtype=np.int64)
+        per_ref = np.zeros(len(refs), dtype=np.int64)
+        ref_offset = np.zeros(len(refs), dtype=np.int64)
+        for k, c in enumerate(order):
+            if c in index:
+                per_ref[index[c]] = offsets[k + 1] - offsets[k]
+                ref_offset[index[c]] = offsets[k]
+        # the walker needs each reference's intervals contiguous in reference order
+        perm = np.concatenate([np.arange(ref_offset[r], ref_offset[r] + per_ref[r]) for r in range(len(refs))]
+                              or [np.zeros(0, np.int64)]).astype(np.int64)
+        first[1:] = np.cumsum(per_ref)
+        w_starts, w_ends = all_starts[perm], all_ends[perm]
+        out.update(perm=perm, bases=np.zeros(len(perm)), reads=np.zeros(len(perm), dtype=np.int64))
+        n_ref = len(refs)
+
+        def walk(buf: np.ndarray, off: int) -> int:
+            return _walk(buf, off, len(buf), n_ref, first, w_starts, w_ends, exclude_flags, min_mapq, out["bases"],
+                         out["reads"], tally)
+        return walk
+
+    stream_records(path, start, threads, reference)
+    bases = np.zeros(len(all_starts), dtype=np.float64)
+    reads = np.zeros(len(all_starts), dtype=np.int64)
+    bases[out["perm"]] = out["bases"]
+    reads[out["perm"]] = out["reads"]
     return IntervalCoverage(bases, reads, int(tally[0]), int(tally[1]))
