@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import math
 import os
-import pickle  # noqa: F401  (the wrapper preamble unpickles the job)
 import re
 import shutil
 import subprocess
@@ -92,7 +90,7 @@ def wrapper_job(script: Path):
     params, threads)."""
     for line in script.read_text().splitlines():
         if line.startswith("import sys;sys.path.extend"):
-            ns: dict = {}
+            ns: dict = {"__file__": str(script), "__name__": "__wrapper__"}
             exec(line, ns)  # noqa: S102 - our own run's wrapper
             return ns["snakemake"]
     raise ValueError(f"no preamble in {script}")
@@ -642,7 +640,14 @@ def print_assumptions(args, genome: int) -> None:
     seconds (perfect threading), no queue wait, I/O as fast as here (local disk, warm cache)""")
 
 
-def main() -> None:
+def run_all(args) -> None:
+    for cmd in ("measure", "patient", "project"):
+        print(f"\n######## {cmd}", flush=True)
+        sub = _parser().parse_args(["--out", args.out, cmd])
+        sub.func(sub)
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="/tmp/ith-human-scale", help="simulations, runs and measurements (kept)")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -668,7 +673,13 @@ def main() -> None:
     j.add_argument("--max-gb", type=float, default=16.0)
     j.add_argument("--max-hours", type=float, default=4.0)
     j.set_defaults(func=project)
-    args = ap.parse_args()
+    a = sub.add_parser("all", parents=[], help="measure, patient and project with their defaults")
+    a.set_defaults(func=run_all)
+    return ap
+
+
+def main() -> None:
+    args = _parser().parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     args.func(args)
 
