@@ -12,8 +12,8 @@ of human size, and to 100 of them, with the job layout the workflow really uses 
 mutation-driven stages can be told apart), runs the whole workflow on it (`snakemake --cores 2
 --skip-script-cleanup --notemp`), then runs every job again from the wrapper script Snakemake
 left in .snakemake/scripts (the rule's own script with its real inputs and params), each in a
-fresh process, and reads that process's CPU time (user + system, its children included) and
-peak RSS from wait4(): the best CPU time of --repeats runs, the largest peak. Snakemake's own
+fresh process started by GNU time (/usr/bin/time, Debian's `time`), and reads that process's
+CPU time (user + system, its children included) and peak RSS from wait4(): the best CPU time of --repeats runs, the largest peak. Snakemake's own
 benchmark files sample CPU and memory once a second, then every 30 s, and miss most of a short
 job, so they are not used. Wall times are printed but mean little: the 2 cores are shared.
 
@@ -43,6 +43,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
 
+TIME = "/usr/bin/time"  # GNU time (Debian package `time`)
 READ_LENGTH = 150
 DEPTH = 60.0
 MUTATIONS = (1500, 1500)  # somatic SNVs and indels simulated per patient, at every genome size
@@ -66,18 +68,23 @@ MUTATIONS = (1500, 1500)  # somatic SNVs and indels simulated per patient, at ev
 
 def run_measured(cmd: list[str], cwd: Path, log: Path | None = None) -> dict:
     """CPU seconds (user + system of the process and its waited children), peak RSS (MB, the
-    largest of the process and its children) and wall seconds of one command."""
+    largest of the process and its children) and wall seconds of one command, as GNU time
+    reads them from wait4(). Started by /usr/bin/time, not by this process: Linux carries the
+    peak RSS of the forking process over into its child's, so a child of this big Python
+    would report at least this one's size."""
     out = open(log, "ab") if log else subprocess.DEVNULL
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=out, stderr=out)
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as res:
+        t0 = time.perf_counter()
+        proc = subprocess.run([TIME, "-f", "%U %S %M", "-o", res.name, *map(str, cmd)], cwd=cwd, env=ENV,
+                              stdout=out, stderr=out)
+        wall = time.perf_counter() - t0
+        fields = res.read().split()
     if log:
         out.close()
     if proc.returncode:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}) in {cwd}; see {log}")
-    return {"cpu_s": ru.ru_utime + ru.ru_stime, "rss_mb": ru.ru_maxrss / 1024, "wall_s": wall}
+    user, system, rss_kb = float(fields[-3]), float(fields[-2]), float(fields[-1])
+    return {"cpu_s": user + system, "rss_mb": rss_kb / 1024, "wall_s": wall}
 
 
 def best_of(cmd: list[str], cwd: Path, repeats: int, log: Path | None = None) -> dict:
@@ -328,6 +335,12 @@ def human_bins(args, out: Path, base: Path, sim: Path, scripts: dict) -> None:
     rows.append({"rule": "copynumber_bins", "what": "chr1 (249 Mb) at 10 kb", "bins": CHR1 // 10_000,
                  "span_bp": CHR1, **m})
     print(f"  copynumber_bins on a chr1-sized contig: cpu {m['cpu_s']:.1f} s  rss {m['rss_mb']:.0f} MB", flush=True)
+    code = f"from ith.qc.bamstats import non_n_lengths; non_n_lengths({str(chr1)!r})"
+    m = best_of([PY, "-c", code], out, args.repeats)
+    rows.append({"rule": "qc_sample", "what": "reference scan (non-N bases) of a chr1-sized contig", "span_bp": CHR1,
+                 **m})
+    print(f"  qc_sample's reference scan on a chr1-sized contig: cpu {m['cpu_s']:.1f} s  rss {m['rss_mb']:.0f} MB",
+          flush=True)
     code = ("import numpy as np; from bench.copynumber import _synthetic_patient; "
             "from ith.copynumber.call import CnParams, call_patient; "
             f"b, d, r, s, baf, _ = _synthetic_patient(np.random.default_rng(7), {args.cn_samples}, 10000); "
@@ -382,14 +395,15 @@ def grch38_dag(out: Path) -> tuple[dict[int, dict], list[tuple[int, int]], dict[
     return nodes, edges, lengths
 
 
-def fit_line(x, y) -> tuple[float, float]:
-    """y = a + b x by least squares, b >= 0 and a >= 0 (a constant when the slope is negative)."""
+def fit_line(x, y, grows: bool = False) -> tuple[float, float]:
+    """y = a + b x by least squares, b >= 0 and a >= 0. A negative slope gives a constant, or
+    with `grows` (a cost known to grow with x) y proportional to x."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(np.unique(x)) < 2:
         return float(y.max()), 0.0
     b, a = np.polyfit(x, y, 1)
     if b <= 0:
-        return float(y.mean()), 0.0
+        return (0.0, float((x * y).sum() / (x * x).sum())) if grows else (float(y.mean()), 0.0)
     if a < 0:
         return 0.0, float((x * y).sum() / (x * x).sum())
     return float(a), float(b)
@@ -409,7 +423,7 @@ class Models:
 
     def by_reads(self, rule: str) -> tuple[float, float]:
         j = self._rule(rule)
-        return fit_line(j["reads"], j["cpu_s"])
+        return fit_line(j["reads"], j["cpu_s"], grows=True)
 
     def rss_flat(self, rule: str) -> float:
         return float(self._rule(rule)["rss_mb"].max())
@@ -443,6 +457,8 @@ class Models:
             if rule == "variants_call":
                 c, d = self.rss_by(rule, "genome_bp")
                 return cpu, c + d * f["covered_bp"]
+            if rule == "qc_sample":  # its whole-contig reference scan, measured on a chr1-sized contig
+                return cpu, max(self.rss_flat(rule), float(self.bins_row(rule)["rss_mb"]))
             return cpu, self.rss_flat(rule)
         if rule in ("copynumber_coverage", "copynumber_sample"):
             a, b = self.by_reads(rule)
