@@ -603,6 +603,14 @@ def project(args) -> None:
           "of chr1-22, X, Y (largest "
           f"{max(chunk_len.values()) / 1e6:.1f} Mb)")
     print_assumptions(args, genome)
+    fits = []
+    for rule in ("variants_discover", "variants_call", "qc_sample", "qc_identity", "copynumber_coverage",
+                 "copynumber_sample"):
+        a, b = models.by_reads(rule)
+        fits.append({"rule": rule, "fixed_cpu_s": a, "reads_per_cpu_s": 1 / b if b else float("inf"),
+                     "rss_mb_6mb": models.rss_flat(rule)})
+    print("\nCPU = fixed + reads / rate, fitted over the jobs of both genomes:")
+    print(pd.DataFrame(fits).round(1).to_string(index=False))
     summary = []
     for name, sc in scenarios(args).items():
         sc = {**sc, "genome_bp": genome, "bp": sc["bp"] or genome}
