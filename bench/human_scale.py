@@ -5,7 +5,7 @@ of human size, and to 100 of them, with the job layout the workflow really uses 
   python bench/human_scale.py measure [--mb 2 6] [--repeats 2] [--out /tmp/ith-human-scale]
   python bench/human_scale.py patient [--mutations 200 10000] [--repeats 2] [--out ...]
   python bench/human_scale.py project [--out ...] [--cores 100]
-  python bench/human_scale.py all     # the three in turn (about an hour on 2 busy cores)
+  python bench/human_scale.py all     # the three in turn (about 90 minutes on 2 busy cores)
 
 `measure` simulates one patient per genome size (normal, 3 tumour regions, 1 plasma, all 60x,
 150 bp paired reads; about 1,500 somatic mutations, the same at every size, so read-driven and
