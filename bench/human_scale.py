@@ -8,21 +8,24 @@ of human size, and to 100 of them, with the job layout the workflow really uses 
   python bench/human_scale.py all     # the three in turn (about 90 minutes on 2 busy cores)
 
 `measure` simulates one patient per genome size (normal, 3 tumour regions, 1 plasma, all 60x,
-150 bp paired reads; about 1,500 somatic mutations, the same at every size, so read-driven and
+150 bp paired reads; 1,500 somatic mutations, the same at every size, so read-driven and
 mutation-driven stages can be told apart), runs the whole workflow on it (`snakemake --cores 2
 --skip-script-cleanup --notemp`), then runs every job again from the wrapper script Snakemake
 left in .snakemake/scripts (the rule's own script with its real inputs and params), each in a
-fresh process started by GNU time (/usr/bin/time, Debian's `time`), and reads that process's
-CPU time (user + system, its children included) and peak RSS from wait4(): the best CPU time of --repeats runs, the largest peak. Snakemake's own
-benchmark files sample CPU and memory once a second, then every 30 s, and miss most of a short
-job, so they are not used. Wall times are printed but mean little: the 2 cores are shared.
+fresh process started by GNU time (/usr/bin/time, Debian's `time`), which reads its CPU time
+(user + system, its children included) and peak RSS from wait4(): the best CPU time of
+--repeats runs, the largest peak. Snakemake's own benchmark files sample CPU and memory once a
+second, then every 30 s, and miss most of a short job, so they are not used. Wall times are
+printed but mean little: the 2 cores are shared.
 
 `patient` measures what the small genomes cannot reach: the patient-level jobs at a human
-patient's mutation count (clonal_input, clonal_fit, clonal_annotate, phylogeny, liquid,
-report_patient on the measured patient's own files with every mutation repeated to reach
---mutations; repeats sit 1-k bp from the original so they stay distinct), the copy-number
-depth pass at a human number of bins (3.1 Gb / 10 kb = 310k bins), and the patient-level
-copy-number call on a synthetic GRCh38-sized patient (bench/copynumber.py's generator).
+patient's mutation count (clonal_input, clonal_fit, clonal_annotate, phylogeny, liquid_counts,
+liquid, report_patient on the largest measured patient's own files, its mutations cut or
+repeated to --mutations; repeats sit 1-k bp from the original so they stay distinct), the
+copy-number depth passes at about a human number of bins (3.1 Gb / 10 kb = 310k; here the
+measured genome in 20 bp bins), copynumber_bins and QC's reference scan on a random contig of
+chr1's length, and the patient-level copy-number call on a synthetic GRCh38-sized patient
+(bench/copynumber.py's generator).
 
 `project` fits each rule's CPU time and peak memory against what drives it (reads read,
 genome or chunk length, bins, mutations, BAMs x sites), takes the job layout from a dry run of
@@ -72,6 +75,8 @@ def run_measured(cmd: list[str], cwd: Path, log: Path | None = None) -> dict:
     reads them from wait4(). Started by /usr/bin/time, not by this process: Linux carries the
     peak RSS of the forking process over into its child's, so a child of this big Python
     would report at least this one's size."""
+    if not os.path.exists(TIME):
+        raise SystemExit(f"{TIME} (GNU time) is missing: apt-get install time")
     out = open(log, "ab") if log else subprocess.DEVNULL
     with tempfile.NamedTemporaryFile("r", suffix=".time") as res:
         t0 = time.perf_counter()
