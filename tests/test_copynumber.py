@@ -127,6 +127,36 @@ def test_bins_carry_gc_and_sequence_fraction_and_skip_all_n_contigs(tmp_path):
         (2500, 3000, False)]
 
 
+def test_sequence_content_read_in_windows_is_the_whole_contigs(tmp_path, monkeypatch):
+    # the FASTA is read in windows (bounded memory on a 249 Mb chr1): any window gives the same bins,
+    # unsorted and overlapping bins included
+    import ith.copynumber.bins as binmod
+
+    rng = np.random.default_rng(5)
+    seq = rng.choice(list("ACGTacgtN"), 7919)
+    seq[3000:3600] = "N"
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c1\n" + "".join(seq) + "\n>c2\n" + "".join(seq[:1234]) + "\n")
+    pysam.faidx(str(fa))
+    bins = pd.DataFrame({"chrom": ["c1"] * 5 + ["c2"], "start": [4000, 0, 2950, 2900, 7000, 0],
+                         "end": [7919, 4000, 3700, 3000, 7500, 1234]})
+
+    def whole(b):
+        seqs = {"c1": "".join(seq).upper(), "c2": "".join(seq[:1234]).upper()}
+        out = []
+        for r in b.itertuples():
+            part = seqs[r.chrom][r.start:r.end]
+            n = sum(part.count(x) for x in "ACGT")
+            out.append((round((part.count("G") + part.count("C")) / n, 4) if n else np.nan, round(n / len(part), 4)))
+        return out
+
+    for window in (100, 997, 10_000_000):
+        monkeypatch.setattr(binmod, "SEQUENCE_WINDOW", window)
+        got = binmod.add_sequence_content(bins, str(fa))
+        want = np.array(whole(bins), float)
+        np.testing.assert_allclose(got[["gc", "mappable"]].to_numpy(float), want, atol=1e-4)
+
+
 def test_gc_correction_removes_a_gc_bias_but_keeps_a_copy_number_step():
     rng = np.random.default_rng(3)
     gc = rng.uniform(0.3, 0.65, 4000)
