@@ -22,7 +22,6 @@ row times what any pass reading those fields pays:
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import pysam
@@ -30,19 +29,7 @@ import pysam
 from ith.qc.bamstats import QcParams, sample_qc, samtools_qc
 from ith.qc.onepass import CRAM_QC_FIELDS
 
-
-def to_cram(bam: Path, fasta: str, out: Path) -> Path:
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pysam.samtools.view("-C", "-T", fasta, "-o", str(out), str(bam), catch_stdout=False)
-        pysam.samtools.index(str(out))
-    return out
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+from cram import timed, to_cram  # bench/cram.py: the same conversion and timer
 
 
 def main() -> None:

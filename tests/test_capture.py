@@ -22,7 +22,7 @@ from ith.variants.chunks import Chunk, make_chunks, restrict_chunks
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 from test_copynumber import _agreement
-from test_variants import _depth, _passed, _samples, _truth
+from test_variants import _depth, _passed, _samples, _truth, clear_snv_scores
 
 PATIENTS = ["P1", "P2"]
 
@@ -223,14 +223,7 @@ def exome_calls(exome_run, exome_cohort):
 def test_exome_snvs_in_targets_are_found_with_high_recall_and_precision(exome_calls):
     """Scored as on the genome (tests/test_variants.py): SNVs at VAF >= 5% in a region with
     >= 80 reads there, here those inside the targets."""
-    found = expected = called = correct = 0
-    for p, (truth, tumour, passed) in exome_calls.items():
-        snv = tumour[tumour["type"] == "snv"]
-        clear = snv[(snv["expected_vaf"] >= 0.05) & (snv["depth"] >= 80)]["mutation_id"].unique()
-        found += len(set(clear) & passed)
-        expected += len(clear)
-        called += len(passed)
-        correct += len(passed & set(truth["mutation_id"]))
+    found, expected, called, correct = clear_snv_scores(exome_calls)
     assert expected > 100
     assert found / expected >= 0.95, f"recall {found}/{expected}"
     assert correct / called >= 0.95, f"precision {correct}/{called}"

@@ -46,7 +46,9 @@ def calls(workflow_run, cohort):
     return out
 
 
-def test_clear_snvs_are_found_with_high_recall_and_precision(calls):
+def clear_snv_scores(calls) -> tuple[int, int, int, int]:
+    """(found, expected, called, correct) over the patients: SNVs at VAF >= 5% in a region with
+    >= 80 reads there, and the PASS calls that are true."""
     found = expected = called = correct = 0
     for p, (truth, tumour, passed) in calls.items():
         snv = tumour[tumour["type"] == "snv"]
@@ -55,6 +57,11 @@ def test_clear_snvs_are_found_with_high_recall_and_precision(calls):
         expected += len(clear)
         called += len(passed)
         correct += len(passed & set(truth["mutation_id"]))
+    return found, expected, called, correct
+
+
+def test_clear_snvs_are_found_with_high_recall_and_precision(calls):
+    found, expected, called, correct = clear_snv_scores(calls)
     assert expected > 150
     assert found / expected >= 0.95, f"recall {found}/{expected}"
     assert correct / called >= 0.95, f"precision {correct}/{called}"
