@@ -118,8 +118,7 @@ def _shape_cohort(contigs: list[tuple[str, int]], where: Path, patients: int) ->
 
 
 def shapes(args) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_reference_shapes import shape
+    from ith.simulate.shapes import shape
 
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("grch38_ucsc", "grch38_ensembl", "hs37d5"):

@@ -7,7 +7,6 @@ mitochondrion."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,29 +15,11 @@ import yaml
 from conftest import snakemake
 from ith.config import validate_config
 from ith.io.reference import contig_class, included_contigs
-from ith.simulate.shapes import read_shape, write_shaped_bam, write_shaped_reference
+from ith.simulate.shapes import shape, write_shaped_bam, write_shaped_reference
 from ith.variants.chunks import make_chunks
 
-SHAPES = Path(__file__).parent / "data" / "references"
 # the primary chromosomes, written here independently of ith.io.reference
 PRIMARY = re.compile(r"^(chr)?([1-9]|1[0-9]|2[0-2]|X|Y)$")
-
-
-def ensembl_names(ucsc: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """GRCh38 as Ensembl names it: chr dropped, chrM -> MT, scaffolds by accession, no EBV."""
-    out = []
-    for name, length in ucsc:
-        if name == "chrEBV":
-            continue
-        m = re.match(r"^chr(?:\w+_)?([A-Z]{2}\d{6})v(\d+)(?:_random)?$", name)
-        out.append((f"{m.group(1)}.{m.group(2)}" if m else "MT" if name == "chrM" else name[3:], length))
-    return out
-
-
-def shape(name: str) -> list[tuple[str, int]]:
-    if name == "grch38_ensembl":
-        return ensembl_names(read_shape(str(SHAPES / "grch38_ucsc.tsv")))
-    return read_shape(str(SHAPES / f"{name}.tsv"))
 
 
 def test_the_shapes_are_the_assemblies():

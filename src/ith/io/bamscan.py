@@ -147,6 +147,15 @@ def _record_end(buf: np.ndarray, off: int, n_bytes: int, n_ref: int) -> int:
 
 
 @numba.njit(cache=True)
+def record_core(buf: np.ndarray, rec: int) -> tuple[int, int, int, int, int, int]:
+    """(reference id, 0-based position, name length, MAPQ, CIGAR operations, flag) of the record
+    whose fixed fields start at buf[rec]: what every walker reads first."""
+    return (_i32(buf, rec), _i32(buf, rec + 4), np.int64(buf[rec + 8]), np.int64(buf[rec + 9]),
+            np.int64(buf[rec + 12]) | (np.int64(buf[rec + 13]) << 8),
+            np.int64(buf[rec + 14]) | (np.int64(buf[rec + 15]) << 8))
+
+
+@numba.njit(cache=True)
 def _walk(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarray, starts: np.ndarray,
           ends: np.ndarray, exclude: int, min_mapq: int, bases: np.ndarray, reads: np.ndarray,
           tally: np.ndarray) -> int:
@@ -162,12 +171,7 @@ def _walk(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarr
         rec = off + 4
         off = end
         tally[0] += 1
-        ref = _i32(buf, rec)
-        pos = _i32(buf, rec + 4)
-        name_len = np.int64(buf[rec + 8])
-        mapq = np.int64(buf[rec + 9])
-        n_cigar = np.int64(buf[rec + 12]) | (np.int64(buf[rec + 13]) << 8)
-        flag = np.int64(buf[rec + 14]) | (np.int64(buf[rec + 15]) << 8)
+        ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
         if ref < 0 or (flag & exclude) != 0 or mapq < min_mapq:
             continue
         tally[1] += 1

@@ -31,7 +31,7 @@ import numba
 import numpy as np
 
 from ith.io.alignments import BamFormatError
-from ith.io.bamscan import Walker, _i32, _record_end, _u32, stream_records
+from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, stream_records
 
 # htslib's required_fields for a CRAM: everything but the read names. Qualities, TLEN, the mate's
 # position and the tags (NM, which htslib recomputes from the reference when the CRAM dropped it)
@@ -176,12 +176,7 @@ def _walk_qc(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.nd
         if end < 0:
             break
         rec = off + 4
-        ref = _i32(buf, rec)
-        pos = _i32(buf, rec + 4)
-        name_len = np.int64(buf[rec + 8])
-        mapq = np.int64(buf[rec + 9])
-        n_cigar = np.int64(buf[rec + 12]) | (np.int64(buf[rec + 13]) << 8)
-        flag = np.int64(buf[rec + 14]) | (np.int64(buf[rec + 15]) << 8)
+        ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
         l_seq = _i32(buf, rec + 16)
         next_ref = _i32(buf, rec + 20)
         next_pos = _i32(buf, rec + 24)

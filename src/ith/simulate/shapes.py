@@ -6,7 +6,9 @@ those contigs. They let a dry run plan the jobs of a GRCh38 or b37 cohort of any
 from __future__ import annotations
 
 import os
+import re
 import struct
+from pathlib import Path
 
 import pysam
 
@@ -19,6 +21,27 @@ def read_shape(path: str) -> list[tuple[str, int]]:
     """Contig names and lengths from a two-column TSV (tests/data/references)."""
     with open(path) as fh:
         return [(name, int(length)) for name, length in (line.split("\t")[:2] for line in fh if line.strip())]
+
+
+SHAPES = Path(__file__).resolve().parents[3] / "tests" / "data" / "references"
+
+
+def ensembl_names(ucsc: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """GRCh38 as Ensembl names it: chr dropped, chrM -> MT, scaffolds by accession, no EBV."""
+    out = []
+    for name, length in ucsc:
+        if name == "chrEBV":
+            continue
+        m = re.match(r"^chr(?:\w+_)?([A-Z]{2}\d{6})v(\d+)(?:_random)?$", name)
+        out.append((f"{m.group(1)}.{m.group(2)}" if m else "MT" if name == "chrM" else name[3:], length))
+    return out
+
+
+def shape(name: str) -> list[tuple[str, int]]:
+    """Contigs of a named shape: grch38_ucsc, grch38_ensembl (derived from UCSC), hs37d5."""
+    if name == "grch38_ensembl":
+        return ensembl_names(read_shape(str(SHAPES / "grch38_ucsc.tsv")))
+    return read_shape(str(SHAPES / f"{name}.tsv"))
 
 
 def _fasta_pieces(contigs: list[tuple[str, int]]):
