@@ -308,3 +308,33 @@ def test_population_lookup_finds_the_resources_allele_frequency_and_only_for_the
     assert np.allclose(af[:40], [r.info["AF"][0] for r in recs], atol=1e-4)
     assert np.isnan(af[40:]).all()
     assert list(vcf_lookup(sites, vcf, False, names)) == [1.0] * 40 + [0.0] * 40
+
+
+def test_prefiltered_discovery_gives_the_full_pileups_sites_and_hets_for_bam_and_cram(cohort, sheet, tmp_path):
+    """The candidate pass must keep every site the full pileup emits, with the same counts and
+    scores (BAQ context included), around a true indel and its neighbouring SNVs; a CRAM of the
+    same reads (its bases decoded by the child samtools) must give the same tables."""
+    from ith.germline import HetParams
+
+    fasta = str(cohort / "reference" / "genome.fa")
+    truth = _truth(cohort, "P1")
+    indel = truth[truth["type"] == "indel"]["mutation_id"].iloc[0]
+    chrom, pos = indel.split(":")[0], int(indel.split(":")[1])
+    region = [(chrom, max(1, pos - 20000), pos + 20000)]
+    samples = _samples(cohort, sheet, "P1")
+    full = discover_chunk(samples, fasta, region, PileupParams(), SomaticParams(), 2, False, hets=HetParams(),
+                          prefilter=False)
+    fast = discover_chunk(samples, fasta, region, PileupParams(), SomaticParams(), 2, False, hets=HetParams())
+    assert len(full[0]) >= 5 and len(full[1]) >= 5 and full[0]["indel"].any()
+    pd.testing.assert_frame_equal(fast[0], full[0])
+    pd.testing.assert_frame_equal(fast[1], full[1])
+    crams = []
+    for s in samples:
+        cram = tmp_path / (s.name + ".cram")
+        pysam.samtools.view("-C", "-T", fasta, "-o", str(cram), s.bam, f"{chrom}:{region[0][1]}-{region[0][2]}",
+                            catch_stdout=False)
+        pysam.samtools.index(str(cram))
+        crams.append(Sample(s.name, s.type, str(cram), s.purity))
+    cram = discover_chunk(crams, fasta, region, PileupParams(), SomaticParams(), 2, False, hets=HetParams())
+    pd.testing.assert_frame_equal(cram[0], full[0])
+    pd.testing.assert_frame_equal(cram[1], full[1])

@@ -59,10 +59,18 @@ PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 # the child: samtools view in-process; on failure, samtools' own message (pysam's error carries
 # it after "stderr=", htslib's lines are already on the child's stderr) and a non-zero exit
-_DECODER = """import sys
+# A region comes as "--region contig start end" (0-based) and goes to samtools in a BED file, as
+# no region string is safe for every legal contig name.
+_DECODER = """import sys, tempfile
 import pysam
+args = sys.argv[1:]
+if args[0] == "--region":
+    bed = tempfile.NamedTemporaryFile("w", suffix=".bed")
+    bed.write(args[1] + chr(9) + args[2] + chr(9) + args[3] + chr(10))
+    bed.flush()
+    args = ["-M", "-L", bed.name] + args[4:]
 try:
-    pysam.samtools.view(*sys.argv[1:], catch_stdout=False)
+    pysam.samtools.view(*args, catch_stdout=False)
 except pysam.SamtoolsError as e:
     sys.exit(str(e.value).rpartition("stderr=")[2].strip())
 """
@@ -315,14 +323,20 @@ def _decode_failed(path: str, reference: str, code: int, stderr: BinaryIO) -> Ba
 
 
 @contextmanager
-def _cram_stream(path: str, reference: str | None, threads: int, fields: int | None) -> Iterator[_Pipe]:
-    """Uncompressed BAM of a CRAM, from a `samtools view -u` child decoding `fields` (htslib's
-    required_fields bits; None: every field); raises the child's error, naming the CRAM and the
-    FASTA, if it fails, and never leaves it running."""
-    check_reference(path, reference)
-    assert reference is not None
-    only = ["--input-fmt-option", f"required_fields={fields:#x}"] if fields is not None else []
-    args = ["-u", "-T", reference, "-@", str(max(threads - 1, 0)), *only, "-o", "/dev/stdout", path]
+def _cram_stream(path: str, reference: str | None, threads: int, fields: int | None,
+                 region: tuple[str, int, int] | None = None) -> Iterator[_Pipe]:
+    """Uncompressed BAM of a CRAM (or of a BAM's region), from a `samtools view -u` child decoding
+    `fields` (htslib's required_fields bits; None: every field), of `region` (contig, 0-based
+    start, end) only when given; raises the child's error, naming the file and the FASTA, if it
+    fails, and never leaves it running."""
+    cram = is_cram(path)
+    if cram:
+        check_reference(path, reference)
+        assert reference is not None
+    only = ["--input-fmt-option", f"required_fields={fields:#x}"] if fields is not None and cram else []
+    where = ["--region", region[0], str(region[1]), str(region[2])] if region is not None else []
+    args = [*where, "-u", *(["-T", reference] if cram and reference else []), "-@", str(max(threads - 1, 0)),
+            *only, "-o", "/dev/stdout", path]
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
         proc = subprocess.Popen([sys.executable, "-c", _DECODER, *args], stdout=subprocess.PIPE, stderr=stderr,
                                 stdin=subprocess.DEVNULL)
@@ -356,15 +370,16 @@ Walker = Callable[[np.ndarray, int], int]
 
 
 def stream_records(path: str, start: Callable[[list[tuple[str, int]]], Walker], threads: int = 1,
-                   reference: str | None = None, cram_fields: int | None = CRAM_REQUIRED_FIELDS) -> None:
+                   reference: str | None = None, cram_fields: int | None = CRAM_REQUIRED_FIELDS,
+                   region: tuple[str, int, int] | None = None, finished: Callable[[], bool] | None = None) -> None:
     """Hand every record of a BAM or CRAM, in file order, to a compiled walker: the one reading
     loop of all passes over alignments (coverage per interval here, QC metrics in
     ith.qc.onepass). `start(references)` is called once the header is read and returns the
     walker. A CRAM is decoded against `reference` (the FASTA it was written against; unused for
     a BAM), `cram_fields` only (htslib's required_fields bits; None: every field)."""
-    if is_cram(path):
-        with _cram_stream(path, reference, threads, cram_fields) as pipe:
-            _feed(pipe, path, reference, None, PIPE_BYTES, start)
+    if is_cram(path) or region is not None:
+        with _cram_stream(path, reference, threads, cram_fields, region) as pipe:
+            _feed(pipe, path, reference, None, PIPE_BYTES, start, finished)
         return
     # libdeflate holds the GIL, so threads would only queue behind it; it is still faster on one
     # core than isa-l on two. isa-l (GIL released) inflates on threads when libdeflate is missing.
@@ -377,11 +392,44 @@ def stream_records(path: str, start: Callable[[list[tuple[str, int]]], Walker], 
             pool.shutdown()
 
 
+def _read_header(path: str) -> tuple[list[tuple[str, int]], int]:
+    """A BAM's references and the header's length in inflated bytes."""
+    header = b""
+    with open(path, "rb") as fh:
+        for blk in _payloads(fh, path, None, 1 << 16):
+            header += blk
+            parsed = _parse_header(header, path)
+            if parsed is not None:
+                return parsed
+    raise BamFormatError(f"{path}: empty or truncated BAM")
+
+
+def stream_region(path: str, offset: Callable[[list[tuple[str, int]]], int | None],
+                  start: Callable[[list[tuple[str, int]]], Walker], finished: Callable[[], bool]) -> None:
+    """Hand a BAM's records to a walker from a virtual offset (from its index, which `offset`
+    reads given the references; None: nothing to read) until `finished()`: a region's reads
+    without reading the file from its start."""
+    refs, _ = _read_header(path)
+    walk = start(refs)
+    voff = offset(refs)
+    if voff is None:
+        return
+    with open(path, "rb") as fh:
+        fh.seek(voff >> 16)
+        _feed(fh, path, None, None, 1 << 20, start, finished, (walk, len(refs), voff & 0xFFFF))
+
+
 def _feed(fh: BinaryIO | _Pipe, path: str, reference: str | None, pool: ThreadPoolExecutor | None,
-          slice_bytes: int, start: Callable[[list[tuple[str, int]]], Walker]) -> None:
-    """stream_records over a BGZF-compressed BAM stream."""
+          slice_bytes: int, start: Callable[[list[tuple[str, int]]], Walker],
+          finished: Callable[[], bool] | None = None, resume: tuple[Walker, int, int] | None = None) -> None:
+    """stream_records over a BGZF-compressed BAM stream; `finished` (asked after each block) ends
+    it early; `resume` = (walker, number of references, bytes to skip) reads from a block inside
+    the records instead of from the header."""
     walk: Walker | None = None
     n_ref = 0
+    skip = 0
+    if resume is not None:
+        walk, n_ref, skip = resume
     header = b""  # inflated bytes until the header is complete
     pending = b""  # the start of a record cut by a block boundary (a few hundred bytes)
 
@@ -389,6 +437,10 @@ def _feed(fh: BinaryIO | _Pipe, path: str, reference: str | None, pool: ThreadPo
         return decode_error(path, reference, "a record whose sizes or reference ids are impossible")
 
     for blk in _payloads(fh, path, pool, slice_bytes):
+        if finished is not None and finished():
+            return
+        if skip:
+            blk, skip = blk[skip:], max(0, skip - len(blk))
         if walk is None:
             header += blk
             parsed = _parse_header(header, path)
@@ -429,7 +481,7 @@ def _feed(fh: BinaryIO | _Pipe, path: str, reference: str | None, pool: ThreadPo
         pending = blk[done:]
     if walk is None:
         raise BamFormatError(f"{path}: empty or truncated BAM")
-    if pending:
+    if pending and not (finished is not None and finished()):
         raise BamFormatError(f"{path}: truncated BAM ({len(pending)} bytes of an incomplete record at the end)")
 
 

@@ -198,10 +198,12 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
 
 def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
                   regions: Sequence[Region] | None = None, include: str | None = None,
-                  sites: pd.DataFrame | None = None, workdir: str | None = None) -> SiteCounts:
+                  sites: pd.DataFrame | None = None, workdir: str | None = None,
+                  visit: Sequence[Region] | None = None) -> SiteCounts:
     """Counts at candidate sites of some regions (discovery; the alt allele is the one best
     supported in the `tumour_idx` samples), or at given sites (genotyping, streaming -T; several
-    alleles at one position are each counted)."""
+    alleles at one position are each counted). `visit`: within the regions, the only positions
+    the pileup looks at (-T; ith.io.candidates), none when empty."""
     if sites is not None:
         if sites.empty:
             return empty_counts(samples)
@@ -210,7 +212,9 @@ def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: Pileu
         parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir)
                  for k in sorted(rounds.unique())]
         return concat_counts(parts, samples) if len(parts) > 1 else parts[0]
-    return _pileup(bams, samples, fasta, params, tumour_idx, regions, include, None, workdir)
+    if visit is not None and not len(visit):
+        return empty_counts(samples)
+    return _pileup(bams, samples, fasta, params, tumour_idx, regions, include, None, workdir, visit)
 
 
 def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
@@ -219,13 +223,16 @@ def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
     return SiteCounts(sites, samples, *arrays)
 
 
-def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, workdir) -> SiteCounts:
+def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, workdir, visit=None) -> SiteCounts:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         bcf = os.path.join(tmp, "pileup.bcf")
         targets = forced = regions_file = None
         if regions is not None:
             regions_file = os.path.join(tmp, "regions.tsv")
             write_regions(regions_file, regions)
+        if visit is not None:
+            targets = os.path.join(tmp, "visit.tsv")
+            write_regions(targets, visit)
         if sites is not None:
             targets = os.path.join(tmp, "sites.tsv")
             sites[["chrom", "pos"]].to_csv(targets, sep="\t", header=False, index=False)
