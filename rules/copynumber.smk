@@ -100,7 +100,9 @@ rule copynumber_baf:
         "benchmarks/copynumber_baf/{patient}.tsv"
     threads: 1
     resources:
-        mem_mb=retry_scaled(2000),
+        # the normal's het SNPs of the searched genome at once: 78 -> 82 MB from 2 to 6 Mb
+        # (bench/human_scale.py), ~1 MB per Mb, 3.0 GB for a genome; requested with 20% spare
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(1.2 * SEARCHED_MB)),
         runtime=retry_scaled(10),
     conda:
         "../envs/ith.yaml"

@@ -24,6 +24,9 @@ if CAPTURE:
 # (contig, start, end) triples: the job writes them to a regions file, as no region string is
 # safe for every legal contig name
 CHUNK_REGIONS = {c.name: [list(r) for r in c.regions] for c in CHUNKS}
+# the bases discovery searches (the genome, or an exome's padded targets), in Mb: variants_call's
+# candidate sites and copynumber_baf's het SNPs, held at once, grow with it
+SEARCHED_MB = sum(c.length for c in CHUNKS) / 1e6
 
 
 wildcard_constraints:
@@ -93,7 +96,9 @@ rule variants_call:
         "benchmarks/variants_call/{patient}.tsv"
     threads: 1
     resources:
-        mem_mb=retry_scaled(4000),
+        # measured (bench/human_scale.py): 183 -> 194 MB from 2 to 6 Mb with 5 samples, i.e.
+        # ~0.55 MB per searched Mb and sample: 8.9 GB for a 5-sample genome; requested with 20% spare
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(0.66 * SEARCHED_MB * len(input.bams))),
         runtime=retry_scaled(lambda w, input: 15 + int(bam_size_mb(input.bams) / 200)),
     conda:
         "../envs/ith.yaml"

@@ -150,21 +150,23 @@ def separable_run(separable_cohort, tmp_path_factory) -> Path:
 def exome_cohort(tmp_path_factory) -> Path:
     """The `exome` preset, seed 1: 2 patients (P2 doubled), 3 regions each, 400 capture targets
     (~5% of a 1.5 Mb genome) at ~180x with 5% of fragments off target; config.yaml sets
-    assay.type wes and assay.targets. About 30 s on 2 cores."""
+    assay.type wes and assay.targets. Its clones are drawn distinguishable and its trees
+    identifiable from the true CCFs (as separable_cohort's), so the trees can be scored. About
+    30 s on 2 cores."""
     out = tmp_path_factory.mktemp("exome") / "sim"
-    simulate("exome", seed=1, out=str(out), threads=min(2, os.cpu_count() or 1))
+    simulate("exome", seed=1, out=str(out), threads=min(2, os.cpu_count() or 1), clone_separation=4.0,
+             tree_margin=0.05)
     return out
 
 
 EXOME_OUTPUTS = [f"results/{stage}/{p}/{name}" for p in ("P1", "P2")
                  for stage, name in (("variants", "sites.tsv"), ("copynumber", "purity_ploidy.tsv"),
-                                     ("copynumber", "segments.tsv"))]
+                                     ("copynumber", "segments.tsv"), ("phylogeny", "trees.json"))]
 
 
 @pytest.fixture(scope="session")
 def exome_run(exome_cohort, tmp_path_factory) -> Path:
-    """The workflow on the exome cohort up to the variant calls and copy number (the stages
-    capture changes; the later ones read their outputs as for a genome); its working directory."""
+    """The workflow on the exome cohort up to the clone trees; its working directory."""
     workdir = tmp_path_factory.mktemp("exome_run")
     proc = snakemake(exome_cohort, workdir, *EXOME_OUTPUTS)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -14,6 +14,7 @@ from ith import __version__
 from ith.params import from_section
 from ith.report.data import PatientData
 from ith.report.inputs import MetricInputs, patient_metrics
+from ith.report.resolution import resolution, resolution_limits
 
 DEFINITIONS = {
     "regions": "Tumour regions (samples of type tumour) of the patient.",
@@ -57,6 +58,10 @@ DEFINITIONS = {
     "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
+    "resolution": "What the mutation counts can resolve: the smallest clone the clustering reports carries "
+                  "min_cluster_size mutations (smallest_clone_share of the patient's); per region, ccf_separation is "
+                  "the least CCF difference at which two such clusters are told apart (80% power, 5% two-sided, "
+                  "binomial counting at the region's median depth, purity and copy number at its mutations, CCF 0.5).",
 }
 
 
@@ -66,6 +71,8 @@ class ReportParams:
     low_depth: float = 30.0
     ambiguous_weight: float = 0.9
     min_clone_fraction: float = 0.05
+    limit_clone_share: float = 0.02
+    limit_ccf_separation: float = 0.2
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "ReportParams":
@@ -209,6 +216,8 @@ def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
         out.append(flagged_sentence(f))
     for e in c["excluded"]:
         out.append(f"Cluster {e['cluster']} left out of the trees: {e['reason']}.")
+    if summary.get("resolution"):
+        out += resolution_limits(summary["resolution"], p.limit_clone_share, p.limit_ccf_separation)
     for s, v in summary.get("plasma", {}).get("samples", {}).items():
         if v["status"] == "not assessable":
             out.append(f"{s}: plasma not assessable (too few informative reads or loci).")
@@ -224,6 +233,9 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
                "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
                "clones": _clones(d), "plasma": _plasma(d)}
+    min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
+    if min_size is not None and summary["heterogeneity"]["mutations"]:
+        summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}
