@@ -81,20 +81,24 @@ def design_sites(rng: np.random.Generator, genome: Genome, tumour: Tumour, n: in
           if not s.is_indel and not dup[s.contig][s.pos] and tumour.mut_copies[i, s.clone] > 0]
     truncal = [i for i in ok if tumour.snvs[i].clone == 0]
     subclonal = [i for i in ok if tumour.snvs[i].clone != 0]
-    n_truncal = min(len(truncal), int(round(n * truncal_share)))
-    # truncal first in the queue, then subclonal, each in random order; a shortfall of one
-    # kind is made up from the other
-    queue = [truncal[i] for i in rng.permutation(len(truncal))]
-    queue = queue[:n_truncal] + [subclonal[i] for i in rng.permutation(len(subclonal))] + queue[n_truncal:]
+    truncal = [truncal[i] for i in rng.permutation(len(truncal))]
+    subclonal = [subclonal[i] for i in rng.permutation(len(subclonal))]
     picked: list[int] = []
     held = list(other)
-    for i in queue:
-        if len(picked) >= n:
-            break
-        s = tumour.snvs[i]
-        if all(c != s.contig or abs(p - s.pos) >= DESIGN_SPACING for c, p in held):
-            picked.append(i)
-            held.append((s.contig, s.pos))
+
+    def take(pool: list[int], upto: int) -> None:
+        for i in pool:
+            if len(picked) >= upto:
+                return
+            s = tumour.snvs[i]
+            if i not in picked and all(c != s.contig or abs(p - s.pos) >= DESIGN_SPACING for c, p in held):
+                picked.append(i)
+                held.append((s.contig, s.pos))
+
+    # truncal up to their share, then subclonal; a shortfall of either is made up from the other
+    take(truncal, int(round(n * truncal_share)))
+    take(subclonal, n)
+    take(truncal, n)
     return sorted(picked)
 
 
