@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="simulate a cohort with known truth (reference, BAMs, truth tables)")
-    p.add_argument("--preset", choices=["test", "demo", "exome"], default="test",
+    p.add_argument("--preset", choices=["test", "demo", "exome", "panel"], default="test",
                    help="exome: capture reads on a targets BED (assay.type wes)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder; sample sheet paths are prefixed with it as given")

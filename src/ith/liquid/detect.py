@@ -32,7 +32,10 @@ class DetectParams:
     max_error: float = 0.01  # loci with a higher background are not used
     max_normal_alt: int = 2  # loci with this many alt fragments in the patient's normal are not used
     outlier_alpha: float = 0.01  # per-sample outlier suppression level (Bonferroni over loci)
-    min_informative_reads: int = 20_000  # below: flagged low sensitivity
+    # above: flagged low sensitivity. The limit of detection, not a read count, since the same
+    # reads give a panel's few deep loci and a genome's many shallow ones very different limits
+    # once the background is counted
+    max_lod: float = 0.001
     min_controls_dispersion: int = 5  # controls needed before their dispersion widens the null
 
 

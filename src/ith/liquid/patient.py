@@ -134,7 +134,7 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
             limit_of_detection=lod, informative_reads=det.informative_reads, alt_reads=det.alt_reads,
             background_reads=round(det.background_reads, 3), loci_used=int(det.used.sum()),
             loci_outliers=int(det.outliers.sum()), loci_excluded=int((~usable_locus).sum()),
-            low_sensitivity=bool(det.informative_reads < p.detect.min_informative_reads), coverage_ratio=rho,
+            low_sensitivity=not lod <= p.detect.max_lod, coverage_ratio=rho,
             controls=int(np.isfinite(control_llr).sum()), dispersion=disp, calibration=method))
         log.info("%s: %s, score %.2f, p %.3g, level %.4g, TF %.4g [%.4g, %.4g] on %d truncal loci, LoD %.3g, "
                  "%d informative reads, %d outliers", s, status, det.llr, pv, det.level, tf, tf_lo, tf_hi, n_tf, lod,

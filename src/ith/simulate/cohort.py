@@ -15,7 +15,7 @@ import yaml
 
 from ith.io.tables import write_tsv
 from ith.simulate import truth
-from ith.simulate.capture import make_targets, sample_efficiency, target_mask, write_bed
+from ith.simulate.capture import design_sites, make_targets, panel_targets, sample_efficiency, target_mask, write_bed
 from ith.simulate.genome import Genome, make_genome, write_fasta
 from ith.simulate.presets import PRESETS, Preset
 from ith.simulate.reads import CaptureModel, ReadModel, SampleReads
@@ -35,12 +35,42 @@ class SampleJob:
 
 
 def capture_targets(rng_seed: int, preset: Preset, genome: Genome) -> pd.DataFrame | None:
-    """The capture kit of a capture preset (chrom, start, end, gene, efficiency), None for a
-    whole genome."""
-    if preset.capture is None:
+    """The capture kit of an exome preset (chrom, start, end, gene, efficiency), None for a
+    whole genome or a panel (whose kit follows the patients' mutations: panel_kit)."""
+    if preset.capture != "exome":
         return None
     return make_targets(np.random.default_rng([rng_seed, 4]), genome, preset.n_targets, preset.target_length,
                         preset.exons_per_gene, preset.intron_length, preset.target_efficiency_sd)
+
+
+def panel_kit(rng_seed: int, preset: Preset, genome: Genome,
+              cohort: list[tuple[Patient, list[SampleSpec]]]) -> pd.DataFrame:
+    """A tumour-informed panel's kit: each patient's designed SNVs (design_sites), common SNPs
+    and genes (panel_targets); the cohort is sequenced on the union, as the workflow takes one
+    targets BED per cohort."""
+    designed = {}
+    for pi, (patient, _) in enumerate(cohort):
+        rng = np.random.default_rng([rng_seed, 5, pi])
+        n = int(rng.integers(preset.panel_mutations[0], preset.panel_mutations[1] + 1))
+        snvs = patient.tumour.snvs
+        other = [(c, p) for sites in designed.values() for c, p, _ in sites]
+        designed[patient.id] = [(snvs[i].contig, snvs[i].pos, snvs[i].mutation_id)
+                                for i in design_sites(rng, genome, patient.tumour, n, preset.panel_truncal_share,
+                                                      other)]
+    return panel_targets(np.random.default_rng([rng_seed, 4]), genome, designed, preset.n_targets,
+                         preset.snp_targets, preset.target_length, preset.exons_per_gene, preset.intron_length,
+                         preset.target_efficiency_sd)
+
+
+def cohort_and_kit(rng_seed: int, preset: Preset,
+                   genome: Genome) -> tuple[list[tuple[Patient, list[SampleSpec]]], pd.DataFrame | None]:
+    """The patients and the capture kit (None: a whole genome). An exome's kit comes first and
+    the mutations are placed in it; a panel's is designed from the mutations."""
+    targets = capture_targets(rng_seed, preset, genome)
+    cohort = patients(rng_seed, preset, genome, targets)
+    if preset.capture == "panel":
+        targets = panel_kit(rng_seed, preset, genome, cohort)
+    return cohort, targets
 
 
 def patients(rng_seed: int, preset: Preset, genome: Genome,
@@ -76,7 +106,13 @@ def patients(rng_seed: int, preset: Preset, genome: Genome,
                                     x=round(float(rng.uniform(0, 30)), 1), y=round(float(rng.uniform(0, 30)), 1)))
         n_plasma = preset.plasma[pi % len(preset.plasma)]
         growing = pi in preset.growing_clone_patients
-        tfs = plasma_series(rng, n_plasma, growing)
+        if preset.plasma_tf:
+            if n_plasma > len(preset.plasma_tf):
+                raise ValueError(f"preset {preset.name}: {n_plasma} plasma timepoints but {len(preset.plasma_tf)} "
+                                 "plasma_tf values")
+            tfs = np.array(preset.plasma_tf[:n_plasma], dtype=float)
+        else:
+            tfs = plasma_series(rng, n_plasma, growing)
         plasma_comps, g = plasma_compositions(rng, tumour, comps, n_plasma, growing)
         for t in range(n_plasma):
             specs.append(SampleSpec(f"{pid}-PL{t + 1}", "plasma", float(tfs[t]), plasma_comps[t], preset.plasma_depth,
@@ -158,11 +194,10 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     segdups = pd.DataFrame([dict(chrom=d.contig, start=s, end=s + d.length) for d in genome.segdups for s in (d.src, d.dst)])
     segdups.sort_values(["chrom", "start"]).to_csv(os.path.join(out, "reference", "segdups.bed"), sep="\t",
                                                    header=False, index=False)
-    targets = capture_targets(seed, preset, genome)
+    cohort, targets = cohort_and_kit(seed, preset, genome)
     bed = os.path.join(out, "reference", "targets.bed")
     if targets is not None:
         write_bed(targets, bed)
-    cohort = patients(seed, preset, genome, targets)
     jobs = []
     for pi, (patient, specs) in enumerate(cohort):
         os.makedirs(os.path.join(out, "bams", patient.id), exist_ok=True)
@@ -241,7 +276,7 @@ def planned_sheet(preset_name: str, seed: int, out: str) -> pd.DataFrame:
     preset = PRESETS[preset_name]
     genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                          preset.y_length, preset.segdups_per_mb)
-    return sample_sheet(patients(seed, preset, genome, capture_targets(seed, preset, genome)), out)
+    return sample_sheet(cohort_and_kit(seed, preset, genome)[0], out)
 
 
 def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], folder: str,

@@ -48,7 +48,16 @@ class Preset:
     target_efficiency_sd: float = 0.4  # log-normal sd of the kit's per-target efficiency
     sample_efficiency_sd: float = 0.05  # log-normal sd of a library's own per-target variation
     off_target_fraction: float = 0.05  # of fragments, spread over the whole genome
-    target_mutation_share: float = 0.8  # of somatic mutations placed inside targets
+    target_mutation_share: float = 0.8  # of somatic mutations placed inside targets (exome)
+    # A panel is tumour-informed: mutations fall anywhere, then each patient's panel targets
+    # `panel_mutations` of its SNVs (`panel_truncal_share` of them truncal), the kit also holds
+    # `snp_targets` common SNPs, and genes as in an exome make up `n_targets` in all.
+    panel_mutations: tuple[int, int] = (30, 50)
+    panel_truncal_share: float = 0.7
+    snp_targets: int = 0
+    # fixed tumour fractions of the plasma timepoints (a patient's first n); empty: drawn
+    # (samples.plasma_series)
+    plasma_tf: tuple[float, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -116,5 +125,34 @@ PRESETS: dict[str, Preset] = {
         cn_bin_size=2_000,
         capture="exome",
         n_targets=400,
+    ),
+    # a tumour-informed panel (Signatera-like): each patient's 30-50 SNVs (70% truncal) in
+    # targets of their own, 40 common-SNP targets and genes up to 200 targets, one kit for the
+    # cohort (the union of the patients' designs); tissue at ~300x, plasma at 1000x on target
+    # at tumour fractions 5%, 2%, 1%, 0.5% and 0 (a ctDNA-negative timepoint); a panel
+    # library's duplicate rates.
+    "panel": Preset(
+        name="panel",
+        autosome_lengths=(300_000, 250_000, 200_000),
+        x_length=100_000,
+        y_length=30_000,
+        n_patients=2,
+        regions=(2, 3),
+        plasma=(5,),
+        plasma_tf=(0.05, 0.02, 0.01, 0.005, 0.0),
+        clones=(3, 4),
+        snvs=(120, 160),
+        cn_events=(3, 4),
+        cn_event_length=(60_000, 150_000),
+        normal_depth=300.0,
+        tumour_depth=300.0,
+        plasma_depth=1000.0,
+        tissue_fragment=(200.0, 40.0),
+        duplicate_rate=0.2,
+        plasma_duplicate_rate=0.3,
+        cn_bin_size=2_000,
+        capture="panel",
+        n_targets=200,
+        snp_targets=40,
     ),
 }
