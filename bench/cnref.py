@@ -55,6 +55,8 @@ def main() -> None:
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--leave-out", action="store_true", help="pool every normal but the patient's own")
     ap.add_argument("--modes", default="matched,pooled,hybrid")
+    ap.add_argument("--max-spread", type=float, default=ReferenceParams().max_spread)
+    ap.add_argument("--patients", default=None, help="comma-separated; default all")
     args = ap.parse_args()
     sheet = pd.read_csv(args.cohort / "samples.tsv", sep="\t")
     res = args.run / "results" / "copynumber"
@@ -63,7 +65,7 @@ def main() -> None:
     normals = sheet[sheet["type"] == "normal"]
     cov = {s: pd.read_csv(res / p / "coverage" / f"{s}.tsv", sep="\t") for p, s in zip(sheet["patient"], sheet["sample"])}
     params = CnParams()
-    pool_params = ReferenceParams(min_normals=2)
+    pool_params = ReferenceParams(min_normals=2, max_spread=args.max_spread)
     auto = chrom_kind(bins["chrom"]) == "A"
     rows = []
     full_ref, _ = build_reference(bins, {s: cov[s]["depth"].to_numpy(float) for s in normals["sample"]}, pool_params,
@@ -71,6 +73,8 @@ def main() -> None:
     print(f"pool of {len(normals)} normals: {int(full_ref['usable'].sum())}/{len(bins)} bins usable, median spread "
           f"{full_ref['spread'].median():.3f} (targets {full_ref.loc[full_ref['target'], 'spread'].median():.3f})")
     for patient, rows_p in sheet.groupby("patient"):
+        if args.patients and patient not in args.patients.split(","):
+            continue
         normal = rows_p.loc[rows_p["type"] == "normal", "sample"].iloc[0]
         ref = full_ref
         if args.leave_out:

@@ -166,3 +166,56 @@ def test_a_gain_reads_through_the_pool_with_the_kits_efficiency_cancelled(pool):
     assert np.nanstd(x[auto]) < 0.15
     with pytest.raises(InputError, match="needs a matched normal"):
         sample_bins("P", "T", bins, None, tumour, CnParams(), mode="hybrid", reference=ref)
+
+
+# -- on the simulated exome: the workflow's coverage, ratios and calls redone per mode ----------
+def _exome_calls(run, cohort, mode):
+    """Per patient of the exome cohort: its copy-number calls with every tumour's ratio taken in
+    `mode` against the pool of the cohort's two normals (the matched one among them), from the
+    workflow's own coverage, BAF and counts files."""
+    from ith.copynumber.call import CnSample, call_patient
+
+    res = run / "results" / "copynumber"
+    sheet = pd.read_csv(cohort / "samples.tsv", sep="\t")
+    bins = pd.read_csv(res / "bins.tsv", sep="\t", dtype={"chrom": str})
+    cov = {s: pd.read_csv(res / p / "coverage" / f"{s}.tsv", sep="\t") for p, s in zip(sheet["patient"], sheet["sample"])}
+    normals = sheet.loc[sheet["type"] == "normal", "sample"]
+    params = CnParams()
+    ref, _ = build_reference(bins, {s: cov[s]["depth"].to_numpy(float) for s in normals}, ReferenceParams(min_normals=2),
+                             params.min_mappable, params.normal_depth_range)
+    out = {}
+    for patient, rows in sheet.groupby("patient"):
+        normal = rows.loc[rows["type"] == "normal", "sample"].iloc[0]
+        tumours = rows.loc[rows["type"] == "tumour", "sample"].tolist()
+        ratios = {s: sample_bins(patient, s, bins, cov[normal]["depth"].to_numpy(float), cov[s]["depth"].to_numpy(float),
+                                 params, mode=mode, reference=ref)["log2r"].to_numpy(float) for s in tumours}
+        baf = pd.read_csv(res / patient / "baf.tsv", sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
+                          keep_default_na=False, na_values=["NA"])
+        counts = pd.read_csv(run / "results" / "variants" / patient / "counts.tsv", sep="\t", keep_default_na=False,
+                             na_values=["NA"])
+        out[patient] = call_patient(patient, bins, {s: cov[s]["depth"].to_numpy(float) for s in rows["sample"]},
+                                    {s: cov[s]["reads"].to_numpy(float) for s in rows["sample"]},
+                                    [CnSample(s, t) for s, t in zip(rows["sample"], rows["type"])], baf, params,
+                                    mutations=counts, log2r=ratios)
+    return out
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("mode", ["pooled", "hybrid"])
+def test_exome_purity_and_copy_number_against_the_pooled_normals_match_truth(exome_run, exome_cohort, mode):
+    """As tests/test_capture.py holds the matched normal: purity within 0.05 in every region, the
+    clonal major/minor copy number right on >= 85% of the targeted bases."""
+    from test_copynumber import _agreement
+
+    targets = pd.read_csv(exome_cohort / "truth" / "targets.tsv", sep="\t")
+    for patient, res in _exome_calls(exome_run, exome_cohort, mode).items():
+        truth = pd.read_csv(exome_cohort / "truth" / patient / "purity_ploidy.tsv", sep="\t").merge(
+            res.purity, on="sample", suffixes=("_true", ""))
+        assert len(truth) == 3
+        assert (np.abs(truth["purity"] - truth["purity_true"]) <= 0.05).all(), truth[["sample", "purity", "purity_true"]]
+        assert (truth["wgd"] == truth["wgd_true"]).all()
+        tseg = pd.read_csv(exome_cohort / "truth" / patient / "segments.tsv", sep="\t")
+        for sample in truth["sample"]:
+            agreement = _agreement(res.segments[res.segments["sample"] == sample], tseg[tseg["sample"] == sample],
+                                   targets)
+            assert agreement >= 0.85, (sample, agreement)

@@ -117,7 +117,10 @@ def build_reference(bins: pd.DataFrame, depths: dict[str, np.ndarray], params: R
     spread[seen] = np.where(n >= 5, mad, np.where(n >= 2, sd, np.nan))
     lo, hi = depth_range
     depth = 2.0 ** centre
-    usable = (base & np.isfinite(centre) & (depth >= lo) & (depth <= hi) & np.isfinite(spread) & (spread <= params.max_spread))
+    # a bin only one normal covers (chrY in a pool of one male) has no spread: it is used as that
+    # normal alone would be in matched mode
+    usable = (base & np.isfinite(centre) & (depth >= lo) & (depth <= hi)
+              & ((n_obs < 2) | (spread <= params.max_spread)))
     table = bins[["chrom", "start", "end", "target", "gc"]].assign(
         depth=np.round(depth, 4), spread=np.round(spread, 4), n_normals=n_obs, usable=usable)
     return table[REFERENCE_COLUMNS], sexes
