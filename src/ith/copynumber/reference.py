@@ -25,7 +25,7 @@ REFERENCE_COLUMNS = ["chrom", "start", "end", "target", "gc", "depth", "spread",
 MODES = ("auto", "matched", "pooled", "hybrid")
 # what `auto` means on capture data, chosen by measurement on the simulated exome
 # (docs/methods/copynumber.md#matched-normal-or-pooled-reference); on a genome it is `matched`
-CAPTURE_AUTO_MODE = "hybrid"
+CAPTURE_AUTO_MODE = "pooled"
 
 
 @dataclass(frozen=True)
