@@ -246,8 +246,11 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
 
     others = [s for s in samples if s.type != "normal"]
     if log2r is not None and others:
-        # ratios taken against a pooled reference leave out the bins the pool distrusts too
-        usable = usable & np.any([np.isfinite(log2r[s.name]) for s in others], axis=0)
+        # ratios taken against a pooled reference leave out the bins the pool distrusts too (a
+        # sample without any ratio, too shallow to normalise, leaves the normal's bins as they are)
+        finite = np.any([np.isfinite(log2r[s.name]) for s in others], axis=0)
+        if finite.any():
+            usable = usable & finite
     l2r, assessable = {}, {}
     for s in others:
         l2r[s.name] = log2r[s.name] if log2r is not None else log2_ratio(depth[s.name], nm, bins, params.normal_window)

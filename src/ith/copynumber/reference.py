@@ -110,11 +110,10 @@ def build_reference(bins: pd.DataFrame, depths: dict[str, np.ndarray], params: R
     # the median absolute deviation of three or four values is biased low (one of them is the
     # median itself), so a small pool gives the plain SD; from five normals on, 1.4826 x MAD,
     # which one normal off at a bin (its own duplication) does not inflate
-    with np.errstate(invalid="ignore"):
-        sd = np.nanstd(mat[seen], axis=1, ddof=1) if mat.shape[1] > 1 else np.full(int(seen.sum()), np.nan)
-    mad = 1.4826 * np.nanmedian(np.abs(mat[seen] - centre[seen, None]), axis=1)
-    n = n_obs[seen]
-    spread[seen] = np.where(n >= 5, mad, np.where(n >= 2, sd, np.nan))
+    two = n_obs >= 2
+    sd = np.nanstd(mat[two], axis=1, ddof=1)
+    mad = 1.4826 * np.nanmedian(np.abs(mat[two] - centre[two, None]), axis=1)
+    spread[two] = np.where(n_obs[two] >= 5, mad, sd)
     lo, hi = depth_range
     depth = 2.0 ** centre
     # a bin only one normal covers (chrY in a pool of one male) has no spread: it is used as that
