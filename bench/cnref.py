@@ -103,6 +103,7 @@ def main() -> None:
                 rows.append(dict(mode=mode, patient=patient, sample=s, purity=pp.loc[s, "purity"],
                                  purity_true=truth_pp.loc[s, "purity"],
                                  purity_err=round(abs(pp.loc[s, "purity"] - truth_pp.loc[s, "purity"]), 3),
+                                 wgd_right=bool(pp.loc[s, "wgd"] == truth_pp.loc[s, "wgd"]),
                                  cn_right=round(targeted_agreement(out.segments[out.segments["sample"] == s],
                                                                    truth_seg[truth_seg["sample"] == s], targets), 3),
                                  noise_target=round(noise_sd(x[auto & bins["target"].to_numpy(bool)]), 3),
@@ -114,7 +115,7 @@ def main() -> None:
     print(table.to_string(index=False))
     summary = table.groupby("mode", sort=False).agg(
         max_purity_err=("purity_err", "max"), mean_purity_err=("purity_err", "mean"), min_cn_right=("cn_right", "min"),
-        mean_cn_right=("cn_right", "mean"), noise_target=("noise_target", "median"), noise_off=("noise_off", "median"),
+        mean_cn_right=("cn_right", "mean"), wgd_wrong=("wgd_right", lambda x: int((~x).sum())), noise_target=("noise_target", "median"), noise_off=("noise_off", "median"),
         segments=("segments", "median"), usable_bins=("usable_bins", "median"))
     print(summary.round(3).to_string())
 

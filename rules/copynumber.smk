@@ -104,8 +104,9 @@ rule copynumber_sample:
         ratio={k: config["copynumber"][k] for k in CN_RATIO_KEYS},
         mode=CN_MODE,
         requested=config["copynumber"]["reference"]["mode"],
-        hybrid_window=config["copynumber"]["reference"]["hybrid_window"],
-        sex=lambda w: patient_sex(w.patient),
+        # only what the mode reads, so a change elsewhere does not re-run every sample
+        hybrid_window=config["copynumber"]["reference"]["hybrid_window"] if CN_MODE == "hybrid" else None,
+        sex=lambda w: patient_sex(w.patient) if CN_MODE == "pooled" else None,
     log:
         "logs/copynumber/{patient}/coverage/{sample}.log",
     benchmark:

@@ -28,7 +28,7 @@ logging.info("ratio against: %s (copynumber.reference.mode %s)%s", p.mode, p.req
 params = RatioParams.from_config(p.ratio).cn_params()
 table = sample_bins(snakemake.wildcards.patient, snakemake.wildcards.sample, bins, normal["depth"].to_numpy(float),
                     depth["depth"].to_numpy(float), params, mode=p.mode, reference=reference,
-                    hybrid_window=p.hybrid_window, sex=p.sex)
+                    hybrid_window=p.hybrid_window or 1, sex=p.sex)
 logging.info("%s: %d bins, %d with a log2 ratio (median %.3f); ratio parameters %s", snakemake.wildcards.sample,
              len(table), int(table["log2r"].notna().sum()), table["log2r"].median(), p.ratio)
 write_tsv(table, out.ratio)
