@@ -1,6 +1,7 @@
 """Matched normal, pooled reference or both (copynumber.reference.mode) on a simulated capture
-cohort, against its truth: per tumour region the purity error, the share of targeted bases whose
-clonal major/minor copy number is right, and the noise of its log2 ratios (robust SD of
+cohort (or genome), against its truth: per tumour region the purity error, whether WGD is right,
+the share of targeted bases (a genome: of all bases) whose clonal major/minor copy number is
+right, and the noise of its log2 ratios (robust SD of
 bin-to-bin differences / sqrt 2, over the usable autosomal bins).
 
 The workflow must have run on the cohort up to copy number (its coverage, BAF and counts files
@@ -61,7 +62,9 @@ def main() -> None:
     sheet = pd.read_csv(args.cohort / "samples.tsv", sep="\t")
     res = args.run / "results" / "copynumber"
     bins = pd.read_csv(res / "bins.tsv", sep="\t", dtype={"chrom": str})
-    targets = pd.read_csv(args.cohort / "truth" / "targets.tsv", sep="\t")
+    # a genome (no targets): every base with a true state counts
+    targets_file = args.cohort / "truth" / "targets.tsv"
+    targets = pd.read_csv(targets_file, sep="\t") if targets_file.exists() else None
     normals = sheet[sheet["type"] == "normal"]
     cov = {s: pd.read_csv(res / p / "coverage" / f"{s}.tsv", sep="\t") for p, s in zip(sheet["patient"], sheet["sample"])}
     params = CnParams()
@@ -105,7 +108,9 @@ def main() -> None:
                                  purity_err=round(abs(pp.loc[s, "purity"] - truth_pp.loc[s, "purity"]), 3),
                                  wgd_right=bool(pp.loc[s, "wgd"] == truth_pp.loc[s, "wgd"]),
                                  cn_right=round(targeted_agreement(out.segments[out.segments["sample"] == s],
-                                                                   truth_seg[truth_seg["sample"] == s], targets), 3),
+                                                                   truth_seg[truth_seg["sample"] == s],
+                                                                   targets if targets is not None else
+                                                                   truth_seg[truth_seg["sample"] == s]), 3),
                                  noise_target=round(noise_sd(x[auto & bins["target"].to_numpy(bool)]), 3),
                                  noise_off=round(noise_sd(x[auto & ~bins["target"].to_numpy(bool)]), 3),
                                  usable_bins=int(np.isfinite(x).sum()), segments=int((out.segments["sample"] == s).sum()),
