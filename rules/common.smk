@@ -186,7 +186,8 @@ try:
     CN_MODE, CN_MODE_WHY = resolve_mode(CN_REFERENCE, config["assay"]["type"], len(NORMAL_SAMPLES))
 except InputError as e:
     raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
-if workflow.is_main_process and "fewer than" in CN_MODE_WHY:
+if workflow.is_main_process and CN_REFERENCE.mode == "auto" and config["assay"]["type"] != "wgs" \
+        and CN_MODE == "matched":  # the fallback, said once when the run starts
     print(f"Copy number: {CN_MODE_WHY}.", file=sys.stderr)
 CN_REFERENCE_FILE = CN_REFERENCE.file or "results/copynumber/reference.tsv"
 

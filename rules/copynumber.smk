@@ -66,7 +66,8 @@ rule copynumber_reference:
     output:
         "results/copynumber/reference.tsv",
     params:
-        reference=config["copynumber"]["reference"],
+        min_normals=config["copynumber"]["reference"]["min_normals"],
+        max_spread=config["copynumber"]["reference"]["max_spread"],
         min_mappable=config["copynumber"]["min_mappable"],
         normal_depth_range=config["copynumber"]["normal_depth_range"],
     log:

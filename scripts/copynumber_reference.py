@@ -3,8 +3,7 @@ import logging
 
 import pandas as pd
 
-from ith.copynumber.params import reference_params
-from ith.copynumber.reference import build_reference
+from ith.copynumber.reference import ReferenceParams, build_reference
 from ith.io.tables import write_tsv
 from ith.rulescript import start
 
@@ -12,7 +11,7 @@ start(snakemake)
 
 inp, p = snakemake.input, snakemake.params
 bins = pd.read_csv(inp.bins, sep="\t", dtype={"chrom": str})
-params = reference_params({"reference": p.reference})
+params = ReferenceParams(min_normals=p.min_normals, max_spread=p.max_spread)  # the builder reads only these
 depths = {f.rsplit("/", 1)[-1].removesuffix(".tsv"): pd.read_csv(f, sep="\t", dtype={"chrom": str})["depth"].to_numpy(float)
           for f in inp.coverage}
 table, sexes = build_reference(bins, depths, params, p.min_mappable, tuple(p.normal_depth_range))
