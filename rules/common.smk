@@ -15,6 +15,8 @@ except ModuleNotFoundError:
                      ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
 from ith.config import check_control_sheet, preflight, validate_config
 from ith.controls import choose_controls
+from ith.copynumber.params import reference_params
+from ith.copynumber.reference import resolve_mode
 from ith.errors import InputError
 from ith.io.inputcheck import show_warnings
 from ith.io.reference import read_fai
@@ -175,6 +177,24 @@ NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
 QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
 # copy-number keys of a sample's log2 ratio (a change re-runs copynumber_sample)
 CN_RATIO_KEYS = ["min_mappable", "normal_depth_range", "normal_window"]
+
+# what each tumour's ratio is taken against (matched normal, pooled reference or both), decided
+# once: a pooled reference built from the sheet's normals is a cohort-level file, required only
+# when the mode needs it
+try:
+    CN_REFERENCE = reference_params(config["copynumber"])
+    CN_MODE, CN_MODE_WHY = resolve_mode(CN_REFERENCE, config["assay"]["type"], len(NORMAL_SAMPLES))
+except InputError as e:
+    raise WorkflowError(f"Input check failed before any job ran:\n{e}") from None
+if workflow.is_main_process and CN_REFERENCE.mode == "auto" and config["assay"]["type"] != "wgs" \
+        and CN_MODE == "matched":  # the fallback, said once when the run starts
+    print(f"Copy number: {CN_MODE_WHY}.", file=sys.stderr)
+CN_REFERENCE_FILE = CN_REFERENCE.file or "results/copynumber/reference.tsv"
+
+
+def cn_reference_input():
+    """The pooled reference a sample's ratio reads, or none in matched mode."""
+    return [] if CN_MODE == "matched" else [CN_REFERENCE_FILE]
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 # Copy number: depth in bins for every sample (one pass per BAM, with the log2 ratio against the
-# normal in the same job for tumour and plasma samples),
+# matched normal, a pooled reference of normals or both in the same job for tumour and plasma samples),
 # BAF at the normal's heterozygous SNPs (collected by the variants stage's pileup), then one
 # patient-level job: joint segmentation of the regions, purity/ploidy fits, integer states.
 
@@ -57,6 +57,33 @@ rule copynumber_coverage:
         "../scripts/copynumber_coverage.py"
 
 
+rule copynumber_reference:
+    # the pooled reference of the sheet's normals (only when the mode needs one and no file is given):
+    # a cohort-level file, so a patient added to the sheet rebuilds it and re-runs every ratio
+    input:
+        bins="results/copynumber/bins.tsv",
+        coverage=[f"results/copynumber/{p}/coverage/{n}.tsv" for p, n in zip(PATIENTS, NORMAL_SAMPLES)],
+    output:
+        "results/copynumber/reference.tsv",
+    params:
+        min_normals=config["copynumber"]["reference"]["min_normals"],
+        max_spread=config["copynumber"]["reference"]["max_spread"],
+        min_mappable=config["copynumber"]["min_mappable"],
+        normal_depth_range=config["copynumber"]["normal_depth_range"],
+    log:
+        "logs/copynumber/reference.log",
+    benchmark:
+        "benchmarks/copynumber_reference.tsv"
+    threads: 1
+    resources:
+        mem_mb=retry_scaled(lambda w, input: 1000 + 200 * len(input.coverage)),
+        runtime=retry_scaled(10),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/copynumber_reference.py"
+
+
 rule copynumber_sample:
     # a tumour or plasma sample: depth per bin in one pass of its BAM, then its GC-corrected log2
     # ratio against the normal (one job, not two, so a big cohort's DAG and queue stay small)
@@ -67,6 +94,7 @@ rule copynumber_sample:
         fai=FAI,
         bins="results/copynumber/bins.tsv",
         normal=lambda w: f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv",
+        reference=cn_reference_input(),
     output:
         coverage="results/copynumber/{patient}/coverage/{sample}.tsv",
         ratio="results/copynumber/{patient}/{sample}.bins.tsv",
@@ -75,6 +103,11 @@ rule copynumber_sample:
     params:
         min_mapq=config["copynumber"]["min_mapq"],
         ratio={k: config["copynumber"][k] for k in CN_RATIO_KEYS},
+        mode=CN_MODE,
+        requested=config["copynumber"]["reference"]["mode"],
+        # only what the mode reads, so a change elsewhere does not re-run every sample
+        hybrid_window=config["copynumber"]["reference"]["hybrid_window"] if CN_MODE == "hybrid" else None,
+        sex=lambda w: patient_sex(w.patient) if CN_MODE == "pooled" else None,
     log:
         "logs/copynumber/{patient}/coverage/{sample}.log",
     benchmark:

@@ -17,7 +17,8 @@ from ith.clonal.patient import InputParams
 from ith.config import validate_config
 from ith.copynumber.call import CnParams
 from ith.copynumber.params import RULE_KEYS as CN_RULE_KEYS
-from ith.copynumber.params import RatioParams, cn_params
+from ith.copynumber.params import RatioParams, cn_params, reference_params
+from ith.copynumber.reference import ReferenceParams
 from ith.errors import InputError
 from ith.liquid.params import RULE_KEYS as LIQUID_RULE_KEYS
 from ith.liquid.params import LiquidParams, pileup_params
@@ -85,6 +86,7 @@ def test_copynumber():
     assert names(RatioParams) == rule_keys("CN_RATIO_KEYS")
     assert RatioParams.from_config(pick(cn, names(RatioParams))) == RatioParams()
     assert RatioParams().cn_params() == CnParams()
+    assert reference_params(cn) == ReferenceParams()
 
 
 def test_clonal():

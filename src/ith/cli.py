@@ -36,6 +36,34 @@ def _qc(args: argparse.Namespace) -> None:
     print(json.dumps(sample_qc(args.bam, args.fasta, sample=args.sample, patient=args.patient), indent=1))
 
 
+def _cnref(args: argparse.Namespace) -> None:
+    import os
+
+    import pandas as pd
+
+    from ith.config import load_config, validate_config
+    from ith.copynumber.params import reference_params
+    from ith.copynumber.reference import build_reference
+    from ith.io.tables import write_tsv
+
+    # the parameters of the workflow's config (its copynumber section), else the schema's defaults
+    config = load_config(args.config) if args.config else validate_config({"samples": "", "reference": {"fasta": ""}})
+    cn = config["copynumber"]
+    bins = pd.read_csv(args.bins, sep="\t", dtype={"chrom": str})
+    depths = {}
+    for path in args.coverage:
+        table = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+        if "depth" not in table.columns:
+            raise InputError(f"{path}: no depth column; give coverage tables as the workflow writes them "
+                             "(results/copynumber/<patient>/coverage/<sample>.tsv).")
+        depths[os.path.basename(path).removesuffix(".tsv")] = table["depth"].to_numpy(float)
+    ref, sexes = build_reference(bins, depths, reference_params(cn), cn["min_mappable"],
+                                 tuple(cn["normal_depth_range"]))
+    write_tsv(ref, args.out)
+    print(json.dumps({"out": args.out, "normals": len(depths), "sex": sexes, "bins": len(ref),
+                      "usable": int(ref["usable"].sum())}))
+
+
 def _clonal_fit(args: argparse.Namespace) -> None:
     import logging
     from dataclasses import asdict
@@ -198,6 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample", default="sample")
     p.add_argument("--patient", default="patient")
     p.set_defaults(func=_qc)
+
+    p = sub.add_parser("cnref", help="a pooled copy-number reference from normals' coverage tables (for "
+                                     "copynumber.reference.file)")
+    p.add_argument("coverage", nargs="+", help="the normals' coverage tables, counted on --bins (the workflow's "
+                                               "results/copynumber/<patient>/coverage/<normal>.tsv)")
+    p.add_argument("--bins", required=True, help="the bin table they were counted on (results/copynumber/bins.tsv)")
+    p.add_argument("--out", required=True, help="the reference to write (TSV)")
+    p.add_argument("--config", help="the workflow config whose copynumber section (reference.min_normals, "
+                                    "max_spread, min_mappable, normal_depth_range) applies; default: the defaults")
+    p.set_defaults(func=_cnref)
 
     p = sub.add_parser("clonal", help="clonal deconvolution (PyClone-VI model)")
     _add_clonal_fit(p.add_subparsers(dest="clonal_command", required=True))

@@ -11,9 +11,10 @@ import pandas as pd
 
 from ith.copynumber.anchor import anchor_region, present_everywhere, refit_anchor, share_truncal_multiplicities
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
-from ith.copynumber.depth import chrom_kind, log2_ratio, normal_model
+from ith.copynumber.depth import NormalModel, chrom_kind, log2_ratio, normal_model
 from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
+from ith.copynumber.reference import hybrid_model, pooled_model
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError
 from ith.germline import HetParams
@@ -179,11 +180,39 @@ def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_na
     return out
 
 
-def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.ndarray, depth: np.ndarray,
-                params: CnParams) -> pd.DataFrame:
-    """The contract's {sample}.bins.tsv: GC-corrected log2 ratio against the normal, and depth."""
-    nm = normal_model(bins, normal_depth, params.min_mappable, params.normal_depth_range)
-    l2r = log2_ratio(depth, nm, bins, params.normal_window)
+def ratio_model(bins: pd.DataFrame, normal_depth: np.ndarray | None, params: CnParams, mode: str = "matched",
+                reference: pd.DataFrame | None = None, hybrid_window: int = 15,
+                sex: str | None = None) -> NormalModel:
+    """What a tumour's depth is divided by: the matched normal (`matched`), the pooled reference
+    (`pooled`; the sex from the matched normal's X depth, else the sheet's, else female), or the
+    pool with the matched normal's broad departures from it (`hybrid`)."""
+    matched = None
+    if normal_depth is not None:
+        matched = normal_model(bins, normal_depth, params.min_mappable, params.normal_depth_range)
+    if mode == "matched":
+        if matched is None:
+            raise InputError("copy number against the matched normal needs a normal; use a pooled reference")
+        return matched
+    if reference is None:
+        raise InputError(f"copy-number mode {mode} needs a pooled reference")
+    if mode == "pooled":
+        use_sex = matched.sex if matched is not None and matched.sex != "unknown" else (sex or "female")
+        return pooled_model(reference, bins, use_sex, params.min_mappable)
+    if mode == "hybrid":
+        if matched is None:
+            raise InputError("copy-number mode hybrid needs a matched normal; use pooled without one")
+        return hybrid_model(matched, reference, bins, params.min_mappable, hybrid_window)
+    raise InputError(f"copy-number mode {mode!r}: choose matched, pooled or hybrid")
+
+
+def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.ndarray | None, depth: np.ndarray,
+                params: CnParams, mode: str = "matched", reference: pd.DataFrame | None = None,
+                hybrid_window: int = 15, sex: str | None = None) -> pd.DataFrame:
+    """The contract's {sample}.bins.tsv: GC-corrected log2 ratio against the normal model of
+    `mode` (ratio_model), and depth."""
+    nm = ratio_model(bins, normal_depth, params, mode, reference, hybrid_window, sex)
+    # the pool's depth is already smooth (a median of many libraries): no running median on it
+    l2r = log2_ratio(depth, nm, bins, params.normal_window if mode == "matched" else 1)
     out = bins[["chrom", "start", "end"]].assign(log2r=np.round(l2r, 4), depth=depth)
     return out.assign(patient=patient, sample=sample)[["patient", "sample", "chrom", "start", "end", "log2r", "depth"]]
 
@@ -216,6 +245,12 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
              "(X dosage %.2f)", patient, len(bins), int(usable.sum()), params.min_mappable, nm.sex, nm.x_dosage)
 
     others = [s for s in samples if s.type != "normal"]
+    if log2r is not None and others:
+        # ratios taken against a pooled reference leave out the bins the pool distrusts too (a
+        # sample without any ratio, too shallow to normalise, leaves the normal's bins as they are)
+        finite = np.any([np.isfinite(log2r[s.name]) for s in others], axis=0)
+        if finite.any():
+            usable = usable & finite
     l2r, assessable = {}, {}
     for s in others:
         l2r[s.name] = log2r[s.name] if log2r is not None else log2_ratio(depth[s.name], nm, bins, params.normal_window)

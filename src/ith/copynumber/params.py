@@ -6,11 +6,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 from ith.copynumber.call import CnParams
+from ith.copynumber.reference import ReferenceParams
 from ith.params import from_section
 
 # keys the rules read, not the library: the bins (bin_size, off_target_bin_size,
-# exclude_contigs), the coverage count (min_mapq, threads)
-RULE_KEYS = ("bin_size", "off_target_bin_size", "exclude_contigs", "min_mapq", "threads")
+# exclude_contigs), the coverage count (min_mapq, threads), the pooled reference (reference:
+# which files a sample's ratio needs, and its builder)
+RULE_KEYS = ("bin_size", "off_target_bin_size", "exclude_contigs", "min_mapq", "threads", "reference")
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,8 @@ class RatioParams:
 def cn_params(section: Mapping[str, Any]) -> CnParams:
     """CnParams of the whole validated section (rule copynumber_call)."""
     return from_section(CnParams, {k: v for k, v in section.items() if k not in RULE_KEYS}, "copynumber")
+
+
+def reference_params(section: Mapping[str, Any]) -> ReferenceParams:
+    """ReferenceParams of the validated `copynumber` section's `reference` sub-section."""
+    return from_section(ReferenceParams, section["reference"], "copynumber.reference")
