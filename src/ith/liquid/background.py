@@ -59,13 +59,19 @@ class Background:
         return ErrorRates(self.error, self.depth + k, self.alt, self.depth, k, index, hyper)
 
 
-def _strength(rate_per_locus: np.ndarray, depth: np.ndarray, mu: float) -> float:
+MIN_SPREAD_ERRORS = 10  # control errors a class needs before its loci's spread is fitted
+
+
+def _strength(rate_per_locus: np.ndarray, depth: np.ndarray, mu: float, errors: float = np.inf) -> float:
     """Beta prior strength k of a class' loci from the spread of their rates beyond binomial
     noise, at most 1 / mu: with few control reads per locus the spread hides under binomial
     noise, and pooling them fully would take a noisy locus for a clean one."""
     cap = 1.0 / max(mu, 1e-12)
     ok = depth > 0
-    if ok.sum() < 3:
+    # with few errors the spread is binomial noise: one error among a class' loci reads as a
+    # large excess variance, and the fit would call one locus noisy and the rest error-free,
+    # a null that predicts no errors where the truth spreads them
+    if ok.sum() < 3 or errors < MIN_SPREAD_ERRORS:
         return cap
     r, n = rate_per_locus[ok], depth[ok]
     tau2 = np.var(r) - np.mean(mu * (1 - mu) / n)
@@ -86,7 +92,8 @@ def fit_background(alt: np.ndarray, depth: np.ndarray, usable: np.ndarray, cls: 
         m = cls == c
         mu = max((a[m].sum() + pseudo * mu_all) / (n[m].sum() + pseudo), floor)
         rates[c] = float(mu)
-        strengths[c] = _strength(np.divide(a[m], n[m], out=np.zeros(int(m.sum())), where=n[m] > 0), n[m], mu)
+        strengths[c] = _strength(np.divide(a[m], n[m], out=np.zeros(int(m.sum())), where=n[m] > 0), n[m], mu,
+                                 float(a[m].sum()))
     mu = np.array([rates[c] for c in cls])
     k = np.array([strengths[c] for c in cls])
     err = np.maximum((a + k * mu) / (n + k), floor)

@@ -96,7 +96,11 @@ class ErrorRates:
             return rng.beta(np.maximum(self.rate * s, 1e-9), np.maximum((1 - self.rate) * s, 1e-9),
                             size=(size, len(self.rate)))
         h = self.hyper
-        mu_all = rng.gamma(h.all_alt + 0.5, 1.0 / max(h.all_depth, 1.0), size=(size, 1))
+        # the flat prior's posterior, not Jeffreys' (alt + 1/2): a plasma's pooled error count
+        # drawn from it is then the exact conditional test against the controls' count
+        # (binomial given their sum), which holds its level whatever the true rate; Jeffreys'
+        # under-predicts a deep plasma's errors after a normal that saw 0 or 1
+        mu_all = rng.gamma(h.all_alt + 1.0, 1.0 / max(h.all_depth, 1.0), size=(size, 1))
         mu_all = np.maximum(mu_all, h.floor)
         pseudo = h.pseudo_errors / mu_all
         mu_c = rng.gamma(h.class_alt[None, :] + pseudo * mu_all, 1.0 / (h.class_depth[None, :] + pseudo))
