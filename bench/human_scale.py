@@ -340,7 +340,7 @@ def human_bins(args, out: Path, base: Path, sim: Path, scripts: dict) -> None:
     rows.append({"rule": "copynumber_bins", "what": "chr1 (249 Mb) at 10 kb", "bins": CHR1 // 10_000,
                  "span_bp": CHR1, **m})
     print(f"  copynumber_bins on a chr1-sized contig: cpu {m['cpu_s']:.1f} s  rss {m['rss_mb']:.0f} MB", flush=True)
-    code = f"from ith.qc.bamstats import non_n_lengths; non_n_lengths({str(chr1)!r})"
+    code = f"from ith.qc.bamstats import non_n_intervals; non_n_intervals({str(chr1)!r})"
     m = best_of([PY, "-c", code], out, args.repeats)
     rows.append({"rule": "qc_sample", "what": "reference scan (non-N bases) of a chr1-sized contig", "span_bp": CHR1,
                  **m})
@@ -369,11 +369,9 @@ KIND = {"N": "normal", "T": "tumour", "P": "plasma"}  # bench/scale.py shapes: X
 def grch38_dag(out: Path) -> tuple[dict[int, dict], list[tuple[int, int]], dict[str, int]]:
     """The jobs and edges of one GRCh38-shaped patient (UCSC names; bench/scale.py shapes), from
     `snakemake --dag`, and the length of each discovery chunk."""
-    sys.path.insert(0, str(ROOT / "tests"))
     from bench.scale import _shape_cohort
-    from test_reference_shapes import shape
-
     from ith.io.reference import included_contigs
+    from ith.simulate.shapes import shape
     from ith.variants.chunks import make_chunks
 
     where = out / "grch38"
@@ -462,8 +460,9 @@ class Models:
             if rule == "variants_call":
                 c, d = self.rss_by(rule, "genome_bp")
                 return cpu, c + d * f["covered_bp"]
-            if rule == "qc_sample":  # its whole-contig reference scan, measured on a chr1-sized contig
-                return cpu, max(self.rss_flat(rule), float(self.bins_row(rule)["rss_mb"]))
+            if rule == "qc_sample":  # its reference scan (N runs of every contig), measured on a chr1-sized contig
+                scan = self.bins_row(rule)
+                return cpu + float(scan["cpu_s"]) * f["genome_bp"] / CHR1, max(self.rss_flat(rule), float(scan["rss_mb"]))
             return cpu, self.rss_flat(rule)
         if rule in ("copynumber_coverage", "copynumber_sample"):
             a, b = self.by_reads(rule)
@@ -665,7 +664,8 @@ def print_assumptions(args, genome: int) -> None:
     counts on the measured patient's reads, its mutations repeated)
   CPU time grows linearly with the reads a job reads (discovery: the reads of its chunk; QC, depth
     passes: one BAM; variants_call, qc_identity: the patient's 5 BAMs), fitted over the jobs of
-    the simulated genomes; copynumber_bins and copynumber_baf with the genome; liquid_counts with
+    the simulated genomes; copynumber_bins, copynumber_baf and qc_sample's reference scan (its
+    N runs, measured on a chr1-sized contig) with the genome; liquid_counts with
     sites x BAMs x depth (100 patients: plasma, normal and 40 cohort controls a patient)
   memory: discovery with the covered length of its chunk (exome: 2% of it), variants_call and
     copynumber_baf with the covered genome, fitted over the simulated sizes; depth passes and

@@ -27,6 +27,8 @@ CHUNK_REGIONS = {c.name: [list(r) for r in c.regions] for c in CHUNKS}
 # the bases discovery searches (the genome, or an exome's padded targets), in Mb: variants_call's
 # candidate sites and copynumber_baf's het SNPs, held at once, grow with it
 SEARCHED_MB = sum(c.length for c in CHUNKS) / 1e6
+# a chunk's longest region, which discovery's candidate pass holds at once
+CHUNK_LONGEST = {c.name: max(e - s + 1 for _, s, e in c.regions) for c in CHUNKS}
 
 
 wildcard_constraints:
@@ -56,7 +58,9 @@ rule variants_discover:
         "benchmarks/variants_discover/{patient}/{chunk}.tsv"
     threads: 1
     resources:
-        mem_mb=retry_scaled(2000),
+        # the candidate pass holds ~100 bytes a base of its longest region with 4 BAMs
+        # (docs/benchmarks.md, human scale): 25 bytes a base per BAM and one more, with spare
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(25 * (len(input.bams) + 1) * CHUNK_LONGEST[w.chunk] / 1e6)),
         runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.bams) / 100 / len(CHUNKS))),
     conda:
         "../envs/ith.yaml"
