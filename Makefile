@@ -31,7 +31,7 @@ demo: setup
 # The report's browser test needs Chromium: Debian's package is installed when missing and we are
 # root with apt; otherwise that test skips and says why.
 test: setup browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
