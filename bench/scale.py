@@ -169,7 +169,8 @@ def demo(args) -> None:
     bams = [str(b if Path(b).is_absolute() else ROOT / b) for b in sheet["bam"]]
     floor_before, records = floor(bams)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         os.symlink(ROOT / "demo", work / "demo")  # the config's relative paths
         (work / "jobcpu").mkdir()
         hook = str(Path(__file__).resolve().parent / "jobcpu")
@@ -217,6 +218,7 @@ def main() -> None:
     d.set_defaults(func=dag)
     m = sub.add_parser("demo")
     m.add_argument("--cores", type=int, default=2)
+    m.add_argument("--keep", help="run in this new folder and keep it (results, logs, per-job CPU)")
     m.set_defaults(func=demo)
     h = sub.add_parser("shapes")
     h.add_argument("--patients", type=int, nargs="+", default=[1, 100])
