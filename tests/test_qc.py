@@ -292,7 +292,7 @@ def test_sites_reached_through_the_index_are_counted_as_when_streamed(tmp_path):
     from test_liquid import _bam
 
     from ith.io.pileup import PileupParams, pileup_counts
-    from ith.qc.identity import reach_by_index
+    from ith.io.alignments import reach_by_index
 
     ref = "ACGT" * 250
     with open(tmp_path / "ref.fa", "w") as fh:

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from ith.io.alignments import open_alignments, reach_by_index
 from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, stream_records
 
 BASES = "ACGT"
@@ -176,8 +177,9 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
     """Fragments per base at each site (chrom, pos 1-based, ref, optional alt). A CRAM is decoded
     against `reference`, the FASTA it was written against.
 
-    Only the reads over the sites are read (the index's regions), by a compiled walker over their
-    raw records: a site's mates meet by read name, hashed twice (64 bits each)."""
+    A compiled walker reads the raw records: every record of the file when the sites are dense,
+    only those over them (through the index) when they are sparse (ith.io.alignments.reach_by_index).
+    A site's mates meet by read name, hashed twice (64 bits each)."""
     n = len(sites)
     chroms = sites["chrom"].astype(str).to_numpy()
     positions = sites["pos"].astype(np.int64).to_numpy()
@@ -211,9 +213,13 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
         return walk
 
     if n:
+        with open_alignments(bam_path, reference) as bam:
+            genome = sum(bam.lengths)
         with tempfile.TemporaryDirectory() as tmp:
-            bed = os.path.join(tmp, "sites.bed")
-            _site_bed(bed, chroms, positions - 1)
+            bed = None
+            if reach_by_index(len(set(zip(chroms, positions))), genome):
+                bed = os.path.join(tmp, "sites.bed")
+                _site_bed(bed, chroms, positions - 1)
             stream_records(bam_path, start, reference=reference, cram_fields=None, regions=bed)
     obs = state["obs"][: state["n"][0]]
     order = np.lexsort((obs[:, 2], obs[:, 1], obs[:, 0]))  # stable: mates stay in file order

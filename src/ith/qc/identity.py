@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ith.io.alignments import reach_by_index
 from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, pileup_counts
 from ith.io.reference import contig_class, is_autosome, read_fai
@@ -32,13 +33,6 @@ class IdentityParams:
     max_ibs0: float = 0.03
     min_concordance: float = 0.6
 
-
-# The BAM index places a read no closer than its 16 kb window, so reaching a site through it
-# (mpileup -R) decodes about one window of reads; that pays where the sites' windows cover little
-# of the genome (a human genome's 5,000 SNPs: 3% of it), streaming every read (-T) where they cover
-# it all (the demo's 5,000 over 1.9 Mb). Either way the counts are the same.
-INDEX_WINDOW = 16_384
-JUMP_COVER = 0.1
 
 # genotypes count bases of at least this quality (not configurable; the reads' MAPQ threshold
 # is qc.min_mapq, the same reads that count for depth)
@@ -158,11 +152,6 @@ def suspects(pairs: pd.DataFrame, samples: list[str]) -> pd.DataFrame:
             status = "ok"
         rows.append(dict(sample=s, compared=len(assessed), mismatches=n_diff, status=status))
     return pd.DataFrame(rows)
-
-
-def reach_by_index(n_sites: int, genome_length: int) -> bool:
-    """Whether sites are sparse enough to be reached through the BAM index rather than streamed."""
-    return n_sites * INDEX_WINDOW <= JUMP_COVER * genome_length
 
 
 def identity_check(patient: str, samples: list[str], bams: list[str], normal_index: int, fasta: str,
