@@ -59,7 +59,8 @@ if os.environ.get("ITH_JOBCPU"):
         wildcards = ",".join(f"{k}={v}" for k, v in dict(sm.wildcards.items()).items())
         row = [sm.rule, wildcards or "-", f"{_cpu(resource.RUSAGE_SELF):.3f}",
                f"{_cpu(resource.RUSAGE_CHILDREN):.3f}", f"{_started[0]:.3f}" if _started else "NA"]
-        with open(os.path.join(os.environ["ITH_JOBCPU"], f"{os.getpid()}.tsv"), "w") as fh:
+        # appended: on a busy machine a later job may get a finished job's process id
+        with open(os.path.join(os.environ["ITH_JOBCPU"], f"{os.getpid()}.tsv"), "a") as fh:
             fh.write("\t".join(row) + "\n")
 
     atexit.register(_record)
