@@ -1,7 +1,7 @@
 """Scale of the workflow itself (issue: cluster and cloud).
 
   python bench/scale.py dag  [--patients 500 --samples 12]   dry-run DAG build time and job counts
-  python bench/scale.py demo [--cores 2]                      demo cohort wall time, per-rule time
+  python bench/scale.py demo [--cores 2]                      demo cohort: CPU per rule against the one-read floor
   python bench/scale.py shapes [--patients 1 100]              dry runs on GRCh38/b37-shaped inputs
 
 `dag` makes a cohort of N patients x S samples (1 normal, S-4 tumour regions, 3 plasma) whose
@@ -10,8 +10,11 @@ BAMs are symbolic links to the `test` preset's (simulated once into a temporary 
 inputs shaped like a human cohort's (tests/data/references: GRCh38 with UCSC and Ensembl names,
 hs37d5; an all-N reference and BAMs of one read pair; 5 samples a patient: normal, 3 regions,
 1 plasma), so the job counts are those of a real genome. `demo` runs the whole
-workflow on the demo cohort in a fresh working directory and sums the benchmark files per rule
-(every rule writes benchmarks/<rule>/...).
+workflow on the demo cohort in a fresh working directory and measures, in the same run, the
+one-read floor (`samtools view -c` over every BAM, before and after the workflow), the whole
+workflow's CPU (getrusage of Snakemake and all its children) and each job's CPU and start-up
+(bench/jobcpu/sitecustomize.py: getrusage when the job's process exits; Snakemake's benchmark
+files, shown beside, sample CPU and miss most of a short job).
 """
 
 from __future__ import annotations
@@ -136,29 +139,73 @@ def shapes(args) -> None:
                       f"({jobs.get('variants_discover', 0) // n} a patient)", flush=True)
 
 
+def floor(bams: list[str]) -> tuple[float, int]:
+    """The one-read floor: CPU seconds of `samtools view -c` (pysam, in this process) over the BAMs."""
+    import pysam
+
+    t0, n = time.process_time(), 0
+    for bam in bams:
+        n += int(pysam.view("-c", bam))
+    return time.process_time() - t0, n
+
+
+def job_cpu(folder: Path) -> pd.DataFrame:
+    """The per-job lines bench/jobcpu/sitecustomize.py wrote: CPU of each job, its children
+    included, and its start-up (interpreter, Snakemake's preamble, the script's imports)."""
+    rows = [line.rstrip("\n").split("\t") for f in folder.glob("*.tsv") for line in f.open()]
+    t = pd.DataFrame(rows, columns=["rule", "wildcards", "self_s", "children_s", "startup_s"])
+    for c in ("self_s", "children_s", "startup_s"):
+        t[c] = pd.to_numeric(t[c], errors="coerce")
+    return t.assign(cpu_s=t["self_s"] + t["children_s"])
+
+
 def demo(args) -> None:
+    import resource
+
     cfg = ROOT / "demo" / "config.yaml"
     if not cfg.exists():
         sys.exit("simulate the demo first: make demo (or ith simulate --preset demo --out demo)")
+    sheet = pd.read_csv(ROOT / "demo" / "samples.tsv", sep="\t")
+    bams = [str(b if Path(b).is_absolute() else ROOT / b) for b in sheet["bam"]]
+    floor_before, records = floor(bams)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         os.symlink(ROOT / "demo", work / "demo")  # the config's relative paths
+        (work / "jobcpu").mkdir()
+        hook = str(Path(__file__).resolve().parent / "jobcpu")
+        os.environ["ITH_JOBCPU"] = str(work / "jobcpu")
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [hook, str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         secs, proc = _snakemake(cfg, work, "--cores", str(args.cores))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode:
             sys.exit(proc.stderr[-3000:])
+        total = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        jobs = job_cpu(work / "jobcpu")
         rows = []
         for f in (work / "benchmarks").rglob("*.tsv"):
             b = pd.read_csv(f, sep="\t")
             # benchmarks/<rule>/<wildcards>.tsv, or benchmarks/<rule>.tsv for a rule without any
             rule = f.relative_to(work / "benchmarks").parts[0].removesuffix(".tsv")
-            rows.append({"rule": rule, "file": str(f.relative_to(work / "benchmarks")), "s": float(b["s"].iloc[0]),
+            rows.append({"rule": rule, "bench_cpu_s": pd.to_numeric(b["cpu_time"], errors="coerce").iloc[0],
                          "max_rss_mb": float(b["max_rss"].iloc[0])})
-        t = pd.DataFrame(rows)
-        print(f"demo cohort, --cores {args.cores}: wall {secs:.0f} s")
-        per = t.groupby("rule").agg(jobs=("s", "size"), cpu_s=("s", "sum"), max_job_s=("s", "max"),
-                                     max_rss_mb=("max_rss_mb", "max")).sort_values("cpu_s", ascending=False)
-        print(per.round(1).to_string())
-        print(f"sum of job times {t['s'].sum():.0f} s over {len(t)} benchmarked jobs")
+    floor_after, _ = floor(bams)
+    fl = (floor_before + floor_after) / 2
+    bench = pd.DataFrame(rows).groupby("rule").agg(bench_cpu_s=("bench_cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    per = (jobs.groupby("rule").agg(jobs=("cpu_s", "size"), cpu_s=("cpu_s", "sum"), max_job_s=("cpu_s", "max"),
+                                    startup_s=("startup_s", "sum"))
+           .join(bench).sort_values("cpu_s", ascending=False))
+    per["x_floor"] = per["cpu_s"] / fl
+    print(f"demo cohort, --cores {args.cores}: {len(bams)} BAMs, {records:,} records; wall {secs:.0f} s")
+    print(f"floor (samtools view -c, pysam, every BAM once): {floor_before:.1f} s before the run, "
+          f"{floor_after:.1f} s after; {fl:.1f} s used")
+    print(per.round(2).to_string())
+    sched = total - jobs["cpu_s"].sum()
+    print(f"jobs {jobs['cpu_s'].sum():.1f} CPU s over {len(jobs)} jobs (start-up {jobs['startup_s'].sum():.1f} s, "
+          f"{jobs['startup_s'].sum() / jobs['cpu_s'].sum():.0%}); Snakemake itself {sched:.1f} s")
+    print(f"whole workflow (getrusage of the snakemake process and its children): {total:.1f} CPU s = "
+          f"{total / fl:.1f}x the floor")
 
 
 def main() -> None:
@@ -171,6 +218,7 @@ def main() -> None:
     d.set_defaults(func=dag)
     m = sub.add_parser("demo")
     m.add_argument("--cores", type=int, default=2)
+    m.add_argument("--keep", help="run in this new folder and keep it (results, logs, per-job CPU)")
     m.set_defaults(func=demo)
     h = sub.add_parser("shapes")
     h.add_argument("--patients", type=int, nargs="+", default=[1, 100])

@@ -28,6 +28,21 @@ def is_cram(path: str) -> bool:
         raise BamFormatError(f"{path}: no such BAM/CRAM file") from None
 
 
+# The BAM index (a BAI, or a CSI at its default) places a read no closer than its 16 kb window, so
+# reaching a site through it decodes about half a window of reads, and a region per site re-reads
+# what neighbouring sites share. It pays where the sites' windows cover little of the genome (a
+# human genome's 5,000 identity SNPs or 10,000 mutations: 3-5% of it); streaming every read once
+# wins where they cover it all (the demo's 1,326 SNPs or 439 mutations over 1.3 Mb). Either way
+# the counts are the same.
+INDEX_WINDOW = 16_384
+JUMP_COVER = 0.1
+
+
+def reach_by_index(n_sites: int, genome_length: int) -> bool:
+    """Whether sites are sparse enough to be read through the BAM index rather than streamed."""
+    return n_sites * INDEX_WINDOW <= JUMP_COVER * genome_length
+
+
 def check_reference(path: str, reference: str | None) -> None:
     """A CRAM needs its reference FASTA, and it must exist."""
     if not reference:

@@ -324,18 +324,20 @@ def _decode_failed(path: str, reference: str, code: int, stderr: BinaryIO) -> Ba
 
 @contextmanager
 def _cram_stream(path: str, reference: str | None, threads: int, fields: int | None,
-                 region: tuple[str, int, int] | None = None) -> Iterator[_Pipe]:
+                 region: tuple[str, int, int] | None = None, regions: str | None = None) -> Iterator[_Pipe]:
     """Uncompressed BAM of a CRAM (or of a BAM's region), from a `samtools view -u` child decoding
     `fields` (htslib's required_fields bits; None: every field), of `region` (contig, 0-based
-    start, end) only when given; raises the child's error, naming the file and the FASTA, if it
-    fails, and never leaves it running."""
+    start, end) or of the records overlapping a `regions` BED (each once, through the index) only
+    when given; raises the child's error, naming the file and the FASTA, if it fails, and never
+    leaves it running."""
     cram = is_cram(path)
     if cram:
         check_reference(path, reference)
         assert reference is not None
     only = ["--input-fmt-option", f"required_fields={fields:#x}"] if fields is not None and cram else []
     where = ["--region", region[0], str(region[1]), str(region[2])] if region is not None else []
-    args = [*where, "-u", *(["-T", reference] if cram and reference else []), "-@", str(max(threads - 1, 0)),
+    bed = ["-M", "-L", regions] if regions is not None else []
+    args = [*where, *bed, "-u", *(["-T", reference] if cram and reference else []), "-@", str(max(threads - 1, 0)),
             *only, "-o", "/dev/stdout", path]
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
         proc = subprocess.Popen([sys.executable, "-c", _DECODER, *args], stdout=subprocess.PIPE, stderr=stderr,
@@ -371,14 +373,17 @@ Walker = Callable[[np.ndarray, int], int]
 
 def stream_records(path: str, start: Callable[[list[tuple[str, int]]], Walker], threads: int = 1,
                    reference: str | None = None, cram_fields: int | None = CRAM_REQUIRED_FIELDS,
-                   region: tuple[str, int, int] | None = None, finished: Callable[[], bool] | None = None) -> None:
+                   region: tuple[str, int, int] | None = None, finished: Callable[[], bool] | None = None,
+                   regions: str | None = None) -> None:
     """Hand every record of a BAM or CRAM, in file order, to a compiled walker: the one reading
     loop of all passes over alignments (coverage per interval here, QC metrics in
-    ith.qc.onepass). `start(references)` is called once the header is read and returns the
-    walker. A CRAM is decoded against `reference` (the FASTA it was written against; unused for
-    a BAM), `cram_fields` only (htslib's required_fields bits; None: every field)."""
-    if is_cram(path) or region is not None:
-        with _cram_stream(path, reference, threads, cram_fields, region) as pipe:
+    ith.qc.onepass, plasma counts at sites in ith.liquid.pileup). `start(references)` is called
+    once the header is read and returns the walker. A CRAM is decoded against `reference` (the
+    FASTA it was written against; unused for a BAM), `cram_fields` only (htslib's required_fields
+    bits; None: every field). With a `regions` BED only the records overlapping it are read, each
+    once, through the index: sparse sites cost what their reads cost, not the whole file."""
+    if is_cram(path) or region is not None or regions is not None:
+        with _cram_stream(path, reference, threads, cram_fields, region, regions) as pipe:
             _feed(pipe, path, reference, None, PIPE_BYTES, start, finished)
         return
     # libdeflate holds the GIL, so threads would only queue behind it; it is still faster on one

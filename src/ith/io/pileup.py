@@ -199,17 +199,19 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
 def pileup_counts(bams: list[str], samples: list[str], fasta: str, params: PileupParams, tumour_idx: list[int],
                   regions: Sequence[Region] | None = None, include: str | None = None,
                   sites: pd.DataFrame | None = None, workdir: str | None = None,
-                  visit: Sequence[Region] | None = None) -> SiteCounts:
+                  visit: Sequence[Region] | None = None, jump: bool = False) -> SiteCounts:
     """Counts at candidate sites of some regions (discovery; the alt allele is the one best
     supported in the `tumour_idx` samples), or at given sites (genotyping, streaming -T; several
     alleles at one position are each counted). `visit`: within the regions, the only positions
-    the pileup looks at (-T; ith.io.candidates), none when empty."""
+    the pileup looks at (-T; ith.io.candidates), none when empty. `jump`: reach each given site
+    through the index (-R of the sites, as well as -T), the same counts for sites sparse enough
+    that the reads the index makes mpileup decode around them are fewer than the whole file's."""
     if sites is not None:
         if sites.empty:
             return empty_counts(samples)
         sites = sites[["chrom", "pos", "ref", "alt"]].drop_duplicates()
         rounds = sites.groupby(["chrom", "pos"]).cumcount()
-        parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir)
+        parts = [_pileup(bams, samples, fasta, params, tumour_idx, None, None, sites[rounds == k], workdir, jump=jump)
                  for k in sorted(rounds.unique())]
         return concat_counts(parts, samples) if len(parts) > 1 else parts[0]
     if visit is not None and not len(visit):
@@ -223,7 +225,8 @@ def concat_counts(parts: list[SiteCounts], samples: list[str]) -> SiteCounts:
     return SiteCounts(sites, samples, *arrays)
 
 
-def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, workdir, visit=None) -> SiteCounts:
+def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, workdir, visit=None,
+            jump=False) -> SiteCounts:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         bcf = os.path.join(tmp, "pileup.bcf")
         targets = forced = regions_file = None
@@ -237,6 +240,9 @@ def _pileup(bams, samples, fasta, params, tumour_idx, regions, include, sites, w
             targets = os.path.join(tmp, "sites.tsv")
             sites[["chrom", "pos"]].to_csv(targets, sep="\t", header=False, index=False)
             forced = {(c, int(p)): (r, a) for c, p, r, a in sites[["chrom", "pos", "ref", "alt"]].itertuples(index=False)}
+            if jump:
+                regions_file = os.path.join(tmp, "regions.tsv")
+                write_regions(regions_file, [(c, int(p), int(p)) for c, p in sites[["chrom", "pos"]].itertuples(index=False)])
         mpileup(bams, fasta, bcf, params, targets=targets, regions_file=regions_file)
         text = query(bcf, len(bams), include)
     return parse_query(text, samples, tumour_idx, forced)

@@ -10,12 +10,16 @@ tissue, plasma) is counted the same way, so the error rates learned on controls 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 
-from ith.io.alignments import open_alignments
+from ith.io.alignments import open_alignments, reach_by_index
+from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, stream_records
 
 BASES = "ACGT"
 MAX_LENGTH = 1000  # longest fragment kept in the histograms (bp)
@@ -35,39 +39,147 @@ class SitePileup:
     ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the sites, by length
 
 
-def _query_position(aln, pos0: int) -> int | None:
-    """The read's base aligned to reference position pos0 (0-based), None in a deletion/skip."""
-    ref = aln.reference_start
-    q = 0
-    for op, n in aln.cigartuples:
-        if op in (0, 7, 8):  # M, =, X
-            if ref <= pos0 < ref + n:
-                return q + pos0 - ref
-            ref += n
-            q += n
-        elif op in (1, 4):  # I, S
-            q += n
-        elif op in (2, 3):  # D, N
-            if ref <= pos0 < ref + n:
-                return None
-            ref += n
-    return None
+# htslib's 4-bit base codes ("=ACMGRSVTWYHKDBN"): A, C, G, T are 1, 2, 4, 8
+NT16 = "=ACMGRSVTWYHKDBN"
+_NT16_INDEX = np.full(16, -1, dtype=np.int64)
+for _j, _b in enumerate(BASES):
+    _NT16_INDEX[NT16.index(_b)] = _j
+# one row per read base at a site: site row, read name hashed twice, 4-bit base, quality, |TLEN|
+_OBS_FIELDS = 6
 
 
-def _windows(pos: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """Index ranges of sorted positions no more than `gap` apart: one fetch per window."""
-    out, start = [], 0
-    for i in range(1, len(pos) + 1):
-        if i == len(pos) or pos[i] - pos[i - 1] > gap:
-            out.append((start, i))
-            start = i
-    return out
+@numba.njit(cache=True)
+def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarray, site_pos: np.ndarray,
+                site_row: np.ndarray, min_mapq: int, min_baseq: int, exclude: int, obs: np.ndarray,
+                n_obs: np.ndarray) -> int:
+    """Append each passing read's bases at the sites to obs (from row n_obs[0]); return the offset
+    of the first record not taken. Stops before a record whose bases would not fit (n_obs[1] = 1),
+    for the caller to grow obs and go on from there.
+
+    first[r]..first[r+1] index reference r's sites in site_pos (0-based, sorted)."""
+    off = start
+    n_obs[1] = 0
+    while True:
+        end = _record_end(buf, off, n_bytes, n_ref)
+        if end < 0:
+            break
+        rec = off + 4
+        ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
+        l_seq = _i32(buf, rec + 16)
+        if ref < 0 or (flag & exclude) != 0 or mapq < min_mapq or l_seq == 0 or first[ref] == first[ref + 1]:
+            off = end
+            continue
+        lo = first[ref]
+        hi = first[ref + 1]
+        tlen = _i32(buf, rec + 28)
+        length = -tlen if tlen < 0 else tlen
+        name = rec + 32
+        h1 = np.uint64(14695981039346656037)  # FNV-1a
+        h2 = np.uint64(5381)  # djb2: a second, independent hash, so two names never pass as one fragment
+        for i in range(name_len - 1):
+            c = np.uint64(buf[name + i])
+            h1 = (h1 ^ c) * np.uint64(1099511628211)
+            h2 = h2 * np.uint64(33) + c
+        cig = name + name_len
+        seq = cig + 4 * n_cigar
+        qual = seq + (l_seq + 1) // 2
+        n = n_obs[0]
+        full = False
+        rpos = pos
+        qpos = 0
+        for c in range(n_cigar):
+            v = _u32(buf, cig + 4 * c)
+            op = v & 0xF
+            ln = v >> 4
+            if op == 0 or op == 7 or op == 8:  # M, =, X: bases aligned to the reference
+                j = np.searchsorted(site_pos[lo:hi], rpos) + lo
+                while j < hi and site_pos[j] < rpos + ln:
+                    q = qpos + site_pos[j] - rpos
+                    bq = np.int64(buf[qual + q])
+                    if bq >= min_baseq:
+                        if n == obs.shape[0]:
+                            full = True
+                            break
+                        b = buf[seq + q // 2]
+                        obs[n, 0] = site_row[j]
+                        obs[n, 1] = np.int64(h1)
+                        obs[n, 2] = np.int64(h2)
+                        obs[n, 3] = (b >> 4) if q % 2 == 0 else (b & 0xF)
+                        obs[n, 4] = bq
+                        obs[n, 5] = length
+                        n += 1
+                    j += 1
+                if full:
+                    break
+                rpos += ln
+                qpos += ln
+            elif op == 1 or op == 4:  # I, S
+                qpos += ln
+            elif op == 2 or op == 3:  # D, N: a site there has no base of this read
+                rpos += ln
+        if full:
+            n_obs[1] = 1
+            break
+        n_obs[0] = n
+        off = end
+    return off
+
+
+@numba.njit(cache=True)
+def _fragments(obs: np.ndarray, order: np.ndarray, ref_code: np.ndarray, base_index: np.ndarray,
+               base_counts: np.ndarray, discordant: np.ndarray, ref_lengths: np.ndarray, alt: np.ndarray) -> int:
+    """Each fragment once per site: obs in `order` (site row, then name, then file order), the
+    bases of one name at one row are its mates'. The mate of the higher base quality counts (the
+    first of equal ones); mates with different bases are discordant and neither counts. Non-
+    reference fragments go to alt (row, base, length); returns how many."""
+    n_alt = 0
+    i = 0
+    n = order.shape[0]
+    while i < n:
+        k = order[i]
+        row, h1, h2 = obs[k, 0], obs[k, 1], obs[k, 2]
+        base, bq, length = obs[k, 3], obs[k, 4], obs[k, 5]
+        bad = False
+        i += 1
+        while i < n and obs[order[i], 0] == row and obs[order[i], 1] == h1 and obs[order[i], 2] == h2:
+            m = order[i]
+            if not bad:
+                if obs[m, 3] != base:
+                    bad = True
+                elif obs[m, 4] > bq:
+                    bq, length = obs[m, 4], obs[m, 5]
+            i += 1
+        if bad:
+            discordant[row] += 1
+            continue
+        j = base_index[base]
+        if j < 0:
+            continue
+        base_counts[row, j] += 1
+        if base != ref_code[row]:
+            alt[n_alt, 0] = row
+            alt[n_alt, 1] = j
+            alt[n_alt, 2] = length
+            n_alt += 1
+        elif 0 < length <= ref_lengths.shape[0] - 1:
+            ref_lengths[length] += 1
+    return n_alt
+
+
+def _site_bed(path: str, chroms: np.ndarray, pos0: np.ndarray) -> None:
+    """The sites as BED intervals (one base each): where the index is asked for reads."""
+    pd.DataFrame({"chrom": chroms, "start": pos0, "end": pos0 + 1}).drop_duplicates().to_csv(
+        path, sep="\t", header=False, index=False)
 
 
 def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
                 reference: str | None = None) -> SitePileup:
     """Fragments per base at each site (chrom, pos 1-based, ref, optional alt). A CRAM is decoded
-    against `reference`, the FASTA it was written against."""
+    against `reference`, the FASTA it was written against.
+
+    A compiled walker reads the raw records: every record of the file when the sites are dense,
+    only those over them (through the index) when they are sparse (ith.io.alignments.reach_by_index).
+    A site's mates meet by read name, hashed twice (64 bits each)."""
     n = len(sites)
     chroms = sites["chrom"].astype(str).to_numpy()
     positions = sites["pos"].astype(np.int64).to_numpy()
@@ -75,50 +187,45 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
     base_counts = np.zeros((n, 4), dtype=np.int64)
     discordant = np.zeros(n, dtype=np.int64)
     ref_lengths = np.zeros(MAX_LENGTH + 1, dtype=np.int64)
-    alt_rows: list[tuple[str, int, str, int]] = []
-    index = {b: i for i, b in enumerate(BASES)}
-    with open_alignments(bam_path, reference) as bam:
-        contigs = set(bam.references)
-        for chrom in dict.fromkeys(chroms):
-            if chrom not in contigs:
-                continue
-            rows = np.flatnonzero(chroms == chrom)
-            rows = rows[np.argsort(positions[rows], kind="stable")]
-            pos0 = positions[rows] - 1
-            for a, b in _windows(pos0, 1000):
-                # fragment -> site row -> (base, quality, length); a fragment's mates meet here
-                frags: dict[str, dict[int, tuple[str, int, int]]] = {}
-                for aln in bam.fetch(chrom, int(pos0[a]), int(pos0[b - 1]) + 1):
-                    if aln.flag & _SKIP_FLAGS or aln.mapping_quality < params.min_mapq:
-                        continue
-                    lo = np.searchsorted(pos0[a:b], aln.reference_start) + a
-                    hi = np.searchsorted(pos0[a:b], aln.reference_end) + a
-                    if lo >= hi:
-                        continue
-                    seq, quals, length = aln.query_sequence, aln.query_qualities, abs(aln.template_length)
-                    per = frags.setdefault(aln.query_name, {})
-                    for k in range(lo, hi):
-                        q = _query_position(aln, int(pos0[k]))
-                        if q is None or quals[q] < params.min_baseq:
-                            continue
-                        base, row = seq[q], int(rows[k])
-                        prev = per.get(row)
-                        if prev is None or (prev[0] == base and quals[q] > prev[1]):
-                            per[row] = (base, quals[q], length)
-                        elif prev[0] != base:
-                            per[row] = ("", -1, 0)  # mates disagree: neither is counted
-                for per in frags.values():
-                    for row, (base, _, length) in per.items():
-                        j = index.get(base)
-                        if base == "":
-                            discordant[row] += 1
-                        if j is None:
-                            continue
-                        base_counts[row, j] += 1
-                        if base != refs[row]:
-                            alt_rows.append((chrom, int(positions[row]), base, length))
-                        elif 0 < length <= MAX_LENGTH:
-                            ref_lengths[length] += 1
+    ref_code = np.array([NT16.index(r) if len(r) == 1 and r in NT16 else -1 for r in refs], dtype=np.int64)
+    state = {"obs": np.zeros((1 << 16, _OBS_FIELDS), dtype=np.int64), "n": np.zeros(2, dtype=np.int64)}
+
+    def start(refs_: list[tuple[str, int]]) -> Walker:
+        index = {name: i for i, (name, _) in enumerate(refs_)}
+        rid = np.array([index.get(c, -1) for c in chroms], dtype=np.int64)
+        # sites of contigs the BAM lacks are left at zero, as no read can cover them
+        rows = np.flatnonzero(rid >= 0)
+        rows = rows[np.lexsort((positions[rows] - 1, rid[rows]))]
+        first = np.zeros(len(refs_) + 1, dtype=np.int64)
+        first[1:] = np.cumsum(np.bincount(rid[rows], minlength=len(refs_)))
+        site_pos, site_row = positions[rows] - 1, rows.astype(np.int64)
+        n_ref = len(refs_)
+
+        def walk(buf: np.ndarray, off: int) -> int:
+            while True:
+                off = _walk_sites(buf, off, len(buf), n_ref, first, site_pos, site_row, params.min_mapq,
+                                  params.min_baseq, _SKIP_FLAGS, state["obs"], state["n"])
+                if not state["n"][1]:
+                    return off
+                grown = np.zeros((2 * len(state["obs"]), _OBS_FIELDS), dtype=np.int64)
+                grown[: len(state["obs"])] = state["obs"]
+                state["obs"] = grown
+        return walk
+
+    if n:
+        with open_alignments(bam_path, reference) as bam:
+            genome = sum(bam.lengths)
+        with tempfile.TemporaryDirectory() as tmp:
+            bed = None
+            if reach_by_index(len(set(zip(chroms, positions))), genome):
+                bed = os.path.join(tmp, "sites.bed")
+                _site_bed(bed, chroms, positions - 1)
+            stream_records(bam_path, start, reference=reference, cram_fields=None, regions=bed)
+    obs = state["obs"][: state["n"][0]]
+    order = np.lexsort((obs[:, 2], obs[:, 1], obs[:, 0]))  # stable: mates stay in file order
+    alt = np.zeros((len(order), 3), dtype=np.int64)
+    n_alt = _fragments(obs, order, ref_code, _NT16_INDEX, base_counts, discordant, ref_lengths, alt)
+    alt = alt[:n_alt]
     counts = pd.DataFrame({"chrom": chroms, "pos": positions, "ref": refs})
     if "alt" in sites:
         counts["alt"] = sites["alt"].astype(str).to_numpy()
@@ -126,9 +233,10 @@ def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
     for j, b in enumerate(BASES):
         counts[b] = base_counts[:, j]
     counts["discordant"] = discordant
-    alt = pd.DataFrame(alt_rows, columns=["chrom", "pos", "base", "length"]).sort_values(
-        ["chrom", "pos", "base", "length"], kind="stable").reset_index(drop=True)
-    return SitePileup(counts, alt, ref_lengths)
+    alt_lengths = pd.DataFrame({"chrom": chroms[alt[:, 0]], "pos": positions[alt[:, 0]],
+                                "base": np.array(list(BASES), dtype=object)[alt[:, 1]], "length": alt[:, 2]}
+                               ).sort_values(["chrom", "pos", "base", "length"], kind="stable").reset_index(drop=True)
+    return SitePileup(counts, alt_lengths, ref_lengths)
 
 
 def alt_count(counts: pd.DataFrame, alt: pd.Series) -> np.ndarray:

@@ -16,7 +16,6 @@ import pysam
 from ith.errors import InputError
 from ith.io.naming import bed_in_reference_naming, resource_naming
 from ith.io.reference import contig_class, is_autosome, read_fai
-from ith.io.targets import read_targets
 from ith.qc.onepass import qc_pass
 
 @dataclass(frozen=True)
@@ -84,6 +83,9 @@ def _non_n_runs(seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def target_intervals(targets: str, fasta: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The capture targets, in the reference's naming, merged where they overlap (a base counts
     once); a line that is no BED interval of the reference stops with its file and line."""
+    # imported here: pandas, which reads the BED, would add ~0.4 CPU s to every WGS job's start
+    from ith.io.targets import read_targets
+
     contigs = read_fai(fasta, "reference")
     df = read_targets(targets, contigs, contigs)
     return {c: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ith.io.alignments import reach_by_index
 from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, pileup_counts
 from ith.io.reference import contig_class, is_autosome, read_fai
@@ -162,7 +163,9 @@ def identity_check(patient: str, samples: list[str], bams: list[str], normal_ind
     if sites.empty:
         pairs = pairwise_identity(patient, samples, np.full((0, len(samples)), -1), params)
         return pairs, suspects(pairs, samples), info
-    c = pileup_counts(bams, samples, fasta, _pileup_params(min_mapq), tumour_idx=[], sites=sites)
+    jump = reach_by_index(len(sites), sum(ln for _, ln in _identity_contigs(fasta)))
+    info["reads"] = "through the index (-R)" if jump else "streamed (-T)"
+    c = pileup_counts(bams, samples, fasta, _pileup_params(min_mapq), tumour_idx=[], sites=sites, jump=jump)
     g = np.stack([genotype(c.ref[:, i], c.alt[:, i], params.min_depth) for i in range(len(bams))], axis=1) \
         if len(c) else np.full((0, len(bams)), -1)
     info["sites_covered"] = len(c)

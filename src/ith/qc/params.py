@@ -5,11 +5,13 @@ acts on the identity verdicts (clonal_input), not here."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ith.params import check_keys, from_section
 from ith.qc.bamstats import QcParams
-from ith.qc.identity import IdentityParams
+
+if TYPE_CHECKING:
+    from ith.qc.identity import IdentityParams
 
 SAMPLE_KEYS = ("min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex")
 
@@ -24,4 +26,7 @@ def qc_params(section: Mapping[str, Any]) -> QcParams:
 def identity_params(section: Mapping[str, Any]) -> IdentityParams:
     """The identity check (rule qc_identity, which is passed `qc.identity` and, from outside it,
     `qc.min_mapq`: the reads that count for depth also count for genotypes)."""
+    # imported here: the identity check's pandas would add ~0.4 CPU s to every qc_sample job's start
+    from ith.qc.identity import IdentityParams
+
     return from_section(IdentityParams, section, "qc.identity")
