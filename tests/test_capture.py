@@ -22,6 +22,7 @@ from ith.variants.chunks import Chunk, make_chunks, restrict_chunks
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 from test_copynumber import _agreement
+from test_phylogeny import assert_top_tree_is_true
 from test_variants import _depth, _passed, _samples, _truth, clear_snv_scores
 
 PATIENTS = ["P1", "P2"]
@@ -263,25 +264,6 @@ def test_exome_purity_and_copy_number_on_the_targets_match_truth(exome_run, exom
 def test_exome_top_tree_is_the_true_one_where_the_ccfs_identify_it(exome_run, exome_cohort, patient):
     """From exome-sized mutation counts (the exome fixture's clones are drawn distinguishable and
     its trees identifiable from the true CCFs), the workflow's top-ranked tree is the true one."""
-    import json
-
-    from ith.phylogeny.evaluate import tree_matches_truth
-    from ith.phylogeny.output import parent_map
-    from ith.phylogeny.patient import reads_from_clonal
-    from ith.phylogeny.ranking import PhylogenyParams, build
-
     notes = pd.read_csv(exome_cohort / "truth" / "patients.tsv", sep="\t").set_index("patient")
     assert bool(notes.loc[patient, "tree_identifiable"])
-    top = json.loads((exome_run / "results" / "phylogeny" / patient / "trees.json").read_text())["trees"][0]
-    clonal = exome_run / "results" / "clonal" / patient
-    muts = pd.read_csv(clonal / "mutations.tsv", sep="\t", keep_default_na=False, na_values=["NA", ""],
-                       dtype={"mutation_id": str, "sample": str})
-    reads, _ = reads_from_clonal(muts, pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"), PhylogenyParams(),
-                                 inputs=pd.read_csv(clonal / "input.tsv", sep="\t", dtype={"mutation_id": str}))
-    res = build(reads, PhylogenyParams())
-    truth = exome_cohort / "truth" / patient
-    ok = tree_matches_truth(reads.clusters, [np.array(t) for t, _ in res.outcome.trees], muts,
-                            pd.read_csv(truth / "mutations.tsv", sep="\t"),
-                            pd.read_csv(truth / "tree.tsv", sep="\t", keep_default_na=False))
-    assert ok["top_correct"], (patient, ok)
-    assert top["parents"] == parent_map(res.best, reads.clusters)  # what the rule wrote
+    assert_top_tree_is_true(exome_run, exome_cohort, patient)

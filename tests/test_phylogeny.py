@@ -375,28 +375,34 @@ def test_workflow_trees_are_well_formed(workflow_run):
         assert set(kinds) <= {"truncal", "shared", "private", "absent"} and (kinds == "truncal").sum() > 20
 
 
-@pytest.mark.workflow
-def test_workflow_trees_match_the_simulated_tree(separable_run, separable_cohort):
-    """Both patients of the test preset with distinguishable clones and identifiable trees
-    (conftest.separable_cohort; 3 and 5 clones): the workflow's top tree is the true one."""
+def assert_top_tree_is_true(run: Path, cohort: Path, patient: str) -> None:
+    """The workflow's top-ranked tree of `patient` (in working directory `run`) is the simulated
+    one of `cohort`, and trees.json holds what the ranking of its clonal results gives."""
     from ith.phylogeny.evaluate import tree_matches_truth
     from ith.phylogeny.output import parent_map
     from ith.phylogeny.patient import reads_from_clonal
 
+    top = json.loads((run / "results" / "phylogeny" / patient / "trees.json").read_text())["trees"][0]
+    clonal = run / "results" / "clonal" / patient
+    muts = pd.read_csv(clonal / "mutations.tsv", sep="\t", keep_default_na=False, na_values=["NA", ""],
+                       dtype={"mutation_id": str, "sample": str})
+    reads, _ = reads_from_clonal(muts, pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"), PhylogenyParams(),
+                                 inputs=pd.read_csv(clonal / "input.tsv", sep="\t", dtype={"mutation_id": str}))
+    res = build(reads, PhylogenyParams())
+    truth = cohort / "truth" / patient
+    ok = tree_matches_truth(reads.clusters, [np.array(t) for t, _ in res.outcome.trees], muts,
+                            pd.read_csv(truth / "mutations.tsv", sep="\t"),
+                            pd.read_csv(truth / "tree.tsv", sep="\t", keep_default_na=False))
+    assert ok["top_correct"], (patient, ok)
+    assert top["parents"] == parent_map(res.best, reads.clusters)  # what the rule wrote
+
+
+@pytest.mark.workflow
+def test_workflow_trees_match_the_simulated_tree(separable_run, separable_cohort):
+    """Both patients of the test preset with distinguishable clones and identifiable trees
+    (conftest.separable_cohort; 3 and 5 clones): the workflow's top tree is the true one."""
     for patient in ("P1", "P2"):
-        top = json.loads((separable_run / "results" / "phylogeny" / patient / "trees.json").read_text())["trees"][0]
-        clonal = separable_run / "results" / "clonal" / patient
-        muts = pd.read_csv(clonal / "mutations.tsv", sep="\t", keep_default_na=False, na_values=["NA", ""],
-                           dtype={"mutation_id": str, "sample": str})
-        reads, _ = reads_from_clonal(muts, pd.read_csv(clonal / "cluster_summary.tsv", sep="\t"), PhylogenyParams(),
-                                     inputs=pd.read_csv(clonal / "input.tsv", sep="\t", dtype={"mutation_id": str}))
-        res = build(reads, PhylogenyParams())
-        truth = separable_cohort / "truth" / patient
-        ok = tree_matches_truth(reads.clusters, [np.array(t) for t, _ in res.outcome.trees], muts,
-                                pd.read_csv(truth / "mutations.tsv", sep="\t"),
-                                pd.read_csv(truth / "tree.tsv", sep="\t", keep_default_na=False))
-        assert ok["top_correct"], (patient, ok)
-        assert top["parents"] == parent_map(res.best, reads.clusters)  # what the rule wrote
+        assert_top_tree_is_true(separable_run, separable_cohort, patient)
 
 
 def test_trees_fitting_exact_ccfs_counts_what_the_ccfs_cannot_decide():

@@ -164,6 +164,16 @@ def record_core(buf: np.ndarray, rec: int) -> tuple[int, int, int, int, int, int
 
 
 @numba.njit(cache=True)
+def record_sequence(buf: np.ndarray, rec: int, name_len: int, n_cigar: int) -> tuple[int, int, int, int]:
+    """(sequence length, and the offsets of the CIGAR, the 4-bit bases and the qualities) of the
+    record whose fixed fields start at buf[rec]: the variable part the base-reading walkers use."""
+    l_seq = _i32(buf, rec + 16)
+    cig = rec + 32 + name_len
+    seq = cig + 4 * n_cigar
+    return l_seq, cig, seq, seq + (l_seq + 1) // 2
+
+
+@numba.njit(cache=True)
 def _walk(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarray, starts: np.ndarray,
           ends: np.ndarray, exclude: int, min_mapq: int, bases: np.ndarray, reads: np.ndarray,
           tally: np.ndarray) -> int:

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 import pysam
 
-from ith.io.bamscan import Walker, _record_end, _u32, record_core, stream_records, stream_region
+from ith.io.bamscan import Walker, _record_end, _u32, record_core, record_sequence, stream_records, stream_region
 from ith.io.alignments import is_cram
 
 # mpileup's default read filter (--ff UNMAP,SECONDARY,QCFAIL,DUP)
@@ -76,7 +76,7 @@ def _scan(buf, off, n_bytes, n_ref, tid, beg, end, ref, exclude, min_mapq, min_q
             continue
         if (flag & 1) != 0 and (flag & 2) == 0:  # mpileup skips orphans and improper pairs
             continue
-        l_seq = np.int64(_u32(buf, rec + 16))
+        l_seq, cig, seq, qual = record_sequence(buf, rec, name_len, n_cigar)
         next_ref = np.int64(buf[rec + 20]) | (np.int64(buf[rec + 21]) << 8) | (np.int64(buf[rec + 22]) << 16) \
             | (np.int64(buf[rec + 23]) << 24)
         mpos = _u32(buf, rec + 24)
@@ -84,9 +84,6 @@ def _scan(buf, off, n_bytes, n_ref, tid, beg, end, ref, exclude, min_mapq, min_q
             mpos -= np.int64(1 << 32)
         mate_lo = mpos if next_ref == tid else np.int64(-1)
         mate_hi = mpos + l_seq + MATE_REACH if next_ref == tid else np.int64(-1)
-        cig = rec + 32 + name_len
-        seq = cig + 4 * n_cigar
-        qual = seq + (l_seq + 1) // 2
         has_clip = False
         has_gap = False
         span = 0

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ith.io.alignments import open_alignments, reach_by_index
-from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, stream_records
+from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, record_sequence, stream_records
 
 BASES = "ACGT"
 MAX_LENGTH = 1000  # longest fragment kept in the histograms (bp)
@@ -65,7 +65,7 @@ def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np
             break
         rec = off + 4
         ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
-        l_seq = _i32(buf, rec + 16)
+        l_seq, cig, seq, qual = record_sequence(buf, rec, name_len, n_cigar)
         if ref < 0 or (flag & exclude) != 0 or mapq < min_mapq or l_seq == 0 or first[ref] == first[ref + 1]:
             off = end
             continue
@@ -80,9 +80,6 @@ def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np
             c = np.uint64(buf[name + i])
             h1 = (h1 ^ c) * np.uint64(1099511628211)
             h2 = h2 * np.uint64(33) + c
-        cig = name + name_len
-        seq = cig + 4 * n_cigar
-        qual = seq + (l_seq + 1) // 2
         n = n_obs[0]
         full = False
         rpos = pos

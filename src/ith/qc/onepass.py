@@ -31,7 +31,7 @@ import numba
 import numpy as np
 
 from ith.io.alignments import BamFormatError
-from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, stream_records
+from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, record_sequence, stream_records
 
 # htslib's required_fields for a CRAM: everything but the read names. Qualities, TLEN, the mate's
 # position and the tags (NM, which htslib recomputes from the reference when the CRAM dropped it)
@@ -177,11 +177,10 @@ def _walk_qc(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.nd
             break
         rec = off + 4
         ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
-        l_seq = _i32(buf, rec + 16)
+        l_seq, cig, seq, qual = record_sequence(buf, rec, name_len, n_cigar)
         next_ref = _i32(buf, rec + 20)
         next_pos = _i32(buf, rec + 24)
         tlen = _i32(buf, rec + 28)
-        cig = rec + 32 + name_len
 
         # depth first: a record that needs a larger ring is left untouched until it has one
         if ref >= 0 and pos >= 0 and (flag & DEPTH_EXCLUDE) == 0 and mapq >= min_mapq:
@@ -236,8 +235,6 @@ def _walk_qc(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.nd
         # secondary records, and records without a sequence, count for nothing else (samtools stats)
         if (flag & 0x100) != 0 or l_seq == 0:
             continue
-        seq = cig + 4 * n_cigar
-        qual = seq + (l_seq + 1) // 2
         if (flag & 0x800) == 0:
             counts[C_READS] += 1
             counts[C_LEN] += l_seq
