@@ -30,3 +30,16 @@ def identity_params(section: Mapping[str, Any]) -> IdentityParams:
     from ith.qc.identity import IdentityParams
 
     return from_section(IdentityParams, section, "qc.identity")
+
+
+IDENTITY_SITE_KEYS = ("max_sites", "min_af")
+
+
+def identity_site_params(section: Mapping[str, Any]) -> IdentityParams:
+    """What chooses the identity SNPs from the known sites (rule qc_identity_sites, which is passed
+    only IDENTITY_SITE_KEYS, so that a change to how genotypes are compared does not re-count
+    every sample)."""
+    from ith.qc.identity import IdentityParams
+
+    check_keys(section, IDENTITY_SITE_KEYS, "qc.identity")
+    return IdentityParams(**{k: section[k] for k in IDENTITY_SITE_KEYS})
