@@ -207,3 +207,25 @@ def test_contamination_names_only_samples_the_cohort_has():
                          preset.segdups_per_mb)
     with pytest.raises(ValueError, match="P9-R1"):
         cohort_mod.patients(1, preset, genome)
+
+
+def test_expected_vafs_are_diluted_by_the_contaminants_dna():
+    """The truth's expected VAFs of a 5%-contaminated region are its clean ones times about
+    0.95 (exactly where the tumour has two copies per cell on average, as the contaminant's
+    share is of the genome's mean DNA); a clean region's are untouched."""
+    from ith.simulate import cohort as cohort_mod
+    from ith.simulate import truth as truth_mod
+    from ith.simulate.genome import make_genome
+    from ith.simulate.presets import PRESETS
+
+    preset = replace(PRESETS["test"], contamination=(("P1-R1", 0.05),))
+    genome = make_genome(np.random.default_rng([1, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
+                         preset.segdups_per_mb)
+    patient, specs = cohort_mod.patients(1, preset, genome)[0]
+    assert [s.contamination for s in specs[:3]] == [0.0, 0.05, 0.0] and specs[1].contaminant is not None
+    dirty = truth_mod.mutation_table(patient, specs)
+    clean = truth_mod.mutation_table(patient, [replace(s, contamination=0.0) for s in specs])
+    for sample, (lo, hi) in (("P1-R1", (0.93, 0.97)), ("P1-R2", (1.0, 1.0))):
+        d = dirty[(dirty["sample"] == sample) & (clean["expected_vaf"] > 0)]
+        ratio = d["expected_vaf"].to_numpy() / clean.loc[d.index, "expected_vaf"].to_numpy()
+        assert lo <= np.median(ratio) <= hi and lo - 0.03 <= ratio.min() and ratio.max() <= hi + 0.02, sample
