@@ -29,7 +29,7 @@ def _counts(rng: np.random.Generator, alt_fraction: np.ndarray, af: np.ndarray, 
     f = alt_fraction
     p = np.stack([(1 - f) * (1 - 3 * error) + f * error, f * (1 - 3 * error) + (1 - f) * error,
                   np.full(n, error), np.full(n, error)], axis=1)
-    acgt = np.array([rng.multinomial(di, pi / pi.sum()) for di, pi in zip(d, p)])
+    acgt = rng.multinomial(d, p / p.sum(axis=1, keepdims=True))
     return pd.DataFrame(dict(chrom=chrom, pos=np.arange(n) + 1, ref="A", alt="C", depth=d, A=acgt[:, 0],
                              C=acgt[:, 1], G=acgt[:, 2], T=acgt[:, 3], discordant=0, af=af))
 
@@ -61,6 +61,7 @@ def test_estimate_is_within_half_a_point_with_an_interval_covering_the_truth(c):
         assert est.high - est.low < 0.005, est
         assert est.error_rate == pytest.approx(1e-3, rel=0.2)
     assert estimate_contamination(sample, normal).mode == "reference"
+    assert estimate_contamination(sample, normal).columns()["contamination"] == estimate_contamination(sample, normal).estimate
     assert estimate_contamination(sample).mode == "self"
 
 

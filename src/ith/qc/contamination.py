@@ -67,6 +67,12 @@ class Contamination:
     def flagged(self) -> bool:
         return self.flag != "pass"
 
+    def columns(self) -> dict[str, object]:
+        """The QC table's columns of this result (contamination, contamination_low, ...)."""
+        return {"contamination": self.estimate, "contamination_low": self.low, "contamination_high": self.high,
+                "contamination_sites": self.n_sites, "contamination_mode": self.mode,
+                "contamination_flag": self.flag}
+
 
 def _bases(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reads of the reference allele, of the alternative allele and of the two other bases."""
@@ -92,8 +98,12 @@ def _read_prob(f: np.ndarray, e: float) -> np.ndarray:
     return (f * (1 - 3 * e) + (1 - f) * e) / (1 - 2 * e)
 
 
-def _log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + k * np.log(p) + (n - k) * np.log1p(-p)
+def _log_choose(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+def _log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray, log_choose: np.ndarray) -> np.ndarray:
+    return log_choose + k * np.log(p) + (n - k) * np.log1p(-p)
 
 
 def _hwe(q: np.ndarray) -> np.ndarray:
@@ -101,10 +111,11 @@ def _hwe(q: np.ndarray) -> np.ndarray:
     return np.log(np.stack([(1 - q) ** 2, 2 * q * (1 - q), q ** 2], axis=1))
 
 
-def _hom_loglik(c: float, k: np.ndarray, n: np.ndarray, log_h: np.ndarray, e: float) -> np.ndarray:
+def _hom_loglik(c: float, k: np.ndarray, n: np.ndarray, log_h: np.ndarray, e: float,
+                log_choose: np.ndarray) -> np.ndarray:
     """Per site: log P(k other-allele reads of n | homozygous person, contamination c), the
     contaminant's copies of the other allele summed out (log_h: their log prior)."""
-    terms = [log_h[:, h] + _log_binom(k, n, _read_prob(np.full(len(k), c * h / 2), e)) for h in range(3)]
+    terms = [log_h[:, h] + _log_binom(k, n, _read_prob(np.full(len(k), c * h / 2), e), log_choose) for h in range(3)]
     return logsumexp(np.stack(terms, axis=1), axis=1)
 
 
@@ -189,9 +200,10 @@ def estimate_contamination(counts: pd.DataFrame, reference: pd.DataFrame | None 
         log_h = _hwe(q)
         log_out = np.log(outlier) - np.log(n + 1)  # any allele fraction, uniform
         log_in = np.log1p(-outlier)
+        log_choose = _log_choose(k, n)
 
         def loglik(c: float) -> float:
-            return float(np.logaddexp(log_in + _hom_loglik(c, k, n, log_h, e), log_out).sum())
+            return float(np.logaddexp(log_in + _hom_loglik(c, k, n, log_h, e, log_choose), log_out).sum())
     else:
         mode = "self"
         k = n_alt[keep].astype(float)
@@ -201,12 +213,13 @@ def estimate_contamination(counts: pd.DataFrame, reference: pd.DataFrame | None 
         log_h_alt, log_h_ref = _hwe(q), _hwe(1 - q)
         log_out = np.log(outlier) - np.log(n + 1)
         log_in = np.log1p(-outlier)
+        log_choose = _log_choose(k, n)  # the same for k and n - k
 
         def loglik(c: float) -> float:
-            hom_ref = _hom_loglik(c, k, n, log_h_alt, e)
-            hom_alt = _hom_loglik(c, n - k, n, log_h_ref, e)
-            het = logsumexp(np.stack([log_h_alt[:, h] + _log_binom(k, n, _read_prob(np.full(len(k), (1 - c) / 2 + c * h / 2), e))
-                                      for h in range(3)], axis=1), axis=1)
+            hom_ref = _hom_loglik(c, k, n, log_h_alt, e, log_choose)
+            hom_alt = _hom_loglik(c, n - k, n, log_h_ref, e, log_choose)
+            het = logsumexp(np.stack([log_h_alt[:, h] + _log_binom(k, n, _read_prob(np.full(len(k), (1 - c) / 2 + c * h / 2), e),
+                                                                 log_choose) for h in range(3)], axis=1), axis=1)
             terms = np.stack([log_g[:, 0] + hom_ref, log_g[:, 1] + het, log_g[:, 2] + hom_alt], axis=1)
             return float(np.logaddexp(log_in + logsumexp(terms, axis=1), log_out).sum())
 
