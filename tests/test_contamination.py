@@ -230,3 +230,28 @@ def test_expected_vafs_are_diluted_by_the_contaminants_dna():
         d = dirty[(dirty["sample"] == sample) & (clean["expected_vaf"] > 0)]
         ratio = d["expected_vaf"].to_numpy() / clean.loc[d.index, "expected_vaf"].to_numpy()
         assert lo <= np.median(ratio) <= hi and lo - 0.03 <= ratio.min() and ratio.max() <= hi + 0.02, sample
+
+
+def test_contaminating_one_sample_leaves_every_other_file_as_it_was(tmp_path, monkeypatch):
+    """A tiny cohort with and without 5% contamination of P1-R1: only that BAM, its index and
+    the truth's rows for it (mutations' expected VAFs, samples' contamination) differ."""
+    import filecmp
+
+    from ith.simulate import cohort as cohort_mod
+    from ith.simulate.presets import PRESETS
+
+    tiny = replace(PRESETS["test"], name="tiny", autosome_lengths=(60_000, 40_000), x_length=30_000, y_length=10_000,
+                   n_patients=1, regions=(2, 2), plasma=(1,), clones=(3, 3), snvs=(40, 40), cn_events=(1, 1),
+                   cn_event_length=(10_000, 15_000), normal_depth=10, tumour_depth=20, plasma_depth=30)
+    monkeypatch.setitem(PRESETS, "tiny", tiny)
+    a, b = tmp_path / "a", tmp_path / "b"
+    cohort_mod.simulate("tiny", 7, str(a))
+    cohort_mod.simulate("tiny", 7, str(b), contamination=(("P1-R1", 0.05),))
+    files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name not in ("samples.tsv", "config.yaml"))
+    differ = [f for f in files if not filecmp.cmp(a / f, b / f, shallow=False)]
+    assert differ == ["bams/P1/P1-R1.bam", "bams/P1/P1-R1.bam.bai", "truth/P1/mutations.tsv"], differ
+    ta = pd.read_csv(a / "truth" / "samples.tsv", sep="\t")
+    tb = pd.read_csv(b / "truth" / "samples.tsv", sep="\t")
+    assert ta.drop(columns="contamination").equals(tb.drop(columns="contamination").assign(
+        reads=tb["reads"].where(tb["sample"] != "P1-R1", ta["reads"])))
+    assert tb.set_index("sample")["contamination"].to_dict() == {"P1-N": 0.0, "P1-R1": 0.05, "P1-R2": 0.0, "P1-PL1": 0.0}
