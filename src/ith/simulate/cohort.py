@@ -18,7 +18,7 @@ from ith.simulate import truth
 from ith.simulate.capture import design_sites, make_targets, panel_targets, sample_efficiency, target_mask, write_bed
 from ith.simulate.genome import Genome, make_genome, write_fasta
 from ith.simulate.presets import PRESETS, Preset
-from ith.simulate.reads import CaptureModel, ReadModel, SampleReads
+from ith.simulate.reads import CaptureModel, ReadModel, SampleReads, contaminant_weight
 from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, separable_compositions
 from ith.simulate.tumour import Patient, draw_germline, evolve
 
@@ -118,7 +118,27 @@ def patients(rng_seed: int, preset: Preset, genome: Genome,
             specs.append(SampleSpec(f"{pid}-PL{t + 1}", "plasma", float(tfs[t]), plasma_comps[t], preset.plasma_depth,
                                     timepoint=90 * t, growing_clone=g))
         out.append((patient, specs))
-    return out
+    return contaminate(rng_seed, preset, genome, out)
+
+
+def contaminate(rng_seed: int, preset: Preset, genome: Genome,
+                cohort: list[tuple[Patient, list[SampleSpec]]]) -> list[tuple[Patient, list[SampleSpec]]]:
+    """Give the preset's contaminated samples their fraction and a contaminant: another person
+    of the patient's sex, genotyped as a patient is (draw_germline, from a generator of its own,
+    so every other draw of the cohort stays as it was)."""
+    wanted = dict(preset.contamination)
+    for pi, (patient, specs) in enumerate(cohort):
+        for si, spec in enumerate(specs):
+            c = float(wanted.pop(spec.sample, 0.0))
+            if not 0.0 <= c < 1.0:
+                raise ValueError(f"preset {preset.name}: contamination of {spec.sample} must be in [0, 1), not {c}")
+            if c > 0:
+                spec.contamination = c
+                spec.contaminant = draw_germline(np.random.default_rng([rng_seed, 6, pi, si]), genome, patient.sex)
+                spec.contaminant_cells = contaminant_weight(genome, patient, spec)
+    if wanted:
+        raise ValueError(f"preset {preset.name}: contamination names samples the cohort lacks: {', '.join(wanted)}")
+    return cohort
 
 
 def read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec,
@@ -224,7 +244,7 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     for patient, specs in cohort:
         for spec in specs:
             row = dict(patient=patient.id, sample=spec.sample, type=spec.type, sex=patient.sex,
-                       purity=spec.purity, depth=spec.depth,
+                       purity=spec.purity, contamination=spec.contamination, depth=spec.depth,
                        fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
                        reads=stats[spec.sample][0])
             if targets is not None:  # depth is then the mean on-target depth

@@ -58,6 +58,9 @@ class Preset:
     # fixed tumour fractions of the plasma timepoints (a patient's first n); empty: drawn
     # (samples.plasma_series)
     plasma_tf: tuple[float, ...] = ()
+    # (sample, fraction) pairs: that share of the sample's DNA comes from another person (a
+    # contaminant drawn per sample from the population frequencies); every other sample is clean
+    contamination: tuple[tuple[str, float], ...] = ()
     extra: dict = field(default_factory=dict)
 
 
