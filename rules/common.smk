@@ -175,6 +175,9 @@ NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
 NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
 # the qc keys of a sample's metrics (a change to the identity check does not re-run them)
 QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
+# the qc.identity keys that choose the identity SNPs (a change to how genotypes are compared does
+# not re-count every sample)
+IDENTITY_SITE_KEYS = ["max_sites", "min_af"]
 # copy-number keys of a sample's log2 ratio (a change re-runs copynumber_sample)
 CN_RATIO_KEYS = ["min_mappable", "normal_depth_range", "normal_window"]
 

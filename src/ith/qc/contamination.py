@@ -36,7 +36,7 @@ the mitochondrion are left out (one copy in males; heteroplasmy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -61,11 +61,11 @@ class Contamination:
     n_sites: int  # homozygous sites used (reference mode) or all sites (self mode)
     error_rate: float  # per read, of one given wrong base, as used in the model
     mode: str  # "reference" (homozygous sites from another sample of the person) or "self"
-    flag: str  # "pass", "flagged" (estimate >= flag_at) or "unusable" (estimate > unusable_at)
+    flag: str  # "pass", "flagged" (estimate >= flag_at), "unusable" (estimate > unusable_at), "not_assessable"
 
     @property
     def flagged(self) -> bool:
-        return self.flag != "pass"
+        return self.flag in ("flagged", "unusable")
 
     def columns(self) -> dict[str, object]:
         """The QC table's columns of this result (contamination, contamination_low, ...)."""
@@ -224,8 +224,39 @@ def estimate_contamination(counts: pd.DataFrame, reference: pd.DataFrame | None 
             return float(np.logaddexp(log_in + logsumexp(terms, axis=1), log_out).sum())
 
     if len(k) == 0:
-        return Contamination(float("nan"), float("nan"), float("nan"), 0, e, mode, "pass")
+        return Contamination(float("nan"), float("nan"), float("nan"), 0, e, mode, "not_assessable")
     c_hat, top = _maximise(loglik)
     low, high = _interval(loglik, c_hat, top)
     return Contamination(round(c_hat, 6), round(low, 6), round(high, 6), int(len(k)), e, mode,
                          _flag(c_hat, flag_at, unusable_at))
+
+
+@dataclass(frozen=True)
+class ContaminationParams:
+    """The config's qc.contamination."""
+
+    flag_at: float = 0.02
+    unusable_at: float = 0.05
+    min_depth: int = 10
+
+
+COLUMNS = ["contamination", "contamination_low", "contamination_high", "contamination_sites",
+           "contamination_mode", "contamination_flag"]
+
+
+def patient_contamination(samples: list[str], counts: list[pd.DataFrame] | None, normal_index: int,
+                          params: ContaminationParams) -> pd.DataFrame:
+    """One row per sample (COLUMNS): the normal on its own, every other sample at the normal's
+    homozygous sites. `counts` None (no population frequencies: the identity sites came from the
+    normal, not from known_sites) gives `not_assessable` rows."""
+    rows = []
+    for i, s in enumerate(samples):
+        if counts is None:
+            rows.append({"sample": s, "contamination": np.nan, "contamination_low": np.nan,
+                         "contamination_high": np.nan, "contamination_sites": 0, "contamination_mode": "none",
+                         "contamination_flag": "not_assessable"})
+            continue
+        est = estimate_contamination(counts[i], None if i == normal_index else counts[normal_index],
+                                     **{f.name: getattr(params, f.name) for f in fields(params)})
+        rows.append({"sample": s, **est.columns()})
+    return pd.DataFrame(rows, columns=["sample", *COLUMNS])

@@ -13,7 +13,8 @@ import pandas as pd
 STR_COLUMNS = {c: str for c in ("patient", "sample", "mutation_id", "clone", "regions", "chrom", "flags", "flag",
                                 "drivers", "driver", "reason", "call", "status", "identity", "verdict", "method",
                                 "tf_basis", "calibration", "change", "sample_a", "sample_b", "kind", "sex",
-                                "declared_sex", "region", "lesion")}
+                                "declared_sex", "region", "lesion", "contamination_mode",
+                                "contamination_flag")}
 
 
 def read_table(path: Path | None, na_values: Sequence[str] = ("NA", "")) -> pd.DataFrame:

@@ -195,7 +195,9 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
     return {
         "per_sample": table(per, empty="no tumour samples"),
         "qc": table(d.qc, qc_cols, "no QC table"),
-        "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status"], "no identity check"),
+        "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status", "contamination",
+                                               "contamination_low", "contamination_high", "contamination_flag"],
+                          "no identity check"),
         "identity_pairs": table(bad_pairs, ["sample_a", "sample_b", "n_sites", "concordance", "ibs0", "verdict"],
                                 "every pair of samples matches (same person)"),
         "clusters": _cluster_table(d.clusters),
