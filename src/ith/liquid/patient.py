@@ -102,7 +102,9 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     is_ch = loci["mutation_id"].isin(ch_ids).to_numpy()
     log.info("clonal haematopoiesis: %d of %d sites (%d tumour-informed loci left out): %s", len(ch_ids),
              len(ch.sites), int(is_ch.sum()), sorted(ch_ids))
-    null = null_model(ca, cd, usable, cls, j_normal, model, p.detect, weights, control_frags, ch=is_ch)
+    # a CH locus' alt reads in the normal are the blood's, no background error
+    null = null_model(ca, cd, usable & ~is_ch[:, None], cls, j_normal, model, p.detect, weights, control_frags,
+                      ch=is_ch)
     bg, reason, usable_locus, control_llr = null.background, null.reason, null.usable_locus, null.control_llr
     log.info("%d loci; %d with alt reads in the normal, %d noisy; %d controls; class error rates %s",
              len(loci), int((reason == "alt reads in the normal").sum()), int((reason == "noisy locus").sum()),

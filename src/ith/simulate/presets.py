@@ -58,6 +58,10 @@ class Preset:
     # fixed tumour fractions of the plasma timepoints (a patient's first n); empty: drawn
     # (samples.plasma_series)
     plasma_tf: tuple[float, ...] = ()
+    # clonal haematopoiesis: this many CH variants in each patient's blood (normal and plasma,
+    # never the tumour) at a blood VAF uniform in ch_vaf (simulate/ch.py); 0: off
+    ch_variants: int = 0
+    ch_vaf: tuple[float, float] = (0.005, 0.02)
     extra: dict = field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from ith import __version__
 from ith.io.bamwrite import (FLAG_DUPLICATE, FLAG_MATE_REVERSE, FLAG_PAIRED, FLAG_PROPER, FLAG_READ1,
                              FLAG_READ2, FLAG_REVERSE, BamWriter, ReadBatch)
+from ith.simulate.ch import ch_alleles
 from ith.simulate.genome import N_CODE, Contig, Genome
 from ith.simulate.samples import SampleSpec
 from ith.simulate.tumour import CN_CELL, Patient
@@ -286,6 +287,10 @@ class SampleReads:
             rng = np.random.default_rng(self.seed + [ci])
             frag = self.fragments(rng, contig)
             subs, indels = self.alleles(rng, contig, frag)
+            if self.patient.ch and self.spec.type in ("normal", "plasma"):  # blood cells' CH variants
+                extra = ch_alleles(np.random.default_rng(self.seed + [ci, 6]), self.patient.ch, contig.name, frag,
+                                   MAX_FRAGMENT)
+                subs = tuple(np.concatenate([a, b.astype(a.dtype)]) for a, b in zip(subs, extra))
             frag, subs, indels = self._duplicate(rng, frag, subs, indels)
             reads = self._pair_reads(rng, contig, frag, next_name)
             next_name += len(frag["start"])
