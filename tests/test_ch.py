@@ -205,3 +205,19 @@ def test_the_blood_normal_rule_needs_the_normal_to_carry_the_plasma_vaf():
     call = classify(ev, CHParams())
     assert call.ch.tolist() == [True, False, False, False, False]
     assert call.normal_lr[0] > math.log10(CHParams().ch_min_lr)
+
+
+def test_a_deep_normal_finds_half_percent_clones_and_takes_no_plasma_only_tumour_mutation_for_ch():
+    """On counts (docs/methods/liquid.md, the normal-depth table): with a 1000x normal and 2 x
+    1000x of plasma, >= 85% of 0.5% blood clones and >= 99% of 2% ones are found from the normal;
+    a tumour mutation seen only in plasma (its normal clean, no tissue support) is taken for CH
+    in <= 0.5% of draws at any VAF."""
+    rng = np.random.default_rng(0)
+    n, e_true = 2000, 1e-4
+    for f, least in ((0.005, 0.85), (0.02, 0.99)):
+        def evidence(normal_vaf: float) -> SiteEvidence:
+            return SiteEvidence(np.full(n, 2 * e_true), rng.binomial(1000, normal_vaf + e_true, n), np.full(n, 1000),
+                                rng.binomial(2000, f + e_true, n), np.full(n, 2000), np.zeros(n, dtype=int),
+                                np.full(n, 600), np.full(n, ""))
+        assert classify(evidence(f), CHParams()).ch.mean() >= least
+        assert classify(evidence(0.0), CHParams()).ch.mean() <= 0.005

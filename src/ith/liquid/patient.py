@@ -96,7 +96,10 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     # clonal haematopoiesis, over every site of the patient (tissue calls and plasma-only
     # discoveries): a CH locus is no tumour locus, so it is left out of detection, tumour
     # fraction and clones
-    class_rate = fit_background(ca, cd, usable, cls, p.detect.error_floor).class_rate if len(loci) else {}
+    # (class rates without the loci the normal carries: their normal fragments are germline or
+    # CH, no errors, and would make the check's own background hide the CH it looks for)
+    vetoed = (ca[:, names.index(normal)] >= p.detect.max_normal_alt)[:, None]
+    class_rate = fit_background(ca, cd, usable & ~vetoed, cls, p.detect.error_floor).class_rate if len(loci) else {}
     ch = check_ch(patient, data, p, plasma, names, owner, class_rate)
     ch_ids = ch.ids()
     is_ch = loci["mutation_id"].isin(ch_ids).to_numpy()
