@@ -5,7 +5,8 @@ fraction, never in the tumour.
 A CH variant is heterozygous in a blood clone of 2 x VAF of the white cells: every fragment
 from the normal cells of a normal or plasma sample carries it with probability VAF (all normal
 cfDNA is taken as blood-derived, so a plasma's CH VAF is its blood VAF diluted by the ctDNA);
-tissue samples' normal cells (stroma) do not carry it. Off unless the preset asks for it
+a tissue sample's normal cells carry it only as far as they are blood (`ch_infiltrate` of
+them: blood infiltrate; stroma does not). Off unless the preset asks for it
 (`ch_variants`), so existing cohorts stay byte-identical: every draw uses its own generator.
 """
 
@@ -84,9 +85,11 @@ def draw_ch(rng: np.random.Generator, genome: Genome, taken: dict[str, set[int]]
 
 
 def ch_alleles(rng: np.random.Generator, variants: list[ChVariant], contig: str, frag: dict[str, np.ndarray],
-               max_fragment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               max_fragment: int, blood_share: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fragment, position, base) of every CH allele the contig's fragments (in start order)
-    carry: fragments of the normal cells (pop 0) over a variant, each with probability its VAF."""
+    carry: fragments of the normal cells (pop 0) over a variant, each with probability its VAF
+    times the share of those cells that are blood cells (1 in a normal or plasma; a tissue
+    sample's blood infiltrate)."""
     fs, ps, bs = [], [], []
     start, end = frag["start"], frag["start"] + frag["length"]
     for v in variants:
@@ -96,7 +99,7 @@ def ch_alleles(rng: np.random.Generator, variants: list[ChVariant], contig: str,
         hi = int(np.searchsorted(start, v.pos, side="right"))
         f = np.arange(lo, hi)
         f = f[(end[f] > v.pos) & (frag["pop"][f] == 0)]
-        f = f[rng.random(len(f)) < v.vaf]
+        f = f[rng.random(len(f)) < v.vaf * blood_share]
         fs.append(f)
         ps.append(np.full(len(f), v.pos, dtype=np.int64))
         bs.append(np.full(len(f), v.alt, dtype=np.int64))
@@ -106,18 +109,20 @@ def ch_alleles(rng: np.random.Generator, variants: list[ChVariant], contig: str,
     return np.concatenate(fs), np.concatenate(ps), np.concatenate(bs)
 
 
-def ch_table(patient_id: str, variants: list[ChVariant], specs: list, normal_share: list[np.ndarray]) -> pd.DataFrame:
+def ch_table(patient_id: str, variants: list[ChVariant], specs: list, normal_share: list[np.ndarray],
+             infiltrate: float = 0.0) -> pd.DataFrame:
     """truth/<patient>/ch.tsv: each CH variant in each sample with its expected VAF (the blood
     VAF in the normal, diluted by the ctDNA's share of the DNA at the site in plasma, 0 in
-    tissue). normal_share: per sample, the normal cells' share of the DNA at each variant."""
+    tissue, or the blood infiltrate's: `infiltrate` of a region's normal cells). normal_share:
+    per sample, the normal cells' share of the DNA at each variant."""
     rows = []
     for v_i, v in enumerate(variants):
         for s_i, s in enumerate(specs):
-            carries = s.type in ("normal", "plasma")
+            carries = 1.0 if s.type in ("normal", "plasma") else infiltrate
             rows.append(dict(patient=patient_id, mutation_id=v.mutation_id, chrom=v.contig, pos=v.pos + 1,
                              ref=BASES[v.ref], alt=BASES[v.alt], gene=v.gene, blood_vaf=v.vaf, sample=s.sample,
                              type=s.type,
-                             expected_vaf=round(v.vaf * float(normal_share[s_i][v_i]), 6) if carries else 0.0))
+                             expected_vaf=round(v.vaf * carries * float(normal_share[s_i][v_i]), 6)))
     return pd.DataFrame(rows)
 
 

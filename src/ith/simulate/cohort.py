@@ -93,6 +93,7 @@ def add_ch(rng_seed: int, preset: Preset, genome: Genome, cohort: list[tuple[Pat
     for pi, (patient, _) in enumerate(cohort):
         patient.ch = draw_ch(np.random.default_rng([rng_seed, 6, pi]), genome, taken, preset.ch_variants,
                              preset.ch_vaf, targets)
+        patient.notes["ch_infiltrate"] = preset.ch_infiltrate
         for v in patient.ch:
             taken.setdefault(v.contig, set()).add(v.pos)
 
@@ -321,7 +322,8 @@ def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], fold
     write_tsv(truth.germline_table(genome, patient), os.path.join(folder, "germline.tsv"))
     if patient.ch:
         shares = [_normal_share(patient, s) for s in specs]
-        write_tsv(ch_table(patient.id, patient.ch, specs, shares), os.path.join(folder, "ch.tsv"))
+        write_tsv(ch_table(patient.id, patient.ch, specs, shares, float(patient.notes.get("ch_infiltrate", 0.0))),
+                  os.path.join(folder, "ch.tsv"))
 
 
 def _normal_share(patient: Patient, spec: SampleSpec) -> np.ndarray:

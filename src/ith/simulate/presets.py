@@ -62,6 +62,7 @@ class Preset:
     # never the tumour) at a blood VAF uniform in ch_vaf (simulate/ch.py); 0: off
     ch_variants: int = 0
     ch_vaf: tuple[float, float] = (0.005, 0.02)
+    ch_infiltrate: float = 0.0  # share of a tumour region's normal cells that are blood (carry the CH)
     extra: dict = field(default_factory=dict)
 
 

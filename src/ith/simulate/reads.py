@@ -94,6 +94,8 @@ class SampleReads:
         self.spec = spec
         self.model = model
         self.seed = seed
+        # share of a tissue sample's normal cells that are blood cells, carrying the blood's CH
+        self.ch_infiltrate = float(patient.notes.get("ch_infiltrate", 0.0))
         self._cumsums = {c.name: self._cumsum(c) for c in genome.contigs}
         self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
         rng = np.random.default_rng(seed + [999_999])
@@ -287,9 +289,10 @@ class SampleReads:
             rng = np.random.default_rng(self.seed + [ci])
             frag = self.fragments(rng, contig)
             subs, indels = self.alleles(rng, contig, frag)
-            if self.patient.ch and self.spec.type in ("normal", "plasma"):  # blood cells' CH variants
+            blood = 1.0 if self.spec.type in ("normal", "plasma") else self.ch_infiltrate
+            if self.patient.ch and blood > 0:  # blood cells' CH variants
                 extra = ch_alleles(np.random.default_rng(self.seed + [ci, 6]), self.patient.ch, contig.name, frag,
-                                   MAX_FRAGMENT)
+                                   MAX_FRAGMENT, blood)
                 subs = tuple(np.concatenate([a, b.astype(a.dtype)]) for a, b in zip(subs, extra))
             frag, subs, indels = self._duplicate(rng, frag, subs, indels)
             reads = self._pair_reads(rng, contig, frag, next_name)
