@@ -98,7 +98,7 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     # fraction and clones
     # (class rates without the loci the normal carries: their normal fragments are germline or
     # CH, no errors, and would make the check's own background hide the CH it looks for)
-    vetoed = (ca[:, names.index(normal)] >= p.detect.max_normal_alt)[:, None]
+    vetoed = (ca[:, j_normal] >= p.detect.max_normal_alt)[:, None]
     class_rate = fit_background(ca, cd, usable & ~vetoed, cls, p.detect.error_floor).class_rate if len(loci) else {}
     ch = check_ch(patient, data, p, plasma, names, owner, class_rate)
     ch_ids = ch.ids()
