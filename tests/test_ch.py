@@ -155,6 +155,11 @@ def test_plasma_with_ch_and_no_tumour_is_not_detected_and_lists_its_ch_variants(
     pl = res.ch.merge(truth_ch[["mutation_id", "sample", "expected_vaf"]], on=["mutation_id", "sample"])
     assert np.abs(pl["vaf"] - pl["expected_vaf"]).max() < 0.01
     assert (ct["ch_variants"] == N_CH).all()
+    # the report lists them, one row each with its VAF in every plasma sample
+    from ith.report.patient import _ch_table
+    shown = _ch_table(res.ch)
+    assert sorted(shown["mutation_id"]) == sorted(listed)
+    assert {"evidence", "normal_vaf", "vaf P1-PL1", "vaf P1-PL2"} <= set(shown.columns)
 
 
 def test_ch_leaves_the_tumour_fraction_as_without_ch(cohorts):
