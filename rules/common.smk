@@ -247,6 +247,8 @@ def get_final_output():
 LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq"]
 # which controls and how they are counted: they reach the analysis as its control list and counts
 LIQUID_CONTROL_KEYS = ["controls", "max_controls", "threads"]
+# files the analysis reads as inputs of rule liquid, not as parameters
+LIQUID_FILE_KEYS = ["ch_regions"]
 
 
 def patient_plasma(patient):
@@ -315,7 +317,7 @@ def clonal_fit_mem(wildcards, input):
 # report stage
 # the liquid stage's files a report reads, by the report rule's input name
 LIQUID_REPORT_FILES = {"ctdna": "ctdna.tsv", "plasma_clones": "clones.tsv", "fragments": "fragments.tsv",
-                       "plasma_only": "plasma_only.tsv", "tf_plot": "tumour_fraction.png",
+                       "plasma_only": "plasma_only.tsv", "ch": "ch.tsv", "tf_plot": "tumour_fraction.png",
                        "plasma_clones_plot": "clones.png", "fragments_plot": "fragments.png"}
 
 

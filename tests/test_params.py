@@ -118,7 +118,7 @@ def test_phylogeny():
 def test_liquid():
     liquid = section_defaults("liquid")
     pileup = rule_keys("LIQUID_PILEUP_KEYS")
-    assert rule_keys("LIQUID_CONTROL_KEYS") == list(LIQUID_RULE_KEYS)
+    assert rule_keys("LIQUID_CONTROL_KEYS") + rule_keys("LIQUID_FILE_KEYS") == list(LIQUID_RULE_KEYS)
     assert names(LiquidPileupParams) == pileup
     assert pileup_params(pick(liquid, pileup)) == LiquidPileupParams()
     # rule liquid is passed the rest

@@ -18,6 +18,7 @@ import numpy as np
 from ith import __version__
 from ith.io.bamwrite import (FLAG_DUPLICATE, FLAG_MATE_REVERSE, FLAG_PAIRED, FLAG_PROPER, FLAG_READ1,
                              FLAG_READ2, FLAG_REVERSE, BamWriter, ReadBatch)
+from ith.simulate.ch import ch_alleles
 from ith.simulate.genome import N_CODE, Contig, Genome
 from ith.simulate.samples import SampleSpec
 from ith.simulate.tumour import CN_CELL, Patient
@@ -125,6 +126,8 @@ class SampleReads:
         self.spec = spec
         self.model = model
         self.seed = seed
+        # share of a tissue sample's normal cells that are blood cells, carrying the blood's CH
+        self.ch_infiltrate = float(patient.notes.get("ch_infiltrate", 0.0))
         self._cumsums = {c.name: self._cumsum(c) for c in genome.contigs}
         self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
         # a contaminated sample has one more population, last: another person's normal cells
@@ -334,6 +337,11 @@ class SampleReads:
             rng = np.random.default_rng(self.seed + [ci])
             frag = self.fragments(rng, contig)
             subs, indels = self.alleles(rng, contig, frag)
+            blood = 1.0 if self.spec.type in ("normal", "plasma") else self.ch_infiltrate
+            if self.patient.ch and blood > 0:  # blood cells' CH variants
+                extra = ch_alleles(np.random.default_rng(self.seed + [ci, 6]), self.patient.ch, contig.name, frag,
+                                   MAX_FRAGMENT, blood)
+                subs = tuple(np.concatenate([a, b.astype(a.dtype)]) for a, b in zip(subs, extra))
             frag, subs, indels = self._duplicate(rng, frag, subs, indels)
             reads = self._pair_reads(rng, contig, frag, next_name)
             next_name += len(frag["start"])
