@@ -181,18 +181,22 @@ def test_a_small_depth_ring_grows_to_the_same_histogram(cohort, monkeypatch):
     assert np.array_equal(got.depth_hist, want.depth_hist) and got.depth_reads == want.depth_reads
 
 
-def test_a_cram_gives_the_bams_metrics(cohort, tmp_path):
+def test_a_cram_gives_the_bams_metrics_and_identity_counts(cohort, tmp_path, qc_runs):
     from conftest import to_cram
 
     fasta = cohort / "reference" / "genome.fa"
     bam = cohort / "bams" / "P1" / "P1-R1.bam"
     cram = to_cram(bam, fasta, tmp_path / "P1-R1.cram")
     ours = sample_qc(str(bam), str(fasta), "P1-R1", "P1")
-    from_cram = sample_qc(str(cram), str(fasta), "P1-R1", "P1")
+    sites = qc_runs[1]["P1-R1"]
+    counter = SiteCounter(sites["chrom"].to_numpy(), sites["pos"].to_numpy(), sites["ref"].to_numpy(), 20, MIN_BASEQ)
+    from_cram = sample_qc(str(cram), str(fasta), "P1-R1", "P1", sites=counter)
     assert from_cram.pop("bam") == str(cram)
     ours.pop("bam")
     assert from_cram == ours  # NM too: htslib restores it from the reference when the CRAM dropped it
     assert ours["error_rate"] > 0
+    # the identity SNPs' counts, mates met by read name (which the CRAM is asked to decode too)
+    pd.testing.assert_frame_equal(site_pileup(sites, counter.tally()).counts, sites.drop(columns="af"))
 
 
 def test_a_damaged_or_unsorted_bam_is_an_error_naming_it(cohort, tmp_path):
