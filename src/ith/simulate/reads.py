@@ -438,7 +438,6 @@ class SampleReads:
         agree; a PCR duplicate is drawn as its own fragment (duplicates are flagged and not counted)."""
         spec = self.spec
         (a_ref, a_alt), (b_ref, b_alt) = ARTEFACTS[spec.artefact]
-        L = self.model.read_length
         flag = reads["flag"][b0:b1]
         rev = reads["rev"][b0:b1]
         f1r2 = ((flag & FLAG_READ1) != 0) == ~rev
