@@ -464,12 +464,14 @@ class SampleReads:
 
     def artefact_sites(self, min_fragments: int = 2) -> "list[tuple[str, int, int, int, int]]":
         """(contig, 0-based position, ref code, alt code, fragments) where at least
-        `min_fragments` distinct non-duplicate fragments carry an artefact: the sites a caller could see."""
+        `min_fragments` distinct non-duplicate fragments carry an artefact of the reference's base:
+        the sites a caller could see."""
         out = []
         by_contig: dict[str, list] = {}
         for c, gpos, alt, names, dup in self.artefact_events:
             by_contig.setdefault(c, []).append((gpos[~dup], alt[~dup], names[~dup]))
         seqs = {c.name: c.seq for c in self.genome.contigs}
+        pairs = set(ARTEFACTS[self.spec.artefact])
         for c, parts in by_contig.items():
             gpos = np.concatenate([p[0] for p in parts])
             alt = np.concatenate([p[1] for p in parts])
@@ -477,7 +479,8 @@ class SampleReads:
             key = np.unique(np.stack([gpos, alt.astype(np.int64), names], axis=1), axis=0)  # a fragment once
             sites, n = np.unique(key[:, :2], axis=0, return_counts=True)
             for (g, a), k in zip(sites, n):
-                if k >= min_fragments:
+                # on the reference's allele (not where a germline or somatic allele took the base)
+                if k >= min_fragments and (int(seqs[c][g]), int(a)) in pairs:
                     out.append((c, int(g), int(seqs[c][g]), int(a), int(k)))
         return out
 

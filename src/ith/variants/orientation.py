@@ -71,6 +71,9 @@ def contexts(fasta: str, chrom: np.ndarray, pos: np.ndarray, ref: np.ndarray, al
 
 
 # allele fractions at which real and artefact evidence is integrated (log-spaced, 0.2% to 99%)
+# sites with fewer alt fragments in a sample do not inform its fit: one read has no split to show,
+# and single error reads, the most common candidates of a clean sample, would lean on the prior
+MIN_FIT_ALT = 2
 AF_GRID = np.exp(np.linspace(np.log(0.002), np.log(0.99), 40))
 
 
@@ -95,7 +98,7 @@ class OrientationFit:
     priors: np.ndarray  # (96, 3) fitted prior of real, artefact F1R2, artefact F2R1 per context
     af: np.ndarray  # (2, grid) fitted allele-fraction distribution of real and artefact evidence
     posterior: np.ndarray  # (sites,) probability that the sample's evidence is an artefact (0: no alt, indel)
-    used: np.ndarray  # (sites,) the site informed the fit (an SNV with a context and alt fragments)
+    used: np.ndarray  # (sites,) the site informed the fit (an SNV with a context and >= MIN_FIT_ALT alt fragments)
 
 
 def _responsibilities(ll: np.ndarray, priors_c: np.ndarray, af: np.ndarray) -> np.ndarray:
@@ -111,7 +114,7 @@ def fit_sample(ctx: np.ndarray, a1: np.ndarray, n1: np.ndarray, a2: np.ndarray, 
     """EM for one sample: per-context state priors, the allele-fraction distributions of real and
     artefact evidence, and each site's artefact posterior. Counts are in the pyrimidine form's
     orientation (F1R2 and F2R1 swapped where the reference was a purine)."""
-    used = (ctx >= 0) & (a1 + a2 > 0)
+    used = (ctx >= 0) & (a1 + a2 >= MIN_FIT_ALT)
     ll = state_loglik(a1[used], n1[used], a2[used], n2[used], p.error_rate)
     c = ctx[used]
     cls = c // 16
@@ -136,9 +139,12 @@ def fit_sample(ctx: np.ndarray, a1: np.ndarray, n1: np.ndarray, a2: np.ndarray, 
         priors = new
         if done:
             break
-    resp = _responsibilities(ll, priors[c], af)
+    # every alt-bearing site gets its posterior under the fitted model
+    scored = (ctx >= 0) & (a1 + a2 > 0)
+    resp = _responsibilities(state_loglik(a1[scored], n1[scored], a2[scored], n2[scored], p.error_rate),
+                             priors[ctx[scored]], af)
     posterior = np.zeros(len(ctx))
-    posterior[used] = resp[:, 1:].sum(axis=(1, 2))
+    posterior[scored] = resp[:, 1:].sum(axis=(1, 2))
     return OrientationFit(priors, af, posterior, used)
 
 
