@@ -10,7 +10,7 @@ of true private SNVs at expected VAF >= 5%, the private fraction (of mutations p
 region, those present in exactly one) and the mean divergence (Jaccard distance between two
 regions' present sets), against the clean patient.
 
-    python bench/orientation.py --out /tmp/orientation --modes ffpe oxog
+    python bench/orientation.py --out orientation-bench --seed 3
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ from ith.errors import InputError
 def _simulate(args: argparse.Namespace) -> None:
     from ith.simulate.cohort import simulate
 
-    overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin))
+    overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin),
+                                   ("artefact", args.artefact),
+                                   ("artefact_rate", tuple(args.artefact_rate) if args.artefact_rate else None))
                  if v is not None}
     info = simulate(args.preset, args.seed, args.out, threads=args.threads, **overrides)
     print(json.dumps({"out": args.out, **{k: round(v, 1) if isinstance(v, float) else v for k, v in info.items()}}))
@@ -214,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tree-margin", type=float, default=None,
                    help="redraw region compositions until the true CCFs fit no other clone tree within this margin "
                         "(default: the preset's)")
+    p.add_argument("--artefact", choices=["ffpe", "oxog"], default=None,
+                   help="orientation artefacts in every tumour block: formalin deamination (C>T/G>A) or 8-oxoG "
+                        "(G>T/C>A) (default: none)")
+    p.add_argument("--artefact-rate", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
+                   help="each block's artefact allele fraction at an affected base, drawn log-uniform in LOW..HIGH "
+                        "(default 0.0005 0.002: 5-20x the ~1e-4 error of a Q>=20 base)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("check", help="validate a config and its sample sheet (the workflow's pre-flight checks)")
