@@ -196,6 +196,12 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     # events that look somatic (germline sites excluded) and are near each other: misalignment artefacts
     germline_like = np.array([("normal_evidence" in f) or ("germline_population" in f) for f in filters], dtype=bool)
     events = (sites["tlod"].to_numpy() >= somatic.min_tumour_lod) & ~germline_like
+    artefact = f1r2 = f2r1 = summary = None
+    if orientation is not None and orientation.enabled:
+        # before the clustered filter: a block's artefacts are not events that make a real
+        # mutation near them look like misalignment
+        artefact, f1r2, f2r1, fits = orientation_posteriors(sites, samples, fasta, pileup, orientation)
+        events &= ~artefact_only(artefact, f1r2 + f2r1, orientation.max_posterior)
     filters = add_filter(filters, clustered(sites["chrom"], sites["pos"], events, somatic.cluster_window,
                                             somatic.cluster_max), "clustered")
     sites["filters"] = filters
@@ -205,9 +211,7 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
 
     counts = genotype_all_samples(sites, dc, samples, fasta, pileup, workdir)
-    artefact = f1r2 = f2r1 = summary = None
-    if orientation is not None and orientation.enabled:
-        artefact, f1r2, f2r1, fits = orientation_posteriors(sites, samples, fasta, pileup, orientation)
+    if artefact is not None:
         ok = (sites["filters"] == "").to_numpy()
         before = present_calls(samples, sites, counts, somatic, presence_params, ok)[0]
         after = before & ~(artefact[ok] > orientation.max_posterior)
@@ -226,6 +230,12 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params, artefact,
                                    orientation.max_posterior if orientation is not None else 1.0, f1r2, f2r1)
     return CallResult(sites, counts, table, purity, summary)
+
+
+def artefact_only(artefact: np.ndarray, alt_fragments: np.ndarray, max_posterior: float) -> np.ndarray:
+    """Sites whose every sample with >= 2 alt fragments has artefact-like evidence (and some has)."""
+    evident = alt_fragments >= 2
+    return evident.any(axis=1) & ~(evident & (artefact <= max_posterior)).any(axis=1)
 
 
 def orientation_posteriors(sites: pd.DataFrame, samples: list[Sample], fasta: str, pileup: PileupParams,
