@@ -1,4 +1,39 @@
 # QC: per-sample BAM metrics, the patient's sample-identity check, and summary tables (per patient, cohort).
+#
+# With known sites, the identity SNPs are chosen once for the cohort (qc_identity_sites) and each
+# sample's QC pass counts their alleles as it reads the BAM, so the identity check reads no BAM;
+# without them, qc_identity finds SNPs in the normal and genotypes every BAM itself.
+IDENTITY_FROM_QC = bool(config["known_sites"])
+IDENTITY_SITES = "results/qc/identity_sites.tsv"
+
+
+def identity_counts(patient, sample):
+    return f"results/qc/{patient}/{sample}.identity_counts.tsv"
+
+
+if IDENTITY_FROM_QC:
+
+    rule qc_identity_sites:
+        input:
+            known_sites=with_index(config["known_sites"]),
+            fasta=FASTA,
+            fai=FAI,
+        output:
+            IDENTITY_SITES,
+        params:
+            identity={k: config["qc"]["identity"][k] for k in IDENTITY_SITE_KEYS},
+        log:
+            "logs/qc/identity_sites.log",
+        benchmark:
+            "benchmarks/qc_identity_sites.tsv"
+        threads: 1
+        resources:
+            mem_mb=retry_scaled(1000),
+            runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.known_sites) / 50)),
+        conda:
+            "../envs/ith.yaml"
+        script:
+            "../scripts/qc_identity_sites.py"
 
 
 rule qc_sample:
@@ -8,8 +43,10 @@ rule qc_sample:
         fasta=FASTA,
         fai=FAI,
         targets=optional(config["assay"]["targets"]),
+        **({"identity_sites": IDENTITY_SITES} if IDENTITY_FROM_QC else {}),
     output:
-        "results/qc/{patient}/{sample}.json",
+        json="results/qc/{patient}/{sample}.json",
+        **({"identity_counts": identity_counts("{patient}", "{sample}")} if IDENTITY_FROM_QC else {}),
     params:
         qc={k: config["qc"][k] for k in QC_SAMPLE_KEYS},
         sex=lambda w: SAMPLE_SEX[w.sample],
@@ -28,13 +65,16 @@ rule qc_sample:
         "../scripts/qc_sample.py"
 
 
+def qc_identity_input(wildcards):
+    if IDENTITY_FROM_QC:
+        return {"counts": [identity_counts(wildcards.patient, s) for s in patient_list(wildcards.patient, "samples")]}
+    return {"bams": patient_list(wildcards.patient, "bams"), "bais": patient_list(wildcards.patient, "bais"),
+            "fasta": FASTA, "fai": FAI}
+
+
 rule qc_identity:
     input:
-        bams=lambda w: patient_list(w.patient, "bams"),
-        bais=lambda w: patient_list(w.patient, "bais"),
-        fasta=FASTA,
-        fai=FAI,
-        known_sites=with_index(config["known_sites"]),
+        unpack(qc_identity_input),
     output:
         pairs="results/qc/{patient}/identity.tsv",
         samples="results/qc/{patient}/identity_samples.tsv",
@@ -42,6 +82,7 @@ rule qc_identity:
         samples=lambda w: patient_list(w.patient, "samples"),
         normal=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient)),
         identity=config["qc"]["identity"],
+        contamination=config["qc"]["contamination"],
         min_mapq=config["qc"]["min_mapq"],
     log:
         "logs/qc/{patient}/identity.log",
@@ -50,7 +91,7 @@ rule qc_identity:
     threads: 1
     resources:
         mem_mb=retry_scaled(2000),
-        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.bams) / 200)),
+        runtime=retry_scaled(lambda w, input: 10 + int(bam_size_mb(input.get("bams", [])) / 200)),
     conda:
         "../envs/ith.yaml"
     script:

@@ -200,7 +200,7 @@ def _bam(path, reads):
 @pytest.mark.parametrize("by_index", [False, True])
 def test_pileup_counts_each_fragment_once_and_keeps_mutant_fragment_lengths(tmp_path, monkeypatch, by_index):
     # the sites streamed (dense) or read through the index (sparse): the same counts
-    monkeypatch.setattr("ith.liquid.pileup.reach_by_index", lambda n, length: by_index)
+    monkeypatch.setattr("ith.io.sitecount.reach_by_index", lambda n, length: by_index)
     ref = "A" * 30
     mut = "A" * 10 + "T" + "A" * 19
     reads = [("f1", 0, mut, 0x1 | 0x2 | 0x40, "I", 120), ("f1", 5, mut[5:] + "AAAAA", 0x1 | 0x2 | 0x80, "I", -120),

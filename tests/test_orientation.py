@@ -15,7 +15,7 @@ import pytest
 
 from ith.io.pileup import PileupParams
 from ith.io.reference import read_fai
-from ith.liquid.pileup import LiquidPileupParams, count_sites
+from ith.io.sitecount import count_sites
 from ith.simulate import cohort as cohort_mod
 from ith.simulate.presets import PRESETS
 from ith.variants.call import Sample, call_patient, discover_chunk
@@ -103,7 +103,7 @@ def test_ffpe_artefacts_sit_on_one_orientation_in_the_tumour_blocks_only(ffpe):
     assert set(zip(sites["ref"], sites["alt"])) <= {("C", "T"), ("G", "A")}
     one = sites[sites["sample"] == "P1-R1"].head(300)
     assert len(one) >= 50
-    counts = count_sites(str(ffpe / "bams" / "P1" / "P1-R1.bam"), one, LiquidPileupParams())
+    counts = count_sites(str(ffpe / "bams" / "P1" / "P1-R1.bam"), one, 20, 20)
     alt = np.array(["ACGT".index(a) for a in one["alt"]])
     o = counts.orientation[np.arange(len(one)), alt]  # (sites, 2): F1R2, F2R1
     expected = np.where(one["ref"].to_numpy() == "C", 0, 1)  # C>T on F1R2, G>A on F2R1

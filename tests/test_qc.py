@@ -15,22 +15,38 @@ from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
 from ith.qc import onepass
 from ith.qc.bamstats import QcParams, non_n_intervals, sample_qc, samtools_qc
+from ith.qc.contamination import ContaminationParams, patient_contamination
 from ith.qc.gate import apply_identity_policy, identity_failures
-from ith.qc.identity import IdentityParams, identity_check
+from ith.io.sitecount import SiteCounter, count_sites, site_pileup
+from ith.qc.identity import IdentityParams, identity_check, identity_from_counts, sites_from_known
+from ith.qc.sitecounts import MIN_BASEQ
 from ith.qc.summary import console_flags, qc_summary
 from ith.simulate.presets import PRESETS
 
 
 @pytest.fixture(scope="module")
-def qc_results(cohort):
+def qc_runs(cohort):
+    """Every sample's QC pass, carrying the identity SNPs' counter as the workflow's does: the
+    metrics, and the allele counts at the identity sites (tables as rule qc_sample writes them)."""
     truth = pd.read_csv(cohort / "truth" / "samples.tsv", sep="\t")
     fasta = str(cohort / "reference" / "genome.fa")
-    out = {}
+    sites = sites_from_known(str(cohort / "reference" / "population.vcf.gz"), fasta, IdentityParams())
+    out, counts = {}, {}
     for r in truth.itertuples():
         bam = str(cohort / "bams" / r.patient / f"{r.sample}.bam")
+        counter = SiteCounter(sites["chrom"].to_numpy(), sites["pos"].to_numpy(), sites["ref"].to_numpy(), 20,
+                              MIN_BASEQ)
         out[r.sample] = (r, sample_qc(bam, fasta, sample=r.sample, patient=r.patient, params=QcParams(),
-                                      declared_sex=r.sex))
-    return out
+                                      declared_sex=r.sex, sites=counter))
+        table = site_pileup(sites, counter.tally()).counts
+        table.insert(4, "af", sites["af"].to_numpy())
+        counts[r.sample] = table
+    return out, counts
+
+
+@pytest.fixture(scope="module")
+def qc_results(qc_runs):
+    return qc_runs[0]
 
 
 def test_depth_matches_the_simulated_depth_after_duplicates(qc_results):
@@ -236,20 +252,54 @@ def test_the_wgs_assay_is_the_non_n_runs_whatever_the_pieces_the_fasta_is_read_i
         assert np.array_equal(got[name][1], np.flatnonzero(edges == -1)), name
 
 
+def test_the_qc_pass_counts_the_identity_sites_as_the_site_counter_alone_does(cohort, qc_runs):
+    """Carried by the QC pass or run on its own (streaming the BAM or through its index), the
+    counter sees the same records; and the genotypes it gives agree with the patient's normal."""
+    fasta = str(cohort / "reference" / "genome.fa")
+    table = qc_runs[1]["P1-R1"]
+    alone = count_sites(str(cohort / "bams" / "P1" / "P1-R1.bam"), table[["chrom", "pos", "ref", "alt"]], 20,
+                        MIN_BASEQ, reference=fasta).counts
+    pd.testing.assert_frame_equal(table.drop(columns="af"), alone)
+    assert (table["depth"] > 0).mean() > 0.9
+
+
+def test_contamination_from_the_qc_pass_counts_is_nil_in_the_test_cohort_and_whole_for_a_swap(sheet, qc_runs):
+    """Every sample of the (clean) test cohort at the QC pass's identity counts: under 0.5% and
+    not flagged; a sample of another person read as P1's is all contamination to P1's normal."""
+    for patient in ("P1", "P2"):
+        rows = sheet[sheet["patient"] == patient]
+        samples = list(rows["sample"])
+        normal = list(rows["type"]).index("normal")
+        got = patient_contamination(samples, [qc_runs[1][s] for s in samples], normal, ContaminationParams())
+        assert (got["contamination"] < 0.005).all() and (got["contamination_flag"] == "pass").all(), got
+        assert (got["contamination_sites"] >= 100).all() and got["contamination_mode"].iloc[normal] == "self"
+    samples = ["P1-N", "P1-R1", "P2-R2"]
+    got = patient_contamination(samples, [qc_runs[1][s] for s in samples], 0, ContaminationParams())
+    assert got["contamination_flag"].tolist() == ["pass", "pass", "unusable"] and got["contamination"].iloc[2] > 0.2
+    none = patient_contamination(samples, None, 0, ContaminationParams())
+    assert (none["contamination_flag"] == "not_assessable").all()
+
+
 def _patient_rows(cohort, sheet, patient):
     rows = sheet[sheet["patient"] == patient]
     return list(rows["sample"]), [str(cohort / "bams" / patient / f"{s}.bam") for s in rows["sample"]], \
         list(rows["type"]).index("normal")
 
 
-@pytest.mark.parametrize("use_known_sites", [True, False])
-def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, use_known_sites):
+@pytest.mark.parametrize("sites_from", ["qc_pass", "known_sites", "normal"])
+def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, qc_runs, sites_from):
+    """Known sites counted in each sample's QC pass (the workflow's path with known sites), or
+    genotyped from the BAMs at known sites or at the normal's SNPs (its path without)."""
     samples, bams, normal = _patient_rows(cohort, sheet, "P1")
     swapped = samples.index("P1-R2")
     bams[swapped] = str(cohort / "bams" / "P2" / "P2-R2.bam")
-    known = str(cohort / "reference" / "population.vcf.gz") if use_known_sites else None
-    pairs, verdicts, info = identity_check("P1", samples, bams, normal, str(cohort / "reference" / "genome.fa"),
-                                           known, IdentityParams(), 20)
+    if sites_from == "qc_pass":
+        counts = [qc_runs[1]["P2-R2" if s == "P1-R2" else s] for s in samples]
+        pairs, verdicts, info = identity_from_counts("P1", samples, counts, IdentityParams())
+    else:
+        known = str(cohort / "reference" / "population.vcf.gz") if sites_from == "known_sites" else None
+        pairs, verdicts, info = identity_check("P1", samples, bams, normal, str(cohort / "reference" / "genome.fa"),
+                                               known, IdentityParams(), 20)
     assert info["sites"] >= 100
     status = dict(zip(verdicts["sample"], verdicts["status"]))
     assert status.pop("P1-R2") == "suspect"
@@ -268,23 +318,29 @@ def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, use_k
     assert len(identity_failures(verdicts, pairs)) == 1
 
 
-def test_summary_flags_identity_and_sex_problems(tmp_path):
+def test_summary_flags_identity_sex_and_contamination_problems(tmp_path):
     base = dict(patient="P1", reads=10, mapped_percent=100, duplicate_percent=1, fraction_mapq0=0.01, mean_depth=30,
                 median_depth=30, fragment_mode=300, fraction_short_fragments=0.01, declared_sex="female")
     paths = []
-    for s, sex in (("A", "female"), ("B", "male"), ("C", "female")):
+    for s, sex in (("A", "female"), ("B", "male"), ("C", "female"), ("D", "female")):
         p = tmp_path / f"{s}.json"
         write_json(base | {"sample": s, "sex": sex, "sex_mismatch": sex != "female"}, str(p))
         paths.append(str(p))
     ident = tmp_path / "identity_samples.tsv"
-    write_tsv(pd.DataFrame(dict(patient="P1", sample=["A", "B", "C"], compared=2, mismatches=[0, 0, 2],
-                                status=["ok", "ok", "suspect"])), str(ident))
+    write_tsv(pd.DataFrame(dict(patient="P1", sample=["A", "B", "C", "D"], compared=3, mismatches=[0, 0, 3, 0],
+                                status=["ok", "ok", "suspect", "ok"], contamination=[0.001, 0.0, 0.4, 0.031],
+                                contamination_low=[0.0, 0.0, 0.38, 0.027], contamination_high=[0.002, 0.001, 0.42, 0.034],
+                                contamination_sites=400, contamination_mode="reference",
+                                contamination_flag=["pass", "pass", "unusable", "flagged"])), str(ident))
     table = qc_summary(paths, [str(ident)]).set_index("sample")
-    assert table.loc["A", "flags"] == "" and table.loc["B", "flags"] == "sex" and table.loc["C", "flags"] == "identity"
+    assert table.loc["A", "flags"] == "" and table.loc["B", "flags"] == "sex"
+    assert table.loc["C", "flags"] == "identity,contamination" and table.loc["D", "flags"] == "contamination"
     write_tsv(table.reset_index(), str(tmp_path / "summary.tsv"))
     assert console_flags([str(tmp_path / "summary.tsv")]) == [
         "patient P1, sample B: sex: inferred male, declared female",
-        "patient P1, sample C: identity: looks like another person than the patient's other samples"]
+        "patient P1, sample C: identity: looks like another person than the patient's other samples; contamination: "
+        "40.0% of another person's DNA (95% interval 38.0-42.0%), unusable for subclonal work",
+        "patient P1, sample D: contamination: 3.1% of another person's DNA (95% interval 2.7-3.4%), flagged"]
     assert json.loads((tmp_path / "A.json").read_text())["sample"] == "A"
 
 

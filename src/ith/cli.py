@@ -14,8 +14,17 @@ def _simulate(args: argparse.Namespace) -> None:
 
     overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin),
                                    ("artefact", args.artefact),
-                                   ("artefact_rate", tuple(args.artefact_rate) if args.artefact_rate else None))
-                 if v is not None}
+                                   ("artefact_rate", tuple(args.artefact_rate) if args.artefact_rate else None),
+                                   ("ch_variants", args.ch_variants)) if v is not None}
+    if args.contaminate:
+        pairs = []
+        for item in args.contaminate:
+            sample, _, fraction = item.partition("=")
+            try:
+                pairs.append((sample, float(fraction)))
+            except ValueError:
+                raise SystemExit(f"--contaminate {item}: expected SAMPLE=FRACTION, e.g. P1-R1=0.03")
+        overrides["contamination"] = tuple(pairs)
     info = simulate(args.preset, args.seed, args.out, threads=args.threads, **overrides)
     print(json.dumps({"out": args.out, **{k: round(v, 1) if isinstance(v, float) else v for k, v in info.items()}}))
 
@@ -222,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--artefact-rate", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
                    help="each block's artefact allele fraction at an affected base, drawn log-uniform in LOW..HIGH "
                         "(default 0.0005 0.002: 5-20x the ~1e-4 error of a Q>=20 base)")
+    p.add_argument("--contaminate", action="append", metavar="SAMPLE=FRACTION",
+                   help="that share of the sample's DNA comes from another person (repeatable), e.g. P1-R1=0.03")
+    p.add_argument("--ch-variants", type=int, default=None,
+                   help="clonal haematopoiesis: this many CH variants in each patient's blood normal and plasma at "
+                        "0.5-2%% VAF, none in the tumour (default: the preset's, none)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("check", help="validate a config and its sample sheet (the workflow's pre-flight checks)")

@@ -387,7 +387,7 @@ def stream_records(path: str, start: Callable[[list[tuple[str, int]]], Walker], 
                    regions: str | None = None) -> None:
     """Hand every record of a BAM or CRAM, in file order, to a compiled walker: the one reading
     loop of all passes over alignments (coverage per interval here, QC metrics in
-    ith.qc.onepass, plasma counts at sites in ith.liquid.pileup). `start(references)` is called
+    ith.qc.onepass, allele counts at sites in ith.io.sitecount). `start(references)` is called
     once the header is read and returns the walker. A CRAM is decoded against `reference` (the
     FASTA it was written against; unused for a BAM), `cram_fields` only (htslib's required_fields
     bits; None: every field). With a `regions` BED only the records overlapping it are read, each

@@ -1,29 +1,21 @@
 """Fragment-level allele counts at known sites, with fragment lengths, for plasma and controls.
 
-cfDNA is sequenced deep with short fragments, so both mates of a pair often cover a site: each
-fragment is counted once (the mate with the higher base quality; mates that disagree are
-dropped as an error of one of them). The fragment length of every read that carries a non-
-reference base is kept, and a length histogram of reference-carrying fragments at the sites,
-for the mutant-versus-wild-type comparison. Every sample (normal,
-tissue, plasma) is counted the same way, so the error rates learned on controls apply to plasma.
+The counting itself is ith.io.sitecount's (each fragment once, the fragment length of every
+read with a non-reference base, a length histogram of reference-carrying fragments). Every
+sample (normal, tissue, plasma) is counted the same way, so the error rates learned on controls
+apply to plasma.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 
-import numba
-import numpy as np
 import pandas as pd
 
-from ith.io.alignments import open_alignments, reach_by_index
-from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, record_sequence, stream_records
+from ith.io import sitecount
+from ith.io.sitecount import BASES, MAX_LENGTH, SitePileup, alt_count
 
-BASES = "ACGT"
-MAX_LENGTH = 1000  # longest fragment kept in the histograms (bp)
-_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC fail, duplicate, supplementary
+__all__ = ["BASES", "MAX_LENGTH", "LiquidPileupParams", "SitePileup", "alt_count", "count_sites"]
 
 
 @dataclass(frozen=True)
@@ -32,227 +24,8 @@ class LiquidPileupParams:
     min_baseq: int = 20
 
 
-@dataclass
-class SitePileup:
-    counts: pd.DataFrame  # chrom, pos, ref, [alt,] depth, A, C, G, T, discordant (fragments)
-    alt_lengths: pd.DataFrame  # chrom, pos, base, length: fragments with a non-reference base
-    ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the sites, by length
-    # (sites, 4 bases, 2): the fragments of counts' A, C, G, T by read orientation, F1R2 (read 1
-    # forward, read 2 reverse) then F2R1; unpaired reads are in neither
-    orientation: np.ndarray | None = None
-
-
-# htslib's 4-bit base codes ("=ACMGRSVTWYHKDBN"): A, C, G, T are 1, 2, 4, 8
-NT16 = "=ACMGRSVTWYHKDBN"
-_NT16_INDEX = np.full(16, -1, dtype=np.int64)
-for _j, _b in enumerate(BASES):
-    _NT16_INDEX[NT16.index(_b)] = _j
-# one row per read base at a site: site row, read name hashed twice, 4-bit base, quality, |TLEN|,
-# orientation of the read's pair (0 F1R2, 1 F2R1, 2 unpaired)
-_OBS_FIELDS = 7
-
-
-@numba.njit(cache=True)
-def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np.ndarray, site_pos: np.ndarray,
-                site_row: np.ndarray, min_mapq: int, min_baseq: int, exclude: int, obs: np.ndarray,
-                n_obs: np.ndarray) -> int:
-    """Append each passing read's bases at the sites to obs (from row n_obs[0]); return the offset
-    of the first record not taken. Stops before a record whose bases would not fit (n_obs[1] = 1),
-    for the caller to grow obs and go on from there.
-
-    first[r]..first[r+1] index reference r's sites in site_pos (0-based, sorted)."""
-    off = start
-    n_obs[1] = 0
-    while True:
-        end = _record_end(buf, off, n_bytes, n_ref)
-        if end < 0:
-            break
-        rec = off + 4
-        ref, pos, name_len, mapq, n_cigar, flag = record_core(buf, rec)
-        l_seq, cig, seq, qual = record_sequence(buf, rec, name_len, n_cigar)
-        if ref < 0 or (flag & exclude) != 0 or mapq < min_mapq or l_seq == 0 or first[ref] == first[ref + 1]:
-            off = end
-            continue
-        lo = first[ref]
-        hi = first[ref + 1]
-        tlen = _i32(buf, rec + 28)
-        length = -tlen if tlen < 0 else tlen
-        name = rec + 32
-        h1 = np.uint64(14695981039346656037)  # FNV-1a
-        h2 = np.uint64(5381)  # djb2: a second, independent hash, so two names never pass as one fragment
-        for i in range(name_len - 1):
-            c = np.uint64(buf[name + i])
-            h1 = (h1 ^ c) * np.uint64(1099511628211)
-            h2 = h2 * np.uint64(33) + c
-        n = n_obs[0]
-        full = False
-        rpos = pos
-        qpos = 0
-        for c in range(n_cigar):
-            v = _u32(buf, cig + 4 * c)
-            op = v & 0xF
-            ln = v >> 4
-            if op == 0 or op == 7 or op == 8:  # M, =, X: bases aligned to the reference
-                j = np.searchsorted(site_pos[lo:hi], rpos) + lo
-                while j < hi and site_pos[j] < rpos + ln:
-                    q = qpos + site_pos[j] - rpos
-                    bq = np.int64(buf[qual + q])
-                    if bq >= min_baseq:
-                        if n == obs.shape[0]:
-                            full = True
-                            break
-                        b = buf[seq + q // 2]
-                        obs[n, 0] = site_row[j]
-                        obs[n, 1] = np.int64(h1)
-                        obs[n, 2] = np.int64(h2)
-                        obs[n, 3] = (b >> 4) if q % 2 == 0 else (b & 0xF)
-                        obs[n, 4] = bq
-                        obs[n, 5] = length
-                        if (flag & 1) == 0:
-                            obs[n, 6] = 2
-                        else:  # read 1 forward or read 2 reverse: F1R2
-                            obs[n, 6] = 0 if ((flag & 0x40) != 0) == ((flag & 0x10) == 0) else 1
-                        n += 1
-                    j += 1
-                if full:
-                    break
-                rpos += ln
-                qpos += ln
-            elif op == 1 or op == 4:  # I, S
-                qpos += ln
-            elif op == 2 or op == 3:  # D, N: a site there has no base of this read
-                rpos += ln
-        if full:
-            n_obs[1] = 1
-            break
-        n_obs[0] = n
-        off = end
-    return off
-
-
-@numba.njit(cache=True)
-def _fragments(obs: np.ndarray, order: np.ndarray, ref_code: np.ndarray, base_index: np.ndarray,
-               base_counts: np.ndarray, discordant: np.ndarray, ref_lengths: np.ndarray, alt: np.ndarray,
-               orient_counts: np.ndarray) -> int:
-    """Each fragment once per site: obs in `order` (site row, then name, then file order), the
-    bases of one name at one row are its mates'. The mate of the higher base quality counts (the
-    first of equal ones); mates with different bases are discordant and neither counts. Non-
-    reference fragments go to alt (row, base, length); returns how many."""
-    n_alt = 0
-    i = 0
-    n = order.shape[0]
-    while i < n:
-        k = order[i]
-        row, h1, h2 = obs[k, 0], obs[k, 1], obs[k, 2]
-        base, bq, length = obs[k, 3], obs[k, 4], obs[k, 5]
-        bad = False
-        i += 1
-        while i < n and obs[order[i], 0] == row and obs[order[i], 1] == h1 and obs[order[i], 2] == h2:
-            m = order[i]
-            if not bad:
-                if obs[m, 3] != base:
-                    bad = True
-                elif obs[m, 4] > bq:
-                    bq, length = obs[m, 4], obs[m, 5]
-            i += 1
-        if bad:
-            discordant[row] += 1
-            continue
-        j = base_index[base]
-        if j < 0:
-            continue
-        base_counts[row, j] += 1
-        if obs[k, 6] < 2:  # both mates of a pair have its orientation
-            orient_counts[row, j, obs[k, 6]] += 1
-        if base != ref_code[row]:
-            alt[n_alt, 0] = row
-            alt[n_alt, 1] = j
-            alt[n_alt, 2] = length
-            n_alt += 1
-        elif 0 < length <= ref_lengths.shape[0] - 1:
-            ref_lengths[length] += 1
-    return n_alt
-
-
-def _site_bed(path: str, chroms: np.ndarray, pos0: np.ndarray) -> None:
-    """The sites as BED intervals (one base each): where the index is asked for reads."""
-    pd.DataFrame({"chrom": chroms, "start": pos0, "end": pos0 + 1}).drop_duplicates().to_csv(
-        path, sep="\t", header=False, index=False)
-
-
 def count_sites(bam_path: str, sites: pd.DataFrame, params: LiquidPileupParams,
                 reference: str | None = None) -> SitePileup:
-    """Fragments per base at each site (chrom, pos 1-based, ref, optional alt). A CRAM is decoded
-    against `reference`, the FASTA it was written against.
-
-    A compiled walker reads the raw records: every record of the file when the sites are dense,
-    only those over them (through the index) when they are sparse (ith.io.alignments.reach_by_index).
-    A site's mates meet by read name, hashed twice (64 bits each)."""
-    n = len(sites)
-    chroms = sites["chrom"].astype(str).to_numpy()
-    positions = sites["pos"].astype(np.int64).to_numpy()
-    refs = sites["ref"].astype(str).to_numpy()
-    base_counts = np.zeros((n, 4), dtype=np.int64)
-    discordant = np.zeros(n, dtype=np.int64)
-    ref_lengths = np.zeros(MAX_LENGTH + 1, dtype=np.int64)
-    ref_code = np.array([NT16.index(r) if len(r) == 1 and r in NT16 else -1 for r in refs], dtype=np.int64)
-    state = {"obs": np.zeros((1 << 16, _OBS_FIELDS), dtype=np.int64), "n": np.zeros(2, dtype=np.int64)}
-
-    def start(refs_: list[tuple[str, int]]) -> Walker:
-        index = {name: i for i, (name, _) in enumerate(refs_)}
-        rid = np.array([index.get(c, -1) for c in chroms], dtype=np.int64)
-        # sites of contigs the BAM lacks are left at zero, as no read can cover them
-        rows = np.flatnonzero(rid >= 0)
-        rows = rows[np.lexsort((positions[rows] - 1, rid[rows]))]
-        first = np.zeros(len(refs_) + 1, dtype=np.int64)
-        first[1:] = np.cumsum(np.bincount(rid[rows], minlength=len(refs_)))
-        site_pos, site_row = positions[rows] - 1, rows.astype(np.int64)
-        n_ref = len(refs_)
-
-        def walk(buf: np.ndarray, off: int) -> int:
-            while True:
-                off = _walk_sites(buf, off, len(buf), n_ref, first, site_pos, site_row, params.min_mapq,
-                                  params.min_baseq, _SKIP_FLAGS, state["obs"], state["n"])
-                if not state["n"][1]:
-                    return off
-                grown = np.zeros((2 * len(state["obs"]), _OBS_FIELDS), dtype=np.int64)
-                grown[: len(state["obs"])] = state["obs"]
-                state["obs"] = grown
-        return walk
-
-    if n:
-        with open_alignments(bam_path, reference) as bam:
-            genome = sum(bam.lengths)
-        with tempfile.TemporaryDirectory() as tmp:
-            bed = None
-            if reach_by_index(len(set(zip(chroms, positions))), genome):
-                bed = os.path.join(tmp, "sites.bed")
-                _site_bed(bed, chroms, positions - 1)
-            stream_records(bam_path, start, reference=reference, cram_fields=None, regions=bed)
-    obs = state["obs"][: state["n"][0]]
-    order = np.lexsort((obs[:, 2], obs[:, 1], obs[:, 0]))  # stable: mates stay in file order
-    alt = np.zeros((len(order), 3), dtype=np.int64)
-    orient_counts = np.zeros((n, 4, 2), dtype=np.int64)
-    n_alt = _fragments(obs, order, ref_code, _NT16_INDEX, base_counts, discordant, ref_lengths, alt, orient_counts)
-    alt = alt[:n_alt]
-    counts = pd.DataFrame({"chrom": chroms, "pos": positions, "ref": refs})
-    if "alt" in sites:
-        counts["alt"] = sites["alt"].astype(str).to_numpy()
-    counts["depth"] = base_counts.sum(axis=1)
-    for j, b in enumerate(BASES):
-        counts[b] = base_counts[:, j]
-    counts["discordant"] = discordant
-    alt_lengths = pd.DataFrame({"chrom": chroms[alt[:, 0]], "pos": positions[alt[:, 0]],
-                                "base": np.array(list(BASES), dtype=object)[alt[:, 1]], "length": alt[:, 2]}
-                               ).sort_values(["chrom", "pos", "base", "length"], kind="stable").reset_index(drop=True)
-    return SitePileup(counts, alt_lengths, ref_lengths, orient_counts)
-
-
-def alt_count(counts: pd.DataFrame, alt: pd.Series) -> np.ndarray:
-    """The count of each row's own alt base (counts has one column per base)."""
-    m = counts[list(BASES)].to_numpy()
-    j = alt.map({b: i for i, b in enumerate(BASES)}).to_numpy()
-    out = np.zeros(len(counts), dtype=np.int64)
-    ok = ~pd.isna(j)
-    out[ok] = m[np.flatnonzero(ok), j[ok].astype(int)]
-    return out
+    """Fragments per base at each site (chrom, pos 1-based, ref, optional alt); a CRAM is decoded
+    against `reference`, the FASTA it was written against."""
+    return sitecount.count_sites(bam_path, sites, params.min_mapq, params.min_baseq, reference)

@@ -16,6 +16,7 @@ import pysam
 from ith.errors import InputError
 from ith.io.naming import bed_in_reference_naming, resource_naming
 from ith.io.reference import contig_class, is_autosome, read_fai
+from ith.io.sitecount import SiteCounter
 from ith.qc.onepass import qc_pass
 
 @dataclass(frozen=True)
@@ -175,12 +176,14 @@ def infer_sex(mapped: dict[str, int], lengths: dict[str, int], params: QcParams)
 
 
 def sample_qc(bam: str, fasta: str, sample: str, patient: str, params: QcParams = QcParams(),
-              targets: str | None = None, declared_sex: str | None = None) -> dict:
-    """The QC metrics of one BAM/CRAM (a CRAM decoded against `fasta`), from one pass over it."""
+              targets: str | None = None, declared_sex: str | None = None, sites: SiteCounter | None = None
+              ) -> dict:
+    """The QC metrics of one BAM/CRAM (a CRAM decoded against `fasta`), from one pass over it;
+    `sites` (the identity SNPs' counter) is handed the same records."""
     non_n = non_n_intervals(fasta)
     lengths = {c: int(np.sum(e - s)) for c, (s, e) in non_n.items()}
     assay = target_intervals(targets, fasta) if targets else non_n
-    n = qc_pass(bam, assay, params.min_mapq, params.max_insert, params.max_depth_bin, reference=fasta)
+    n = qc_pass(bam, assay, params.min_mapq, params.max_insert, params.max_depth_bin, reference=fasta, sites=sites)
     return _result(
         patient, sample, bam, params, declared_sex, reads=n.reads, mapped=n.mapped, duplicates=n.duplicates,
         proper=n.properly_paired,

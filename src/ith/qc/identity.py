@@ -1,7 +1,11 @@
 """Sample-identity (swap) check: germline genotypes of every sample of a patient at common SNPs.
 
 Sites are common SNPs from a known-sites VCF (most informative AFs), or, without one, SNPs found
-in the normal. All samples are genotyped in one streaming `bcftools mpileup -T` pass. Two samples
+in the normal. With a known-sites VCF the sites are chosen once for the cohort, and each sample's
+alleles there are counted inside its QC pass (ith.qc.onepass carrying an ith.io.sitecount
+counter: fragments, each once), so no BAM is read again for the check. Without one, the sites
+come from the normal's own pileup and all samples are genotyped in one `bcftools mpileup` pass
+(streamed, or through the index when the sites are sparse). Two samples
 of one person never show opposite homozygotes (IBS0) at a site, even across tumour LOH (which
 only turns heterozygous sites homozygous), while unrelated people do at a few percent of common
 sites; so IBS0 is the swap criterion and plain concordance is reported beside it.
@@ -20,6 +24,7 @@ from ith.io.alignments import reach_by_index
 from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, pileup_counts
 from ith.io.reference import contig_class, is_autosome, read_fai
+from ith.qc.sitecounts import MIN_BASEQ
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,6 @@ class IdentityParams:
     min_concordance: float = 0.6
 
 
-# genotypes count bases of at least this quality (not configurable; the reads' MAPQ threshold
-# is qc.min_mapq, the same reads that count for depth)
-MIN_BASEQ = 20
 
 
 def _thin(df: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -55,8 +57,8 @@ def _identity_contigs(fasta: str) -> list[tuple[str, int]]:
 
 
 def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFrame:
-    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly; read
-    in the VCF's contig naming, returned in the reference's."""
+    """Biallelic autosomal SNPs with population AF in [min_af, 1-min_af], thinned evenly (chrom,
+    pos, ref, alt, af); read in the VCF's contig naming, returned in the reference's."""
     contigs = [n for n, _ in _identity_contigs(fasta)]
     to_resource = resource_naming(vcf, "known_sites", read_fai(fasta, "reference"), "vcf").to_resource
     rows = []
@@ -71,8 +73,8 @@ def sites_from_known(vcf: str, fasta: str, params: IdentityParams) -> pd.DataFra
                 af = af[0] if isinstance(af, tuple) else af
                 if af is None or not (params.min_af <= af <= 1 - params.min_af):
                     continue
-                rows.append((contig, rec.pos, rec.ref, rec.alts[0]))
-    return _thin(pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"]), params.max_sites)
+                rows.append((contig, rec.pos, rec.ref, rec.alts[0], float(af)))
+    return _thin(pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt", "af"]), params.max_sites)
 
 
 def _windows(fasta: str, params: IdentityParams) -> list[tuple[str, int, int]]:
@@ -154,20 +156,52 @@ def suspects(pairs: pd.DataFrame, samples: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _verdicts(patient: str, samples: list[str], ref: np.ndarray, alt: np.ndarray, params: IdentityParams
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairs and per-sample verdicts from (sites, samples) reference and alt counts."""
+    g = np.stack([genotype(ref[:, i], alt[:, i], params.min_depth) for i in range(len(samples))], axis=1) \
+        if len(ref) else np.full((0, len(samples)), -1)
+    pairs = pairwise_identity(patient, samples, g, params)
+    return pairs, suspects(pairs, samples)
+
+
 def identity_check(patient: str, samples: list[str], bams: list[str], normal_index: int, fasta: str,
                    known_sites: str | None, params: IdentityParams, min_mapq: int
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The check from the BAMs themselves (the workflow's path without known sites)."""
     sites = sites_from_known(known_sites, fasta, params) if known_sites else \
         discover_sites(bams[normal_index], fasta, params, min_mapq)
     info = {"sites_source": "known_sites" if known_sites else "normal", "sites": len(sites)}
     if sites.empty:
-        pairs = pairwise_identity(patient, samples, np.full((0, len(samples)), -1), params)
-        return pairs, suspects(pairs, samples), info
+        pairs, verdicts = _verdicts(patient, samples, np.zeros((0, len(samples))), np.zeros((0, len(samples))), params)
+        return pairs, verdicts, info
     jump = reach_by_index(len(sites), sum(ln for _, ln in _identity_contigs(fasta)))
     info["reads"] = "through the index (-R)" if jump else "streamed (-T)"
     c = pileup_counts(bams, samples, fasta, _pileup_params(min_mapq), tumour_idx=[], sites=sites, jump=jump)
-    g = np.stack([genotype(c.ref[:, i], c.alt[:, i], params.min_depth) for i in range(len(bams))], axis=1) \
-        if len(c) else np.full((0, len(bams)), -1)
     info["sites_covered"] = len(c)
-    pairs = pairwise_identity(patient, samples, g, params)
-    return pairs, suspects(pairs, samples), info
+    pairs, verdicts = _verdicts(patient, samples, c.ref, c.alt, params)
+    return pairs, verdicts, info
+
+
+def identity_from_counts(patient: str, samples: list[str], counts: list[pd.DataFrame], params: IdentityParams
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The check from each sample's fragment counts at the same known sites (the tables QC's pass
+    writes, ith.qc.sitecounts.COUNT_COLUMNS, one per sample in `samples` order)."""
+    keys = counts[0][["chrom", "pos", "ref", "alt"]].reset_index(drop=True) if counts else None
+    for s, c in zip(samples, counts):
+        if not c[["chrom", "pos", "ref", "alt"]].reset_index(drop=True).equals(keys):
+            raise ValueError(f"sample {s}: its identity counts are at other sites than sample {samples[0]}'s; "
+                             "both must come from the same results/qc/identity_sites.tsv (re-run qc_sample)")
+    n = len(keys) if keys is not None else 0
+    ref = np.zeros((n, len(samples)), dtype=np.int64)
+    alt = np.zeros((n, len(samples)), dtype=np.int64)
+    for i, c in enumerate(counts):
+        m = c[list("ACGT")].to_numpy()
+        ref[:, i] = m[np.arange(n), c["ref"].map("ACGT".index).to_numpy()]
+        alt[:, i] = m[np.arange(n), c["alt"].map("ACGT".index).to_numpy()]
+    # sites no sample reaches at depth are not 'covered', as bcftools would not report them
+    covered = int(((ref + alt).max(axis=1) > 0).sum()) if n else 0
+    info = {"sites_source": "known_sites", "sites": n, "reads": "counted in each sample's QC pass",
+            "sites_covered": covered}
+    pairs, verdicts = _verdicts(patient, samples, ref, alt, params)
+    return pairs, verdicts, info

@@ -32,11 +32,13 @@ import numpy as np
 
 from ith.io.alignments import BamFormatError
 from ith.io.bamscan import Walker, _i32, _record_end, _u32, record_core, record_sequence, stream_records
+from ith.io.sitecount import SiteCounter
 
 # htslib's required_fields for a CRAM: everything but the read names. Qualities, TLEN, the mate's
 # position and the tags (NM, which htslib recomputes from the reference when the CRAM dropped it)
 # are all read, and decoding the bases checks every slice against the reference's MD5.
 CRAM_QC_FIELDS = 0x1FFE
+CRAM_QNAME = 0x1  # the read names too, when the pass also counts fragments at sites (mates meet by name)
 
 # records that add no depth: unmapped, secondary, QC-failed, duplicate (mosdepth's default 1796)
 DEPTH_EXCLUDE = 0x4 | 0x100 | 0x200 | 0x400
@@ -293,10 +295,13 @@ def _grown(ring: np.ndarray, st: np.ndarray, need: int) -> np.ndarray:
 
 
 def qc_pass(path: str, assay: dict[str, tuple[np.ndarray, np.ndarray]], min_mapq: int, max_insert: int,
-            max_depth: int, reference: str | None = None, threads: int = 1) -> QcCounts:
+            max_depth: int, reference: str | None = None, threads: int = 1,
+            sites: SiteCounter | None = None) -> QcCounts:
     """The QC tallies of one BAM/CRAM. `assay` maps contig -> (starts, ends), 0-based half-open,
     sorted and non-overlapping: the positions the depth histogram covers (contigs it lacks have
-    none). A CRAM is decoded against `reference`, the FASTA it was written against."""
+    none). A CRAM is decoded against `reference`, the FASTA it was written against. `sites`, when
+    given, is handed the same records (the identity SNPs' alleles, without a second read of the
+    file)."""
     counts = np.zeros(N_COUNTS, dtype=np.int64)
     st = np.zeros(N_STATE, dtype=np.int64)
     st[S_REF] = -1
@@ -315,12 +320,17 @@ def qc_pass(path: str, assay: dict[str, tuple[np.ndarray, np.ndarray]], min_mapq
         a_ends = np.concatenate([e for _, e in per] or [empty[1]]).astype(np.int64)
         per_ref = np.zeros(n_ref, dtype=np.int64)
         box.update(refs=refs, first=first, a_starts=a_starts, a_ends=a_ends, per_ref=per_ref)
+        if sites is not None:
+            sites.bind(refs)
 
         def walk(buf: np.ndarray, off: int) -> int:
+            begin = off
             while True:
                 done = _walk_qc(buf, off, len(buf), n_ref, first, a_starts, a_ends, min_mapq, max_insert,
                                 box["ring"], st, counts, mapq_hist, insert_hist, depth_hist, per_ref)
                 if st[S_STATUS] == OK:
+                    if sites is not None:  # the records QC took, still in memory
+                        sites.walk(buf, begin, done)
                     return done
                 if st[S_STATUS] == UNSORTED:
                     raise BamFormatError(f"{path}: not sorted by coordinate (a read on {refs[_i32(buf, done + 4)][0]} "
@@ -331,7 +341,7 @@ def qc_pass(path: str, assay: dict[str, tuple[np.ndarray, np.ndarray]], min_mapq
                 off = done
         return walk
 
-    stream_records(path, start, threads, reference, CRAM_QC_FIELDS)
+    stream_records(path, start, threads, reference, CRAM_QC_FIELDS | (CRAM_QNAME if sites is not None else 0))
     if st[S_REF] >= 0:  # the last contig's pending positions
         _flush(box["ring"], st, st[S_MAXEND] + 1, box["a_starts"], box["a_ends"], box["first"][st[S_REF] + 1],
                depth_hist)

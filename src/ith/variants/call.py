@@ -18,7 +18,7 @@ from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
 from ith.io.targets import Regions, in_regions
-from ith.liquid.pileup import LiquidPileupParams, count_sites
+from ith.io.sitecount import count_sites
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
 from ith.variants.orientation import (OrientationFit, OrientationParams, artefact_summary, contexts, fit_sample,
@@ -242,7 +242,7 @@ def orientation_posteriors(sites: pd.DataFrame, samples: list[Sample], fasta: st
                            p: OrientationParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, OrientationFit]]:
     """(sites x samples) artefact posterior and alt fragments on F1R2 and F2R1 (of the + strand),
     for the tumour samples, from a fragment count of every emitted SNV site (each fragment once,
-    its pair's orientation from read 1's strand; ith.liquid.pileup.count_sites); the model is fitted
+    its pair's orientation from read 1's strand; ith.io.sitecount.count_sites); the model is fitted
     per sample on all of them (ith.variants.orientation). Other samples, and indels, are 0."""
     n, m = len(sites), len(samples)
     post, f1, f2 = np.zeros((n, m)), np.zeros((n, m), np.int64), np.zeros((n, m), np.int64)
@@ -257,11 +257,10 @@ def orientation_posteriors(sites: pd.DataFrame, samples: list[Sample], fasta: st
     ri = s["ref"].map(bases).to_numpy()
     ai = s["alt"].map(bases).to_numpy()
     rows = np.arange(len(s))
-    lp = LiquidPileupParams(min_mapq=pileup.min_mapq, min_baseq=pileup.min_baseq)
     for j, smp in enumerate(samples):
         if smp.type != "tumour":
             continue
-        o = count_sites(smp.bam, s, lp, reference=fasta).orientation
+        o = count_sites(smp.bam, s, pileup.min_mapq, pileup.min_baseq, reference=fasta).orientation
         alt1, alt2 = o[rows, ai, 0], o[rows, ai, 1]
         dep1, dep2 = o[rows, ri, 0] + alt1, o[rows, ri, 1] + alt2
         a1, a2 = pyrimidine_orientation(alt1, alt2, flipped)
