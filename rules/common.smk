@@ -229,6 +229,7 @@ def get_final_output():
     out.append("results/qc/summary.tsv")
     out += [f"results/variants/{p}/counts.tsv" for p in PATIENTS]
     out += [f"results/variants/{p}/somatic.vcf.gz" for p in PATIENTS]
+    out += [f"results/variants/{p}/orientation.tsv" for p in PATIENTS]
     out += [f"results/copynumber/{p}/{f}" for p in PATIENTS
             for f in ("segments.tsv", "purity_ploidy.tsv", "plasma_tf.tsv", "metrics.json", "cn_profile.png")]
     out += [f"results/clonal/{p}/{f}" for p in PATIENTS

@@ -14,6 +14,7 @@ rule report_patient:
         mutations="results/clonal/{patient}/mutations.tsv",
         clusters="results/clonal/{patient}/cluster_summary.tsv",
         purity_check="results/clonal/{patient}/purity_check.tsv",
+        orientation="results/variants/{patient}/orientation.tsv",
         ccf_plot="results/clonal/{patient}/ccf.png",
         trees="results/phylogeny/{patient}/trees.json",
         proportions="results/phylogeny/{patient}/clone_proportions.tsv",

@@ -86,11 +86,13 @@ rule variants_call:
         tbi="results/variants/{patient}/somatic.vcf.gz.tbi",
         counts="results/variants/{patient}/counts.tsv",
         sites="results/variants/{patient}/sites.tsv",
+        orientation="results/variants/{patient}/orientation.tsv",
     params:
         samples=lambda w: patient_list(w.patient, "records"),
         pileup=config["variants"]["pileup"],
         somatic=config["variants"]["somatic"],
         presence=config["variants"]["presence"],
+        orientation=config["variants"]["orientation"],
         plasma_discovery=config["variants"]["plasma_discovery"],
         padding=config["assay"]["padding"],
         exclude_contigs=config["variants"]["exclude_contigs"],

@@ -9,6 +9,7 @@ from ith.io.tables import write_tsv
 from ith.variants.call import Sample, call_patient, mutation_ids
 from ith.io.pileup import PileupParams
 from ith.params import from_section
+from ith.variants.orientation import OrientationParams
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 from ith.variants.vcfout import write_vcf
@@ -34,11 +35,13 @@ if inp.targets:
 pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
 presence = from_section(PresenceParams, p.presence, "variants.presence")
+orientation = from_section(OrientationParams, p.orientation, "variants.orientation")
 res = call_patient(patient, samples, chunks, inp.fasta, pileup, somatic, presence, p.plasma_discovery,
                    germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
                    panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
                    drivers=inp.drivers[0] if inp.drivers else None,
-                   external_vcf=inp.external[0] if inp.external else None, regions=regions)
+                   external_vcf=inp.external[0] if inp.external else None, regions=regions,
+                   orientation=orientation)
 logging.info("purity used for 'detectable' (sheet value, else estimated): %s", res.purity)
 present = res.table.groupby("sample", sort=False)["present"].sum()
 logging.info("PASS mutations present per sample: %s", present.to_dict())
@@ -46,6 +49,7 @@ write_vcf(snakemake.output.vcf, read_fai(inp.fasta, "reference"), [s.name for s 
           res.counts.ref, res.counts.alt, res.counts.ref_fwd, res.counts.ref_rev, res.counts.alt_fwd,
           res.counts.alt_rev, inp.fasta)
 write_tsv(res.table, snakemake.output.counts)
+write_tsv(res.orientation, snakemake.output.orientation)
 sites = res.sites.drop(columns=["n_alts"]).assign(
     mutation_id=mutation_ids,
     filter=lambda d: d["filters"].where(d["filters"] != "", "PASS")).drop(columns=["filters"])

@@ -215,6 +215,8 @@ def test_pileup_counts_each_fragment_once_and_keeps_mutant_fragment_lengths(tmp_
     assert (row["depth"], row["T"], row["A"], row["discordant"]) == (2, 1, 1, 1)
     assert res.alt_lengths["length"].tolist() == [120]
     assert res.ref_lengths[160] == 1 and res.ref_lengths.sum() == 1
+    # each fragment once in its pair's orientation: f1 and f2 by their read 1, forward (F1R2)
+    assert res.orientation[0, 3].tolist() == [1, 0] and res.orientation[0, 0].tolist() == [1, 0]
 
 
 def test_pileup_of_a_cram_equals_the_bams_and_needs_the_reference(cohort, tmp_path):

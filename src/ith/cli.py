@@ -13,6 +13,8 @@ def _simulate(args: argparse.Namespace) -> None:
     from ith.simulate.cohort import simulate
 
     overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin),
+                                   ("artefact", args.artefact),
+                                   ("artefact_rate", tuple(args.artefact_rate) if args.artefact_rate else None),
                                    ("ch_variants", args.ch_variants)) if v is not None}
     if args.contaminate:
         pairs = []
@@ -223,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tree-margin", type=float, default=None,
                    help="redraw region compositions until the true CCFs fit no other clone tree within this margin "
                         "(default: the preset's)")
+    p.add_argument("--artefact", choices=["ffpe", "oxog"], default=None,
+                   help="orientation artefacts in every tumour block: formalin deamination (C>T/G>A) or 8-oxoG "
+                        "(G>T/C>A) (default: none)")
+    p.add_argument("--artefact-rate", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
+                   help="each block's artefact allele fraction at an affected base, drawn log-uniform in LOW..HIGH "
+                        "(default 0.0005 0.002: 5-20x the ~1e-4 error of a Q>=20 base)")
     p.add_argument("--contaminate", action="append", metavar="SAMPLE=FRACTION",
                    help="that share of the sample's DNA comes from another person (repeatable), e.g. P1-R1=0.03")
     p.add_argument("--ch-variants", type=int, default=None,

@@ -34,6 +34,9 @@ class SitePileup:
     counts: pd.DataFrame  # chrom, pos, ref, [alt,] depth, A, C, G, T, discordant (fragments)
     alt_lengths: pd.DataFrame  # chrom, pos, base, length: fragments with a non-reference base
     ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the sites, by length
+    # (sites, 4 bases, 2): the fragments of counts' A, C, G, T by read orientation, F1R2 (read 1
+    # forward, read 2 reverse) then F2R1; unpaired reads are in neither
+    orientation: np.ndarray | None = None
 
 
 # htslib's 4-bit base codes ("=ACMGRSVTWYHKDBN"): A, C, G, T are 1, 2, 4, 8
@@ -41,8 +44,9 @@ NT16 = "=ACMGRSVTWYHKDBN"
 _NT16_INDEX = np.full(16, -1, dtype=np.int64)
 for _j, _b in enumerate(BASES):
     _NT16_INDEX[NT16.index(_b)] = _j
-# one row per read base at a site: site row, read name hashed twice, 4-bit base, quality, |TLEN|
-_OBS_FIELDS = 6
+# one row per read base at a site: site row, read name hashed twice, 4-bit base, quality, |TLEN|,
+# orientation of the read's pair (0 F1R2, 1 F2R1, 2 unpaired)
+_OBS_FIELDS = 7
 
 
 @numba.njit(cache=True)
@@ -101,6 +105,10 @@ def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np
                         obs[n, 3] = (b >> 4) if q % 2 == 0 else (b & 0xF)
                         obs[n, 4] = bq
                         obs[n, 5] = length
+                        if (flag & 1) == 0:
+                            obs[n, 6] = 2
+                        else:  # read 1 forward or read 2 reverse: F1R2
+                            obs[n, 6] = 0 if ((flag & 0x40) != 0) == ((flag & 0x10) == 0) else 1
                         n += 1
                     j += 1
                 if full:
@@ -121,7 +129,8 @@ def _walk_sites(buf: np.ndarray, start: int, n_bytes: int, n_ref: int, first: np
 
 @numba.njit(cache=True)
 def _fragments(obs: np.ndarray, order: np.ndarray, ref_code: np.ndarray, base_index: np.ndarray,
-               base_counts: np.ndarray, discordant: np.ndarray, ref_lengths: np.ndarray, alt: np.ndarray) -> int:
+               base_counts: np.ndarray, discordant: np.ndarray, ref_lengths: np.ndarray, alt: np.ndarray,
+               orient_counts: np.ndarray) -> int:
     """Each fragment once per site: obs in `order` (site row, then name, then file order), the
     bases of one name at one row are its mates'. The mate of the higher base quality counts (the
     first of equal ones); mates with different bases are discordant and neither counts. Non-
@@ -150,6 +159,8 @@ def _fragments(obs: np.ndarray, order: np.ndarray, ref_code: np.ndarray, base_in
         if j < 0:
             continue
         base_counts[row, j] += 1
+        if obs[k, 6] < 2:  # both mates of a pair have its orientation
+            orient_counts[row, j, obs[k, 6]] += 1
         if base != ref_code[row]:
             alt[n_alt, 0] = row
             alt[n_alt, 1] = j
@@ -175,6 +186,7 @@ class SiteTally:
     discordant: np.ndarray  # (n,) fragments whose mates disagree (not counted)
     alt: np.ndarray  # (k, 3) site row, base index, fragment length of each non-reference fragment
     ref_lengths: np.ndarray  # (MAX_LENGTH + 1,) reference fragments at the sites, by length
+    orientation: np.ndarray  # (n, 4, 2) fragments per base and pair orientation (F1R2, F2R1)
 
 
 class SiteCounter:
@@ -226,8 +238,9 @@ class SiteCounter:
         obs = self.obs[: self.n_obs[0]]
         order = np.lexsort((obs[:, 2], obs[:, 1], obs[:, 0]))  # stable: mates stay in file order
         alt = np.zeros((len(order), 3), dtype=np.int64)
-        n_alt = _fragments(obs, order, ref_code, _NT16_INDEX, base_counts, discordant, ref_lengths, alt)
-        return SiteTally(base_counts, discordant, alt[:n_alt], ref_lengths)
+        orient = np.zeros((n, 4, 2), dtype=np.int64)
+        n_alt = _fragments(obs, order, ref_code, _NT16_INDEX, base_counts, discordant, ref_lengths, alt, orient)
+        return SiteTally(base_counts, discordant, alt[:n_alt], ref_lengths, orient)
 
 
 def site_pileup(sites: pd.DataFrame, tally: SiteTally) -> SitePileup:
@@ -247,7 +260,7 @@ def site_pileup(sites: pd.DataFrame, tally: SiteTally) -> SitePileup:
     alt_lengths = pd.DataFrame({"chrom": chroms[alt[:, 0]], "pos": positions[alt[:, 0]],
                                 "base": np.array(list(BASES), dtype=object)[alt[:, 1]], "length": alt[:, 2]}
                                ).sort_values(["chrom", "pos", "base", "length"], kind="stable").reset_index(drop=True)
-    return SitePileup(counts, alt_lengths, tally.ref_lengths)
+    return SitePileup(counts, alt_lengths, tally.ref_lengths, tally.orientation)
 
 
 def count_sites(bam_path: str, sites: pd.DataFrame, min_mapq: int, min_baseq: int,

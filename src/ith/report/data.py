@@ -37,6 +37,7 @@ class PatientFiles:
     mutations: Path | None = None
     clusters: Path | None = None
     purity_check: Path | None = None
+    orientation: Path | None = None  # the variants stage's orientation.tsv (artefact burden, calls removed)
     ccf_plot: Path | None = None
     trees: Path | None = None
     proportions: Path | None = None
@@ -98,6 +99,7 @@ class PatientData:
     plasma_clones: pd.DataFrame = field(default_factory=pd.DataFrame)
     fragments: pd.DataFrame = field(default_factory=pd.DataFrame)
     plasma_only: pd.DataFrame = field(default_factory=pd.DataFrame)
+    orientation: pd.DataFrame = field(default_factory=pd.DataFrame)  # read-orientation artefacts per sample
     ch: pd.DataFrame = field(default_factory=pd.DataFrame)  # the liquid stage's ch.tsv
     figures: dict[str, Path] = field(default_factory=dict)  # the stages' own figures that exist
 
@@ -137,4 +139,4 @@ def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> Pati
         proportions=read_table(f.proportions), branches=read_table(f.branches),
         ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
         fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), ch=read_table(f.ch),
-        figures=f.figures())
+        orientation=read_table(f.orientation), figures=f.figures())

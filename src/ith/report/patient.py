@@ -195,6 +195,9 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
     return {
         "per_sample": table(per, empty="no tumour samples"),
         "qc": table(d.qc, qc_cols, "no QC table"),
+        "orientation": table(d.orientation, ["sample", "modelled", "informative_sites", "artefact_burden", "prior_CT",
+                                             "prior_CA", "present_before", "calls_removed", "sites_removed"],
+                             "no orientation model"),
         "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status", "contamination",
                                                "contamination_low", "contamination_high", "contamination_flag"],
                           "no identity check"),

@@ -194,20 +194,35 @@ def write_sample_bam(genome: Genome, patient: Patient, spec: SampleSpec, model: 
     return _write_bam(genome, patient, spec, model, seed, path)[0]
 
 
+def draw_artefacts(seed: int, preset: Preset, cohort: list[tuple[Patient, list[SampleSpec]]]) -> None:
+    """Each tumour sample's orientation artefact (preset.artefact), its rate drawn log-uniform in
+    preset.artefact_rate from a stream of its own, so cohorts without artefacts are unchanged."""
+    if not preset.artefact:
+        return
+    lo, hi = preset.artefact_rate
+    for pi, (_, specs) in enumerate(cohort):
+        for si, spec in enumerate(specs):
+            if spec.type == "tumour":
+                rng = np.random.default_rng([seed, 4, pi, si])
+                spec.artefact = preset.artefact
+                spec.artefact_rate = round(float(np.exp(rng.uniform(np.log(lo), np.log(hi)))), 6)
+                spec.artefact_cpg_weight = preset.artefact_cpg_weight
+
+
 def _write_bam(genome: Genome, patient: Patient, spec: SampleSpec, model: ReadModel, seed: list[int],
-               path: str) -> tuple[int, dict[str, int]]:
+               path: str) -> tuple[int, dict[str, int], list]:
     reads = SampleReads(genome, patient, spec, model, seed)
     tmp = path + ".tmp.bam"
     n = reads.write_bam(tmp, threads=1)
     pysam.index(tmp, path + ".bai")
     os.replace(tmp, path)
-    return n, reads.fragment_counts
+    return n, reads.fragment_counts, reads.artefact_sites() if spec.artefact else []
 
 
-def _write_sample(job: SampleJob) -> tuple[str, int, float, dict[str, int]]:
+def _write_sample(job: SampleJob) -> tuple[str, int, float, dict[str, int], list]:
     t0 = time.time()
-    n, fragments = _write_bam(_GENOME, job.patient, job.spec, job.model, job.seed, job.path)
-    return job.spec.sample, n, time.time() - t0, fragments
+    n, fragments, artefacts = _write_bam(_GENOME, job.patient, job.spec, job.model, job.seed, job.path)
+    return job.spec.sample, n, time.time() - t0, fragments, artefacts
 
 
 def _write_population_vcf(genome: Genome, path: str) -> None:
@@ -240,6 +255,7 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     segdups.sort_values(["chrom", "start"]).to_csv(os.path.join(out, "reference", "segdups.bed"), sep="\t",
                                                    header=False, index=False)
     cohort, targets = cohort_and_kit(seed, preset, genome)
+    draw_artefacts(seed, preset, cohort)
     bed = os.path.join(out, "reference", "targets.bed")
     if targets is not None:
         write_bed(targets, bed)
@@ -257,14 +273,16 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     stats = {}
     if threads > 1:
         with ProcessPoolExecutor(threads) as ex:
-            for sample, n, dt, fragments in ex.map(_write_sample, jobs):
-                stats[sample] = (n, dt, fragments)
+            for sample, n, dt, fragments, artefacts in ex.map(_write_sample, jobs):
+                stats[sample] = (n, dt, fragments, artefacts)
     else:
         for job in jobs:
-            sample, n, dt, fragments = _write_sample(job)
-            stats[sample] = (n, dt, fragments)
+            sample, n, dt, fragments, artefacts = _write_sample(job)
+            stats[sample] = (n, dt, fragments, artefacts)
     write_tsv(sample_sheet(cohort, out), os.path.join(out, "samples.tsv"), na_rep="")
-    n_reads = pd.DataFrame([dict(sample=s, reads=n) for s, (n, _, _) in stats.items()])
+    n_reads = pd.DataFrame([dict(sample=s, reads=n) for s, (n, *_) in stats.items()])
+    if preset.artefact:
+        _write_artefact_truth(cohort, stats, out)
     truth_samples = []
     for patient, specs in cohort:
         for spec in specs:
@@ -310,6 +328,19 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
         fh.write(f"# Simulated cohort: preset {preset_name}{changed}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")
         yaml.safe_dump(config, fh, sort_keys=False)
     return {"seconds": time.time() - t0, "reads": int(n_reads["reads"].sum()), "samples": len(jobs)}
+
+
+def _write_artefact_truth(cohort: list[tuple[Patient, list[SampleSpec]]], stats: dict, out: str) -> None:
+    """truth/artefacts.tsv (each sample's artefact mode and rate) and truth/<patient>/artefact_sites.tsv
+    (positions where >= 2 distinct non-duplicate fragments carry an artefact, 1-based)."""
+    write_tsv(pd.DataFrame([dict(patient=p.id, sample=s.sample, type=s.type, artefact=s.artefact or "none",
+                                 rate=s.artefact_rate, cpg_weight=s.artefact_cpg_weight if s.artefact else 0.0)
+                            for p, specs in cohort for s in specs]), os.path.join(out, "truth", "artefacts.tsv"))
+    for p, specs in cohort:
+        rows = [dict(sample=s.sample, chrom=c, pos=g + 1, ref="ACGT"[r], alt="ACGT"[a], fragments=k)
+                for s in specs for c, g, r, a, k in stats[s.sample][3]]
+        cols = ["sample", "chrom", "pos", "ref", "alt", "fragments"]
+        write_tsv(pd.DataFrame(rows, columns=cols), os.path.join(out, "truth", p.id, "artefact_sites.tsv"))
 
 
 def sample_sheet(cohort: list[tuple[Patient, list[SampleSpec]]], out: str) -> pd.DataFrame:

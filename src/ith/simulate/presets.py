@@ -58,6 +58,13 @@ class Preset:
     # fixed tumour fractions of the plasma timepoints (a patient's first n); empty: drawn
     # (samples.plasma_series)
     plasma_tf: tuple[float, ...] = ()
+    # Orientation artefacts of the tumour blocks (FFPE deamination "ffpe", 8-oxoG "oxog"; None: off):
+    # each tumour sample's artefact allele fraction at an affected base, drawn log-uniform in
+    # artefact_rate (the base error of a Q>=20 base is ~1e-4 per alt allele), x artefact_cpg_weight
+    # at a CpG. Off by default, so existing cohorts stay byte-identical.
+    artefact: str | None = None
+    artefact_rate: tuple[float, float] = (5e-4, 2e-3)
+    artefact_cpg_weight: float = 2.0
     # (sample, fraction) pairs: that share of the sample's DNA comes from another person (a
     # contaminant drawn per sample from the population frequencies); every other sample is clean
     contamination: tuple[tuple[str, float], ...] = ()

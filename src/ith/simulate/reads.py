@@ -27,6 +27,23 @@ QUALITIES = np.array([37, 25, 12, 2], dtype=np.uint8)
 ERROR_PROB = (10.0 ** (-QUALITIES.astype(float) / 10.0)).astype(np.float32)
 BATCH_READS = 200_000
 MAX_FRAGMENT = 700
+# Orientation artefacts (codes A0 C1 G2 T3 on the + strand): mode -> ((ref, alt) on F1R2 fragments,
+# (ref, alt) on F2R1 fragments). A fragment is F1R2 when its read 1 is the forward read. Formalin
+# deaminates C on the strand read 1 copies (C>T on F1R2, hence G>A on F2R1); 8-oxoG on the strand
+# read 1 copies reads G>T on F1R2 (C>A on F2R1).
+ARTEFACTS = {"ffpe": ((1, 3), (2, 0)), "oxog": ((2, 3), (1, 0))}
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _uniform_hash(a: np.ndarray, b: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform [0, 1) value per (a, b) pair (splitmix64 of both), the same wherever the pair
+    is met: both mates of a fragment see the same draw at a base they share."""
+    with np.errstate(over="ignore"):
+        x = (a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ b.astype(np.uint64) ^ np.uint64(salt)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,6 +157,8 @@ class SampleReads:
         self.rate = self._fragment_rate() / self._mean_gc_accept(rng)
         # fragments drawn per origin, for the truth: captured on a target, or background
         self.fragment_counts = {"captured": 0, "background": 0}
+        # orientation artefacts put in the reads: (contig, position, alt, read name, duplicate)
+        self.artefact_events: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         if model.capture is not None:
             self.background_rate = self._background_rate(model.capture)
 
@@ -443,6 +462,8 @@ class SampleReads:
             mine = [(r, m) for r, m in sorted(indel_reads.items()) if b0 <= r < b1]
             for r, m in mine:
                 cigar[r - b0] = self._apply_indel(contig, reads["origin"][r], m, seq[r - b0], (o_read, o_off, o_base, r))
+            if self.spec.artefact:
+                self._add_artefacts(contig, reads, b0, b1, seq, {r for r, _ in mine})
             u = rng.random((nb, L), dtype=np.float32)
             qi = (u > qcdf[:, 0]).astype(np.uint8)
             qi += u > qcdf[:, 1]
@@ -464,6 +485,60 @@ class SampleReads:
             writer.write(ReadBatch(ci, reads["mapped"][b0:b1], reads["mapq"][b0:b1], reads["flag"][b0:b1],
                                    reads["mate"][b0:b1], reads["tlen"][b0:b1], reads["name"][b0:b1],
                                    seq, QUALITIES[qi], nm.astype(np.uint8), cigar))
+
+    def _add_artefacts(self, contig: Contig, reads, b0: int, b1: int, seq: np.ndarray, indel_reads: set[int]) -> None:
+        """Orientation artefacts, in place on the batch's reads (before sequencing errors): each
+        fragment of the affected orientation has each affected base changed with probability
+        2 x rate (x the CpG weight at a CpG), so the artefact allele fraction at such a base is
+        the rate, all of it on one orientation. The draw is per fragment and base, so both mates
+        agree; a PCR duplicate is drawn as its own fragment (duplicates are flagged and not counted)."""
+        spec = self.spec
+        (a_ref, a_alt), (b_ref, b_alt) = ARTEFACTS[spec.artefact]
+        flag = reads["flag"][b0:b1]
+        rev = reads["rev"][b0:b1]
+        f1r2 = ((flag & FLAG_READ1) != 0) == ~rev
+        src = np.where(f1r2, a_ref, b_ref).astype(np.uint8)
+        cand = seq == src[:, None]
+        for r in indel_reads:  # bases shifted by an indel are left alone
+            cand[r - b0] = False
+        row, off = np.nonzero(cand)
+        gpos = reads["origin"][b0:b1][row] + off
+        base = src[row]
+        # CpG: a C followed by G, a G preceded by C, on the reference
+        nxt = contig.seq[np.minimum(gpos + 1, contig.length - 1)]
+        prv = contig.seq[np.maximum(gpos - 1, 0)]
+        cpg = ((base == 1) & (nxt == 2)) | ((base == 2) & (prv == 1))
+        p = 2 * spec.artefact_rate * np.where(cpg, spec.artefact_cpg_weight, 1.0)
+        names = reads["name"][b0:b1][row]
+        salt = int(np.random.default_rng(self.seed + [777_777]).integers(0, 2**62))
+        hit = _uniform_hash(names, gpos, salt) < p
+        row, off, gpos, names = row[hit], off[hit], gpos[hit], names[hit]
+        alt = np.where(f1r2[row], a_alt, b_alt).astype(np.uint8)
+        seq[row, off] = alt
+        dup = (flag[row] & FLAG_DUPLICATE) != 0
+        self.artefact_events.append((contig.name, gpos, alt, names, dup))
+
+    def artefact_sites(self, min_fragments: int = 2) -> "list[tuple[str, int, int, int, int]]":
+        """(contig, 0-based position, ref code, alt code, fragments) where at least
+        `min_fragments` distinct non-duplicate fragments carry an artefact of the reference's base:
+        the sites a caller could see."""
+        out = []
+        by_contig: dict[str, list] = {}
+        for c, gpos, alt, names, dup in self.artefact_events:
+            by_contig.setdefault(c, []).append((gpos[~dup], alt[~dup], names[~dup]))
+        seqs = {c.name: c.seq for c in self.genome.contigs}
+        pairs = set(ARTEFACTS[self.spec.artefact])
+        for c, parts in by_contig.items():
+            gpos = np.concatenate([p[0] for p in parts])
+            alt = np.concatenate([p[1] for p in parts])
+            names = np.concatenate([p[2] for p in parts])
+            key = np.unique(np.stack([gpos, alt.astype(np.int64), names], axis=1), axis=0)  # a fragment once
+            sites, n = np.unique(key[:, :2], axis=0, return_counts=True)
+            for (g, a), k in zip(sites, n):
+                # on the reference's allele (not where a germline or somatic allele took the base)
+                if k >= min_fragments and (int(seqs[c][g]), int(a)) in pairs:
+                    out.append((c, int(g), int(seqs[c][g]), int(a), int(k)))
+        return out
 
     # -- indels -------------------------------------------------------------------------------
     MIN_FLANK = 5  # an aligner places an indel inside a read only with some flanking sequence

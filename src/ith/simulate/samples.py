@@ -21,6 +21,12 @@ class SampleSpec:
     x: float | None = None
     y: float | None = None
     growing_clone: int | None = None
+    # library artefact of this sample (simulate/reads.py ARTEFACTS): "" none, "ffpe" formalin
+    # deamination (C>T/G>A), "oxog" 8-oxoguanine (G>T/C>A); the artefact allele fraction at an
+    # affected base (x cpg_weight at a CpG), all of it on one read orientation
+    artefact: str = ""
+    artefact_rate: float = 0.0
+    artefact_cpg_weight: float = 1.0
     # fraction of the sample's DNA (autosomal mean) from another person, whose genotypes are
     # `contaminant` (drawn as a patient's are, from the same population frequencies)
     contamination: float = 0.0

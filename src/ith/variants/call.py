@@ -18,8 +18,11 @@ from ith.io.naming import resource_naming
 from ith.io.pileup import PileupParams, Region, SiteCounts, empty_counts, pileup_counts, region_label
 from ith.io.reference import read_fai
 from ith.io.targets import Regions, in_regions
+from ith.io.sitecount import count_sites
 from ith.variants.presence import (PresenceParams, background, detectable, estimate_plasma_fraction,
                                    estimate_purity, presence)
+from ith.variants.orientation import (OrientationFit, OrientationParams, artefact_summary, contexts, fit_sample,
+                                      pyrimidine_orientation)
 from ith.variants.somatic import SomaticParams, add_filter, clustered, score_sites
 
 log = logging.getLogger(__name__)
@@ -152,15 +155,18 @@ class CallResult:
     counts: SiteCounts  # all samples (sheet order) at every emitted site
     table: pd.DataFrame  # counts.tsv rows (PASS sites x all samples)
     purity: dict[str, float]
+    orientation: pd.DataFrame | None = None  # orientation.tsv: per-sample artefact burden and calls removed
 
 
 def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame], fasta: str,
                  pileup: PileupParams, somatic: SomaticParams, presence_params: PresenceParams,
                  plasma_discovery: bool, germline_resource: str | None = None, panel_of_normals: str | None = None,
                  drivers: str | None = None, external_vcf: str | None = None,
-                 workdir: str | None = None, regions: Regions | None = None) -> CallResult:
+                 workdir: str | None = None, regions: Regions | None = None,
+                 orientation: OrientationParams | None = None) -> CallResult:
     """regions: an exome's or panel's padded targets (io.targets.target_regions), where discovery
-    looked; external calls outside them are left out as well."""
+    looked; external calls outside them are left out as well. orientation: the read-orientation
+    artefact model (variants.orientation; None or disabled: not fitted)."""
     disc = discovery_samples(samples, plasma_discovery)
     names = [s.name for s in disc]
     frame = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) else \
@@ -190,6 +196,12 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     # events that look somatic (germline sites excluded) and are near each other: misalignment artefacts
     germline_like = np.array([("normal_evidence" in f) or ("germline_population" in f) for f in filters], dtype=bool)
     events = (sites["tlod"].to_numpy() >= somatic.min_tumour_lod) & ~germline_like
+    artefact = f1r2 = f2r1 = summary = None
+    if orientation is not None and orientation.enabled:
+        # before the clustered filter: a block's artefacts are not events that make a real
+        # mutation near them look like misalignment
+        artefact, f1r2, f2r1, fits = orientation_posteriors(sites, samples, fasta, pileup, orientation)
+        events &= ~artefact_only(artefact, f1r2 + f2r1, orientation.max_posterior)
     filters = add_filter(filters, clustered(sites["chrom"], sites["pos"], events, somatic.cluster_window,
                                             somatic.cluster_max), "clustered")
     sites["filters"] = filters
@@ -199,8 +211,65 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
 
     counts = genotype_all_samples(sites, dc, samples, fasta, pileup, workdir)
-    table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params)
-    return CallResult(sites, counts, table, purity)
+    if artefact is not None:
+        ok = (sites["filters"] == "").to_numpy()
+        before = present_calls(samples, sites, counts, somatic, presence_params, ok)[0]
+        after = before & ~(artefact[ok] > orientation.max_posterior)
+        only = np.zeros(len(sites), dtype=bool)
+        only[np.flatnonzero(ok)] = before.any(axis=1) & ~after.any(axis=1)
+        sites["filters"] = add_filter(list(sites["filters"]), only, "orientation")
+        summary = artefact_summary(patient, [s.name for s in samples], fits, before, after, int(only.sum()))
+        log.info("%s: orientation artefacts: %d PASS sites whose only evidence is artefact-like filtered; "
+                 "per sample: %s", patient, int(only.sum()),
+                 summary.set_index("sample")[["artefact_burden", "calls_removed"]].to_dict("index"))
+    if summary is None:  # not modelled: the table says so, sample by sample
+        none = np.zeros((0, len(samples)), dtype=bool)
+        summary = artefact_summary(patient, [s.name for s in samples], {}, none, none, 0)
+    if artefact is not None:
+        sites["artefact_posterior"] = np.round(artefact.max(axis=1), 4) if artefact.size else 0.0
+    table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params, artefact,
+                                   orientation.max_posterior if orientation is not None else 1.0, f1r2, f2r1)
+    return CallResult(sites, counts, table, purity, summary)
+
+
+def artefact_only(artefact: np.ndarray, alt_fragments: np.ndarray, max_posterior: float) -> np.ndarray:
+    """Sites whose every sample with >= 2 alt fragments has artefact-like evidence (and some has)."""
+    evident = alt_fragments >= 2
+    return evident.any(axis=1) & ~(evident & (artefact <= max_posterior)).any(axis=1)
+
+
+def orientation_posteriors(sites: pd.DataFrame, samples: list[Sample], fasta: str, pileup: PileupParams,
+                           p: OrientationParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, OrientationFit]]:
+    """(sites x samples) artefact posterior and alt fragments on F1R2 and F2R1 (of the + strand),
+    for the tumour samples, from a fragment count of every emitted SNV site (each fragment once,
+    its pair's orientation from read 1's strand; ith.io.sitecount.count_sites); the model is fitted
+    per sample on all of them (ith.variants.orientation). Other samples, and indels, are 0."""
+    n, m = len(sites), len(samples)
+    post, f1, f2 = np.zeros((n, m)), np.zeros((n, m), np.int64), np.zeros((n, m), np.int64)
+    fits: dict[str, OrientationFit] = {}
+    snv = ~sites["indel"].to_numpy(bool) & (sites["ref"].str.len() == 1).to_numpy() & \
+        (sites["alt"].str.len() == 1).to_numpy()
+    if not snv.any():
+        return post, f1, f2, fits
+    s = sites.loc[snv, ["chrom", "pos", "ref", "alt"]].reset_index(drop=True)
+    ctx, flipped = contexts(fasta, s["chrom"].to_numpy(), s["pos"].to_numpy(), s["ref"].to_numpy(), s["alt"].to_numpy())
+    bases = {b: i for i, b in enumerate("ACGT")}
+    ri = s["ref"].map(bases).to_numpy()
+    ai = s["alt"].map(bases).to_numpy()
+    rows = np.arange(len(s))
+    for j, smp in enumerate(samples):
+        if smp.type != "tumour":
+            continue
+        o = count_sites(smp.bam, s, pileup.min_mapq, pileup.min_baseq, reference=fasta).orientation
+        alt1, alt2 = o[rows, ai, 0], o[rows, ai, 1]
+        dep1, dep2 = o[rows, ri, 0] + alt1, o[rows, ri, 1] + alt2
+        a1, a2 = pyrimidine_orientation(alt1, alt2, flipped)
+        d1, d2 = pyrimidine_orientation(dep1, dep2, flipped)
+        fit = fit_sample(ctx, a1, d1, a2, d2, p)
+        fits[smp.name] = fit
+        post[snv, j] = fit.posterior
+        f1[snv, j], f2[snv, j] = alt1, alt2
+    return post, f1, f2, fits
 
 
 def mutation_ids(sites: pd.DataFrame) -> pd.Series:
@@ -235,16 +304,31 @@ def genotype_all_samples(sites: pd.DataFrame, dc: SiteCounts, samples: list[Samp
                       z.astype(float), z)
 
 
-def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts,
-                   somatic: SomaticParams, pp: PresenceParams) -> tuple[pd.DataFrame, dict[str, float]]:
-    """counts.tsv: PASS mutations x every sample, with present/detectable calls."""
-    ok = (sites["filters"] == "").to_numpy()
+def present_calls(samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts, somatic: SomaticParams,
+                  pp: PresenceParams, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(present, p-value, background error) of the `ok` sites x every sample."""
     alt, ref = counts.alt[ok], counts.ref[ok]
     depth = alt + ref
     floor = np.where(sites["indel"].to_numpy()[ok], somatic.indel_error_rate, pp.background_error_rate)
     normal = [i for i, s in enumerate(samples) if s.type == "normal"][0]
     err = background(alt[:, normal], depth[:, normal], floor)[:, None] * np.ones((1, len(samples)))
     present, pval = presence(alt, depth, err, pp)
+    return present, pval, err
+
+
+def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts,
+                   somatic: SomaticParams, pp: PresenceParams, artefact: np.ndarray | None = None,
+                   max_posterior: float = 1.0, f1r2: np.ndarray | None = None,
+                   f2r1: np.ndarray | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """counts.tsv: PASS mutations x every sample, with present/detectable calls. With `artefact`
+    (all sites x samples, the orientation model's posterior), a sample's evidence above
+    `max_posterior` is not present; f1r2/f2r1 (the alt fragments per orientation) become columns."""
+    ok = (sites["filters"] == "").to_numpy()
+    alt, ref = counts.alt[ok], counts.ref[ok]
+    depth = alt + ref
+    present, pval, err = present_calls(samples, sites, counts, somatic, pp, ok)
+    if artefact is not None:
+        present &= ~(artefact[ok] > max_posterior)
     tumour_cols = [i for i, s in enumerate(samples) if s.type == "tumour"]
     truncal = present[:, tumour_cols].all(axis=1) if tumour_cols else np.zeros(len(alt), bool)
     purity = {}
@@ -273,4 +357,8 @@ def presence_table(patient: str, samples: list[Sample], sites: pd.DataFrame, cou
         "indel": np.repeat(sites["indel"].to_numpy()[ok], m),
         "driver": np.repeat(sites["driver"].to_numpy()[ok], m),
     })
+    if artefact is not None:
+        table["f1r2_alt"] = f1r2[ok].ravel()
+        table["f2r1_alt"] = f2r1[ok].ravel()
+        table["artefact_posterior"] = np.round(artefact[ok].ravel(), 4)
     return table, purity

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from ith.io.pileup import PileupParams
 from ith.params import from_section
+from ith.variants.orientation import OrientationParams
 from ith.variants.presence import PresenceParams
 from ith.variants.somatic import SomaticParams
 
@@ -23,6 +24,7 @@ class VariantsParams:
     pileup: PileupParams = field(default_factory=PileupParams)
     somatic: SomaticParams = field(default_factory=SomaticParams)
     presence: PresenceParams = field(default_factory=PresenceParams)
+    orientation: OrientationParams = field(default_factory=OrientationParams)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "VariantsParams":

@@ -22,6 +22,7 @@ FILTER_DESCRIPTIONS = {
     "mq0": "Fraction of MAPQ-0 reads above max_mq0_fraction",
     "multiallelic": "A second alt allele with substantial tumour support",
     "clustered": "More than cluster_max candidate events within cluster_window bp",
+    "orientation": "Every sample's evidence looks like a read-orientation artefact (FFPE, 8-oxoG)",
     "panel_of_normals": "Site in the panel of normals",
     "germline_population": "Population allele frequency above max_population_af",
 }
