@@ -24,6 +24,11 @@ of each tiled genome): fragments away from every locus are never counted.
 
     python bench/aligned_plasma.py --tfs 0.005 0.01 0.03 0.1 --replicates 5 --seed 1
 
+`--source simulator` makes the same series with ith's own simulator instead (SampleReads writing
+aligned BAMs directly; a capture of 300 bp around each locus, plasma at --depth on target, the
+normal a tissue library at --normal-depth), for the same loci, counted and estimated the same
+way.
+
 prints, per plasma sample, the truth, the estimate with its 95% interval and whether it covers,
 the coverage ratio the length correction used, the estimate without the correction, and the
 share of tumour fragments among the fragments written over the truncal loci (what a perfect
@@ -47,10 +52,11 @@ from ith.liquid.files import LiquidInputs
 from ith.liquid.params import LiquidParams
 from ith.liquid.patient import analyse_patient
 from ith.liquid.pileup import LiquidPileupParams
-from ith.simulate.cohort import patients
+from ith.simulate.cohort import patients, write_sample_bam
 from ith.simulate.genome import make_genome, write_fasta
 from ith.simulate.presets import PRESETS
-from ith.simulate.samples import clone_ccf
+from ith.simulate.reads import CaptureModel, ReadModel
+from ith.simulate.samples import SampleSpec, clone_ccf
 from ith.simulate.tumour import CN_CELL
 
 NORMAL_LENGTHS = ((0.88, 167.0, 12.0), (0.07, 145.0, 10.0), (0.05, 330.0, 25.0))
@@ -194,6 +200,7 @@ def main() -> None:
     ap.add_argument("--normal-depth", type=float, default=300.0)
     ap.add_argument("--read-length", type=int, default=100)
     ap.add_argument("--no-dinucleosomes", action="store_true")
+    ap.add_argument("--source", choices=["aligned", "simulator"], default="aligned")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", default=None, help="keep the BAMs here (default: a temporary folder)")
     ap.add_argument("--out", default=None, help="write the per-sample table here (TSV)")
@@ -215,6 +222,20 @@ def main() -> None:
     if not os.path.exists(ref + ".bwt"):
         write_fasta(genome, ref)
         subprocess.run(["bwa", "index", ref], check=True, stderr=subprocess.DEVNULL)
+    capture = None
+    if args.source == "simulator":
+        targets = {}
+        for chrom, g in loci.groupby("chrom", sort=False):
+            lo, hi = g["pos"].to_numpy() - 150, g["pos"].to_numpy() + 150
+            starts, ends = [int(lo[0])], [int(hi[0])]
+            for a, b in zip(lo[1:], hi[1:]):  # merged where they overlap
+                if a <= ends[-1]:
+                    ends[-1] = max(ends[-1], int(b))
+                else:
+                    starts.append(int(a))
+                    ends.append(int(b))
+            targets[chrom] = (np.array(starts), np.array(ends), np.ones(len(starts)))
+        capture = CaptureModel(targets, 0.01)
     rng = np.random.default_rng([args.seed, 77])
     writer = Writer(patient, genome, args.read_length, rng)
     dinuc = not args.no_dinucleosomes
@@ -228,13 +249,23 @@ def main() -> None:
         depth = args.normal_depth if name == "N" else args.depth
         keep = depth / (2 * args.cells)
         bam = os.path.join(work, f"{name}.bam")
-        written = {"tumour": 0, "normal": 0}
-        if not os.path.exists(bam + ".bai"):
+        written = None  # a BAM already in --workdir is counted again, its fragments not known
+        if os.path.exists(bam + ".bai"):
+            pass
+        elif args.source == "simulator":
+            kind = "normal" if name == "N" else "plasma"
+            spec = SampleSpec(name, kind, n_t / args.cells, shares if n_t else np.zeros(len(shares)), depth)
+            model = ReadModel(read_length=args.read_length, depth=depth, duplicate_rate=0.1, plasma=kind == "plasma",
+                              tissue_fragment=preset.tissue_fragment, gc_center=0.44, gc_width=0.25,
+                              capture=capture)
+            write_sample_bam(genome, patient, spec, model, [args.seed, 79, len(rows)], bam)
+        else:
             prefix = os.path.join(work, name)
             written = write_sample(writer, loci, clone_cells, args.cells - n_t, keep, dinuc, prefix, srng)
             align(ref, prefix, bam, name, args.threads)
         rows.append(dict(sample=name, tf=n_t / args.cells, replicate=rep, bam=bam,
-                         written_tumour_share=written["tumour"] / max(1, written["tumour"] + written["normal"])))
+                         written_tumour_share=np.nan if written is None
+                         else written["tumour"] / max(1, written["tumour"] + written["normal"])))
     table = pd.DataFrame(rows)
     print(f"{len(loci)} copy-neutral SNV loci ({int((loci['cluster_id'] == 0).sum())} truncal); "
           f"BAMs in {time.time() - t0:.0f} s", flush=True)

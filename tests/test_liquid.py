@@ -142,15 +142,42 @@ def test_limit_of_detection_follows_informative_reads():
     assert lod < lod_300 and lod_1200 < lod_300 / 2.5
 
 
-def test_coverage_ratio_recovers_shorter_tumour_fragments():
+def _tiled_locus(rng, mixture, copies: int, read_length: int) -> tuple[np.ndarray, float]:
+    """A locus on `copies` genome copies each tiled end to end by fragments drawn from `mixture`
+    ((share, mean, sd) components): the lengths of the fragments whose reads reach it, and the
+    share of copies read there."""
+    share, mu, sd = (np.array(x) for x in zip(*mixture))
+    # each copy's fragments laid end to end from a random phase; the one over the locus (at 2000)
+    reached = []
+    for _ in range(copies):
+        k = rng.choice(len(share), 40, p=share / share.sum())
+        ends = np.cumsum(np.maximum(np.rint(rng.normal(mu[k], sd[k])), 30)) - rng.integers(0, 400)
+        j = int(np.searchsorted(ends, 2000, side="right"))
+        length = ends[j] - ends[j - 1]
+        offset = 2000 - ends[j - 1]
+        if offset < read_length or length - offset <= read_length:  # inside one of the two reads
+            reached.append(length)
+    return np.array(reached), len(reached) / copies
+
+
+def test_coverage_ratio_is_one_for_tiled_copies_and_counts_the_unread_middle_of_long_fragments():
+    """Every plasma genome copy tiled by its fragments: shorter tumour fragments do not make a
+    tumour copy any less likely to be read at a locus (the ratio fewer-bases-per-fragment
+    would give, 145 / 167, is 0.87 and fails), unless fragments are longer than the two reads,
+    whose middles go unread."""
     rng = np.random.default_rng(4)
-    normal = rng.normal(167, 11, 400_000).round()
-    tumour = rng.normal(148, 14, 400_000).round()
-    # fragments reach a locus in proportion to their length
-    seen_n = rng.choice(normal, 100_000, p=normal / normal.sum())
-    seen_t = rng.choice(tumour, 3_000, p=tumour / tumour.sum())
+    normal = [(0.9, 167.0, 12.0), (0.1, 145.0, 10.0)]
+    tumour = [(0.85, 145.0, 14.0), (0.15, 125.0, 10.0)]
+    seen_n, _ = _tiled_locus(rng, normal, 20_000, 100)
+    seen_t, _ = _tiled_locus(rng, tumour, 3_000, 100)
     hist = np.bincount(seen_n.astype(int))
-    assert coverage_ratio(seen_t, hist, 200.0) == pytest.approx(tumour.mean() / normal.mean(), abs=0.01)
+    assert coverage_ratio(seen_t, hist, 200.0) == pytest.approx(1.0, abs=0.005)
+    # reads of 2 x 75: most fragments are longer than 150 bp, the normal ones more so
+    seen_n, read_n = _tiled_locus(rng, normal, 20_000, 75)
+    seen_t, read_t = _tiled_locus(rng, tumour, 6_000, 75)
+    assert read_t / read_n > 1.05  # the truth: a tumour copy is the likelier to be read
+    rho = coverage_ratio(seen_t, np.bincount(seen_n.astype(int)), 150.0)
+    assert rho == pytest.approx(read_t / read_n, abs=0.02)
     assert coverage_ratio(seen_t[:10], hist, 200.0) == 1.0  # too few tumour fragments: no correction
 
 

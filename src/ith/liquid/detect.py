@@ -48,7 +48,7 @@ class LociModel:
     cn: np.ndarray  # tumour total copy number (mean over regions)
     normal_cn: np.ndarray
     truncal: np.ndarray  # bool
-    coverage: float = 1.0  # bases covered per tumour fragment over per normal one (model.coverage_ratio)
+    coverage: float = 1.0  # how likely a tumour copy is read at a locus over a normal one (model.coverage_ratio)
 
     def subset(self, m: np.ndarray) -> "LociModel":
         return LociModel(self.ccf[m], self.mult[m], self.cn[m], self.normal_cn[m], self.truncal[m], self.coverage)

@@ -23,8 +23,8 @@ CI_DROP = stats.chi2.ppf(0.95, 1) / 2  # log-likelihood drop of a 95% profile in
 
 def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray, normal_cn: np.ndarray,
                     coverage: float = 1.0) -> np.ndarray:
-    """`coverage`: bases a tumour genome copy's fragments cover relative to a normal one's
-    (below 1 as ctDNA fragments are shorter), so that tf counts genome copies, not coverage."""
+    """`coverage`: how likely a tumour genome copy is to be read at a locus relative to a normal
+    one (coverage_ratio), so that tf counts genome copies, not fragments."""
     t = tf * coverage
     den = t * cn + normal_cn * (1.0 - tf)
     return np.where(den > 0, t * mult * ccf / np.where(den > 0, den, 1.0), 0.0)
@@ -32,10 +32,18 @@ def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray
 
 def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_covered: float,
                    min_fragments: int = 50, background: float = 0.0, max_length: int = 1000) -> float:
-    """Bases covered per tumour fragment over those per normal fragment, from the lengths of
-    the fragments seen at the loci. Fragments reach a locus in proportion to the bases they
-    cover, c(L) = min(L, max_covered) (both reads of the pair), so the harmonic mean of c over
-    the fragments seen is the mean c of the fragments shed. `background`: how many of the
+    """How likely a tumour genome copy is to be read at a locus over a normal copy, from the
+    lengths of the fragments seen at the loci.
+
+    A plasma genome copy is there whole, cut into fragments that tile it: a locus lies inside
+    exactly one fragment of each copy, whatever their lengths (shorter fragments are more
+    numerous, not fewer bases), and the fragment of length L is read there with probability
+    c(L) / L, c(L) = min(L, max_covered) the bases its two reads cover. A copy is read at a
+    locus with probability E[c] / E[L] over its fragments, and the fragments seen there come in
+    proportion to c(L) f(L), so the mean of L / c over them is E[L] / E[c]: the ratio is that
+    mean over the reference fragments over the same mean over the tumour-allele ones. It is 1
+    while the fragments are shorter than the two reads, whatever their lengths; below 1 when
+    more tumour fragments than normal ones are longer than that. `background`: how many of the
     allele's fragments are expected to be errors on normal fragments, taken out of the mean.
     1 with too few tumour fragments."""
     mut = np.asarray(mutant_lengths, dtype=float)
@@ -45,9 +53,9 @@ def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_co
     tumour = len(mut) - background
     if tumour < min_fragments or w.sum() < min_fragments:
         return 1.0
-    inv_n = float((w / np.minimum(np.maximum(lengths, 1.0), max_covered)).sum() / w.sum())
-    inv_t = (float(np.sum(1.0 / np.minimum(mut, max_covered))) - background * inv_n) / tumour
-    return float(np.clip(inv_n / inv_t, 0.5, 1.5)) if inv_t > 0 else 1.0
+    spread_n = float((w * np.maximum(lengths / max_covered, 1.0)).sum() / w.sum())
+    spread_t = (float(np.sum(np.maximum(mut / max_covered, 1.0))) - background * spread_n) / tumour
+    return float(np.clip(spread_n / spread_t, 0.5, 1.5)) if spread_t > 0 else 1.0
 
 
 @dataclass
