@@ -295,19 +295,20 @@ def main() -> None:
                             variant_counts=pd.DataFrame(columns=["mutation_id", "sample", "present"]))
         out[correction] = analyse_patient("P1", data, LiquidParams(length_correction=correction)).ctdna
     res = table.merge(out[True][["sample", "tumour_fraction", "tf_low", "tf_high", "coverage_ratio", "detected",
-                                 "tf_loci"]], on="sample")
+                                 "tf_loci", "alt_reads", "background_reads"]], on="sample")
     res = res.merge(out[False][["sample", "tumour_fraction", "tf_low", "tf_high"]].rename(
         columns={"tumour_fraction": "tf_uncorrected", "tf_low": "unc_low", "tf_high": "unc_high"}), on="sample")
-    res["rel_error"] = res["tumour_fraction"] / res["tf"] - 1
+    res["rel_error"] = res["tumour_fraction"] / res["tf"].where(res["tf"] > 0) - 1
     res["covers"] = (res["tf_low"] <= res["tf"]) & (res["tf"] <= res["tf_high"])
-    res["rel_error_uncorrected"] = res["tf_uncorrected"] / res["tf"] - 1
+    res["rel_error_uncorrected"] = res["tf_uncorrected"] / res["tf"].where(res["tf"] > 0) - 1
     res["covers_uncorrected"] = (res["unc_low"] <= res["tf"]) & (res["tf"] <= res["unc_high"])
     # the share of tumour fragments among those written over the truncal loci, as tumour
     # fraction (copy-neutral, heterozygous: the mutant share is tf / 2 of the fragments)
     res["written_tf"] = res["written_tumour_share"]
     pd.set_option("display.width", 200)
     cols = ["sample", "tf", "written_tf", "tumour_fraction", "tf_low", "tf_high", "covers", "rel_error",
-            "coverage_ratio", "tf_uncorrected", "covers_uncorrected", "rel_error_uncorrected", "tf_loci"]
+            "coverage_ratio", "tf_uncorrected", "covers_uncorrected", "rel_error_uncorrected", "tf_loci", "detected",
+            "alt_reads", "background_reads"]
     print(res[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     summary = res.groupby("tf").agg(samples=("sample", "size"), median_rel_error=("rel_error", "median"),
                                     max_abs_rel_error=("rel_error", lambda x: x.abs().max()),
@@ -315,8 +316,9 @@ def main() -> None:
                                     median_rel_error_uncorrected=("rel_error_uncorrected", "median"),
                                     coverage_uncorrected=("covers_uncorrected", "mean"))
     print(summary.to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"all: coverage {res['covers'].mean():.3f} (uncorrected {res['covers_uncorrected'].mean():.3f}); "
-          f"{time.time() - t0:.0f} s")
+    pos = res[res["tf"] > 0]
+    print(f"tumour fraction > 0: interval coverage {pos['covers'].mean():.3f} "
+          f"(uncorrected {pos['covers_uncorrected'].mean():.3f}) over {len(pos)} samples; {time.time() - t0:.0f} s")
     if args.out:
         res.drop(columns=["bam"]).to_csv(args.out, sep="\t", index=False, float_format="%.6g")
     if tmp is not None:
