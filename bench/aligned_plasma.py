@@ -295,7 +295,7 @@ def main() -> None:
                             variant_counts=pd.DataFrame(columns=["mutation_id", "sample", "present"]))
         out[correction] = analyse_patient("P1", data, LiquidParams(length_correction=correction)).ctdna
     res = table.merge(out[True][["sample", "tumour_fraction", "tf_low", "tf_high", "coverage_ratio", "detected",
-                                 "tf_loci", "alt_reads", "background_reads"]], on="sample")
+                                 "tf_loci", "tf_dispersion", "alt_reads", "background_reads"]], on="sample")
     res = res.merge(out[False][["sample", "tumour_fraction", "tf_low", "tf_high"]].rename(
         columns={"tumour_fraction": "tf_uncorrected", "tf_low": "unc_low", "tf_high": "unc_high"}), on="sample")
     res["rel_error"] = res["tumour_fraction"] / res["tf"].where(res["tf"] > 0) - 1
@@ -307,7 +307,8 @@ def main() -> None:
     res["written_tf"] = res["written_tumour_share"]
     pd.set_option("display.width", 200)
     cols = ["sample", "tf", "written_tf", "tumour_fraction", "tf_low", "tf_high", "covers", "rel_error",
-            "coverage_ratio", "tf_uncorrected", "covers_uncorrected", "rel_error_uncorrected", "tf_loci", "detected",
+            "coverage_ratio", "tf_uncorrected", "covers_uncorrected", "rel_error_uncorrected", "tf_loci", "tf_dispersion",
+            "detected",
             "alt_reads", "background_reads"]
     print(res[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     summary = res.groupby("tf").agg(samples=("sample", "size"), median_rel_error=("rel_error", "median"),

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ith.liquid.model import (ErrorRates, LengthWeights, as_rates, boundary_pvalue, fragment_log_lik, log_lik,
-                              log_lik_rows, maximise, mutant_fraction, profile_interval, read_prob)
+from ith.liquid.model import (CI_DROP, ErrorRates, LengthWeights, as_rates, boundary_pvalue, fragment_log_lik,
+                              log_lik, log_lik_rows, maximise, mutant_fraction, pearson_dispersion, profile_interval,
+                              read_prob)
 
 
 DISPERSION_PSEUDO_CONTROLS = 5  # null controls the controls' dispersion is shrunk with
@@ -37,6 +38,8 @@ class DetectParams:
     # once the background is counted
     max_lod: float = 0.001
     min_controls_dispersion: int = 5  # controls needed before their dispersion widens the null
+    # loci needed before their scatter around the tumour fraction's fit widens its interval
+    min_dispersion_loci: int = 10
 
 
 @dataclass
@@ -194,21 +197,47 @@ def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.nd
     return (1.0 + hits) / (1.0 + n)
 
 
-def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray) -> tuple[float, float, float, int]:
-    """Tumour fraction and 95% interval from the truncal loci (CCF 1), with the number of loci;
-    all used loci weighted by their tissue CCF when no truncal locus is usable."""
+@dataclass
+class TumourFraction:
+    tf: float
+    low: float  # 95% interval
+    high: float
+    loci: int
+    dispersion: float  # the loci's scatter around the fit over the model's (>= 1 widens the interval)
+
+
+def tumour_fraction_fit(alt, depth, err, loci: LociModel, used: np.ndarray,
+                        min_dispersion_loci: int = DetectParams.min_dispersion_loci) -> TumourFraction:
+    """Tumour fraction and 95% interval from the truncal loci (CCF 1); all used loci weighted by
+    their tissue CCF when no truncal locus is usable. The interval is the profile likelihood's,
+    widened as quasi-likelihood does when the loci scatter around the fit more than the model
+    allows (Pearson chi-square over its degrees of freedom, from `min_dispersion_loci` loci;
+    never narrowed): loci differ in ways no count model holds (mapping, capture, the tissue's
+    multiplicities and copy numbers), and each locus' own depth would otherwise set the width."""
     err = as_rates(err)
     m = used & loci.truncal
     ccf_one = True
     if not m.any():
         m, ccf_one = used, False
     if not m.any():
-        return float("nan"), float("nan"), float("nan"), 0
+        return TumourFraction(float("nan"), float("nan"), float("nan"), 0, float("nan"))
     sub = loci.subset(m)
-    ll = _ll_level(alt[m], depth[m], err[m], sub, np.ones(int(m.sum())) if ccf_one else sub.ccf)
+    ccf = np.ones(int(m.sum())) if ccf_one else sub.ccf
+    ll = _ll_level(alt[m], depth[m], err[m], sub, ccf)
     tf, best = maximise(ll, 0.0, 1.0)
-    low, high = profile_interval(ll, tf, best, 0.0, 1.0)
-    return tf, low, high, int(m.sum())
+    disp = float("nan")
+    if int((depth[m] > 0).sum()) >= max(min_dispersion_loci, 2):
+        disp = pearson_dispersion(alt[m], depth[m], read_prob(sub.fraction(tf, ccf), err[m]), err[m])
+    widen = disp if np.isfinite(disp) and disp > 1.0 else 1.0
+    low, high = profile_interval(ll, tf, best, 0.0, 1.0, drop=CI_DROP * widen)
+    return TumourFraction(tf, low, high, int(m.sum()), disp)
+
+
+def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray,
+                    min_dispersion_loci: int = DetectParams.min_dispersion_loci) -> tuple[float, float, float, int]:
+    """(tumour fraction, 95% low, high, loci) of tumour_fraction_fit."""
+    f = tumour_fraction_fit(alt, depth, err, loci, used, min_dispersion_loci)
+    return f.tf, f.low, f.high, f.loci
 
 
 def limit_of_detection(depth: np.ndarray, err: "ErrorRates | np.ndarray", loci: LociModel, fpr: float,

@@ -153,6 +153,25 @@ def log_lik_rows(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorR
     return np.where(finite, bb, binom).sum(axis=-1)
 
 
+def pearson_dispersion(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorRates | None" = None,
+                       n_fitted: int = 1) -> float:
+    """Pearson chi-square of the counts around their fitted probabilities q over its degrees of
+    freedom: how much more the loci scatter than the model (binomial, or beta-binomial where the
+    background rate is uncertain, as log_lik_rows) allows. nan without degrees of freedom."""
+    m = depth > 0
+    dof = int(m.sum()) - n_fitted
+    if dof < 1:
+        return float("nan")
+    a, d, qq = alt[m].astype(float), depth[m].astype(float), q[m]
+    var = d * qq * (1 - qq)
+    if err is not None and np.isfinite(err.strength).any():
+        e = np.clip(err.rate[m], 1e-12, 1 - 1e-12)
+        finite = np.isfinite(err.strength[m])
+        s2 = np.maximum(qq * (1 - qq) * (np.where(finite, err.strength[m], 1.0) + 1.0) / (e * (1 - e)) - 1.0, 1e-3)
+        var = var * np.where(finite, 1.0 + (d - 1.0) / (s2 + 1.0), 1.0)
+    return float(((a - d * qq) ** 2 / np.maximum(var, 1e-12)).sum() / dof)
+
+
 def maximise(ll: Callable[[float], float], lo: float, hi: float, n_grid: int = 60) -> tuple[float, float]:
     """Maximiser and maximum of a one-dimensional log likelihood on [lo, hi]: a grid (dense
     near lo, where ctDNA levels live) then a bounded Brent refinement around the best point."""
