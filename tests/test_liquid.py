@@ -15,7 +15,7 @@ from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
 from ith.liquid.detect import (DetectParams, LociModel, detect, limit_of_detection, tumour_fraction,
                                tumour_fraction_fit)
-from ith.liquid.model import coverage_ratio
+from ith.liquid.model import ErrorRates, coverage_ratio
 from ith.liquid.null import call_sample, null_model
 from ith.liquid.pileup import LiquidPileupParams, count_sites
 from ith.simulate.plasma import LociTruth, draw_counts, draw_loci
@@ -131,6 +131,28 @@ def test_tumour_fraction_interval_covers_when_loci_scatter_more_than_binomial_an
     binomial, scattered = out[0.0], out[0.35]
     assert binomial[0] >= 0.9 and binomial[2] < 1.15 and 0.8 < binomial[3] < 1.2, out
     assert scattered[1] < 0.8 and scattered[0] >= 0.9 and scattered[3] > 2.0, out
+
+
+def test_tumour_fraction_at_class_rates_reads_no_tumour_in_plasma_without_ctdna():
+    """A panel's background from the patient's normal alone at 300x: a few errors per class, 0-2
+    per locus. Weighed by the loci's own rates the tumour fraction of plasma without ctDNA is
+    pushed up (the loci whose normal was clean weigh most) and its interval often excludes 0;
+    at the class rates, averaged over their posterior, it is not."""
+    rng = np.random.default_rng(12)
+    res = {"own": [], "class": []}
+    for _ in range(80):
+        truth = draw_loci(rng, 50, truncal_fraction=1.0, error_mean=6e-4, error_shape=1e6)
+        na, nd = draw_counts(rng, truth, 300.0, 0.0)
+        null = null_model(na[:, None], nd[:, None], (nd > 0)[:, None], truth.cls, 0, _loci(truth), DetectParams())
+        a, d = draw_counts(rng, truth, 1000.0, 0.0)
+        used = null.usable_locus & (d > 0)
+        rates = null.background.rates()
+        for key, r in (("own", ErrorRates(rates.rate, rates.strength)), ("class", rates)):
+            f = tumour_fraction_fit(a, d, r, _loci(truth), used)
+            res[key].append((f.tf, f.low > 0))
+    own, cls = np.array(res["own"]), np.array(res["class"])
+    assert cls[:, 1].mean() <= 0.1 and own[:, 1].mean() > cls[:, 1].mean() + 0.1, (own[:, 1].mean(), cls[:, 1].mean())
+    assert np.median(cls[:, 0]) < 0.5 * np.median(own[:, 0]) + 1e-6, (np.median(own[:, 0]), np.median(cls[:, 0]))
 
 
 def test_a_locus_with_no_control_errors_borrows_its_class_rate_and_a_noisy_one_keeps_its_own():

@@ -104,6 +104,18 @@ class ErrorRates:
             return rng.beta(np.maximum(self.rate * s, 1e-9), np.maximum((1 - self.rate) * s, 1e-9),
                             size=(size, len(self.rate)))
         h = self.hyper
+        mu = self.draw_classes(rng, size)
+        k = self.prior_strength
+        a = np.maximum(self.control_alt + k * mu, 1e-9)
+        b = np.maximum(self.control_depth - self.control_alt + k * (1 - mu), 1e-9)
+        return np.maximum(rng.beta(a, b), h.floor)
+
+
+    def draw_classes(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """(size, L) each locus at its class' rate, drawn from the posterior top down (all loci,
+        then the class): the part of the background many loci share, which no locus' own
+        beta-binomial spread holds."""
+        h = self.hyper
         # the flat prior's posterior, not Jeffreys' (alt + 1/2): a plasma's pooled error count
         # drawn from it is then the exact conditional test against the controls' count
         # (binomial given their sum), which holds its level whatever the true rate; Jeffreys'
@@ -112,11 +124,7 @@ class ErrorRates:
         mu_all = np.maximum(mu_all, h.floor)
         pseudo = h.pseudo_errors / mu_all
         mu_c = rng.gamma(h.class_alt[None, :] + pseudo * mu_all, 1.0 / (h.class_depth[None, :] + pseudo))
-        mu = np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
-        k = self.prior_strength
-        a = np.maximum(self.control_alt + k * mu, 1e-9)
-        b = np.maximum(self.control_depth - self.control_alt + k * (1 - mu), 1e-9)
-        return np.maximum(rng.beta(a, b), h.floor)
+        return np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
 
 
 def as_rates(err: "ErrorRates | np.ndarray") -> ErrorRates:
