@@ -295,7 +295,8 @@ def main() -> None:
                             variant_counts=pd.DataFrame(columns=["mutation_id", "sample", "present"]))
         out[correction] = analyse_patient("P1", data, LiquidParams(length_correction=correction)).ctdna
     res = table.merge(out[True][["sample", "tumour_fraction", "tf_low", "tf_high", "coverage_ratio", "detected",
-                                 "tf_loci", "tf_dispersion", "alt_reads", "background_reads"]], on="sample")
+                                 "tf_loci", "tf_dispersion", "alt_reads", "background_reads", "score", "p_value",
+                                 "p_value_mc", "loci_used"]], on="sample")
     res = res.merge(out[False][["sample", "tumour_fraction", "tf_low", "tf_high"]].rename(
         columns={"tumour_fraction": "tf_uncorrected", "tf_low": "unc_low", "tf_high": "unc_high"}), on="sample")
     res["rel_error"] = res["tumour_fraction"] / res["tf"].where(res["tf"] > 0) - 1
