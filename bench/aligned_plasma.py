@@ -190,6 +190,39 @@ def align(ref: str, prefix: str, bam: str, sample: str, threads: int) -> None:
         os.remove(prefix + ext)
 
 
+def class_rate_detection(loci: pd.DataFrame, model_loci: pd.DataFrame, counted, table: pd.DataFrame) -> None:
+    """Each plasma sample called as the stage calls it (normal as the only control), then again
+    with every locus at its substitution class' rate (the rates' draws at class level)."""
+    from ith.liquid.background import substitution_class
+    from ith.liquid.detect import DetectParams
+    from ith.liquid.loci import counts_at, loci_model
+    from ith.liquid.model import ErrorRates
+    from ith.liquid.null import call_sample, null_model
+
+    p = DetectParams()
+    model = loci_model(model_loci)
+    by = {s: g.drop(columns="sample") for s, g in counted.counts.groupby("sample", sort=False)}
+    an, dn = counts_at(by["N"], loci)
+    cls = substitution_class(loci["ref"], loci["alt"])
+    own = null_model(an[:, None], dn[:, None], (dn > 0)[:, None], cls, 0, model, p)
+    flat = null_model(an[:, None], dn[:, None], (dn > 0)[:, None], cls, 0, model, p)
+    r, bg = own.rates, own.background
+    rate = np.maximum(np.array([bg.class_rate[c] for c in bg.cls]), bg.floor)
+    big = np.full(len(rate), 1e9)
+    flat.rates = ErrorRates(rate, big, r.control_alt, r.control_depth, big, r.class_index, r.hyper)
+    rows = []
+    for s, tf in zip(table["sample"], table["tf"]):
+        if s == "N":
+            continue
+        a, d = counts_at(by[s], loci)
+        c1, c2 = call_sample(a, d, own, model, p), call_sample(a, d, flat, model, p)
+        rows.append(dict(sample=s, tf=tf, detected=c1.detected, p_value=c1.p_value, detected_class_rates=c2.detected,
+                         p_value_class_rates=c2.p_value))
+    t = pd.DataFrame(rows)
+    print(t.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print(t.groupby("tf")[["detected", "detected_class_rates"]].mean().to_string())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tfs", type=float, nargs="+", default=[0.005, 0.01, 0.03, 0.1])
@@ -201,6 +234,9 @@ def main() -> None:
     ap.add_argument("--read-length", type=int, default=100)
     ap.add_argument("--no-dinucleosomes", action="store_true")
     ap.add_argument("--source", choices=["aligned", "simulator"], default="aligned")
+    ap.add_argument("--class-rate-detection", action="store_true",
+                    help="also call each plasma sample with every locus at its class' background rate (an experiment: "
+                         "detection itself weighs each locus by its own rate)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", default=None, help="keep the BAMs here (default: a temporary folder)")
     ap.add_argument("--out", default=None, help="write the per-sample table here (TSV)")
@@ -321,6 +357,8 @@ def main() -> None:
     pos = res[res["tf"] > 0]
     print(f"tumour fraction > 0: interval coverage {pos['covers'].mean():.3f} "
           f"(uncorrected {pos['covers_uncorrected'].mean():.3f}) over {len(pos)} samples; {time.time() - t0:.0f} s")
+    if args.class_rate_detection:
+        class_rate_detection(loci, model_loci, counted, table)
     if args.out:
         res.drop(columns=["bam"]).to_csv(args.out, sep="\t", index=False, float_format="%.6g")
     if tmp is not None:
