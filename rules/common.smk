@@ -175,6 +175,9 @@ NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
 NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
 # the qc keys of a sample's metrics (a change to the identity check does not re-run them)
 QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
+# the qc.identity keys that choose the identity SNPs (a change to how genotypes are compared does
+# not re-count every sample)
+IDENTITY_SITE_KEYS = ["max_sites", "min_af"]
 # copy-number keys of a sample's log2 ratio (a change re-runs copynumber_sample)
 CN_RATIO_KEYS = ["min_mappable", "normal_depth_range", "normal_window"]
 
@@ -244,6 +247,8 @@ def get_final_output():
 LIQUID_PILEUP_KEYS = ["min_mapq", "min_baseq"]
 # which controls and how they are counted: they reach the analysis as its control list and counts
 LIQUID_CONTROL_KEYS = ["controls", "max_controls", "threads"]
+# files the analysis reads as inputs of rule liquid, not as parameters
+LIQUID_FILE_KEYS = ["ch_regions"]
 
 
 def patient_plasma(patient):
@@ -312,7 +317,7 @@ def clonal_fit_mem(wildcards, input):
 # report stage
 # the liquid stage's files a report reads, by the report rule's input name
 LIQUID_REPORT_FILES = {"ctdna": "ctdna.tsv", "plasma_clones": "clones.tsv", "fragments": "fragments.tsv",
-                       "plasma_only": "plasma_only.tsv", "tf_plot": "tumour_fraction.png",
+                       "plasma_only": "plasma_only.tsv", "ch": "ch.tsv", "tf_plot": "tumour_fraction.png",
                        "plasma_clones_plot": "clones.png", "fragments_plot": "fragments.png"}
 
 

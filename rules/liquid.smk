@@ -1,7 +1,7 @@
 # Liquid biopsy (src/ith/liquid), per patient with plasma: its plasma and its background controls
 # (its normal and the first liquid.max_controls samples of other patients, or a fixed control
 # sheet) counted at its SNV loci in one job; then tumour-informed detection, tumour fraction, clones in
-# plasma and their trends, fragment sizes. No patient's job reads another's results, so adding
+# plasma and their trends, fragment sizes, clonal haematopoiesis. No patient's job reads another's results, so adding
 # a patient or a sample leaves the others' work alone (once the cohort exceeds max_controls).
 
 
@@ -55,12 +55,14 @@ rule liquid:
         trees="results/phylogeny/{patient}/trees.json",
         counts="results/variants/{patient}/counts.tsv",
         cn_tf="results/copynumber/{patient}/plasma_tf.tsv",
+        ch_regions=[config["liquid"]["ch_regions"]] if config["liquid"]["ch_regions"] else [],
     output:
         ctdna="results/liquid/{patient}/ctdna.tsv",
         clones="results/liquid/{patient}/clones.tsv",
         loci="results/liquid/{patient}/loci.tsv",
         fragments="results/liquid/{patient}/fragments.tsv",
         plasma_only="results/liquid/{patient}/plasma_only.tsv",
+        ch="results/liquid/{patient}/ch.tsv",
         tf_plot=report(
             "results/liquid/{patient}/tumour_fraction.png",
             caption="../captions/tumour_fraction.rst",
@@ -80,8 +82,10 @@ rule liquid:
             labels={"patient": "{patient}", "figure": "fragments"},
         ),
     params:
-        liquid={k: v for k, v in config["liquid"].items() if k not in LIQUID_PILEUP_KEYS + LIQUID_CONTROL_KEYS},
+        liquid={k: v for k, v in config["liquid"].items()
+                if k not in LIQUID_PILEUP_KEYS + LIQUID_CONTROL_KEYS + LIQUID_FILE_KEYS},
         samples=lambda w: liquid_sheet(w.patient),
+        reference=[list(c) for c in REFERENCE_CONTIGS],  # the naming the CH gene BED is read in
         controls=lambda w: liquid_control_records(w.patient),
     log:
         "logs/liquid/{patient}.log",

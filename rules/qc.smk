@@ -21,7 +21,7 @@ if IDENTITY_FROM_QC:
         output:
             IDENTITY_SITES,
         params:
-            identity={k: config["qc"]["identity"][k] for k in ("max_sites", "min_af")},
+            identity={k: config["qc"]["identity"][k] for k in IDENTITY_SITE_KEYS},
         log:
             "logs/qc/identity_sites.log",
         benchmark:
@@ -82,6 +82,7 @@ rule qc_identity:
         samples=lambda w: patient_list(w.patient, "samples"),
         normal=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient)),
         identity=config["qc"]["identity"],
+        contamination=config["qc"]["contamination"],
         min_mapq=config["qc"]["min_mapq"],
     log:
         "logs/qc/{patient}/identity.log",

@@ -15,5 +15,6 @@ inp, out, c = snakemake.input, snakemake.output, snakemake.params.liquid
 patient = snakemake.wildcards.patient
 logging.info("patient %s; parameters %s", patient, c)
 params = LiquidParams.from_config(c)
-data = read_inputs(patient, pd.DataFrame(snakemake.params.samples), pd.DataFrame(snakemake.params.controls), inp)
+data = read_inputs(patient, pd.DataFrame(snakemake.params.samples), pd.DataFrame(snakemake.params.controls), inp,
+                   [tuple(c) for c in snakemake.params.reference])
 run_and_write(patient, data, params, out)

@@ -26,6 +26,8 @@ from ith.liquid.pileup import LiquidPileupParams
 from ith.phylogeny.ranking import PhylogenyParams
 from ith.qc.bamstats import QcParams
 from ith.qc.identity import IdentityParams
+from ith.qc.contamination import ContaminationParams
+from ith.qc.params import IDENTITY_SITE_KEYS, contamination_params, identity_site_params
 from ith.qc.params import SAMPLE_KEYS as QC_SAMPLE_KEYS
 from ith.qc.params import identity_params, qc_params
 from ith.report.summary import ReportParams
@@ -60,7 +62,7 @@ def pick(section: dict, keys) -> dict:
 
 def sample_qc(qc: dict) -> dict:
     """The qc section as rule qc_sample is passed it."""
-    return without(qc, ["identity", "on_identity_failure"])
+    return without(qc, ["identity", "contamination", "on_identity_failure"])
 
 
 def test_qc():
@@ -68,9 +70,13 @@ def test_qc():
     keys = rule_keys("QC_SAMPLE_KEYS")
     assert keys == list(QC_SAMPLE_KEYS)
     assert qc_params(pick(qc, keys)) == QcParams()
-    # the rest: the identity check's sub-section and what the clonal_input gate reads
-    assert set(qc) - set(keys) == {"identity", "on_identity_failure"}
+    # the rest: the identity check's and the contamination estimate's sub-sections (rule
+    # qc_identity) and what the clonal_input gate reads
+    assert set(qc) - set(keys) == {"identity", "contamination", "on_identity_failure"}
     assert identity_params(qc["identity"]) == IdentityParams()
+    assert contamination_params(qc["contamination"]) == ContaminationParams()
+    assert rule_keys("IDENTITY_SITE_KEYS") == list(IDENTITY_SITE_KEYS)
+    assert identity_site_params(pick(qc["identity"], IDENTITY_SITE_KEYS)) == IdentityParams()
 
 
 def test_variants():
@@ -112,7 +118,7 @@ def test_phylogeny():
 def test_liquid():
     liquid = section_defaults("liquid")
     pileup = rule_keys("LIQUID_PILEUP_KEYS")
-    assert rule_keys("LIQUID_CONTROL_KEYS") == list(LIQUID_RULE_KEYS)
+    assert rule_keys("LIQUID_CONTROL_KEYS") + rule_keys("LIQUID_FILE_KEYS") == list(LIQUID_RULE_KEYS)
     assert names(LiquidPileupParams) == pileup
     assert pileup_params(pick(liquid, pileup)) == LiquidPileupParams()
     # rule liquid is passed the rest

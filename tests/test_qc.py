@@ -15,6 +15,7 @@ from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
 from ith.qc import onepass
 from ith.qc.bamstats import QcParams, non_n_intervals, sample_qc, samtools_qc
+from ith.qc.contamination import ContaminationParams, patient_contamination
 from ith.qc.gate import apply_identity_policy, identity_failures
 from ith.io.sitecount import SiteCounter, count_sites, site_pileup
 from ith.qc.identity import IdentityParams, identity_check, identity_from_counts, sites_from_known
@@ -180,18 +181,22 @@ def test_a_small_depth_ring_grows_to_the_same_histogram(cohort, monkeypatch):
     assert np.array_equal(got.depth_hist, want.depth_hist) and got.depth_reads == want.depth_reads
 
 
-def test_a_cram_gives_the_bams_metrics(cohort, tmp_path):
+def test_a_cram_gives_the_bams_metrics_and_identity_counts(cohort, tmp_path, qc_runs):
     from conftest import to_cram
 
     fasta = cohort / "reference" / "genome.fa"
     bam = cohort / "bams" / "P1" / "P1-R1.bam"
     cram = to_cram(bam, fasta, tmp_path / "P1-R1.cram")
     ours = sample_qc(str(bam), str(fasta), "P1-R1", "P1")
-    from_cram = sample_qc(str(cram), str(fasta), "P1-R1", "P1")
+    sites = qc_runs[1]["P1-R1"]
+    counter = SiteCounter(sites["chrom"].to_numpy(), sites["pos"].to_numpy(), sites["ref"].to_numpy(), 20, MIN_BASEQ)
+    from_cram = sample_qc(str(cram), str(fasta), "P1-R1", "P1", sites=counter)
     assert from_cram.pop("bam") == str(cram)
     ours.pop("bam")
     assert from_cram == ours  # NM too: htslib restores it from the reference when the CRAM dropped it
     assert ours["error_rate"] > 0
+    # the identity SNPs' counts, mates met by read name (which the CRAM is asked to decode too)
+    pd.testing.assert_frame_equal(site_pileup(sites, counter.tally()).counts, sites.drop(columns="af"))
 
 
 def test_a_damaged_or_unsorted_bam_is_an_error_naming_it(cohort, tmp_path):
@@ -262,6 +267,23 @@ def test_the_qc_pass_counts_the_identity_sites_as_the_site_counter_alone_does(co
     assert (table["depth"] > 0).mean() > 0.9
 
 
+def test_contamination_from_the_qc_pass_counts_is_nil_in_the_test_cohort_and_whole_for_a_swap(sheet, qc_runs):
+    """Every sample of the (clean) test cohort at the QC pass's identity counts: under 0.5% and
+    not flagged; a sample of another person read as P1's is all contamination to P1's normal."""
+    for patient in ("P1", "P2"):
+        rows = sheet[sheet["patient"] == patient]
+        samples = list(rows["sample"])
+        normal = list(rows["type"]).index("normal")
+        got = patient_contamination(samples, [qc_runs[1][s] for s in samples], normal, ContaminationParams())
+        assert (got["contamination"] < 0.005).all() and (got["contamination_flag"] == "pass").all(), got
+        assert (got["contamination_sites"] >= 100).all() and got["contamination_mode"].iloc[normal] == "self"
+    samples = ["P1-N", "P1-R1", "P2-R2"]
+    got = patient_contamination(samples, [qc_runs[1][s] for s in samples], 0, ContaminationParams())
+    assert got["contamination_flag"].tolist() == ["pass", "pass", "unusable"] and got["contamination"].iloc[2] > 0.2
+    none = patient_contamination(samples, None, 0, ContaminationParams())
+    assert (none["contamination_flag"] == "not_assessable").all()
+
+
 def _patient_rows(cohort, sheet, patient):
     rows = sheet[sheet["patient"] == patient]
     return list(rows["sample"]), [str(cohort / "bams" / patient / f"{s}.bam") for s in rows["sample"]], \
@@ -300,23 +322,29 @@ def test_a_swapped_sample_is_flagged_and_the_others_are_not(cohort, sheet, qc_ru
     assert len(identity_failures(verdicts, pairs)) == 1
 
 
-def test_summary_flags_identity_and_sex_problems(tmp_path):
+def test_summary_flags_identity_sex_and_contamination_problems(tmp_path):
     base = dict(patient="P1", reads=10, mapped_percent=100, duplicate_percent=1, fraction_mapq0=0.01, mean_depth=30,
                 median_depth=30, fragment_mode=300, fraction_short_fragments=0.01, declared_sex="female")
     paths = []
-    for s, sex in (("A", "female"), ("B", "male"), ("C", "female")):
+    for s, sex in (("A", "female"), ("B", "male"), ("C", "female"), ("D", "female")):
         p = tmp_path / f"{s}.json"
         write_json(base | {"sample": s, "sex": sex, "sex_mismatch": sex != "female"}, str(p))
         paths.append(str(p))
     ident = tmp_path / "identity_samples.tsv"
-    write_tsv(pd.DataFrame(dict(patient="P1", sample=["A", "B", "C"], compared=2, mismatches=[0, 0, 2],
-                                status=["ok", "ok", "suspect"])), str(ident))
+    write_tsv(pd.DataFrame(dict(patient="P1", sample=["A", "B", "C", "D"], compared=3, mismatches=[0, 0, 3, 0],
+                                status=["ok", "ok", "suspect", "ok"], contamination=[0.001, 0.0, 0.4, 0.031],
+                                contamination_low=[0.0, 0.0, 0.38, 0.027], contamination_high=[0.002, 0.001, 0.42, 0.034],
+                                contamination_sites=400, contamination_mode="reference",
+                                contamination_flag=["pass", "pass", "unusable", "flagged"])), str(ident))
     table = qc_summary(paths, [str(ident)]).set_index("sample")
-    assert table.loc["A", "flags"] == "" and table.loc["B", "flags"] == "sex" and table.loc["C", "flags"] == "identity"
+    assert table.loc["A", "flags"] == "" and table.loc["B", "flags"] == "sex"
+    assert table.loc["C", "flags"] == "identity,contamination" and table.loc["D", "flags"] == "contamination"
     write_tsv(table.reset_index(), str(tmp_path / "summary.tsv"))
     assert console_flags([str(tmp_path / "summary.tsv")]) == [
         "patient P1, sample B: sex: inferred male, declared female",
-        "patient P1, sample C: identity: looks like another person than the patient's other samples"]
+        "patient P1, sample C: identity: looks like another person than the patient's other samples; contamination: "
+        "40.0% of another person's DNA (95% interval 38.0-42.0%), unusable for subclonal work",
+        "patient P1, sample D: contamination: 3.1% of another person's DNA (95% interval 2.7-3.4%), flagged"]
     assert json.loads((tmp_path / "A.json").read_text())["sample"] == "A"
 
 

@@ -12,8 +12,17 @@ from ith.errors import InputError
 def _simulate(args: argparse.Namespace) -> None:
     from ith.simulate.cohort import simulate
 
-    overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin))
-                 if v is not None}
+    overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin),
+                                   ("ch_variants", args.ch_variants)) if v is not None}
+    if args.contaminate:
+        pairs = []
+        for item in args.contaminate:
+            sample, _, fraction = item.partition("=")
+            try:
+                pairs.append((sample, float(fraction)))
+            except ValueError:
+                raise SystemExit(f"--contaminate {item}: expected SAMPLE=FRACTION, e.g. P1-R1=0.03")
+        overrides["contamination"] = tuple(pairs)
     info = simulate(args.preset, args.seed, args.out, threads=args.threads, **overrides)
     print(json.dumps({"out": args.out, **{k: round(v, 1) if isinstance(v, float) else v for k, v in info.items()}}))
 
@@ -214,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tree-margin", type=float, default=None,
                    help="redraw region compositions until the true CCFs fit no other clone tree within this margin "
                         "(default: the preset's)")
+    p.add_argument("--contaminate", action="append", metavar="SAMPLE=FRACTION",
+                   help="that share of the sample's DNA comes from another person (repeatable), e.g. P1-R1=0.03")
+    p.add_argument("--ch-variants", type=int, default=None,
+                   help="clonal haematopoiesis: this many CH variants in each patient's blood normal and plasma at "
+                        "0.5-2%% VAF, none in the tumour (default: the preset's, none)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("check", help="validate a config and its sample sheet (the workflow's pre-flight checks)")

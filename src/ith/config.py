@@ -242,6 +242,9 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
     drivers = variants["drivers"]
     if drivers and not os.path.exists(drivers):
         raise InputError(f"{source}: variants.drivers '{drivers}' not found; correct the path or set it to null.")
+    ch_regions = config["liquid"]["ch_regions"]
+    if ch_regions and not os.path.exists(ch_regions):
+        raise InputError(f"{source}: liquid.ch_regions '{ch_regions}' not found; correct the path or set it to null.")
     for patient, vcf in variants["external_vcfs"].items():
         if not os.path.exists(vcf):
             raise InputError(f"{source}: variants.external_vcfs.{patient} '{vcf}' not found; correct the path.")
@@ -255,7 +258,8 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
                 raise InputError(f"{source}: {key} '{p}' is not indexed; run: bcftools index -t {p}")
     # a resource named otherwise (1 vs chr1) is read in the reference's naming; one that matches
     # no reference contig at all, or states other contig lengths, stops here
-    named = [("assay.targets", targets, "bed"), ("variants.drivers", drivers, "bed")] + \
+    named = [("assay.targets", targets, "bed"), ("variants.drivers", drivers, "bed"),
+             ("liquid.ch_regions", ch_regions, "bed")] + \
         [(key, p, "vcf") for key, p in resources] + \
         [(f"variants.external_vcfs.{patient}", vcf, "vcf") for patient, vcf in variants["external_vcfs"].items()]
     for key, p, kind in named:

@@ -32,15 +32,18 @@ class NullModel:
 
 def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
                model: LociModel, p: DetectParams, weights: LengthWeights | None = None,
-               control_frags: list | None = None) -> NullModel:
+               control_frags: list | None = None, ch: np.ndarray | None = None) -> NullModel:
     """ca, cd, usable: (L, J) control alt and depth at the loci and the entries that may serve;
     j_normal: the column of the patient's own normal: its alt reads exclude a locus, and it
     teaches the background but does not calibrate (clonal haematopoiesis or tumour cells in
-    the blood would make it no negative for this patient)."""
+    the blood would make it no negative for this patient); ch: (L,) loci found to be clonal
+    haematopoiesis (ith.liquid.ch), not used."""
     bg = fit_background(ca, cd, usable, cls, p.error_floor)
     normal_alt = ca[:, j_normal] if j_normal is not None else np.zeros(len(cls), dtype=np.int64)
-    reason = np.where(normal_alt >= p.max_normal_alt, "alt reads in the normal",
-                      np.where(bg.error > p.max_error, "noisy locus", ""))
+    is_ch = np.zeros(len(cls), dtype=bool) if ch is None else ch
+    reason = np.where(is_ch, "clonal haematopoiesis",
+                      np.where(normal_alt >= p.max_normal_alt, "alt reads in the normal",
+                               np.where(bg.error > p.max_error, "noisy locus", "")))
     usable_locus = reason == ""
     # each control scored against a background refitted without it
     llr = np.full(ca.shape[1], np.nan)

@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from ith.liquid import fragments as frag
-from ith.liquid.background import substitution_class
+from ith.liquid import ch as chm
+from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.carriers import carrier_entries
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
 from ith.liquid.detect import limit_of_detection, tumour_fraction_fit
 from ith.liquid.files import LiquidInputs, write_outputs
-from ith.liquid.loci import NO_PILEUP, counts_at, fragments_at, loci_model
+from ith.liquid.loci import NO_PILEUP, counts_at, fragments_at, loci_model, split_ids
 from ith.liquid.model import coverage_ratio
 from ith.liquid.null import call_sample, learn_length_weights, null_model
 from ith.liquid.params import LiquidParams
@@ -56,6 +57,7 @@ class LiquidResult:
     loci: pd.DataFrame
     fragments: pd.DataFrame
     plasma_only: pd.DataFrame
+    ch: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=chm.CH_COLUMNS))  # ch.tsv
     lengths: dict = field(default_factory=dict)  # sample -> (mutant lengths, wild-type histogram)
 
 
@@ -91,7 +93,21 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     # normal controls are scored by their counts alone
     kind = controls.set_index("sample")["type"].to_dict()
     control_frags = [fragments_at(alt_lengths.get(s), loci) if kind.get(s) == "plasma" else None for s in names]
-    null = null_model(ca, cd, usable, cls, j_normal, model, p.detect, weights, control_frags)
+    # clonal haematopoiesis, over every site of the patient (tissue calls and plasma-only
+    # discoveries): a CH locus is no tumour locus, so it is left out of detection, tumour
+    # fraction and clones
+    # (class rates without the loci the normal carries: their normal fragments are germline or
+    # CH, no errors, and would make the check's own background hide the CH it looks for)
+    vetoed = (ca[:, j_normal] >= p.detect.max_normal_alt)[:, None]
+    class_rate = fit_background(ca, cd, usable & ~vetoed, cls, p.detect.error_floor).class_rate if len(loci) else {}
+    ch = check_ch(patient, data, p, plasma, names, owner, class_rate)
+    ch_ids = ch.ids()
+    is_ch = loci["mutation_id"].isin(ch_ids).to_numpy()
+    log.info("clonal haematopoiesis: %d of %d sites (%d tumour-informed loci left out): %s", len(ch_ids),
+             len(ch.sites), int(is_ch.sum()), sorted(ch_ids))
+    # a CH locus' alt reads in the normal are the blood's, no background error
+    null = null_model(ca, cd, usable & ~is_ch[:, None], cls, j_normal, model, p.detect, weights, control_frags,
+                      ch=is_ch)
     bg, reason, usable_locus, control_llr = null.background, null.reason, null.usable_locus, null.control_llr
     log.info("%d loci; %d with alt reads in the normal, %d noisy; %d controls; class error rates %s",
              len(loci), int((reason == "alt reads in the normal").sum()), int((reason == "noisy locus").sum()),
@@ -136,7 +152,8 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
             background_reads=round(det.background_reads, 3), loci_used=int(det.used.sum()),
             loci_outliers=int(det.outliers.sum()), loci_excluded=int((~usable_locus).sum()),
             low_sensitivity=not lod <= p.detect.max_lod, coverage_ratio=rho,
-            controls=int(np.isfinite(control_llr).sum()), dispersion=disp, calibration=method))
+            controls=int(np.isfinite(control_llr).sum()), dispersion=disp, calibration=method,
+            ch_variants=int((ch.table["sample"] == s).mul(ch.table["alt_reads"] > 0).sum())))
         log.info("%s: %s, score %.2f, p %.3g, level %.4g, TF %.4g [%.4g, %.4g] on %d truncal loci, LoD %.3g, "
                  "%d informative reads, %d outliers", s, status, det.llr, pv, det.level, tf, tf_lo, tf_hi, n_tf, lod,
                  det.informative_reads, int(det.outliers.sum()))
@@ -165,8 +182,45 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
 
     clones = pd.DataFrame(clone_rows, columns=CLONE_COLUMNS[:-3])
     clones = _trends(clones, plasma, clone_inputs, ct_rows, parents, p.clones)
+    po = plasma_only(variant_counts, sheet, patient)
+    po["clonal_haematopoiesis"] = po["mutation_id"].isin(ch_ids) if len(po) else pd.Series(dtype=bool)
     return LiquidResult(pd.DataFrame(ct_rows), clones, pd.concat(loci_rows) if loci_rows else pd.DataFrame(),
-                        pd.DataFrame(frag_rows), plasma_only(variant_counts, sheet, patient), lengths)
+                        pd.DataFrame(frag_rows), po, ch.table, lengths)
+
+
+def check_ch(patient: str, data: LiquidInputs, p: LiquidParams, plasma: pd.DataFrame, names: list[str],
+             owner: np.ndarray, class_rate: dict[str, float]) -> chm.PatientCH:
+    """The clonal-haematopoiesis check over the patient's SNV sites: its tumour-informed loci
+    and every other SNV the variants stage reports (plasma-only discoveries among them), counted
+    in its normal, its plasma and the other patients' controls (background), with the tissue's
+    counts from the variants stage."""
+    vc = data.variant_counts
+    other = vc.loc[~vc["indel"].astype(bool), "mutation_id"] if "indel" in vc else vc.get("mutation_id", [])
+    ids = pd.concat([data.loci["mutation_id"], pd.Series(other, dtype=str)]).drop_duplicates()
+    sites = split_ids(ids)
+    sites = sites[(sites["ref"].str.len() == 1) & (sites["alt"].str.len() == 1)].reset_index(drop=True)
+    own = data.sheet[data.sheet["patient"] == patient]
+    normal = own.loc[own["type"] == "normal", "sample"].iloc[0]
+    sa = np.zeros((len(sites), len(names)), dtype=np.int64)
+    sd = np.zeros_like(sa)
+    for j, s in enumerate(names):
+        if s in data.pileups:
+            sa[:, j], sd[:, j] = counts_at(data.pileups[s], sites)
+    carrier = carrier_entries(sa, sd, owner, patient, p.detect.error_floor)
+    others = owner != patient
+    err = chm.site_errors(sa[:, others], sd[:, others], (~carrier & (sd > 0))[:, others],
+                          substitution_class(sites["ref"], sites["alt"]), class_rate, p.detect.error_floor)
+    j_normal = names.index(normal)
+    per_sample = {s: counts_at(data.pileups.get(s, NO_PILEUP), sites) for s in plasma["sample"]}
+    pa = sum((a for a, _ in per_sample.values()), np.zeros(len(sites), dtype=np.int64))
+    pdp = sum((d for _, d in per_sample.values()), np.zeros(len(sites), dtype=np.int64))
+    ta, td = chm.tissue_counts(vc, list(own.loc[own["type"] == "tumour", "sample"]), sites["mutation_id"])
+    gene = chm.gene_labels(sites["chrom"].to_numpy(str), sites["pos"].to_numpy(np.int64), data.ch_regions)
+    ev = chm.SiteEvidence(err, sa[:, j_normal], sd[:, j_normal], pa, pdp, ta, td, gene)
+    call = chm.classify(ev, p.ch)
+    table = chm.build_table(patient, sites, call, ev, plasma[["sample", "timepoint"]], per_sample,
+                            set(data.loci["mutation_id"]))
+    return chm.PatientCH(sites, call, ev, table)
 
 
 def _trends(clones: pd.DataFrame, plasma: pd.DataFrame, inputs: dict, ct_rows: list[dict],
@@ -222,5 +276,6 @@ def run_and_write(patient: str, data: LiquidInputs, p: LiquidParams, out) -> Liq
         em = sorted(set(res.clones.loc[res.clones["emerging"], "clone"].tolist()))
         log.info("clones detected per sample: %s; emerging: %s",
                  res.clones.groupby("sample")["detected"].sum().to_dict(), em)
-    log.info("%d plasma-only mutation observations", len(res.plasma_only))
+    log.info("%d plasma-only mutation observations; %d clonal-haematopoiesis variants", len(res.plasma_only),
+             res.ch["mutation_id"].nunique() if len(res.ch) else 0)
     return res

@@ -11,6 +11,7 @@ from ith.params import check_keys, from_section
 from ith.qc.bamstats import QcParams
 
 if TYPE_CHECKING:
+    from ith.qc.contamination import ContaminationParams
     from ith.qc.identity import IdentityParams
 
 SAMPLE_KEYS = ("min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex")
@@ -43,3 +44,10 @@ def identity_site_params(section: Mapping[str, Any]) -> IdentityParams:
 
     check_keys(section, IDENTITY_SITE_KEYS, "qc.identity")
     return IdentityParams(**{k: section[k] for k in IDENTITY_SITE_KEYS})
+
+
+def contamination_params(section: Mapping[str, Any]) -> ContaminationParams:
+    """The contamination estimate (rule qc_identity, which is passed `qc.contamination`)."""
+    from ith.qc.contamination import ContaminationParams
+
+    return from_section(ContaminationParams, section, "qc.contamination")

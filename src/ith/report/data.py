@@ -13,7 +13,8 @@ import pandas as pd
 STR_COLUMNS = {c: str for c in ("patient", "sample", "mutation_id", "clone", "regions", "chrom", "flags", "flag",
                                 "drivers", "driver", "reason", "call", "status", "identity", "verdict", "method",
                                 "tf_basis", "calibration", "change", "sample_a", "sample_b", "kind", "sex",
-                                "declared_sex", "region", "lesion")}
+                                "declared_sex", "region", "lesion", "contamination_mode",
+                                "contamination_flag", "gene", "evidence")}
 
 
 def read_table(path: Path | None, na_values: Sequence[str] = ("NA", "")) -> pd.DataFrame:
@@ -46,6 +47,7 @@ class PatientFiles:
     plasma_clones: Path | None = None
     fragments: Path | None = None
     plasma_only: Path | None = None
+    ch: Path | None = None
     tf_plot: Path | None = None
     plasma_clones_plot: Path | None = None
     fragments_plot: Path | None = None
@@ -96,6 +98,7 @@ class PatientData:
     plasma_clones: pd.DataFrame = field(default_factory=pd.DataFrame)
     fragments: pd.DataFrame = field(default_factory=pd.DataFrame)
     plasma_only: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ch: pd.DataFrame = field(default_factory=pd.DataFrame)  # the liquid stage's ch.tsv
     figures: dict[str, Path] = field(default_factory=dict)  # the stages' own figures that exist
 
     def samples_of(self, kind: str) -> list[str]:
@@ -133,4 +136,5 @@ def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> Pati
         mutations=read_table(f.mutations), clusters=read_table(f.clusters), trees=_json(f.trees),
         proportions=read_table(f.proportions), branches=read_table(f.branches),
         ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
-        fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), figures=f.figures())
+        fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), ch=read_table(f.ch),
+        figures=f.figures())

@@ -195,7 +195,9 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
     return {
         "per_sample": table(per, empty="no tumour samples"),
         "qc": table(d.qc, qc_cols, "no QC table"),
-        "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status"], "no identity check"),
+        "identity": table(d.identity_samples, ["sample", "compared", "mismatches", "status", "contamination",
+                                               "contamination_low", "contamination_high", "contamination_flag"],
+                          "no identity check"),
         "identity_pairs": table(bad_pairs, ["sample_a", "sample_b", "n_sites", "concordance", "ibs0", "verdict"],
                                 "every pair of samples matches (same person)"),
         "clusters": _cluster_table(d.clusters),
@@ -209,9 +211,23 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "divergence": table(div, empty="fewer than two regions: no pairwise divergence"),
         "ctdna": table(d.ctdna, ctdna_cols), "plasma_clones": table(d.plasma_clones, clone_cols),
         "fragments": table(d.fragments, frag_cols),
+        "ch": table(_ch_table(d.ch), empty="none found"),
         "metrics": _metrics_table(h),
         "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
     }
+
+
+def _ch_table(ch: pd.DataFrame) -> pd.DataFrame:
+    """One row per clonal-haematopoiesis variant: its evidence, the normal's and the tissue's
+    counts, and its VAF in each plasma sample."""
+    if ch.empty:
+        return ch
+    first = ch.groupby("mutation_id", sort=False).first()
+    out = first[["gene", "evidence", "normal_alt", "normal_depth", "normal_vaf", "tissue_alt", "tissue_depth",
+                 "tumour_locus"]].copy()
+    for s, g in ch.groupby("sample", sort=False):
+        out[f"vaf {s}"] = g.set_index("mutation_id")["vaf"].reindex(out.index)
+    return out.reset_index()
 
 
 def _generated() -> str:

@@ -161,7 +161,8 @@ def _plasma(d: PatientData) -> dict:
     last = list(samples)[-1]  # ctdna.tsv is in time order
     return {"samples": samples, "clones_detected": shown, "emerging": emerging,
             "last": {"sample": last, **{k: samples[last][k] for k in ("timepoint", "status", "tumour_fraction")}},
-            "plasma_only_mutations": int(len(d.plasma_only))}
+            "plasma_only_mutations": int(len(d.plasma_only)),
+            "ch_variants": sorted(set(d.ch["mutation_id"])) if not d.ch.empty else []}
 
 
 def flagged_samples(f: dict, most: int = 5) -> str:

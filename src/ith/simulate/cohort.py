@@ -15,10 +15,11 @@ import yaml
 
 from ith.io.tables import write_tsv
 from ith.simulate import truth
+from ith.simulate.ch import ch_regions_bed, ch_table, draw_ch
 from ith.simulate.capture import design_sites, make_targets, panel_targets, sample_efficiency, target_mask, write_bed
 from ith.simulate.genome import Genome, make_genome, write_fasta
 from ith.simulate.presets import PRESETS, Preset
-from ith.simulate.reads import CaptureModel, ReadModel, SampleReads
+from ith.simulate.reads import CaptureModel, ReadModel, SampleReads, contaminant_weight
 from ith.simulate.samples import SampleSpec, plasma_compositions, plasma_series, separable_compositions
 from ith.simulate.tumour import Patient, draw_germline, evolve
 
@@ -70,7 +71,31 @@ def cohort_and_kit(rng_seed: int, preset: Preset,
     cohort = patients(rng_seed, preset, genome, targets)
     if preset.capture == "panel":
         targets = panel_kit(rng_seed, preset, genome, cohort)
+    if preset.ch_variants:
+        add_ch(rng_seed, preset, genome, cohort, targets)
     return cohort, targets
+
+
+def add_ch(rng_seed: int, preset: Preset, genome: Genome, cohort: list[tuple[Patient, list[SampleSpec]]],
+           targets: pd.DataFrame | None) -> None:
+    """Clonal haematopoiesis in every patient's blood (preset.ch_variants variants), each away
+    from the cohort's germline and somatic variants and from the other patients' CH, inside the
+    kit's gene targets when there is a kit. Its own generators: the rest of the cohort is the
+    same with CH or without."""
+    taken: dict[str, set[int]] = {}
+    for patient, _ in cohort:
+        for c, pos in patient.germline.pos.items():
+            taken.setdefault(c, set()).update(int(x) for x in pos)
+        for m in patient.tumour.snvs:
+            taken.setdefault(m.contig, set()).add(m.pos)
+    for s in genome.snps:
+        taken.setdefault(s.contig, set()).add(s.pos)
+    for pi, (patient, _) in enumerate(cohort):
+        patient.ch = draw_ch(np.random.default_rng([rng_seed, 6, pi]), genome, taken, preset.ch_variants,
+                             preset.ch_vaf, targets)
+        patient.notes["ch_infiltrate"] = preset.ch_infiltrate
+        for v in patient.ch:
+            taken.setdefault(v.contig, set()).add(v.pos)
 
 
 def patients(rng_seed: int, preset: Preset, genome: Genome,
@@ -118,7 +143,27 @@ def patients(rng_seed: int, preset: Preset, genome: Genome,
             specs.append(SampleSpec(f"{pid}-PL{t + 1}", "plasma", float(tfs[t]), plasma_comps[t], preset.plasma_depth,
                                     timepoint=90 * t, growing_clone=g))
         out.append((patient, specs))
-    return out
+    return contaminate(rng_seed, preset, genome, out)
+
+
+def contaminate(rng_seed: int, preset: Preset, genome: Genome,
+                cohort: list[tuple[Patient, list[SampleSpec]]]) -> list[tuple[Patient, list[SampleSpec]]]:
+    """Give the preset's contaminated samples their fraction and a contaminant: another person
+    of the patient's sex, genotyped as a patient is (draw_germline, from a generator of its own,
+    so every other draw of the cohort stays as it was)."""
+    wanted = dict(preset.contamination)
+    for pi, (patient, specs) in enumerate(cohort):
+        for si, spec in enumerate(specs):
+            c = float(wanted.pop(spec.sample, 0.0))
+            if not 0.0 <= c < 1.0:
+                raise ValueError(f"preset {preset.name}: contamination of {spec.sample} must be in [0, 1), not {c}")
+            if c > 0:
+                spec.contamination = c
+                spec.contaminant = draw_germline(np.random.default_rng([rng_seed, 6, pi, si]), genome, patient.sex)
+                spec.contaminant_cells = contaminant_weight(genome, patient, spec)
+    if wanted:
+        raise ValueError(f"preset {preset.name}: contamination names samples the cohort lacks: {', '.join(wanted)}")
+    return cohort
 
 
 def read_model(rng: np.random.Generator, preset: Preset, spec: SampleSpec,
@@ -224,7 +269,7 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
     for patient, specs in cohort:
         for spec in specs:
             row = dict(patient=patient.id, sample=spec.sample, type=spec.type, sex=patient.sex,
-                       purity=spec.purity, depth=spec.depth,
+                       purity=spec.purity, contamination=spec.contamination, depth=spec.depth,
                        fragment_mode=167 if spec.type == "plasma" else int(preset.tissue_fragment[0]),
                        reads=stats[spec.sample][0])
             if targets is not None:  # depth is then the mean on-target depth
@@ -255,6 +300,11 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
         # its targets, and off-target bins of 20 x bin_size between them)
         "copynumber": {"bin_size": preset.cn_bin_size},
     }
+    ch = [v for p, _ in cohort for v in p.ch]
+    if ch:  # the CH gene regions, as a user's liquid.ch_regions BED
+        bed_ch = os.path.join(out, "reference", "ch_genes.bed")
+        ch_regions_bed(ch).to_csv(bed_ch, sep="\t", header=False, index=False)
+        config["liquid"] = {"ch_regions": bed_ch}
     with open(os.path.join(out, "config.yaml"), "w") as fh:
         changed = "".join(f", {k} {v}" for k, v in sorted(overrides.items()))
         fh.write(f"# Simulated cohort: preset {preset_name}{changed}, seed {seed}. Run: snakemake --configfile {out}/config.yaml\n")
@@ -290,3 +340,23 @@ def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], fold
     write_tsv(truth.ctdna_table(patient, specs), os.path.join(folder, "ctdna.tsv"))
     write_tsv(truth.plasma_clone_table(patient, specs), os.path.join(folder, "clones.tsv"))
     write_tsv(truth.germline_table(genome, patient), os.path.join(folder, "germline.tsv"))
+    if patient.ch:
+        shares = [_normal_share(patient, s) for s in specs]
+        write_tsv(ch_table(patient.id, patient.ch, specs, shares, float(patient.notes.get("ch_infiltrate", 0.0))),
+                  os.path.join(folder, "ch.tsv"))
+
+
+def _normal_share(patient: Patient, spec: SampleSpec) -> np.ndarray:
+    """The normal cells' share of a sample's DNA at each of the patient's CH variants."""
+    from ith.simulate.tumour import CN_CELL
+
+    t = patient.tumour
+    f0 = 1.0 - spec.purity
+    out = []
+    for v in patient.ch:
+        cell = v.pos // CN_CELL
+        normal = f0 * float(t.baseline[v.contig][cell].sum())
+        tumour = float(sum(spec.purity * spec.clone_props[k] * t.copies[v.contig][k, cell].sum()
+                           for k in range(len(spec.clone_props))))
+        out.append(normal / (normal + tumour) if normal + tumour > 0 else 0.0)
+    return np.array(out)

@@ -58,6 +58,14 @@ class Preset:
     # fixed tumour fractions of the plasma timepoints (a patient's first n); empty: drawn
     # (samples.plasma_series)
     plasma_tf: tuple[float, ...] = ()
+    # (sample, fraction) pairs: that share of the sample's DNA comes from another person (a
+    # contaminant drawn per sample from the population frequencies); every other sample is clean
+    contamination: tuple[tuple[str, float], ...] = ()
+    # clonal haematopoiesis: this many CH variants in each patient's blood (normal and plasma,
+    # never the tumour) at a blood VAF uniform in ch_vaf (simulate/ch.py); 0: off
+    ch_variants: int = 0
+    ch_vaf: tuple[float, float] = (0.005, 0.02)
+    ch_infiltrate: float = 0.0  # share of a tumour region's normal cells that are blood (carry the CH)
     extra: dict = field(default_factory=dict)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from ith import __version__
 from ith.io.bamwrite import (FLAG_DUPLICATE, FLAG_MATE_REVERSE, FLAG_PAIRED, FLAG_PROPER, FLAG_READ1,
                              FLAG_READ2, FLAG_REVERSE, BamWriter, ReadBatch)
+from ith.simulate.ch import ch_alleles
 from ith.simulate.genome import N_CODE, Contig, Genome
 from ith.simulate.samples import SampleSpec
 from ith.simulate.tumour import CN_CELL, Patient
@@ -101,6 +102,38 @@ def _gc_accept(gc: np.ndarray, model: ReadModel) -> np.ndarray:
     return np.exp(-0.5 * ((gc - model.gc_center) / model.gc_width) ** 2)
 
 
+def _effective_cell_length(contig: Contig, n_cum: np.ndarray) -> np.ndarray:
+    """Bases that are not N in each copy-number cell (n_cum: cumulative count of N)."""
+    n_cells = -(-contig.length // CN_CELL)
+    edges = np.minimum(np.arange(n_cells + 1) * CN_CELL, contig.length)
+    return (np.diff(edges) - np.diff(n_cum[edges])).astype(float)
+
+
+def _weights(patient: Patient, fractions: np.ndarray, contig: str, contaminated: bool) -> np.ndarray:
+    """(populations, cells, haplotypes) DNA contributed: cell fraction x copies; a contaminant,
+    last, has the normal copies of the patient's sex."""
+    t = patient.tumour
+    parts = [t.baseline[contig][None], t.copies[contig]] + ([t.baseline[contig][None]] if contaminated else [])
+    return fractions[:, None, None] * np.concatenate(parts, axis=0)
+
+
+def contaminant_weight(genome: Genome, patient: Patient, spec: SampleSpec) -> float:
+    """The contaminant's cells per cell of the person's (normal and tumour) such that it makes up
+    `spec.contamination` of the sample's autosomal DNA: w 2 / (w 2 + D) = c, D the person's
+    mean copies per base of autosome in this sample (tumour copy number included)."""
+    c = spec.contamination
+    if c <= 0:
+        return 0.0
+    fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
+    dna = length = 0.0
+    for contig in genome.contigs:
+        if contig.kind == "autosome":
+            eff = _effective_cell_length(contig, np.concatenate([[0], np.cumsum(contig.seq == N_CODE)]))
+            dna += float((_weights(patient, fractions, contig.name, False).sum(axis=(0, 2)) * eff).sum())
+            length += float(eff.sum())
+    return c / (1 - c) * (dna / length) / 2
+
+
 class SampleReads:
     """Holds what is shared across a sample's contigs (rates, GC normalisation)."""
 
@@ -110,6 +143,8 @@ class SampleReads:
         self.spec = spec
         self.model = model
         self.seed = seed
+        # share of a tissue sample's normal cells that are blood cells, carrying the blood's CH
+        self.ch_infiltrate = float(patient.notes.get("ch_infiltrate", 0.0))
         self._cumsums = {c.name: self._cumsum(c) for c in genome.contigs}
         self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
         if model.plasma:
@@ -118,6 +153,12 @@ class SampleReads:
             # length (spec.purity counts genome copies, the share of the DNA)
             self.fractions[1:] *= (plasma_mean_length(False, model.read_length)
                                    / plasma_mean_length(True, model.read_length))
+        # a contaminated sample has one more population, last: another person's normal cells
+        self.contaminant_pop = -1
+        if spec.contamination > 0:
+            w = contaminant_weight(genome, patient, spec)
+            self.fractions = np.concatenate([self.fractions, [w]])
+            self.contaminant_pop = len(self.fractions) - 1
         rng = np.random.default_rng(seed + [999_999])
         self.rate = self._fragment_rate() / self._mean_gc_accept(rng)
         # fragments drawn per origin, for the truth: captured on a target, or background
@@ -133,15 +174,14 @@ class SampleReads:
 
     def weights(self, contig: Contig) -> np.ndarray:
         """(populations, cells, haplotypes) DNA contributed: cell fraction x copies."""
-        t = self.patient.tumour
-        pops = np.concatenate([t.baseline[contig.name][None], t.copies[contig.name]], axis=0)
-        return self.fractions[:, None, None] * pops
+        return _weights(self.patient, self.fractions, contig.name, self.contaminant_pop >= 0)
+
+    def _tumour(self, pop: np.ndarray) -> np.ndarray:
+        """Fragments of tumour cells (not the person's normal cells, nor a contaminant's)."""
+        return (pop > 0) & (pop != self.contaminant_pop)
 
     def _effective_cell_length(self, contig: Contig) -> np.ndarray:
-        n_cells = -(-contig.length // CN_CELL)
-        edges = np.minimum(np.arange(n_cells + 1) * CN_CELL, contig.length)
-        n_cum = self._cumsums[contig.name][1]
-        return (np.diff(edges) - np.diff(n_cum[edges])).astype(float)
+        return _effective_cell_length(contig, self._cumsums[contig.name][1])
 
     def _fragment_rate(self) -> float:
         dna = length = 0.0
@@ -222,7 +262,7 @@ class SampleReads:
         counts = rng.poisson(lam)
         cell = np.repeat(np.arange(len(counts)), counts)
         pop, hap = self._populations(rng, w, per_cell, cell)
-        length = fragment_lengths(rng, pop > 0, self.model)
+        length = fragment_lengths(rng, self._tumour(pop), self.model)
         start = cell * CN_CELL + rng.integers(0, CN_CELL, len(cell))
         return self._kept(rng, contig, start, length, pop, hap)
 
@@ -247,7 +287,7 @@ class SampleReads:
             thin = rng.random(len(t)) < per_cell[cell] / most[t]
         t, start, cell = t[thin], start[thin], cell[thin]
         pop, hap = self._populations(rng, w, per_cell, cell)
-        length = fragment_lengths(rng, pop > 0, self.model)
+        length = fragment_lengths(rng, self._tumour(pop), self.model)
         prev_end = np.concatenate([[-1], e[:-1]])
         # reaches its own target, and not back into the one before (whose draw has it)
         ok = (start + length > s[t]) & (start >= prev_end[t])
@@ -262,9 +302,13 @@ class SampleReads:
         s_pos = np.array([t.snvs[i].pos for i in snv_idx], dtype=np.int64)
         s_alt = np.array([t.snvs[i].alt for i in snv_idx], dtype=np.int64)
         s_hap = np.array([t.snvs[i].hap for i in snv_idx], dtype=np.int64)
-        v_pos = np.concatenate([g.pos[contig.name], s_pos])
-        v_alt = np.concatenate([g.alt[contig.name], s_alt])
+        k = self.spec.contaminant
+        k_pos = k.pos[contig.name] if k is not None else np.zeros(0, np.int64)
+        k_alt = k.alt[contig.name] if k is not None else np.zeros(0, np.int64)
+        v_pos = np.concatenate([g.pos[contig.name], s_pos, k_pos])
+        v_alt = np.concatenate([g.alt[contig.name], s_alt, k_alt])
         n_germ = len(g.pos[contig.name])
+        n_person = n_germ + len(s_pos)  # the contaminant's variants come last
         start, end = frag["start"], frag["start"] + frag["length"]
         lo = np.searchsorted(start, v_pos - MAX_FRAGMENT + 1)
         hi = np.searchsorted(start, v_pos, side="right")
@@ -278,12 +322,19 @@ class SampleReads:
         germ = var < n_germ
         carry[germ] = g.hap[contig.name][var[germ], hap[germ]] == 1
         som = ~germ
+        if k is not None:
+            # a contaminant's fragment carries its alleles only, the person's none of them
+            other = pop == self.contaminant_pop
+            con = var >= n_person
+            carry[germ] &= ~other[germ]
+            carry[con] = other[con] & (k.hap[contig.name][var[con] - n_person, hap[con]] == 1)
+            som &= ~con
         si = var[som] - n_germ
         clone = pop[som] - 1
-        tumour_frag = clone >= 0
+        tumour_frag = self._tumour(pop[som])
         p = np.zeros(len(si))
         cells = s_pos[si] // CN_CELL
-        ci = np.clip(clone, 0, None)
+        ci = np.where(tumour_frag, clone, 0)
         mut = t.mut_copies[snv_idx[si], ci].astype(float)
         hap_copies = t.copies[contig.name][ci, cells, s_hap[si]].astype(float)
         on_hap = tumour_frag & (hap[som] == s_hap[si]) & (hap_copies > 0)
@@ -309,6 +360,11 @@ class SampleReads:
             rng = np.random.default_rng(self.seed + [ci])
             frag = self.fragments(rng, contig)
             subs, indels = self.alleles(rng, contig, frag)
+            blood = 1.0 if self.spec.type in ("normal", "plasma") else self.ch_infiltrate
+            if self.patient.ch and blood > 0:  # blood cells' CH variants
+                extra = ch_alleles(np.random.default_rng(self.seed + [ci, 6]), self.patient.ch, contig.name, frag,
+                                   MAX_FRAGMENT, blood)
+                subs = tuple(np.concatenate([a, b.astype(a.dtype)]) for a, b in zip(subs, extra))
             frag, subs, indels = self._duplicate(rng, frag, subs, indels)
             reads = self._pair_reads(rng, contig, frag, next_name)
             next_name += len(frag["start"])

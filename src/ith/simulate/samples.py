@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ith.simulate.tumour import Tumour
+from ith.simulate.tumour import Germline, Tumour
 
 
 @dataclass
@@ -21,6 +21,11 @@ class SampleSpec:
     x: float | None = None
     y: float | None = None
     growing_clone: int | None = None
+    # fraction of the sample's DNA (autosomal mean) from another person, whose genotypes are
+    # `contaminant` (drawn as a patient's are, from the same population frequencies)
+    contamination: float = 0.0
+    contaminant: Germline | None = None
+    contaminant_cells: float = 0.0  # the contaminant's cells per cell of the person's (reads.contaminant_weight)
 
 
 def region_compositions(rng: np.random.Generator, tumour: Tumour, purities: np.ndarray) -> np.ndarray:

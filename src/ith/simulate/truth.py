@@ -39,6 +39,8 @@ def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFr
             f_norm, f_clone = _fractions(spec)
             tumour_cn = clone_cn.sum(axis=1)
             denom = f_norm * normal_cn + float((f_clone * tumour_cn).sum())
+            if spec.contamination > 0:  # the contaminant's cells carry normal copies, never the mutation
+                denom += spec.contaminant_cells * normal_cn
             vaf = float((f_clone * t.mut_copies[i]).sum()) / denom if denom > 0 else 0.0
             ccf = float(spec.clone_props[carrying].sum()) if spec.purity > 0 else 0.0
             dom = _dominant_clone(spec)

@@ -99,6 +99,7 @@ class Patient:
     germline: Germline
     tumour: Tumour
     notes: dict = field(default_factory=dict)
+    ch: list = field(default_factory=list)  # clonal haematopoiesis variants (simulate.ch.ChVariant)
 
 
 def baseline_copies(kind: str, sex: str, n_cells: int) -> np.ndarray:

@@ -11,8 +11,9 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 
-from ith.io.naming import ContigMap, resource_naming
+from ith.io.naming import ContigMap
 from ith.io.pileup import normalise
+from ith.io.regions import read_named_regions
 
 
 def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool, names: ContigMap) -> np.ndarray:
@@ -52,19 +53,7 @@ def vcf_lookup(sites: pd.DataFrame, vcf: str, info_af: bool, names: ContigMap) -
 def read_drivers(path: str, reference: list[tuple[str, int]]) -> pd.DataFrame:
     """BED (chrom, start0, end[, name]) or TSV with header chrom/start/end[/name] (1-based), its
     contigs in the reference's naming."""
-    with open(path) as fh:
-        first = fh.readline().split("\t")
-    if first[0].strip().lower() == "chrom":
-        d = pd.read_csv(path, sep="\t", dtype={"chrom": str})
-        d["start0"] = d["start"] - 1
-    else:
-        d = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str})
-        d = d.rename(columns={0: "chrom", 1: "start0", 2: "end", 3: "name"})
-    to_reference = resource_naming(path, "variants.drivers", reference, "bed").to_reference
-    d["chrom"] = d["chrom"].map(lambda c: to_reference.get(c, c))
-    if "name" not in d:
-        d["name"] = d["chrom"] + ":" + (d["start0"] + 1).astype(str) + "-" + d["end"].astype(str)
-    return d[["chrom", "start0", "end", "name"]]
+    return read_named_regions(path, "variants.drivers", reference)
 
 
 def driver_labels(sites: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
