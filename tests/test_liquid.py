@@ -13,8 +13,9 @@ import pytest
 
 from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
-from ith.liquid.detect import DetectParams, LociModel, detect, limit_of_detection, tumour_fraction
-from ith.liquid.model import coverage_ratio
+from ith.liquid.detect import (DetectParams, LociModel, detect, limit_of_detection, tumour_fraction,
+                               tumour_fraction_fit)
+from ith.liquid.model import ErrorRates, coverage_ratio
 from ith.liquid.null import call_sample, null_model
 from ith.liquid.pileup import LiquidPileupParams, count_sites
 from ith.simulate.plasma import LociTruth, draw_counts, draw_loci
@@ -99,6 +100,61 @@ def test_tumour_fraction_is_within_20_percent_above_1_percent_and_half_a_point_b
             assert errs.max() < 0.005, (tf, errs)
 
 
+def test_tumour_fraction_interval_covers_when_loci_scatter_more_than_binomial_and_stays_put_when_not():
+    """Loci whose mutant share scatters beyond binomial (each locus' share drawn log-normally
+    around the model's, as mapping and capture make them) put a profile interval from the counts alone around the
+    truth far less than 95% of the time; widened by the loci's Pearson dispersion it covers
+    >= 90%. With binomial counts the widening is small and coverage stays near 95%."""
+    rng = np.random.default_rng(11)
+    tf = 0.03
+    out = {}
+    for spread in (0.0, 0.35):
+        hits = {True: 0, False: 0}
+        widths = {True: [], False: []}
+        disp = []
+        for _ in range(120):
+            truth, null = _patient(rng, n_loci=60, truncal_fraction=1.0)
+            rates = null.background.rates()
+            d = rng.poisson(800.0, 60)
+            v = tf * truth.mult / (tf * truth.cn + truth.normal_cn * (1 - tf))
+            v = v * np.exp(rng.normal(0.0, spread, 60) - spread ** 2 / 2)
+            a = rng.binomial(d, v * (1 - truth.error) + (1 - v) * truth.error)
+            used = np.ones(60, dtype=bool)
+            for widen in (True, False):
+                f = tumour_fraction_fit(a, d, rates, _loci(truth), used, 10 if widen else 10**6)
+                hits[widen] += f.low <= tf <= f.high
+                widths[widen].append(f.high - f.low)
+                if widen:
+                    disp.append(f.dispersion)
+        out[spread] = (hits[True] / 120, hits[False] / 120, np.median(widths[True]) / np.median(widths[False]),
+                       np.median(disp))
+    binomial, scattered = out[0.0], out[0.35]
+    assert binomial[0] >= 0.9 and binomial[2] < 1.15 and 0.8 < binomial[3] < 1.2, out
+    assert scattered[1] < 0.8 and scattered[0] >= 0.9 and scattered[3] > 2.0, out
+
+
+def test_tumour_fraction_at_class_rates_reads_no_tumour_in_plasma_without_ctdna():
+    """A panel's background from the patient's normal alone at 300x: a few errors per class, 0-2
+    per locus. Weighed by the loci's own rates the tumour fraction of plasma without ctDNA is
+    pushed up (the loci whose normal was clean weigh most) and its interval often excludes 0;
+    at the class rates, averaged over their posterior, it is not."""
+    rng = np.random.default_rng(12)
+    res = {"own": [], "class": []}
+    for _ in range(80):
+        truth = draw_loci(rng, 50, truncal_fraction=1.0, error_mean=6e-4, error_shape=1e6)
+        na, nd = draw_counts(rng, truth, 300.0, 0.0)
+        null = null_model(na[:, None], nd[:, None], (nd > 0)[:, None], truth.cls, 0, _loci(truth), DetectParams())
+        a, d = draw_counts(rng, truth, 1000.0, 0.0)
+        used = null.usable_locus & (d > 0)
+        rates = null.background.rates()
+        for key, r in (("own", ErrorRates(rates.rate, rates.strength)), ("class", rates)):
+            f = tumour_fraction_fit(a, d, r, _loci(truth), used)
+            res[key].append((f.tf, f.low > 0))
+    own, cls = np.array(res["own"]), np.array(res["class"])
+    assert cls[:, 1].mean() <= 0.1 and own[:, 1].mean() > cls[:, 1].mean() + 0.1, (own[:, 1].mean(), cls[:, 1].mean())
+    assert np.median(cls[:, 0]) < 0.5 * np.median(own[:, 0]) + 1e-6, (np.median(own[:, 0]), np.median(cls[:, 0]))
+
+
 def test_a_locus_with_no_control_errors_borrows_its_class_rate_and_a_noisy_one_keeps_its_own():
     depth = np.full((4, 10), 100)
     alt = np.zeros((4, 10), dtype=int)
@@ -142,15 +198,42 @@ def test_limit_of_detection_follows_informative_reads():
     assert lod < lod_300 and lod_1200 < lod_300 / 2.5
 
 
-def test_coverage_ratio_recovers_shorter_tumour_fragments():
+def _tiled_locus(rng, mixture, copies: int, read_length: int) -> tuple[np.ndarray, float]:
+    """A locus on `copies` genome copies each tiled end to end by fragments drawn from `mixture`
+    ((share, mean, sd) components): the lengths of the fragments whose reads reach it, and the
+    share of copies read there."""
+    share, mu, sd = (np.array(x) for x in zip(*mixture))
+    # each copy's fragments laid end to end from a random phase; the one over the locus (at 2000)
+    reached = []
+    for _ in range(copies):
+        k = rng.choice(len(share), 40, p=share / share.sum())
+        ends = np.cumsum(np.maximum(np.rint(rng.normal(mu[k], sd[k])), 30)) - rng.integers(0, 400)
+        j = int(np.searchsorted(ends, 2000, side="right"))
+        length = ends[j] - ends[j - 1]
+        offset = 2000 - ends[j - 1]
+        if offset < read_length or length - offset <= read_length:  # inside one of the two reads
+            reached.append(length)
+    return np.array(reached), len(reached) / copies
+
+
+def test_coverage_ratio_is_one_for_tiled_copies_and_counts_the_unread_middle_of_long_fragments():
+    """Every plasma genome copy tiled by its fragments: shorter tumour fragments do not make a
+    tumour copy any less likely to be read at a locus (the ratio fewer-bases-per-fragment
+    would give, 145 / 167, is 0.87 and fails), unless fragments are longer than the two reads,
+    whose middles go unread."""
     rng = np.random.default_rng(4)
-    normal = rng.normal(167, 11, 400_000).round()
-    tumour = rng.normal(148, 14, 400_000).round()
-    # fragments reach a locus in proportion to their length
-    seen_n = rng.choice(normal, 100_000, p=normal / normal.sum())
-    seen_t = rng.choice(tumour, 3_000, p=tumour / tumour.sum())
+    normal = [(0.9, 167.0, 12.0), (0.1, 145.0, 10.0)]
+    tumour = [(0.85, 145.0, 14.0), (0.15, 125.0, 10.0)]
+    seen_n, _ = _tiled_locus(rng, normal, 20_000, 100)
+    seen_t, _ = _tiled_locus(rng, tumour, 3_000, 100)
     hist = np.bincount(seen_n.astype(int))
-    assert coverage_ratio(seen_t, hist, 200.0) == pytest.approx(tumour.mean() / normal.mean(), abs=0.01)
+    assert coverage_ratio(seen_t, hist, 200.0) == pytest.approx(1.0, abs=0.005)
+    # reads of 2 x 75: most fragments are longer than 150 bp, the normal ones more so
+    seen_n, read_n = _tiled_locus(rng, normal, 20_000, 75)
+    seen_t, read_t = _tiled_locus(rng, tumour, 6_000, 75)
+    assert read_t / read_n > 1.05  # the truth: a tumour copy is the likelier to be read
+    rho = coverage_ratio(seen_t, np.bincount(seen_n.astype(int)), 150.0)
+    assert rho == pytest.approx(read_t / read_n, abs=0.02)
     assert coverage_ratio(seen_t[:10], hist, 200.0) == 1.0  # too few tumour fragments: no correction
 
 

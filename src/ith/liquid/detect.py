@@ -16,13 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-from ith.liquid.model import (ErrorRates, LengthWeights, as_rates, boundary_pvalue, fragment_log_lik, log_lik,
-                              log_lik_rows, maximise, mutant_fraction, profile_interval, read_prob)
+from ith.liquid.model import (CI_DROP, ErrorRates, LengthWeights, as_rates, boundary_pvalue, fragment_log_lik,
+                              log_lik, log_lik_rows, maximise, mutant_fraction, pearson_dispersion, profile_interval,
+                              read_prob)
 
 
 DISPERSION_PSEUDO_CONTROLS = 5  # null controls the controls' dispersion is shrunk with
+TF_BACKGROUND_DRAWS = 200  # class background rates the tumour fraction's likelihood averages over
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class DetectParams:
     # once the background is counted
     max_lod: float = 0.001
     min_controls_dispersion: int = 5  # controls needed before their dispersion widens the null
+    # loci needed before their scatter around the tumour fraction's fit widens its interval
+    min_dispersion_loci: int = 10
 
 
 @dataclass
@@ -48,7 +52,7 @@ class LociModel:
     cn: np.ndarray  # tumour total copy number (mean over regions)
     normal_cn: np.ndarray
     truncal: np.ndarray  # bool
-    coverage: float = 1.0  # bases covered per tumour fragment over per normal one (model.coverage_ratio)
+    coverage: float = 1.0  # how likely a tumour copy is read at a locus over a normal one (model.coverage_ratio)
 
     def subset(self, m: np.ndarray) -> "LociModel":
         return LociModel(self.ccf[m], self.mult[m], self.cn[m], self.normal_cn[m], self.truncal[m], self.coverage)
@@ -194,21 +198,71 @@ def null_pvalue(depth: np.ndarray, err: ErrorRates, loci: LociModel, used: np.nd
     return (1.0 + hits) / (1.0 + n)
 
 
-def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray) -> tuple[float, float, float, int]:
-    """Tumour fraction and 95% interval from the truncal loci (CCF 1), with the number of loci;
-    all used loci weighted by their tissue CCF when no truncal locus is usable."""
+@dataclass
+class TumourFraction:
+    tf: float
+    low: float  # 95% interval
+    high: float
+    loci: int
+    dispersion: float  # the loci's scatter around the fit over the model's (>= 1 widens the interval)
+
+
+def _ll_marginal(alt: np.ndarray, depth: np.ndarray, draws: np.ndarray, loci: LociModel, ccf: np.ndarray):
+    """Log likelihood of the level, binomial at each drawn set of rates (B, L), averaged over
+    the draws."""
+    def ll(tf: float) -> float:
+        v = loci.fraction(tf, ccf)[None, :]
+        q = np.clip(v * (1.0 - draws) + (1.0 - v) * draws, 1e-12, 1.0 - 1e-12)
+        rows = (alt * np.log(q) + (depth - alt) * np.log1p(-q)).sum(axis=1)
+        return float(special.logsumexp(rows) - np.log(len(rows)))
+    return ll
+
+
+def tumour_fraction_fit(alt, depth, err, loci: LociModel, used: np.ndarray,
+                        min_dispersion_loci: int = DetectParams.min_dispersion_loci) -> TumourFraction:
+    """Tumour fraction and 95% interval from the truncal loci (CCF 1); all used loci weighted by
+    their tissue CCF when no truncal locus is usable. With the background's posterior (`err`
+    from Background.rates), each locus is taken at its substitution class' rate and the
+    likelihood averaged over the classes' rates drawn from it (seeded: the same inputs give
+    the same fit): weighing the loci by their own rates, learned from a few control errors
+    each, would give the loci whose controls happened to be clean the most weight and read
+    their background as tumour, and the classes' uncertainty is shared by their loci, which no
+    per-locus spread holds. The interval is the profile likelihood's,
+    widened as quasi-likelihood does when the loci scatter around the fit more than the model
+    allows (Pearson chi-square over its degrees of freedom, from `min_dispersion_loci` loci;
+    never narrowed): loci differ in ways no count model holds (mapping, capture, the tissue's
+    multiplicities and copy numbers), and each locus' own depth would otherwise set the width."""
     err = as_rates(err)
     m = used & loci.truncal
     ccf_one = True
     if not m.any():
         m, ccf_one = used, False
     if not m.any():
-        return float("nan"), float("nan"), float("nan"), 0
+        return TumourFraction(float("nan"), float("nan"), float("nan"), 0, float("nan"))
     sub = loci.subset(m)
-    ll = _ll_level(alt[m], depth[m], err[m], sub, np.ones(int(m.sum())) if ccf_one else sub.ccf)
+    ccf = np.ones(int(m.sum())) if ccf_one else sub.ccf
+    rates = err[m]
+    if rates.hyper is not None and rates.class_index is not None:
+        # each locus at its class' rate, the likelihood averaged over the classes' posterior
+        draws = rates.draw_classes(np.random.default_rng(0), TF_BACKGROUND_DRAWS)
+        ll = _ll_marginal(alt[m], depth[m], draws, sub, ccf)
+        rates = ErrorRates(draws.mean(axis=0), np.full(int(m.sum()), np.inf))
+    else:
+        ll = _ll_level(alt[m], depth[m], rates, sub, ccf)
     tf, best = maximise(ll, 0.0, 1.0)
-    low, high = profile_interval(ll, tf, best, 0.0, 1.0)
-    return tf, low, high, int(m.sum())
+    disp = float("nan")
+    if int((depth[m] > 0).sum()) >= max(min_dispersion_loci, 2):
+        disp = pearson_dispersion(alt[m], depth[m], read_prob(sub.fraction(tf, ccf), rates), rates)
+    widen = disp if np.isfinite(disp) and disp > 1.0 else 1.0
+    low, high = profile_interval(ll, tf, best, 0.0, 1.0, drop=CI_DROP * widen)
+    return TumourFraction(tf, low, high, int(m.sum()), disp)
+
+
+def tumour_fraction(alt, depth, err, loci: LociModel, used: np.ndarray,
+                    min_dispersion_loci: int = DetectParams.min_dispersion_loci) -> tuple[float, float, float, int]:
+    """(tumour fraction, 95% low, high, loci) of tumour_fraction_fit."""
+    f = tumour_fraction_fit(alt, depth, err, loci, used, min_dispersion_loci)
+    return f.tf, f.low, f.high, f.loci
 
 
 def limit_of_detection(depth: np.ndarray, err: "ErrorRates | np.ndarray", loci: LociModel, fpr: float,

@@ -23,8 +23,8 @@ CI_DROP = stats.chi2.ppf(0.95, 1) / 2  # log-likelihood drop of a 95% profile in
 
 def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray, normal_cn: np.ndarray,
                     coverage: float = 1.0) -> np.ndarray:
-    """`coverage`: bases a tumour genome copy's fragments cover relative to a normal one's
-    (below 1 as ctDNA fragments are shorter), so that tf counts genome copies, not coverage."""
+    """`coverage`: how likely a tumour genome copy is to be read at a locus relative to a normal
+    one (coverage_ratio), so that tf counts genome copies, not fragments."""
     t = tf * coverage
     den = t * cn + normal_cn * (1.0 - tf)
     return np.where(den > 0, t * mult * ccf / np.where(den > 0, den, 1.0), 0.0)
@@ -32,10 +32,18 @@ def mutant_fraction(tf: float, ccf: np.ndarray, mult: np.ndarray, cn: np.ndarray
 
 def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_covered: float,
                    min_fragments: int = 50, background: float = 0.0, max_length: int = 1000) -> float:
-    """Bases covered per tumour fragment over those per normal fragment, from the lengths of
-    the fragments seen at the loci. Fragments reach a locus in proportion to the bases they
-    cover, c(L) = min(L, max_covered) (both reads of the pair), so the harmonic mean of c over
-    the fragments seen is the mean c of the fragments shed. `background`: how many of the
+    """How likely a tumour genome copy is to be read at a locus over a normal copy, from the
+    lengths of the fragments seen at the loci.
+
+    A plasma genome copy is there whole, cut into fragments that tile it: a locus lies inside
+    exactly one fragment of each copy, whatever their lengths (shorter fragments are more
+    numerous, not fewer bases), and the fragment of length L is read there with probability
+    c(L) / L, c(L) = min(L, max_covered) the bases its two reads cover. A copy is read at a
+    locus with probability E[c] / E[L] over its fragments, and the fragments seen there come in
+    proportion to c(L) f(L), so the mean of L / c over them is E[L] / E[c]: the ratio is that
+    mean over the reference fragments over the same mean over the tumour-allele ones. It is 1
+    while the fragments are shorter than the two reads, whatever their lengths; below 1 when
+    more tumour fragments than normal ones are longer than that. `background`: how many of the
     allele's fragments are expected to be errors on normal fragments, taken out of the mean.
     1 with too few tumour fragments."""
     mut = np.asarray(mutant_lengths, dtype=float)
@@ -45,9 +53,9 @@ def coverage_ratio(mutant_lengths: np.ndarray, wildtype_hist: np.ndarray, max_co
     tumour = len(mut) - background
     if tumour < min_fragments or w.sum() < min_fragments:
         return 1.0
-    inv_n = float((w / np.minimum(np.maximum(lengths, 1.0), max_covered)).sum() / w.sum())
-    inv_t = (float(np.sum(1.0 / np.minimum(mut, max_covered))) - background * inv_n) / tumour
-    return float(np.clip(inv_n / inv_t, 0.5, 1.5)) if inv_t > 0 else 1.0
+    spread_n = float((w * np.maximum(lengths / max_covered, 1.0)).sum() / w.sum())
+    spread_t = (float(np.sum(np.maximum(mut / max_covered, 1.0))) - background * spread_n) / tumour
+    return float(np.clip(spread_n / spread_t, 0.5, 1.5)) if spread_t > 0 else 1.0
 
 
 @dataclass
@@ -96,6 +104,18 @@ class ErrorRates:
             return rng.beta(np.maximum(self.rate * s, 1e-9), np.maximum((1 - self.rate) * s, 1e-9),
                             size=(size, len(self.rate)))
         h = self.hyper
+        mu = self.draw_classes(rng, size)
+        k = self.prior_strength
+        a = np.maximum(self.control_alt + k * mu, 1e-9)
+        b = np.maximum(self.control_depth - self.control_alt + k * (1 - mu), 1e-9)
+        return np.maximum(rng.beta(a, b), h.floor)
+
+
+    def draw_classes(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """(size, L) each locus at its class' rate, drawn from the posterior top down (all loci,
+        then the class): the part of the background many loci share, which no locus' own
+        beta-binomial spread holds."""
+        h = self.hyper
         # the flat prior's posterior, not Jeffreys' (alt + 1/2): a plasma's pooled error count
         # drawn from it is then the exact conditional test against the controls' count
         # (binomial given their sum), which holds its level whatever the true rate; Jeffreys'
@@ -104,11 +124,7 @@ class ErrorRates:
         mu_all = np.maximum(mu_all, h.floor)
         pseudo = h.pseudo_errors / mu_all
         mu_c = rng.gamma(h.class_alt[None, :] + pseudo * mu_all, 1.0 / (h.class_depth[None, :] + pseudo))
-        mu = np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
-        k = self.prior_strength
-        a = np.maximum(self.control_alt + k * mu, 1e-9)
-        b = np.maximum(self.control_depth - self.control_alt + k * (1 - mu), 1e-9)
-        return np.maximum(rng.beta(a, b), h.floor)
+        return np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
 
 
 def as_rates(err: "ErrorRates | np.ndarray") -> ErrorRates:
@@ -143,6 +159,25 @@ def log_lik_rows(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorR
     a, b = q * s2, (1 - q) * s2
     bb = special.betaln(alt + a, depth - alt + b) - special.betaln(a, b)
     return np.where(finite, bb, binom).sum(axis=-1)
+
+
+def pearson_dispersion(alt: np.ndarray, depth: np.ndarray, q: np.ndarray, err: "ErrorRates | None" = None,
+                       n_fitted: int = 1) -> float:
+    """Pearson chi-square of the counts around their fitted probabilities q over its degrees of
+    freedom: how much more the loci scatter than the model (binomial, or beta-binomial where the
+    background rate is uncertain, as log_lik_rows) allows. nan without degrees of freedom."""
+    m = depth > 0
+    dof = int(m.sum()) - n_fitted
+    if dof < 1:
+        return float("nan")
+    a, d, qq = alt[m].astype(float), depth[m].astype(float), q[m]
+    var = d * qq * (1 - qq)
+    if err is not None and np.isfinite(err.strength).any():
+        e = np.clip(err.rate[m], 1e-12, 1 - 1e-12)
+        finite = np.isfinite(err.strength[m])
+        s2 = np.maximum(qq * (1 - qq) * (np.where(finite, err.strength[m], 1.0) + 1.0) / (e * (1 - e)) - 1.0, 1e-3)
+        var = var * np.where(finite, 1.0 + (d - 1.0) / (s2 + 1.0), 1.0)
+    return float(((a - d * qq) ** 2 / np.maximum(var, 1e-12)).sum() / dof)
 
 
 def maximise(ll: Callable[[float], float], lo: float, hi: float, n_grid: int = 60) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from ith.liquid import ch as chm
 from ith.liquid.background import fit_background, substitution_class
 from ith.liquid.carriers import carrier_entries
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
-from ith.liquid.detect import limit_of_detection, tumour_fraction
+from ith.liquid.detect import limit_of_detection, tumour_fraction_fit
 from ith.liquid.files import LiquidInputs, write_outputs
 from ith.liquid.loci import NO_PILEUP, counts_at, fragments_at, loci_model, split_ids
 from ith.liquid.model import coverage_ratio
@@ -134,7 +134,8 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
                              background=det.background_reads) if detected and p.length_correction else 1.0
         model_s = replace(model, coverage=rho)
         rates = null.rates
-        tf, tf_lo, tf_hi, n_tf = tumour_fraction(alt, depth, rates, model_s, det.used)
+        fit = tumour_fraction_fit(alt, depth, rates, model_s, det.used, p.detect.min_dispersion_loci)
+        tf, tf_lo, tf_hi, n_tf = fit.tf, fit.low, fit.high, fit.loci
         lod = limit_of_detection(depth[det.used], rates[det.used], model_s.subset(det.used), p.detect.fpr,
                                  dispersion=disp_used)
         status = "not assessable" if not assessable else ("detected" if detected else "not detected")
@@ -143,7 +144,7 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
             patient=patient, sample=s, timepoint=r.timepoint, status=status, detected=detected,
             score=round(det.llr, 4), p_value=pv, p_value_mc=call.p_value_mc, ctdna_level=det.level,
             tumour_fraction=tf if assessable else np.nan, tf_low=tf_lo if assessable else np.nan,
-            tf_high=tf_hi if assessable else np.nan, tf_loci=n_tf,
+            tf_high=tf_hi if assessable else np.nan, tf_loci=n_tf, tf_dispersion=fit.dispersion,
             tf_basis="" if not assessable else ("truncal loci" if (det.used & model.truncal).any()
                                                  else "all loci at their tissue CCF"),
             tumour_fraction_cn=float(cn_row["tumour_fraction"].iloc[0]) if len(cn_row) else np.nan,

@@ -2,7 +2,8 @@
 
 Per contig: fragments are drawn per copy-number cell in proportion to the DNA each cell
 population (normal, clones) and haplotype contributes there, thinned by a GC-bias curve, given
-lengths (tissue ~300 bp; cfDNA nucleosomal, tumour-derived shorter), alleles (germline by
+lengths (tissue ~300 bp; cfDNA nucleosomal, tumour-derived shorter and, as each genome copy is
+tiled by its fragments, proportionally more numerous), alleles (germline by
 haplotype, somatic by the carrying copies of the fragment's clone), PCR duplicates (flagged),
 paralog mismapping in segmental duplications (MAPQ 0), per-cycle base qualities and the
 substitution errors those qualities imply. A capture library (exome, panel) draws its fragments
@@ -76,6 +77,25 @@ def _quality_cdf(length: int) -> np.ndarray:
     return np.cumsum(np.stack([p37, p25, p12, p2], axis=1), axis=1).astype(np.float32)
 
 
+# cfDNA lengths: a mono-nucleosome peak ~167 bp, a sub-nucleosomal shoulder and di-nucleosomes;
+# ctDNA ~20 bp shorter (rows: normal, tumour; columns: the three components)
+PLASMA_SHARE = np.array([0.85, 0.07, 0.08])
+PLASMA_MEAN = np.array([[167.0, 145.0, 332.0], [148.0, 125.0, 315.0]])
+PLASMA_SD = np.array([[11.0, 9.0, 25.0], [14.0, 10.0, 25.0]])
+
+
+def plasma_mean_length(tumour: bool, read_length: int) -> float:
+    """Mean length of fragment_lengths' plasma fragments (the mixture kept between the read
+    length and MAX_FRAGMENT)."""
+    from scipy import stats
+
+    mu, sd = PLASMA_MEAN[int(tumour)], PLASMA_SD[int(tumour)]
+    a, b = (read_length - 0.5 - mu) / sd, (MAX_FRAGMENT + 0.5 - mu) / sd
+    mass = stats.norm.cdf(b) - stats.norm.cdf(a)
+    first = mu * mass + sd * (stats.norm.pdf(a) - stats.norm.pdf(b))
+    return float((PLASMA_SHARE * first).sum() / (PLASMA_SHARE * mass).sum())
+
+
 def fragment_lengths(rng: np.random.Generator, tumour: np.ndarray, model: ReadModel) -> np.ndarray:
     n = len(tumour)
     min_len = model.read_length
@@ -83,12 +103,9 @@ def fragment_lengths(rng: np.random.Generator, tumour: np.ndarray, model: ReadMo
     todo = np.arange(n)
     while len(todo):
         if model.plasma:
-            # mono-nucleosome peak ~167 bp, a sub-nucleosomal shoulder and di-nucleosomes; ctDNA ~20 bp shorter
-            comp = rng.choice(3, len(todo), p=[0.85, 0.07, 0.08])
+            comp = rng.choice(3, len(todo), p=PLASMA_SHARE)
             shift = np.where(tumour[todo], 1, 0)
-            base = np.array([[167.0, 145.0, 332.0], [148.0, 125.0, 315.0]])
-            sd = np.array([[11.0, 9.0, 25.0], [14.0, 10.0, 25.0]])
-            draw = rng.normal(base[shift, comp], sd[shift, comp])
+            draw = rng.normal(PLASMA_MEAN[shift, comp], PLASMA_SD[shift, comp])
         else:
             draw = rng.normal(model.tissue_fragment[0], model.tissue_fragment[1], len(todo))
         draw = np.rint(draw).astype(np.int64)
@@ -147,6 +164,12 @@ class SampleReads:
         self.ch_infiltrate = float(patient.notes.get("ch_infiltrate", 0.0))
         self._cumsums = {c.name: self._cumsum(c) for c in genome.contigs}
         self.fractions = np.concatenate([[1.0 - spec.purity], spec.purity * spec.clone_props])
+        if model.plasma:
+            # a plasma genome copy is there whole, cut into fragments: its DNA is tiled by them,
+            # so the shorter tumour fragments are the more numerous, in proportion to 1 / mean
+            # length (spec.purity counts genome copies, the share of the DNA)
+            self.fractions[1:] *= (plasma_mean_length(False, model.read_length)
+                                   / plasma_mean_length(True, model.read_length))
         # a contaminated sample has one more population, last: another person's normal cells
         self.contaminant_pop = -1
         if spec.contamination > 0:
