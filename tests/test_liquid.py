@@ -334,6 +334,7 @@ def _cluster_clone(clonal_mutations: pd.DataFrame, truth_mutations: pd.DataFrame
     return dict(zip(top["cluster_id"].astype(int), top["clone"]))
 
 
+@pytest.mark.workflow
 def test_workflow_plasma_calls_match_the_simulated_truth(workflow_run, cohort):
     """Every plasma sample of the test cohort: detected as the truth says, tumour fraction within
     20% (>= 1%) or 0.5 points (below); P1's growing clone flagged emerging and no other clone;
