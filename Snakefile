@@ -16,6 +16,7 @@ include: "rules/clonal.smk"
 include: "rules/phylogeny.smk"
 include: "rules/liquid.smk"
 include: "rules/report.smk"
+include: "rules/export.smk"
 
 
 rule all:

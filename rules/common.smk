@@ -241,6 +241,9 @@ def get_final_output():
     out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in [*LIQUID_REPORT_FILES.values(), "loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]
+    out += [f"results/export/{p}/{f}" for p in PATIENTS
+            for f in (f"{p}.maf", f"{p}.ssm", f"{p}.params.json", "conipher_input.tsv", "medicc2_input.tsv")]
+    out.append("results/export/cohort.maf")
     return out
 
 

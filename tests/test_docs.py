@@ -125,6 +125,11 @@ def output_patterns(results: Path) -> dict[str, list[Path]]:
             if name.startswith(s + "."):
                 name = "{sample}" + name[len(s):]
                 break
+        else:  # files named after their patient (the exports: {patient}.maf)
+            for p in sorted(patients, key=len, reverse=True):
+                if name.startswith(p + "."):
+                    name = "{patient}" + name[len(p):]
+                    break
         pattern = "/".join(["results"] + parts[:-1] + [name])
         out.setdefault(pattern, []).append(f)
     return out

@@ -33,7 +33,8 @@ def test_nothing_to_do_after_a_finished_run(workflow_run, cohort, tmp_path):
 
 
 def test_a_clonal_parameter_re_runs_the_clonal_rules_and_what_follows_only(workflow_run, cohort, tmp_path):
-    downstream = {"clonal_annotate": 2, "phylogeny": 2, "liquid": 2, "report_patient": 2, "report_cohort": 1, "all": 1}
+    downstream = {"clonal_annotate": 2, "phylogeny": 2, "liquid": 2, "report_patient": 2, "report_cohort": 1,
+                  "export": 2, "export_cohort": 1, "all": 1}
     # a parameter of the annotation only: the fit is kept
     assert dry_run_with(cohort, workflow_run, tmp_path, {"clonal": {"min_cluster_size": 7}}) == downstream
     # a parameter of the fit: the fit re-runs too, nothing upstream (qc, variants, copy number)
@@ -60,7 +61,7 @@ def dry_run_with_sheet(cohort: Path, workdir: Path, tmp_path: Path, sheet) -> tu
     return planned_jobs(out), patients, "\n".join(re.findall(r"^\s*output: .*$", out, re.M))
 
 
-COHORT_JOBS = {"qc_summary": 1, "report_cohort": 1, "all": 1}  # summaries over every patient
+COHORT_JOBS = {"qc_summary": 1, "report_cohort": 1, "export_cohort": 1, "all": 1}  # summaries over every patient
 
 
 def test_adding_a_plasma_sample_re_runs_only_that_patients_work(workflow_run, cohort, tmp_path):
