@@ -21,6 +21,7 @@ from ith.liquid.patient import analyse_patient
 from ith.liquid.pileup import LiquidPileupParams
 from ith.simulate import cohort as cohort_mod
 from ith.simulate.presets import PRESETS
+from test_panel import _truth_loci as panel_truth_loci
 
 N_LOCI = 30
 PLASMA_TF = (0.02, 0.0)
@@ -78,19 +79,10 @@ def test_the_ch_mode_puts_ch_in_the_blood_only_and_leaves_the_tumour_as_without(
 
 
 def _truth_loci(folder, designed: pd.Series, ch: pd.DataFrame) -> pd.DataFrame:
-    """The designed loci with what the tissue says of them, from the truth (as test_panel); and
-    the CH variants as loci the worst way they could get there: in the truncal cluster (as a
-    low-VAF tissue call of blood infiltrate, or a plasma-only discovery, clustered there)."""
-    m = _tsv(folder / "mutations.tsv")
-    m = m[m["mutation_id"].isin(designed) & m["sample"].str.contains("-R")]
-    present = m[m["ccf"] > 0]
-    g = m.groupby("mutation_id", sort=False)
-    loci = pd.DataFrame({
-        "chrom": g["chrom"].first(), "pos": g["pos"].first(), "ref": g["ref"].first(), "alt": g["alt"].first(),
-        "cluster_id": g["clone"].first().str[1:].astype(int), "tissue_ccf": g["ccf"].mean(),
-        "cn": g["total_cn"].mean(), "normal_cn": g["normal_cn"].first().astype(float),
-        "truncal": g["clone"].first() == "C0",
-        "multiplicity": present.groupby("mutation_id")["multiplicity"].median()}).reset_index()
+    """The designed loci with what the tissue says of them (test_panel's); and the CH variants as
+    loci the worst way they could get there: in the truncal cluster (as a low-VAF tissue call of
+    blood infiltrate, or a plasma-only discovery, clustered there)."""
+    loci = panel_truth_loci(folder, designed)
     if len(ch):
         c = ch.drop_duplicates("mutation_id")
         loci = pd.concat([loci, pd.DataFrame({
