@@ -175,6 +175,24 @@ NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
 NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
 # the qc keys of a sample's metrics (a change to the identity check does not re-run them)
 QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
+# With known sites, the identity SNPs are chosen once for the cohort (qc_identity_sites) and each
+# sample's QC pass counts their alleles as it reads the BAM, so the identity check reads no BAM;
+# without them, qc_identity finds SNPs in the normal and genotypes every BAM itself.
+IDENTITY_FROM_QC = bool(config["known_sites"])
+IDENTITY_SITES = "results/qc/identity_sites.tsv"
+
+
+def identity_counts(patient, sample):
+    return f"results/qc/{patient}/{sample}.identity_counts.tsv"
+
+
+def qc_identity_input(wildcards):
+    if IDENTITY_FROM_QC:
+        return {"counts": [identity_counts(wildcards.patient, s) for s in patient_list(wildcards.patient, "samples")]}
+    return {"bams": patient_list(wildcards.patient, "bams"), "bais": patient_list(wildcards.patient, "bais"),
+            "fasta": FASTA, "fai": FAI}
+
+
 # the qc.identity keys that choose the identity SNPs (a change to how genotypes are compared does
 # not re-count every sample)
 IDENTITY_SITE_KEYS = ["max_sites", "min_af"]

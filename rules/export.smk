@@ -21,7 +21,8 @@ rule export:
     params:
         normal=lambda w: patient_normal(w.patient),
         tumours=lambda w: patient_tumours(w.patient),
-        fasta=FASTA,
+        # the reference's name, for NCBI_Build when chromosome 1's length names no build
+        fasta=lambda w, input: input.fai[: -len(".fai")],
     log:
         "logs/export/{patient}.log",
     benchmark:

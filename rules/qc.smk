@@ -1,15 +1,6 @@
 # QC: per-sample BAM metrics, the patient's sample-identity check, and summary tables (per patient, cohort).
 #
-# With known sites, the identity SNPs are chosen once for the cohort (qc_identity_sites) and each
-# sample's QC pass counts their alleles as it reads the BAM, so the identity check reads no BAM;
-# without them, qc_identity finds SNPs in the normal and genotypes every BAM itself.
-IDENTITY_FROM_QC = bool(config["known_sites"])
-IDENTITY_SITES = "results/qc/identity_sites.tsv"
-
-
-def identity_counts(patient, sample):
-    return f"results/qc/{patient}/{sample}.identity_counts.tsv"
-
+# (identity SNPs and their counts: IDENTITY_FROM_QC and its helpers in common.smk)
 
 if IDENTITY_FROM_QC:
 
@@ -63,13 +54,6 @@ rule qc_sample:
         "../envs/ith.yaml"
     script:
         "../scripts/qc_sample.py"
-
-
-def qc_identity_input(wildcards):
-    if IDENTITY_FROM_QC:
-        return {"counts": [identity_counts(wildcards.patient, s) for s in patient_list(wildcards.patient, "samples")]}
-    return {"bams": patient_list(wildcards.patient, "bams"), "bais": patient_list(wildcards.patient, "bais"),
-            "fasta": FASTA, "fai": FAI}
 
 
 rule qc_identity:

@@ -94,6 +94,9 @@ def maf_allele(pos: int, ref: str, alt: str) -> tuple[int, int, str, str, str]:
 
 def split_mutation_id(mutation_id: pd.Series) -> pd.DataFrame:
     """chrom, pos, ref, alt of ids `chrom:pos:ref:alt` (the chromosome may itself hold ':')."""
+    if mutation_id.empty:  # a patient without mutations
+        return pd.DataFrame({"chrom": pd.Series(dtype=object), "pos": pd.Series(dtype=int),
+                             "ref": pd.Series(dtype=object), "alt": pd.Series(dtype=object)})
     parts = mutation_id.str.rsplit(":", n=3, expand=True)
     parts.columns = ["chrom", "pos", "ref", "alt"]
     parts["pos"] = parts["pos"].astype(int)
