@@ -391,7 +391,8 @@ def test_a_patient_without_plasma_has_no_liquid_jobs(cohort, tmp_path):
 
 
 def test_ids_with_colons_in_contig_names_no_snvs_and_timepoint_order():
-    from ith.liquid.loci import patient_sites, split_ids
+    from ith.io.mutations import split_ids
+    from ith.liquid.loci import patient_sites
     from ith.liquid.patient import order_timepoints
 
     s = split_ids(pd.Series(["HLA-A*01:01:01:01:100:C:T", "chr1:5:A:G"]))

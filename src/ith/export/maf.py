@@ -17,6 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ith.io.mutations import split_ids
+
 # GDC MAF v1.0.0 (docs.gdc.cancer.gov, Data/File_Formats/MAF_Format), in its order
 GDC_COLUMNS = [
     "Hugo_Symbol", "Entrez_Gene_Id", "Center", "NCBI_Build", "Chromosome", "Start_Position", "End_Position",
@@ -92,17 +94,6 @@ def maf_allele(pos: int, ref: str, alt: str) -> tuple[int, int, str, str, str]:
     return start, start + len(r) - 1, r, a, "INS" if len(a) > len(r) else "DEL"
 
 
-def split_mutation_id(mutation_id: pd.Series) -> pd.DataFrame:
-    """chrom, pos, ref, alt of ids `chrom:pos:ref:alt` (the chromosome may itself hold ':')."""
-    if mutation_id.empty:  # a patient without mutations
-        return pd.DataFrame({"chrom": pd.Series(dtype=object), "pos": pd.Series(dtype=int),
-                             "ref": pd.Series(dtype=object), "alt": pd.Series(dtype=object)})
-    parts = mutation_id.str.rsplit(":", n=3, expand=True)
-    parts.columns = ["chrom", "pos", "ref", "alt"]
-    parts["pos"] = parts["pos"].astype(int)
-    return parts
-
-
 def maf_table(mutations: pd.DataFrame, normal: pd.DataFrame | None, normal_sample: str, build: str,
               tree_clusters: set[int] | None) -> pd.DataFrame:
     """The MAF rows of one patient from the clonal stage's mutations.tsv (one row per mutation and
@@ -110,7 +101,7 @@ def maf_table(mutations: pd.DataFrame, normal: pd.DataFrame | None, normal_sampl
     of the normal: mutation_id, ref_counts, alt_counts, depth) and the clusters of the best tree
     (`clone` is the cluster where the cluster is a clone of the tree, else empty)."""
     m = mutations.reset_index(drop=True)
-    loc = split_mutation_id(m["mutation_id"].astype(str))
+    loc = split_ids(m["mutation_id"].astype(str))
     alleles = [maf_allele(p, r, a) for p, r, a in zip(loc["pos"], loc["ref"], loc["alt"])]
     start, end, ref, alt, vtype = (list(x) for x in zip(*alleles)) if alleles else ([], [], [], [], [])
     out = pd.DataFrame({c: pd.Series([""] * len(m), dtype=object) for c in MAF_COLUMNS})

@@ -14,7 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ith.export.maf import split_mutation_id
+from ith.io.mutations import split_ids
 
 CONIPHER_EXPORT_COLUMNS = ["CASE_ID", "SAMPLE", "CHR", "POS", "REF", "ALT", "REF_COUNT", "VAR_COUNT", "DEPTH",
                            "CLUSTER", "CCF_PHYLO", "CCF_OBS", "MUT_COPY", "COPY_NUMBER_A", "COPY_NUMBER_B", "ACF",
@@ -124,7 +124,7 @@ def conipher_table(mutations: pd.DataFrame, artefacts: set[int], ploidy: dict[st
     major and minor copy number; ACF the purity and PLOIDY the region's ploidy (ploidy: sample ->
     ploidy from purity_ploidy.tsv)."""
     t = mutations[tree_mutations(mutations, artefacts)].reset_index(drop=True)
-    loc = split_mutation_id(t["mutation_id"].astype(str))
+    loc = split_ids(t["mutation_id"].astype(str))
     ccf = np.nan_to_num(_num(t, "ccf"), nan=0.0)
     mult = _num(t, "multiplicity")
     mult = np.where(np.isfinite(mult), mult, 1.0)

@@ -17,7 +17,8 @@ from ith.liquid.carriers import carrier_entries
 from ith.liquid.clones import CloneParams, change_pvalue, emerging_clones, fit_clone
 from ith.liquid.detect import limit_of_detection, tumour_fraction_fit
 from ith.liquid.files import LiquidInputs, write_outputs
-from ith.liquid.loci import NO_PILEUP, counts_at, fragments_at, loci_model, split_ids
+from ith.io.mutations import split_ids
+from ith.liquid.loci import NO_PILEUP, counts_at, fragments_at, loci_model
 from ith.liquid.model import coverage_ratio
 from ith.liquid.null import call_sample, learn_length_weights, null_model
 from ith.liquid.params import LiquidParams
