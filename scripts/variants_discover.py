@@ -23,6 +23,6 @@ pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
 hets = from_section(HetParams, p.hets, "copynumber.hets")
 table, hets = discover_chunk(samples, snakemake.input.fasta, regions, pileup, somatic, p.candidate_min_alt,
-                             p.plasma_discovery, hets=hets)
+                             p.plasma_discovery, hets=hets, candidates=p.candidates)
 write_tsv(table, snakemake.output.sites)
 write_tsv(hets, snakemake.output.hets)

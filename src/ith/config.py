@@ -23,6 +23,7 @@ from ith.errors import InputError
 from ith.io import inputcheck
 from ith.io.naming import resource_naming
 from ith.io.reference import check_exclusion, read_fai
+from ith.variants.imported import ImportRow, check_vcf, read_manifest
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -296,12 +297,72 @@ def preflight(config: dict, source: str = "config", check_files: bool = True) ->
     if unknown:
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
+    check_imports(config, sheet, source, contigs, check_files)
     if check_files:
         sheet_bams = {row["sample"]: (i + 2, row["bam"]) for i, row in sheet.iterrows()}
         for i, row in sheet.iterrows():
             _warn(check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs,
                             sheet_bams))
     return sheet.set_index("sample", drop=False)
+
+
+def import_rows(config: dict, sheet: pd.DataFrame) -> dict[str, list[ImportRow]]:
+    """The lines of variants.import.manifest by patient (none without a manifest)."""
+    manifest = config["variants"]["import"]["manifest"]
+    if not manifest:
+        return {}
+    patients = {p: list(zip(rows["sample"], rows["type"])) for p, rows in sheet.groupby("patient", sort=False)}
+    out: dict[str, list[ImportRow]] = {}
+    for row in read_manifest(manifest, patients):
+        out.setdefault(row.patient, []).append(row)
+    return out
+
+
+def read_group_samples(bam: str, fasta: str) -> set[str]:
+    """The SM of a BAM's read groups (what Mutect2 names its sample columns by)."""
+    with pysam.AlignmentFile(bam, reference_filename=fasta if bam.endswith(".cram") else None,
+                             check_sq=False) as fh:
+        return {rg["SM"] for rg in fh.header.to_dict().get("RG", []) if rg.get("SM")}
+
+
+def check_imports(config: dict, sheet: pd.DataFrame, source: str, contigs: list[tuple[str, int]],
+                  check_files: bool = True) -> None:
+    """variants.own_calls and variants.import: the manifest's lines, and (check_files) each VCF's
+    header against its format, its sample columns against the patient's samples, and its contigs
+    against the reference."""
+    variants = config["variants"]
+    manifest = variants["import"]["manifest"]
+    if not variants["own_calls"]:
+        if variants["external_vcfs"]:
+            raise InputError(f"{source}: variants.external_vcfs is set and variants.own_calls is false; external "
+                             f"sites are re-scored by our own calling, which own_calls false switches off. List the "
+                             f"VCFs in variants.import.manifest instead (taken as called), or set own_calls true.")
+        if not manifest:
+            raise InputError(f"{source}: variants.own_calls is false and variants.import.manifest is null: no "
+                             f"patient would have mutations. Give the manifest of imported calls, or set own_calls "
+                             f"true.")
+    rows = import_rows(config, sheet)
+    if not variants["own_calls"]:
+        missing = [p for p in dict.fromkeys(sheet["patient"]) if p not in rows]
+        if missing:
+            raise InputError(f"{manifest}: no line for patient(s) {', '.join(missing)}, and variants.own_calls is "
+                             f"false, so they would have no mutations; add their VCFs, or set own_calls true.")
+    if not check_files:
+        return
+    fasta = config["reference"]["fasta"]
+    for patient, patient_rows in rows.items():
+        names: dict[str, str] = {}
+        for r in sheet[sheet["patient"] == patient].itertuples(index=False):
+            names[r.sample] = r.sample
+            if any(x.format == "mutect2" for x in patient_rows) and os.path.exists(r.bam):
+                for sm in read_group_samples(r.bam, fasta):
+                    names.setdefault(sm, r.sample)
+        for row in patient_rows:
+            check_vcf(row, names)
+            try:
+                resource_naming(row.vcf, f"{row.manifest} line {row.line}", contigs, "vcf", quiet=True)
+            except InputError as e:
+                raise InputError(f"{source}: {e}") from None
 
 
 def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[str, int]],
