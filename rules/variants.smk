@@ -78,7 +78,8 @@ rule variants_discover:
 
 rule variants_call:
     input:
-        chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS],
+        # own calling off: no candidates (discovery then finds only the het SNPs copynumber_baf reads)
+        chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS] if OWN_CALLS else [],
         bams=lambda w: patient_list(w.patient, "bams"),
         bais=lambda w: patient_list(w.patient, "bais"),
         fasta=FASTA,

@@ -54,7 +54,7 @@ write_vcf(snakemake.output.vcf, read_fai(inp.fasta, "reference"), [s.name for s 
           res.counts.alt_rev, inp.fasta)
 write_tsv(res.table, snakemake.output.counts)
 write_tsv(res.orientation, snakemake.output.orientation)
-sites = res.sites.drop(columns=["n_alts", "imported"]).assign(
+sites = res.sites.drop(columns=["n_alts"]).assign(
     mutation_id=mutation_ids,
     filter=lambda d: d["filters"].where(d["filters"] != "", "PASS"),
     own_filter=lambda d: d["own_filter"].where(d["own_filter"] != "", "PASS")).drop(columns=["filters"])
