@@ -363,21 +363,25 @@ def test_imported_and_own_calls_join_and_imported_calls_stay_as_called(cohort, s
     assert (site.loc[site["filters"] != "", "source"] == "none").all()
 
 
-def test_the_truth_as_a_mutect2_vcf_imports_every_true_mutation(cohort):
+def test_the_truth_as_a_mutect2_vcf_passes_the_input_check_and_imports_every_true_mutation(cohort, sheet,
+                                                                                             tmp_path):
     from ith.simulate.calls import write_truth_mutect2
 
     truth = pd.read_csv(cohort / "truth" / "P1" / "mutations.tsv", sep="\t")
-    sm = {s: s for s in pd.read_csv(cohort / "samples.tsv", sep="\t").query("patient == 'P1'")["sample"]}
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        vcf = write_truth_mutect2(str(cohort), "P1", f"{tmp}/P1.vcf.gz")
-        row = ImportRow("P1", vcf, "mutect2", None, 2, "manifest.tsv")
-        check_vcf(row, sm)
-        fasta = str(cohort / "reference" / "genome.fa")
-        got = _run([row], fasta)
+    vcf = write_truth_mutect2(str(cohort), "P1", str(tmp_path / "P1.vcf.gz"))
+    manifest = tmp_path / "import.tsv"
+    manifest.write_text(f"patient\tvcf\tformat\nP1\t{vcf}\tmutect2\n")
+    fasta = str(cohort / "reference" / "genome.fa")
+    config = validate_config({"samples": str(cohort / "samples.tsv"), "reference": {"fasta": fasta},
+                              "variants": {"import": {"manifest": str(manifest)}}})
+    check_imports(config, sheet, "config", read_fai(fasta, "reference"))  # sample columns named by the BAMs' SM
+    got = _run(read_manifest(str(manifest), {"P1": list(zip(sheet["sample"], sheet["type"]))}), fasta)
     ids = set(got["chrom"] + ":" + got["pos"].astype(str) + ":" + got["ref"] + ":" + got["alt"])
     assert ids == set(truth["mutation_id"])
+    # the same VCF given for the other patient names its foreign sample columns
+    manifest.write_text(f"patient\tvcf\tformat\nP2\t{vcf}\tmutect2\n")
+    with pytest.raises(InputError, match="P1-R1.*name no sample of patient P2"):
+        check_imports(config, sheet, "config", read_fai(fasta, "reference"))
 
 
 # the workflow: the test cohort from imported calls
