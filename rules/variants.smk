@@ -133,8 +133,8 @@ rule variants_import:
     output:
         "results/variants/{patient}/imported.tsv",
     params:
-        rows=lambda w: [{"format": r.format, "tumour": r.tumour, "line": r.line, "manifest": r.manifest}
-                        for r in IMPORT_ROWS[w.patient]],
+        # what each file is (not its manifest line: another patient's line added above it re-runs nothing)
+        rows=lambda w: [{"format": r.format, "tumour": r.tumour} for r in IMPORT_ROWS[w.patient]],
         filters=config["variants"]["import"]["filters"],
         padding=config["assay"]["padding"],
         exclude_contigs=config["variants"]["exclude_contigs"],

@@ -14,7 +14,8 @@ reference = read_fai(inp.fasta, "reference")
 contigs = included_contigs(reference, p.exclude_contigs)
 regions = target_regions(inp.targets[0], contigs, reference, p.padding, "variants.exclude_contigs") \
     if inp.targets else None
-rows = [ImportRow(patient, vcf, r["format"], r["tumour"], r["line"], r["manifest"]) for vcf, r in zip(inp.vcfs, p.rows)]
+manifest = snakemake.config["variants"]["import"]["manifest"]  # for messages only (checked before the run)
+rows = [ImportRow(patient, vcf, r["format"], r["tumour"], 0, manifest) for vcf, r in zip(inp.vcfs, p.rows)]
 table = import_calls(rows, inp.fasta, reference, [c for c, _ in contigs], p.filters, regions)
 table.insert(0, "patient", patient)
 write_tsv(table, snakemake.output[0])

@@ -54,12 +54,13 @@ class ImportRow:
     vcf: str
     format: str
     tumour: str | None  # the sheet sample a Strelka2 TUMOR column stands for
-    line: int  # in the manifest, 1-based with the header as line 1
+    line: int  # in the manifest, 1-based with the header as line 1 (0: not known, in a job)
     manifest: str
 
     @property
     def where(self) -> str:
-        return f"{self.manifest} line {self.line} ({self.patient}, {self.vcf})"
+        line = f" line {self.line}" if self.line else ""
+        return f"{self.manifest}{line} ({self.patient}, {self.vcf})"
 
     @property
     def source(self) -> str:
@@ -317,7 +318,7 @@ def import_calls(rows: Sequence[ImportRow], fasta: str, reference: Sequence[tupl
     searched = set(contigs)
     for row in rows:
         stats = ImportStats()
-        naming = resource_naming(row.vcf, f"{row.manifest} line {row.line}", reference, "vcf")
+        naming = resource_naming(row.vcf, row.where, reference, "vcf")
         to_reference = {k: v for k, v in naming.to_reference.items() if v in searched}
         records = read_records(row, filters, to_reference, stats)
         sites = normalise_records(records, fasta, reference, stats, row.where, workdir)
