@@ -64,7 +64,9 @@ rule qc_identity:
         samples="results/qc/{patient}/identity_samples.tsv",
     params:
         samples=lambda w: patient_list(w.patient, "samples"),
-        normal=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient)),
+        # None for a tumour-only patient: SNPs of its first sample, contamination of each on its own
+        normal=lambda w: (patient_list(w.patient, "samples").index(patient_normal(w.patient))
+                          if patient_normal(w.patient) else None),
         identity=config["qc"]["identity"],
         contamination=config["qc"]["contamination"],
         min_mapq=config["qc"]["min_mapq"],

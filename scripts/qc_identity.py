@@ -25,7 +25,8 @@ if "counts" in snakemake.input.keys():
     counts = [pd.read_csv(f, sep="\t", dtype={"chrom": str}, keep_default_na=False) for f in snakemake.input.counts]
     pairs, verdicts, info = identity_from_counts(patient, samples, counts, params)
 else:
-    pairs, verdicts, info = identity_check(patient, samples, list(snakemake.input.bams), normal,
+    # a tumour-only patient's SNPs are found in its first sample (a tumour: LOH there hides some hets)
+    pairs, verdicts, info = identity_check(patient, samples, list(snakemake.input.bams), 0 if normal is None else normal,
                                            snakemake.input.fasta, None, params, min_mapq)
     logging.info("no known_sites: contamination is not estimated (it needs the sites' population frequencies)")
 logging.info("sites: %s", info)
