@@ -1,9 +1,18 @@
-"""Tumour-only patients: the germline-vs-somatic test on allele fractions against copy number."""
+"""Tumour-only patients: the germline-vs-somatic test on allele fractions against copy number,
+and the workflow on the test cohort with one patient's normal row removed."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
+
 import numpy as np
 import pandas as pd
+import pytest
+import yaml
+
+from conftest import snakemake
 
 from ith.variants.tumouronly import TumourOnlyParams, classify, germline_somatic_loglik
 
@@ -79,3 +88,74 @@ def test_classify_reads_the_clonal_input_table_and_leaves_candidates_without_cop
     out = classify(pd.DataFrame(rows), "P", TumourOnlyParams())
     assert list(out["call"]) == ["germline", "somatic", "untested"]
     assert list(out["n_regions"]) == [3, 3, 0]
+
+
+# what the tumour-only run asks for: the patient's clusters, trees and report
+TUMOUR_ONLY_TARGETS = ["results/clonal/P1/mutations.tsv", "results/phylogeny/P1/trees.json",
+                       "results/report/P1/report.html", "results/report/P1/metrics.json"]
+# outputs of the matched run that do not depend on P1's normal, copied so the run does not redo
+# them: the QC passes of P1's regions, the identity sites, the bins and P2's normal coverage
+REUSED = ["results/qc/identity_sites.tsv", "results/copynumber/bins.tsv", "results/copynumber/P2/coverage/P2-N.tsv"] + \
+    [f"results/qc/P1/P1-R{i}.{kind}" for i in (1, 2, 3) for kind in ("json", "identity_counts.tsv")]
+
+
+@pytest.fixture(scope="module")
+def tumour_only_run(cohort, sheet, workflow_run, tmp_path_factory):
+    """The test cohort with P1's normal row (and, to keep the run short, its plasma rows, which a
+    tumour-only patient's analysis leaves aside) removed and tumour_only.allow set, run up to
+    P1's clusters, trees and report; its working directory and the run's seconds."""
+    workdir = tmp_path_factory.mktemp("tumour_only")
+    rows = sheet[(sheet["patient"] != "P1") | (sheet["type"] == "tumour")]
+    rows.to_csv(workdir / "samples.tsv", sep="\t", index=False)
+    config = yaml.safe_load((cohort / "config.yaml").read_text())
+    config["samples"] = str(workdir / "samples.tsv")
+    config["tumour_only"] = {"allow": True}
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    for f in REUSED:
+        (workdir / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(workflow_run / f, workdir / f)
+    t0 = time.time()
+    proc = snakemake(cohort, workdir, *TUMOUR_ONLY_TARGETS, configfile=workdir / "config.yaml")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir, time.time() - t0
+
+
+@pytest.mark.workflow
+def test_tumour_only_somatic_snvs_above_10_percent_vaf_reach_precision_and_recall_of_90_percent(cohort,
+                                                                                                 tumour_only_run):
+    """Against the simulator's truth: the somatic SNVs with an expected VAF >= 10% in some region
+    that reach the clusters (recall), and of the SNVs there with an observed VAF >= 10% in some
+    region, those that are somatic (precision; germline variants left in would sit at ~0.5)."""
+    run, _ = tumour_only_run
+    truth = pd.read_csv(cohort / "truth" / "P1" / "mutations.tsv", sep="\t")
+    regions = truth[truth["sample"].str.contains("-R") & (truth["type"] == "snv")]
+    vaf = regions.groupby("mutation_id")["expected_vaf"].max()
+    wanted = set(vaf[vaf >= 0.10].index)
+    final = set(pd.read_csv(run / "results" / "clonal" / "P1" / "mutations.tsv", sep="\t")["mutation_id"])
+    counts = pd.read_csv(run / "results" / "variants" / "P1" / "counts.tsv", sep="\t")
+    observed = counts[counts["sample"].str.contains("-R")].groupby("mutation_id")["vaf"].max()
+    snvs = {m for m in final if all(len(a) == 1 for a in m.rsplit(":", 2)[1:])}
+    called = {m for m in snvs if observed.get(m, 0) >= 0.10}
+    germline = pd.read_csv(cohort / "truth" / "P1" / "germline.tsv", sep="\t")
+    private = germline.assign(mutation_id=germline["chrom"] + ":" + germline["pos"].astype(str) + ":" +
+                              germline["ref"] + ":" + germline["alt"])["mutation_id"]
+    candidates = set(counts["mutation_id"])
+    assert len(wanted) > 100 and len(candidates & set(private)) > 30  # germline variants to remove were there
+    assert len(wanted & final) / len(wanted) >= 0.9, f"recall {len(wanted & final)}/{len(wanted)}"
+    assert len(called & set(truth["mutation_id"])) / len(called) >= 0.9, \
+        f"precision {len(called & set(truth['mutation_id']))}/{len(called)}"
+
+
+@pytest.mark.workflow
+def test_tumour_only_patient_gets_clusters_trees_and_a_report_that_says_so(tumour_only_run):
+    run, seconds = tumour_only_run
+    print(f"tumour-only run: {seconds:.0f} s")
+    clusters = pd.read_csv(run / "results" / "clonal" / "P1" / "cluster_summary.tsv", sep="\t")
+    trees = json.loads((run / "results" / "phylogeny" / "P1" / "trees.json").read_text())
+    metrics = json.loads((run / "results" / "report" / "P1" / "metrics.json").read_text())
+    html = (run / "results" / "report" / "P1" / "report.html").read_text()
+    assert len(clusters) >= 2 and trees["trees"]
+    assert metrics["mode"] == "tumour-only" and metrics["tumour_only"] and metrics["samples"]["normal"] is None
+    assert any(x.startswith("Tumour-only") for x in metrics["limitations"])
+    assert 'Mode: <b>tumour-only</b>' in html
+    assert json.loads((run / "results" / "copynumber" / "P1" / "metrics.json").read_text())["tumour_only"]
