@@ -273,7 +273,7 @@ def get_final_output():
     out += [f"results/phylogeny/{p}/{f}" for p in PATIENTS
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
                       "parents.tsv", "tree.png")]
-    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if liquid_runs(p) for f in [*LIQUID_REPORT_FILES.values(), "loci.tsv"]]
+    out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in [*LIQUID_REPORT_FILES.values(), "loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]
     out += [f"results/export/{p}/{f}" for p in PATIENTS
@@ -292,12 +292,6 @@ LIQUID_FILE_KEYS = ["ch_regions"]
 
 def patient_plasma(patient):
     return patient_list(patient, "plasma")
-
-
-def liquid_runs(patient):
-    """The liquid stage runs for a patient with plasma and a normal (the normal vetoes germline
-    loci and measures clonal haematopoiesis; not yet done without one)."""
-    return bool(patient_plasma(patient)) and patient not in TUMOUR_ONLY
 
 
 SHEET_RECORDS = samples[["sample", "patient", "type", "bam"]].to_dict("records")
@@ -369,7 +363,7 @@ LIQUID_REPORT_FILES = {"ctdna": "ctdna.tsv", "plasma_clones": "clones.tsv", "fra
 def liquid_report_input(name):
     """A liquid-stage file of the patient for its report, or none when the patient has no plasma
     (the stage does not run then)."""
-    return lambda w: [f"results/liquid/{w.patient}/{name}"] if liquid_runs(w.patient) else []
+    return lambda w: [f"results/liquid/{w.patient}/{name}"] if patient_plasma(w.patient) else []
 
 
 @functools.cache

@@ -101,8 +101,7 @@ REUSED = ["results/qc/identity_sites.tsv", "results/copynumber/bins.tsv", "resul
 
 @pytest.fixture(scope="module")
 def tumour_only_run(cohort, sheet, workflow_run, tmp_path_factory):
-    """The test cohort with P1's normal row (and, to keep the run short, its plasma rows, which a
-    tumour-only patient's analysis leaves aside) removed and tumour_only.allow set, run up to
+    """The test cohort with P1's normal row (and, to keep the run short, its plasma rows) removed and tumour_only.allow set, run up to
     P1's clusters, trees and report; its working directory and the run's seconds."""
     workdir = tmp_path_factory.mktemp("tumour_only")
     rows = sheet[(sheet["patient"] != "P1") | (sheet["type"] == "tumour")]

@@ -247,8 +247,10 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
     if not normal:
-        summary["tumour_only_cost"] = TUMOUR_ONLY_COST + (" Its plasma samples are not analysed (the liquid stage "
-                                                          "needs the normal)." if d.plasma else "")
+        summary["tumour_only_cost"] = TUMOUR_ONLY_COST + (" In plasma, no locus is vetoed by the patient's own "
+                                                          "normal and clonal haematopoiesis is recognised only by its "
+                                                          "gene (liquid.ch_regions), not by the blood's reads."
+                                                          if d.plasma else "")
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}
