@@ -131,8 +131,8 @@ rule copynumber_baf:
         # a tumour-only patient's het SNPs: the population's (its tumours' candidates at resource sites)
         germline_resource=lambda w: with_index(config["variants"]["germline_resource"]) if w.patient in TUMOUR_ONLY
                                     else [],
-        fasta=FASTA,  # the resource's contigs read in the reference's naming
-        fai=FAI,
+        # the resource's contigs read in the reference's naming
+        reference=lambda w: [FASTA, FAI] if w.patient in TUMOUR_ONLY else [],
     output:
         "results/copynumber/{patient}/baf.tsv",
     params:
