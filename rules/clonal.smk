@@ -11,6 +11,8 @@ rule clonal_input:
         # a sample of another person stops the patient here (qc.on_identity_failure)
         identity="results/qc/{patient}/identity_samples.tsv",
         identity_pairs="results/qc/{patient}/identity.tsv",
+        # a tumour-only patient's germline candidates, left out
+        germline=lambda w: [f"results/variants/{w.patient}/germline.tsv"] if w.patient in TUMOUR_ONLY else [],
     output:
         pyclone="results/clonal/{patient}/input.tsv",
         full="results/clonal/{patient}/input_all.tsv",

@@ -18,6 +18,12 @@ apply_identity_policy(snakemake.wildcards.patient, pd.read_csv(inp.identity, sep
                       p.on_identity_failure, snakemake.config["samples"])
 logging.info("patient %s; parameters %s; tumour regions %s", snakemake.wildcards.patient, p.clonal, p.tumours)
 counts = pd.read_csv(inp.counts, sep="\t", keep_default_na=False, na_values=["NA"], dtype={"driver": str})
+if inp.germline:  # a tumour-only patient: the candidates its copy number shows to be germline are left out
+    germline = pd.read_csv(inp.germline[0], sep="\t", keep_default_na=False)
+    drop = set(germline.loc[germline["call"] == "germline", "mutation_id"])
+    logging.info("tumour-only: %d of %d candidates germline by allele fraction vs copy number (%s), left out",
+                 len(drop), counts["mutation_id"].nunique(), inp.germline[0])
+    counts = counts[~counts["mutation_id"].isin(drop)]
 segments = pd.read_csv(inp.segments, sep="\t", dtype={"chrom": str})
 purity = pd.read_csv(inp.purity, sep="\t")
 sex = json.load(open(inp.metrics)).get("sex_used")

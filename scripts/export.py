@@ -32,7 +32,7 @@ purity = read(inp.purity, method=str)
 build = ncbi_build(read_fai(params.fasta, "config", fai=inp.fai), params.fasta)
 normal = counts[counts["sample"] == params.normal]
 tree_clusters = {int(c) for c in parents["cluster_id"]}
-maf = maf_table(mutations, normal, params.normal, build, tree_clusters)
+maf = maf_table(mutations, normal, params.normal or "", build, tree_clusters)  # "": a tumour-only patient
 write_maf(maf, out.maf)
 logging.info("MAF: %d rows (%d mutations x regions), NCBI_Build %s, %d rows in a clone of the best tree",
              len(maf), maf["mutation_id"].nunique(), build, int(maf["clone"].notna().sum()))

@@ -165,6 +165,14 @@ def _plasma(d: PatientData) -> dict:
             "ch_variants": sorted(set(d.ch["mutation_id"])) if not d.ch.empty else []}
 
 
+# what analysing a patient without its normal costs (docs/methods/variants.md#tumour-only-patients)
+TUMOUR_ONLY_COST = ("Germline variants are removed by population frequency, the panel of normals and their allele "
+                    "fraction against copy number; rare germline variants in regions whose copy number or purity is "
+                    "misjudged can remain as (truncal-looking) mutations. Copy number is read against a pooled "
+                    "reference of other individuals' normals (a germline copy-number variant can look somatic) and "
+                    "BAF only at population SNPs.")
+
+
 def flagged_samples(f: dict, most: int = 5) -> str:
     """The samples of a flagged cluster, at most `most` of them, then '...'."""
     samples = list(f.get("samples") or f.get("violation") or [])
@@ -182,7 +190,7 @@ def flagged_sentence(f: dict) -> str:
 
 def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
     """Plain statements of what limits the reading of this patient's results."""
-    out = []
+    out = [f"Tumour-only (no matched normal): {summary['tumour_only_cost']}"] if summary.get("tumour_only") else []
     for s, v in summary["purity"].items():
         if s in d.regions and v["purity"] is not None and v["purity"] < p.low_purity:
             out.append(f"{s}: purity {v['purity']:.2f} < {p.low_purity}: subclonal mutations there are hard to see.")
@@ -231,12 +239,18 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
     """Everything metrics.json holds, JSON-safe and deterministic (no timestamps)."""
     normal = d.samples_of("normal")
     summary = {"patient": d.patient, "ith_version": __version__,
+               "mode": "tumour-only" if not normal else "matched normal", "tumour_only": not normal,
                "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
                "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
                "clones": _clones(d), "plasma": _plasma(d)}
     min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
+    if not normal:
+        summary["tumour_only_cost"] = TUMOUR_ONLY_COST + (" In plasma, no locus is vetoed by the patient's own "
+                                                          "normal and clonal haematopoiesis is recognised only by its "
+                                                          "gene (liquid.ch_regions), not by the blood's reads."
+                                                          if d.plasma else "")
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}
