@@ -341,3 +341,16 @@ def test_true_copy_number_imported_as_ascat_gives_the_clusters_and_tree_of_own_c
         top_own = json.loads((workflow_run / "results" / "phylogeny" / p / "trees.json").read_text())["trees"][0]
         top_imp = json.loads((res / "phylogeny" / p / "trees.json").read_text())["trees"][0]
         assert _same_top_tree(top_own["parents"], top_imp["parents"], a, b), (p, top_own, top_imp)
+
+
+def test_config_check_needs_a_manifest_with_import_and_reads_it_against_the_sheet(tmp_path):
+    from ith.config import check_cn_import
+
+    with pytest.raises(InputError, match="import_manifest is empty"):
+        check_cn_import({"copynumber": {"source": "import", "import_manifest": None}}, _sheet())
+    assert check_cn_import({"copynumber": {"source": "own", "import_manifest": "unused.tsv"}}, _sheet()) is None
+    seg = write(tmp_path / "T.call.cns", FILES["cnvkit"][1])
+    m = write(tmp_path / "m.tsv", f"patient\tsample\tformat\tsegments\tpurity\nP\tT1\tcnvkit\t{seg}\t0.6\n"
+                                  f"P\tT2\tcnvkit\t{seg}\t0.5\n")
+    got = check_cn_import({"copynumber": {"source": "import", "import_manifest": m}}, _sheet())
+    assert list(got["sample"]) == ["T1", "T2"]
