@@ -20,6 +20,7 @@ rule clonal_input:
         tumours=lambda w: patient_tumours(w.patient),
         samples=lambda w: patient_list(w.patient, "records"),
         clonal=clonal_params(CLONAL_INPUT_KEYS),
+        max_gap=config["copynumber"]["max_gap"],
         on_identity_failure=config["qc"]["on_identity_failure"],
     log:
         "logs/clonal/{patient}/input.log",

@@ -15,6 +15,7 @@ except ModuleNotFoundError:
                      ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
 from ith.config import check_control_sheet, preflight, validate_config
 from ith.controls import choose_controls
+from ith.copynumber.importers import manifest_files, read_manifest
 from ith.copynumber.params import reference_params
 from ith.copynumber.reference import resolve_mode
 from ith.errors import InputError
@@ -223,6 +224,18 @@ CN_REFERENCE_FILE = CN_REFERENCE.file or "results/copynumber/reference.tsv"
 # fewer than min_normals (the input check stops a cohort with none and no reference file)
 CN_REFERENCE_MIN_NORMALS = (min(CN_REFERENCE.min_normals, len(NORMAL_SAMPLES)) if TUMOUR_ONLY and CN_MODE == "matched"
                             else CN_REFERENCE.min_normals)
+
+
+# copy number from the BAMs (copynumber_call) or imported from other tools' files named in the
+# manifest (copynumber_import; preflight checked it against the sheet)
+CN_IMPORT = config["copynumber"]["source"] == "import"
+CN_IMPORT_ROWS = {} if not CN_IMPORT else \
+    {r["sample"]: r for r in read_manifest(config["copynumber"]["import_manifest"]).to_dict("records")}
+
+
+def cn_import_rows(patient):
+    """The manifest rows of the patient's tumour samples (sheet order)."""
+    return [CN_IMPORT_ROWS[s] for s in patient_tumours(patient)]
 
 
 def cn_mode(patient):

@@ -192,3 +192,45 @@ rule copynumber_call:
         "../envs/ith.yaml"
     script:
         "../scripts/copynumber_call.py"
+
+
+if CN_IMPORT:
+
+    # copynumber.source import: the same per-patient outputs from other tools' files, so the stages
+    # after copy number are unchanged; no BAM is read for copy number (nothing asks for the
+    # rules above)
+    ruleorder: copynumber_import > copynumber_call
+
+    rule copynumber_import:
+        input:
+            manifest=config["copynumber"]["import_manifest"],
+            files=lambda w: [f for r in cn_import_rows(w.patient) for f in manifest_files(r)],
+            fai=FAI,
+        output:
+            segments="results/copynumber/{patient}/segments.tsv",
+            purity="results/copynumber/{patient}/purity_ploidy.tsv",
+            plasma="results/copynumber/{patient}/plasma_tf.tsv",
+            metrics="results/copynumber/{patient}/metrics.json",
+            plot=report(
+                "results/copynumber/{patient}/cn_profile.png",
+                caption="../captions/cn_profile.rst",
+                category="Copy number",
+                labels={"patient": "{patient}"},
+            ),
+        params:
+            rows=lambda w: cn_import_rows(w.patient),
+            samples=lambda w: patient_list(w.patient, "records"),
+            sex=lambda w: patient_sex(w.patient),
+            wgd_major_fraction=config["copynumber"]["fit"]["wgd_major_fraction"],
+        log:
+            "logs/copynumber/{patient}/import.log",
+        benchmark:
+            "benchmarks/copynumber_import/{patient}.tsv"
+        threads: 1
+        resources:
+            mem_mb=retry_scaled(2000),
+            runtime=retry_scaled(10),
+        conda:
+            "../envs/ith.yaml"
+        script:
+            "../scripts/copynumber_import.py"

@@ -29,7 +29,7 @@ purity = pd.read_csv(inp.purity, sep="\t")
 sex = json.load(open(inp.metrics)).get("sex_used")
 full = build_input(counts, segments, purity, p.tumours, sex, input_params(p.clonal),
                    sheet_purity={s["name"]: s["purity"] for s in p.samples},
-                   files=(inp.counts, inp.segments, inp.purity))
+                   files=(inp.counts, inp.segments, inp.purity), max_gap=p.max_gap)
 logging.info("sex used for normal copy number of X/Y: %s", sex)
 log_input_summary(full)
 write_tsv(full, out.full)

@@ -328,12 +328,34 @@ def preflight(config: dict, source: str = "config", check_files: bool = True) ->
     if unknown:
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
+    check_cn_import(config, sheet, source, check_files)
     if check_files:
         sheet_bams = {row["sample"]: (i + 2, row["bam"]) for i, row in sheet.iterrows()}
         for i, row in sheet.iterrows():
             _warn(check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs,
                             sheet_bams))
     return sheet.set_index("sample", drop=False)
+
+
+def check_cn_import(config: dict, sheet: pd.DataFrame, source: str = "config",
+                    check_files: bool = True) -> pd.DataFrame | None:
+    """With copynumber.source import: the manifest read and checked against the sheet (every
+    tumour sample covered, files present with their format's columns); None otherwise."""
+    from ith.copynumber.importers import check_manifest, read_manifest
+
+    cn = config["copynumber"]
+    if cn["source"] != "import":
+        if cn["import_manifest"]:
+            inputcheck.log.warning(f"{source}: copynumber.import_manifest is set but copynumber.source is "
+                                   f"'{cn['source']}': the manifest is not used (set source: import to use it).")
+        return None
+    path = cn["import_manifest"]
+    if not path:
+        raise InputError(f"{source}: copynumber.source is import but copynumber.import_manifest is empty; give the "
+                         "TSV naming each tumour sample's copy-number file (docs/methods/copynumber.md).")
+    manifest = read_manifest(path)
+    check_manifest(manifest, path, sheet, check_files=check_files)
+    return manifest
 
 
 def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[str, int]],

@@ -22,7 +22,7 @@ from ith.germline import HetParams
 log = logging.getLogger(__name__)
 
 SEGMENT_COLUMNS = ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf", "major_cn",
-                   "minor_cn", "total_cn", "subclonal"]
+                   "minor_cn", "total_cn", "subclonal", "major_cn_2", "minor_cn_2", "fraction_2", "allele_specific"]
 PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"]
 
 
@@ -348,6 +348,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
                              total_cn=int(major[k] + minor[k]) if called else pd.NA,
                              subclonal=bool(subclonal[k]) if called else pd.NA))
     segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    segments["allele_specific"] = segments["major_cn"].notna()  # own calls: no second state (imports may have one)
 
     plasma_rows = _plasma(patient, others, fits, n0, pp_rows)
     purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)
