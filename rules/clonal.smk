@@ -11,6 +11,8 @@ rule clonal_input:
         # a sample of another person stops the patient here (qc.on_identity_failure)
         identity="results/qc/{patient}/identity_samples.tsv",
         identity_pairs="results/qc/{patient}/identity.tsv",
+        # gene-list driver labels (TP53 p.R175H), with annotation.gtf
+        annotation=lambda w: [f"results/variants/{w.patient}/annotation.tsv"] if ANNOTATE else [],
     output:
         pyclone="results/clonal/{patient}/input.tsv",
         full="results/clonal/{patient}/input_all.tsv",

@@ -117,7 +117,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def annotator() -> Annotator:
-    return Annotator(GTF, FASTA)
+    return Annotator(FASTA, GTF)
 
 
 def test_at_least_30_hand_checked_variants_cover_every_category():

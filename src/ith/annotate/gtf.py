@@ -186,3 +186,36 @@ def choose_transcripts(transcripts: dict[str, Transcript], fasta: pysam.FastaFil
              "%d genes with a checked coding transcript", len(transcripts), len(by_gene), failed,
              sum(1 for t in chosen if t.coding and t.translation_ok))
     return sorted(chosen, key=lambda t: (t.chrom, t.start, t.end, t.gene_id))
+
+
+TRANSCRIPT_COLUMNS = ["transcript_id", "gene_id", "gene_name", "chrom", "strand", "start", "end", "exons", "cds",
+                      "tags", "biotype", "translation_ok", "problem"]
+
+
+def _blocks(blocks: list[tuple[int, int]]) -> str:
+    return ",".join(f"{s}-{e}" for s, e in blocks)
+
+
+def _parse_blocks(text: str) -> list[tuple[int, int]]:
+    return [(int(s), int(e)) for s, e in (b.split("-") for b in text.split(",") if b)] if text else []
+
+
+def transcript_table(chosen: list[Transcript]) -> "pd.DataFrame":
+    """The chosen transcripts as a table (exons and CDS as start-end lists, 1-based)."""
+    import pandas as pd
+
+    return pd.DataFrame([(t.transcript_id, t.gene_id, t.gene_name, t.chrom, t.strand, t.start, t.end,
+                          _blocks(t.exons), _blocks(t.cds), ",".join(sorted(t.tags)), t.biotype, t.translation_ok,
+                          t.problem) for t in chosen], columns=TRANSCRIPT_COLUMNS)
+
+
+def transcripts_from_table(table: "pd.DataFrame") -> list[Transcript]:
+    out = []
+    for r in table.itertuples(index=False):
+        ok = str(r.translation_ok).lower() == "true"
+        out.append(Transcript(str(r.transcript_id), str(r.gene_id), str(r.gene_name), str(r.chrom), str(r.strand),
+                              _parse_blocks(str(r.exons)), _parse_blocks("" if r.cds != r.cds else str(r.cds)),
+                              set(str(r.tags).split(",")) if r.tags == r.tags and r.tags else set(),
+                              "" if r.biotype != r.biotype else str(r.biotype), ok,
+                              "" if r.problem != r.problem else str(r.problem)))
+    return out

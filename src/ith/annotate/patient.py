@@ -14,7 +14,7 @@ import pysam
 
 from ith.annotate.consequence import Effect, TranscriptModel, most_severe, trim
 from ith.annotate.drivers import driver_label
-from ith.annotate.gtf import choose_transcripts, read_gtf
+from ith.annotate.gtf import Transcript, choose_transcripts, read_gtf
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,11 @@ ANNOTATION_COLUMNS = ["patient", "mutation_id", "gene", "gene_id", "transcript",
 class Annotator:
     """The chosen transcripts of a GTF, indexed by contig, with their sequences."""
 
-    def __init__(self, gtf: str, fasta: str):
+    def __init__(self, fasta: str, gtf: str | None = None, transcripts: list[Transcript] | None = None):
+        """From a GTF (read and chosen here) or from transcripts already chosen (transcripts.tsv)."""
         self.fasta = pysam.FastaFile(fasta)
-        chosen = choose_transcripts(read_gtf(gtf, set(self.fasta.references)), self.fasta)
+        chosen = transcripts if transcripts is not None else \
+            choose_transcripts(read_gtf(gtf, set(self.fasta.references)), self.fasta)
         self.by_chrom: dict[str, list[TranscriptModel]] = defaultdict(list)
         for t in chosen:
             self.by_chrom[t.chrom].append(TranscriptModel(t, self.fasta))
@@ -91,3 +93,10 @@ def merge_drivers(table: pd.DataFrame, annotation: pd.DataFrame | None, column: 
     out = table.copy()
     out[column] = [",".join(dict.fromkeys(x for x in (o.split(",") + [e]) if x)) for o, e in zip(old, extra)]
     return out
+
+
+def pass_sites(sites: pd.DataFrame) -> pd.DataFrame:
+    """The PASS rows of the variants stage's sites.tsv (`filter` PASS): the mutations counts.tsv holds."""
+    if "filter" in sites:
+        sites = sites[sites["filter"].fillna("").astype(str).isin(["PASS", ""])]
+    return sites[["mutation_id", "chrom", "pos", "ref", "alt"]].reset_index(drop=True)
