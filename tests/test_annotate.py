@@ -185,3 +185,134 @@ def test_annotation_table_and_drivers_merged_with_region_labels(annotator):
     counts = pd.DataFrame({"mutation_id": list(sites["mutation_id"]) * 2, "driver": ["hotspot1", "", ""] * 2})
     merged = merge_drivers(counts, ann)
     assert list(merged["driver"][:3]) == ["hotspot1,TP53 p.R3H", "", ""]
+
+
+VEP_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=1000>
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp|CANONICAL|PICK">
+#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO
+"""
+SNPEFF_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr2,length=1000>
+##INFO=<ID=ANN,Number=.,Type=String,Description="Functional annotations: 'Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO' ">
+#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO
+"""
+
+
+def _vcf(tmp_path, name, header, rows):
+    path = tmp_path / name
+    path.write_text(header + "".join("\t".join(r) + "\n" for r in rows))
+    return str(path)
+
+
+def test_vep_csq_is_read_by_its_header_order_picking_the_flagged_record(tmp_path):
+    from ith.annotate.vcffields import read_vcf_annotation
+
+    rows = [
+        # two transcripts: the PICK=1 one is taken
+        ("chr1", "100", ".", "C", "T", ".", "PASS",
+         "CSQ=T|synonymous_variant|LOW|TP53|ENSG1|Transcript|ENST2|protein_coding|ENST2.1:c.9C>T|ENSP2.1:p.Arg3%3D||,"
+         "T|missense_variant|MODERATE|TP53|ENSG1|Transcript|ENST1|protein_coding|ENST1.1:c.524G>A|"
+         "ENSP1.1:p.Arg175His|YES|1"),
+        # a deletion: VEP's allele drops the shared first base ('-')
+        ("chr1", "200", ".", "CTG", "C", ".", "PASS",
+         "CSQ=-|frameshift_variant|HIGH|KRAS|ENSG2|Transcript|ENST3|protein_coding|ENST3.1:c.34_35del|"
+         "ENSP3.1:p.Leu12LysfsTer5|YES|1"),
+        # several terms: the most severe counts; a stop in three-letter code
+        ("chr1", "300", ".", "G", "A", ".", "PASS",
+         "CSQ=A|splice_region_variant&stop_gained|HIGH|APC|ENSG3|Transcript|ENST4|protein_coding|ENST4.1:c.637C>T|"
+         "ENSP4.1:p.Arg213Ter|YES|"),
+        ("chr1", "400", ".", "G", "A", ".", "PASS", "CSQ=A|intergenic_variant|MODIFIER|||||||||"),
+    ]
+    t = read_vcf_annotation(_vcf(tmp_path, "vep.vcf", VEP_HEADER, rows))
+    got = {(r.pos, r.ref, r.alt): (r.gene, r.transcript, r.consequence, r.variant_classification, r.hgvsc, r.hgvsp)
+           for r in t.itertuples()}
+    assert got == {
+        (100, "C", "T"): ("TP53", "ENST1", "missense_variant", "Missense_Mutation", "c.524G>A", "p.R175H"),
+        (200, "CTG", "C"): ("KRAS", "ENST3", "frameshift_variant", "Frame_Shift_Del", "c.34_35del", "p.L12Kfs*5"),
+        (300, "G", "A"): ("APC", "ENST4", "stop_gained", "Nonsense_Mutation", "c.637C>T", "p.R213*"),
+        (400, "G", "A"): ("", "", "intergenic_variant", "IGR", "", ""),
+    }
+    assert set(t["source"]) == {"vep"}
+
+
+def test_snpeff_ann_is_read_taking_the_first_annotation_of_each_allele(tmp_path):
+    from ith.annotate.vcffields import read_vcf_annotation
+
+    rows = [
+        ("chr2", "100", ".", "A", "G", ".", "PASS",
+         "ANN=G|missense_variant|MODERATE|EGFR|ENSG5|transcript|ENST5|protein_coding|20/28|c.2573T>G|p.Leu858Arg|"
+         "2700/5000|2573/3633|858/1210||,G|upstream_gene_variant|MODIFIER|LINC1|ENSG6|transcript|ENST6|lncRNA||"
+         "n.-100A>G||||||100|"),
+        ("chr2", "200", ".", "T", "TA", ".", "PASS",
+         "ANN=TA|frameshift_variant|HIGH|APC|ENSG7|transcript|ENST7|protein_coding|16/16|c.4666_4667insA|"
+         "p.Thr1556fs|||||"),
+        # multi-allelic: each alt its own annotation
+        ("chr2", "300", ".", "C", "A,T", ".", "PASS",
+         "ANN=A|synonymous_variant|LOW|PIK3CA|ENSG8|transcript|ENST8|protein_coding|2/21|c.3C>A|p.Pro1Pro|||||,"
+         "T|stop_gained|HIGH|PIK3CA|ENSG8|transcript|ENST8|protein_coding|2/21|c.3C>T|p.Gln1*|||||"),
+        ("chr2", "400", ".", "G", "C", ".", "PASS", "ANN=C|intergenic_region|MODIFIER|A-B|A-B|intergenic_region|A-B|||n.400G>C||||||"),
+    ]
+    t = read_vcf_annotation(_vcf(tmp_path, "snpeff.vcf", SNPEFF_HEADER, rows))
+    got = {(r.pos, r.ref, r.alt): (r.gene, r.consequence, r.variant_classification, r.hgvsc, r.hgvsp)
+           for r in t.itertuples()}
+    assert got == {
+        (100, "A", "G"): ("EGFR", "missense_variant", "Missense_Mutation", "c.2573T>G", "p.L858R"),
+        (200, "T", "TA"): ("APC", "frameshift_variant", "Frame_Shift_Ins", "c.4666_4667insA", "p.T1556fs"),
+        (300, "C", "A"): ("PIK3CA", "synonymous_variant", "Silent", "c.3C>A", "p.P1P"),
+        (300, "C", "T"): ("PIK3CA", "stop_gained", "Nonsense_Mutation", "c.3C>T", "p.Q1*"),
+        (400, "G", "C"): ("", "intergenic_variant", "IGR", "n.400G>C", ""),
+    }
+    assert set(t["source"]) == {"snpeff"}
+
+
+def test_vcf_without_csq_or_ann_gives_nothing(tmp_path):
+    from ith.annotate.vcffields import read_vcf_annotation
+
+    header = VEP_HEADER.replace('##INFO=<ID=CSQ', '##INFO=<ID=OTHER')
+    assert read_vcf_annotation(_vcf(tmp_path, "plain.vcf", header, [("chr1", "5", ".", "A", "C", ".", "PASS", ".")])).empty
+
+
+def test_vcf_annotation_wins_over_the_gtf_and_names_the_driver(annotator, tmp_path):
+    from ith.annotate.vcffields import read_vcf_annotation
+
+    header = VEP_HEADER.replace("chr1,length=1000", "chrT,length=360")
+    given = read_vcf_annotation(_vcf(tmp_path, "v.vcf", header, [
+        ("chrT", "38", ".", "G", "A", ".", "PASS",
+         "CSQ=A|missense_variant|MODERATE|KRAS|G|Transcript|ENSTX|protein_coding|ENSTX:c.8G>A|ENSPX:p.Arg3His|YES|1")]))
+    sites = pd.DataFrame({"mutation_id": ["chrT:38:G:A", "chrT:285:C:T"], "chrom": "chrT", "pos": [38, 285],
+                          "ref": ["G", "C"], "alt": ["A", "T"]})
+    ann = annotate_sites("P", sites, annotator, {"KRAS", "TP53"}, given)
+    assert list(ann["source"]) == ["vep", "gtf"] and list(ann["transcript"]) == ["ENSTX", "TM1"]
+    assert list(ann["driver"]) == ["KRAS p.R3H", "TP53 p.R3H"]
+
+
+def test_gene_list_drivers_reach_the_clonal_input_beside_region_drivers(annotator):
+    from ith.clonal.patient import InputParams, build_input
+
+    sites = pd.DataFrame({"mutation_id": ["chrT:285:C:T", "chrT:39:C:T"], "chrom": "chrT", "pos": [285, 39],
+                          "ref": ["C", "C"], "alt": ["T", "T"]})
+    ann = annotate_sites("P", sites, annotator, {"TP53", "KRAS"})
+    counts = pd.DataFrame({"mutation_id": ["chrT:285:C:T", "chrT:39:C:T"] * 2, "sample": ["R1", "R1", "R2", "R2"],
+                           "ref_counts": 20, "alt_counts": 10, "depth": 30, "present": True, "indel": False,
+                           "driver": ["hotspot_TP53", "", "hotspot_TP53", ""]})
+    segments = pd.DataFrame({"sample": ["R1", "R2"], "chrom": "chrT", "start": 1, "end": 360, "major_cn": 1,
+                             "minor_cn": 1, "subclonal": False})
+    purity = pd.DataFrame({"sample": ["R1", "R2"], "purity": [0.8, 0.6]})
+    full = build_input(merge_drivers(counts, ann), segments, purity, ["R1", "R2"], None, InputParams())
+    labels = full.drop_duplicates("mutation_id").set_index("mutation_id")["driver"].to_dict()
+    assert labels == {"chrT:285:C:T": "hotspot_TP53,TP53 p.R3H", "chrT:39:C:T": ""}
+
+
+def test_report_names_truncal_and_subclonal_drivers_of_the_best_tree():
+    from ith.report.summary import drivers_sentence, tree_drivers
+
+    trees = {"clusters": [{"id": 0, "drivers": ["TP53 p.R175H"]}, {"id": 1, "drivers": []},
+                          {"id": 2, "drivers": ["PIK3CA p.H1047R", "KRAS p.G12D"]}, {"id": 5, "drivers": ["APC p.R213*"]}],
+             "trees": [{"rank": 1, "parents": {"0": None, "1": 0, "2": 1}}, {"rank": 2, "parents": {"0": None}}]}
+    d = tree_drivers(trees)  # cluster 5 is in no tree (an artefact): not named
+    assert d == {"truncal": [{"cluster": 0, "driver": "TP53 p.R175H"}],
+                 "subclonal": [{"cluster": 2, "driver": "PIK3CA p.H1047R"}, {"cluster": 2, "driver": "KRAS p.G12D"}]}
+    assert drivers_sentence(d) == "truncal TP53 p.R175H; subclonal PIK3CA p.H1047R (clone 2), KRAS p.G12D (clone 2)"
+    assert tree_drivers({"clusters": [], "trees": []}) == {"truncal": [], "subclonal": []}
+    assert drivers_sentence(tree_drivers({})) == "none named"
