@@ -22,6 +22,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
 import pysam
 
 from ith.errors import InputError
@@ -29,6 +30,7 @@ from ith.errors import InputError
 log = logging.getLogger(__name__)
 
 _TAG = re.compile(r'\btag\s+"([^"]*)"')
+_TRANSCRIPT_ID = re.compile(r'\btranscript_id\s+"([^"]*)"')
 STOP_CODONS = {"TAA", "TAG", "TGA"}
 
 
@@ -97,16 +99,17 @@ def read_gtf(path: str, contigs: set[str] | None = None) -> dict[str, Transcript
                 if contigs is not None and rec.contig not in contigs:
                     continue
                 raw = rec.attributes  # before to_dict(), which leaves only the last tag in it
-                attrs = rec.to_dict()
-                tid = attrs.get("transcript_id")
-                if not tid:
+                m = _TRANSCRIPT_ID.search(raw)
+                if not m:
                     continue
+                tid = m.group(1)
                 t = tx.get(tid)
-                if t is None:
+                if t is None:  # the attributes parsed once a transcript (the costly part)
+                    attrs = rec.to_dict()
                     gid = attrs.get("gene_id", tid)
                     t = tx[tid] = Transcript(tid, gid, attrs.get("gene_name", gid), rec.contig, rec.strand,
                                              biotype=attrs.get("transcript_type", attrs.get("transcript_biotype", "")))
-                t.tags.update(_TAG.findall(raw))
+                    t.tags.update(_TAG.findall(raw))
                 # pysam's start is 0-based, end exclusive
                 iv = (int(rec.start) + 1, int(rec.end))
                 if feature == "exon":
@@ -200,16 +203,14 @@ def _parse_blocks(text: str) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in (b.split("-") for b in text.split(",") if b)] if text else []
 
 
-def transcript_table(chosen: list[Transcript]) -> "pd.DataFrame":
+def transcript_table(chosen: list[Transcript]) -> pd.DataFrame:
     """The chosen transcripts as a table (exons and CDS as start-end lists, 1-based)."""
-    import pandas as pd
-
     return pd.DataFrame([(t.transcript_id, t.gene_id, t.gene_name, t.chrom, t.strand, t.start, t.end,
                           _blocks(t.exons), _blocks(t.cds), ",".join(sorted(t.tags)), t.biotype, t.translation_ok,
                           t.problem) for t in chosen], columns=TRANSCRIPT_COLUMNS)
 
 
-def transcripts_from_table(table: "pd.DataFrame") -> list[Transcript]:
+def transcripts_from_table(table: pd.DataFrame) -> list[Transcript]:
     out = []
     for r in table.itertuples(index=False):
         ok = str(r.translation_ok).lower() == "true"
