@@ -316,3 +316,45 @@ def test_report_names_truncal_and_subclonal_drivers_of_the_best_tree():
     assert drivers_sentence(d) == "truncal TP53 p.R175H; subclonal PIK3CA p.H1047R (clone 2), KRAS p.G12D (clone 2)"
     assert tree_drivers({"clusters": [], "trees": []}) == {"truncal": [], "subclonal": []}
     assert drivers_sentence(tree_drivers({})) == "none named"
+
+
+def test_a_gzipped_gtf_reads_the_same_and_a_missing_one_stops_before_any_job(tmp_path):
+    import gzip
+
+    import pysam
+
+    from ith.annotate.check import check_annotation_config
+    from ith.errors import InputError
+
+    gz = tmp_path / "genes.gtf.gz"
+    with open(GTF, "rb") as src, gzip.open(gz, "wb") as dst:
+        dst.write(src.read())
+    contigs = set(pysam.FastaFile(FASTA).references)
+    plain, packed = read_gtf(GTF, contigs), read_gtf(str(gz), contigs)
+    assert {k: (t.exons, t.cds) for k, t in plain.items()} == {k: (t.exons, t.cds) for k, t in packed.items()}
+    with pytest.raises(InputError, match="no exon records on the reference's contigs"):
+        read_gtf(GTF, {"1", "2"})  # chr-named GTF, 1-named reference
+    with pytest.raises(InputError, match="annotation.gtf 'nope.gtf' not found"):
+        check_annotation_config({"gtf": "nope.gtf", "drivers": None, "vcf_fields": True}, "config.yaml")
+    bad = tmp_path / "drivers.txt"
+    bad.write_text("TP53 KRAS\n")
+    with pytest.raises(InputError, match="config.yaml: annotation.drivers .* not one gene symbol"):
+        check_annotation_config({"gtf": GTF, "drivers": str(bad), "vcf_fields": True}, "config.yaml")
+
+
+def test_the_chosen_transcripts_round_trip_through_their_table(annotator):
+    import pysam
+
+    from ith.annotate.gtf import transcript_table, transcripts_from_table
+
+    fasta = pysam.FastaFile(FASTA)
+    chosen = choose_transcripts(read_gtf(GTF, set(fasta.references)), fasta)
+    table = transcript_table(chosen)
+    assert list(table["transcript_id"]) == ["TP1", "TM1", "TB1"]
+    back = transcripts_from_table(table.astype(str))
+    assert [(t.transcript_id, t.exons, t.cds, t.tags, t.translation_ok) for t in back] == \
+        [(t.transcript_id, t.exons, t.cds, t.tags, t.translation_ok) for t in chosen]
+    again = Annotator(FASTA, transcripts=back)
+    for site, expected in CASES:
+        e = again.effect(*site)
+        assert (e.gene, e.consequence, e.variant_classification, e.hgvsc, e.hgvsp) == expected
