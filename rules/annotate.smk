@@ -38,7 +38,8 @@ rule annotate:
         transcripts=ANNOTATION_TRANSCRIPTS,
         fasta=FASTA,
         fai=FAI,
-        drivers=DRIVER_GENES,
+        # the shipped list is the workflow's own file, never in remote storage
+        drivers=DRIVER_GENES if config["annotation"]["drivers"] else local(DRIVER_GENES),
         # VEP CSQ / snpEff ANN of the patient's external calls win over the GTF's annotation
         external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)
                                     if config["annotation"]["vcf_fields"] else None),
