@@ -122,7 +122,9 @@ class TranscriptModel:
         for s, e in self.exons:
             self.exon_offsets.append(acc)
             acc += e - s + 1
-        self.coding = t.coding and t.translation_ok
+        # a CDS must lie in the exons (a GTF whose CDS lines stray out of them is read as non-coding)
+        self.coding = t.coding and t.translation_ok and all(
+            self.tx_index(s) is not None and self.tx_index(e) is not None for s, e in t.cds)
         self.splice: dict[int, str] = {}
         for (s1, e1), (s2, e2) in zip(t.exons, t.exons[1:]):
             left = "splice_acceptor_variant" if self.minus else "splice_donor_variant"
