@@ -108,6 +108,8 @@ CASES = [
     (("chrT", 282, "TC", "T"), ("TP53", "frameshift_variant", "Frame_Shift_Del", "c.10del", "p.E4Nfs*7")),
     # codon 6 AAA (c.16-18, genomic 257-255) deleted
     (("chrT", 254, "GTTT", "G"), ("TP53", "inframe_deletion", "In_Frame_Del", "c.16_18del", "p.K6del")),
+    # GGC (Gly) inserted between c.15 (genomic 258) and c.16 (257): on the plus strand GCC after 257's T
+    (("chrT", 257, "T", "TGCC"), ("TP53", "inframe_insertion", "In_Frame_Ins", "c.15_16insGGC", "p.W5_K6insG")),
     # intergenic after TP53
     (("chrT", 330, "C", "G"), ("", "intergenic_variant", "IGR", "", "")),
     # BAD fails the translation check: its exon is read as non-coding (n. numbering from exon start 9)
