@@ -13,6 +13,8 @@ rule clonal_input:
         identity_pairs="results/qc/{patient}/identity.tsv",
         # a tumour-only patient's germline candidates, left out
         germline=lambda w: [f"results/variants/{w.patient}/germline.tsv"] if w.patient in TUMOUR_ONLY else [],
+        # gene-list driver labels (TP53 p.R175H), with annotation.gtf
+        annotation=lambda w: [f"results/variants/{w.patient}/annotation.tsv"] if ANNOTATE else [],
     output:
         pyclone="results/clonal/{patient}/input.tsv",
         full="results/clonal/{patient}/input_all.tsv",

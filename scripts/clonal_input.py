@@ -4,6 +4,7 @@ import logging
 
 import pandas as pd
 
+from ith.annotate.patient import merge_drivers
 from ith.clonal.params import input_params
 from ith.clonal.patient import build_input, log_input_summary, pyclone_input
 from ith.io.tables import write_tsv
@@ -24,6 +25,11 @@ if inp.germline:  # a tumour-only patient: the candidates its copy number shows 
     logging.info("tumour-only: %d of %d candidates germline by allele fraction vs copy number (%s), left out",
                  len(drop), counts["mutation_id"].nunique(), inp.germline[0])
     counts = counts[~counts["mutation_id"].isin(drop)]
+if inp.annotation:  # the gene-list drivers beside variants.drivers' region names
+    annotation = pd.read_csv(inp.annotation[0], sep="\t", keep_default_na=False, dtype=str)
+    counts = merge_drivers(counts, annotation)
+    logging.info("driver labels from %s: %s", inp.annotation[0],
+                 ", ".join(sorted({d for d in annotation["driver"] if d})) or "none")
 segments = pd.read_csv(inp.segments, sep="\t", dtype={"chrom": str})
 purity = pd.read_csv(inp.purity, sep="\t")
 sex = json.load(open(inp.metrics)).get("sex_used")

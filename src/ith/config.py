@@ -18,6 +18,7 @@ import pandas as pd
 import pysam
 import yaml
 
+from ith.annotate.check import check_annotation_config
 from ith.controls import read_control_sheet
 from ith.errors import InputError
 from ith.io import inputcheck
@@ -299,6 +300,7 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
                 resource_naming(p, key, contigs, kind, quiet=True)
             except InputError as e:
                 raise InputError(f"{source}: {e}") from None
+    check_annotation_config(config["annotation"], source)
     return contigs
 
 

@@ -55,6 +55,9 @@ DEFINITIONS = {
                "cluster left free, beyond chance in some sample): named with the samples, the size of the sum-rule "
                "violation (cell fraction) there and the cost in nats; the tree without them is listed beside the "
                "answer in trees.json, never instead of it (cohort table: flagged_clusters, their number).",
+    "drivers": "Driver mutations (annotation.drivers gene list: protein-changing or splice-site mutations, as gene "
+               "and protein change; variants.drivers regions by name) on the best clone tree: truncal on the trunk "
+               "(a clone whose parent is the germline), subclonal on any other clone.",
     "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
@@ -137,7 +140,35 @@ def _clones(d: PatientData) -> dict:
             "best_tree_weight": None if best is None else best.get("weight"),
             "edge_support": support,
             "uncertain_edges": [e for e in support if e["support"] < UNCERTAIN_SUPPORT],
-            "flagged": t.get("flagged", [])}
+            "flagged": t.get("flagged", []),
+            "drivers": tree_drivers(t), "drivers_text": drivers_sentence(tree_drivers(t))}
+
+
+def tree_drivers(trees: dict) -> dict:
+    """Driver labels of the best clone tree: truncal (on a clone whose parent is the germline, the
+    trunk) and subclonal (every other clone of the tree), each as {cluster, driver}, in cluster
+    order; empty lists without a tree."""
+    best = (trees.get("trees") or [None])[0]
+    if best is None:
+        return {"truncal": [], "subclonal": []}
+    parents = best.get("parents", {})
+    out: dict[str, list] = {"truncal": [], "subclonal": []}
+    for c in sorted(trees.get("clusters", []), key=lambda c: c["id"]):
+        if str(c["id"]) not in parents:
+            continue
+        kind = "truncal" if parents[str(c["id"])] is None else "subclonal"
+        out[kind] += [{"cluster": int(c["id"]), "driver": d} for d in c.get("drivers", [])]
+    return out
+
+
+def drivers_sentence(drivers: dict) -> str:
+    """'truncal TP53 p.R175H; subclonal PIK3CA p.H1047R (clone 3)' or 'none named'."""
+    parts = []
+    if drivers.get("truncal"):
+        parts.append("truncal " + ", ".join(d["driver"] for d in drivers["truncal"]))
+    if drivers.get("subclonal"):
+        parts.append("subclonal " + ", ".join(f"{d['driver']} (clone {d['cluster']})" for d in drivers["subclonal"]))
+    return "; ".join(parts) or "none named"
 
 
 def _plasma(d: PatientData) -> dict:
