@@ -135,8 +135,14 @@ def test_tumour_only():
     assert from_section(TumourOnlyParams, section_defaults("tumour_only"), "tumour_only") == TumourOnlyParams()
 
 
+def test_annotation():
+    # files and a switch the rules read themselves (no parameter class): each key is read there
+    rules = (COMMON_SMK.parent / "annotate.smk").read_text()
+    assert all(f'config["annotation"]["{k}"]' in rules for k in section_defaults("annotation"))
+
+
 def test_every_section_has_its_test():
-    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report", "tumour_only"}
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report", "tumour_only", "annotation"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
     assert sections == stages
