@@ -60,6 +60,8 @@ rule variants_discover:
         hets=config["copynumber"]["hets"],
         # own calling off: the pileup looks for the normal's het SNPs only, no candidate is emitted
         candidates=OWN_CALLS,
+        # a tumour-only patient's BAF candidates: its tumours' pooled allele fraction in this range
+        het_vaf=lambda w: config["tumour_only"]["het_vaf"] if w.patient in TUMOUR_ONLY else None,
     log:
         "logs/variants/{patient}/discover/{chunk}.log",
     benchmark:
@@ -107,6 +109,8 @@ rule variants_call:
         padding=config["assay"]["padding"],
         exclude_contigs=config["variants"]["exclude_contigs"],
         own_calls=OWN_CALLS,
+        # without a normal the population filter is stricter (tumour_only.max_population_af)
+        max_population_af=lambda w: config["tumour_only"]["max_population_af"] if w.patient in TUMOUR_ONLY else None,
     log:
         "logs/variants/{patient}/call.log",
     benchmark:
@@ -150,3 +154,34 @@ rule variants_import:
         "../envs/ith.yaml"
     script:
         "../scripts/variants_import.py"
+
+
+rule variants_tumour_only:
+    # a patient without a normal: each candidate's allele fractions in every region against what
+    # its segment's copy number and the region's purity predict for a germline and a somatic
+    # variant (src/ith/variants/tumouronly.py); the clonal stage leaves the germline ones out
+    input:
+        counts="results/variants/{patient}/counts.tsv",
+        segments="results/copynumber/{patient}/segments.tsv",
+        purity="results/copynumber/{patient}/purity_ploidy.tsv",
+        metrics="results/copynumber/{patient}/metrics.json",
+    output:
+        "results/variants/{patient}/germline.tsv",
+    wildcard_constraints:
+        patient=alternatives(TUMOUR_ONLY),
+    params:
+        tumours=lambda w: patient_tumours(w.patient),
+        samples=lambda w: patient_list(w.patient, "records"),
+        tumour_only=config["tumour_only"],
+    log:
+        "logs/variants/{patient}/tumour_only.log",
+    benchmark:
+        "benchmarks/variants_tumour_only/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.counts) / 1e6 * 50)),
+        runtime=retry_scaled(10),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/variants_tumour_only.py"

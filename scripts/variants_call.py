@@ -1,5 +1,6 @@
 """Rule variants_call: filter, genotype every sample, write somatic.vcf.gz, counts.tsv, sites.tsv."""
 import logging
+from dataclasses import replace
 
 import pandas as pd
 
@@ -34,6 +35,9 @@ if inp.targets:
                              "variants.exclude_contigs")
 pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
+if p.max_population_af is not None:  # a tumour-only patient: tumour_only.max_population_af
+    somatic = replace(somatic, max_population_af=p.max_population_af)
+    logging.info("tumour-only (no normal): no normal filters; population filter at AF > %g", p.max_population_af)
 presence = from_section(PresenceParams, p.presence, "variants.presence")
 orientation = from_section(OrientationParams, p.orientation, "variants.orientation")
 imported = pd.read_csv(inp.imported[0], sep="\t", dtype={"chrom": str, "ref": str, "alt": str},

@@ -19,11 +19,15 @@ from conftest import sheet_of, snakemake, snakemake_cmd
 from test_cluster import result_tables
 
 
+# one patient's report: every stage, at about half the whole cohort's run time
+TARGET = "results/report/P1/report.html"
+
+
 def _start(cohort: Path, workdir: Path) -> subprocess.Popen:
     # Snakemake's log goes to a file: a pipe nobody reads fills up and stalls the run
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir.parent / f"{workdir.name}.{len(list(workdir.parent.glob('*.log')))}.log", "w")
-    proc = subprocess.Popen(snakemake_cmd(cohort, workdir), stdout=subprocess.DEVNULL, stderr=log,
+    proc = subprocess.Popen(snakemake_cmd(cohort, workdir, TARGET), stdout=subprocess.DEVNULL, stderr=log,
                             start_new_session=True)  # its own process group, to kill jobs and all
     proc.log_path = log.name
     return proc
@@ -47,7 +51,7 @@ def test_killed_runs_resume_to_the_uninterrupted_results(cohort, workflow_run, t
     _wait_for("results/variants/P1/chunks/*.tsv", work, proc)
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=120)
-    assert not (work / "results" / "report" / "cohort.tsv").exists()
+    assert not (work / "results" / "report" / "P1" / "report.html").exists()
     # started again, then killed hard (SIGKILL to Snakemake and every job) while clustering
     proc = _start(cohort, work)
     _wait_for("results/clonal/P1/input.tsv", work, proc)
@@ -55,11 +59,11 @@ def test_killed_runs_resume_to_the_uninterrupted_results(cohort, workflow_run, t
     proc.wait(timeout=60)
     # a hard kill leaves the working directory locked: unlock, then finish
     assert snakemake(cohort, work, "--unlock").returncode == 0
-    done = snakemake(cohort, work)
+    done = snakemake(cohort, work, TARGET)
     assert done.returncode == 0, done.stderr[-3000:]
     local, resumed = result_tables(Path(workflow_run) / "results"), result_tables(work / "results")
-    assert sorted(resumed) == sorted(local)
-    assert [k for k in local if local[k] != resumed[k]] == []
+    assert "report/P1/metrics.json" in resumed and len(resumed) > 30 and set(resumed) <= set(local)
+    assert [k for k in resumed if local[k] != resumed[k]] == []
     assert not list((work / "results").rglob("*.tmp*"))  # no half-written file left behind
 
 

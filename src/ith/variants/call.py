@@ -61,44 +61,60 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
 def discover_chunk(samples: list[Sample], fasta: str, regions: Sequence[Region], pileup: PileupParams, somatic: SomaticParams,
                    candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None,
                    hets: HetParams | None = None, prefilter: bool = True,
-                   candidates: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   candidates: bool = True,
+                   het_vaf: tuple[float, float] = (0.1, 0.9)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Candidate somatic sites of one chunk with their counts in the discovery samples and their
     scores, and (when `hets` is given) the normal's heterozygous SNPs with the same counts, for
     the copy-number stage's BAF: one pileup serves both. With `prefilter`, a compiled pass over
     the reads first finds the positions the pileup's include expression can pass (and those its
     BAQ depends on), and the pileup looks only there: the same sites and counts for less work.
-    `candidates` False (own calling off, variants.own_calls): only the het SNPs are looked for
-    (the pileup visits only where the normal shows the alt allele), and no candidate is returned."""
+    `candidates` False (own calling off, variants.own_calls): no candidate is returned; with a
+    normal the pileup then looks for its het SNPs only (it visits only where the normal shows the
+    alt allele). Without a normal (a tumour-only patient) the het SNPs are the SNVs whose allele
+    fraction pooled over the tumours is within `het_vaf` (tumour_only.het_vaf; the copy-number
+    stage keeps those at population SNPs), and no normal filter applies."""
     disc = discovery_samples(samples, plasma_discovery)
-    min_normal_alt = max(1, int(hets.min_vaf * hets.min_depth)) if hets is not None else None
-    if not candidates and min_normal_alt is None:
+    normal = 0 if disc and disc[0].type == "normal" else None
+    first = 0 if normal is None else 1
+    min_normal_alt = max(1, int(hets.min_vaf * hets.min_depth)) if hets is not None and normal is not None else None
+    if not candidates and hets is None:
         return counts_to_frame(empty_counts([s.name for s in disc])), pd.DataFrame()
-    # no tumour alt count reaches this: the pileup looks for the normal's het SNPs only
-    min_tumour_alt = candidate_min_alt if candidates else np.iinfo(np.int32).max
-    include = f"SUM(FMT/AD[1-:1-])>={candidate_min_alt}" if candidates else ""
+    # own calling off with a normal: no tumour alt count reaches this, the pileup looks for the
+    # normal's het SNPs only; without a normal they are found among the tumours' SNVs
+    het_only = not candidates and normal is not None
+    min_tumour_alt = np.iinfo(np.int32).max if het_only else candidate_min_alt
+    include = "" if het_only else f"SUM(FMT/AD[{first}-:1-])>={candidate_min_alt}"
     if min_normal_alt is not None:  # site-level expression: a per-sample one would drop the other samples' columns
         include = " || ".join(x for x in (include, f"SUM(FMT/AD[0:1])>={min_normal_alt}") if x)
     visit = None
     where = region_label(regions)
     if prefilter:
         visit, n_visit, n_bases = pileup_positions([s.bam for s in disc], fasta, regions, pileup, min_tumour_alt,
-                                                   min_normal_alt)
+                                                   min_normal_alt, first)
         log.info("%s: the pileup visits %d of %d positions (%.2f%%)", where, n_visit, n_bases,
                  100 * n_visit / max(n_bases, 1))
     counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
-                           tumour_idx=list(range(1, len(disc))), regions=regions, include=include, workdir=workdir,
+                           tumour_idx=list(range(first, len(disc))), regions=regions, include=include, workdir=workdir,
                            visit=visit)
     if candidates:
-        scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
+        scores = score_sites(counts, normal, list(range(first, len(disc))), somatic)
         keep = scores["tlod"].to_numpy() >= somatic.emit_lod
         log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
                  somatic.emit_lod)
     else:
         keep = np.zeros(len(counts), dtype=bool)
-        log.info("%s: own calling off (variants.own_calls): %d sites piled up for the normal's het SNPs only", where,
+        log.info("%s: own calling off (variants.own_calls): %d sites piled up for the het SNPs only", where,
                  len(counts))
     het_frame = pd.DataFrame()
-    if hets is not None:
+    if hets is not None and normal is None:
+        t = [i for i, smp in enumerate(disc) if smp.type == "tumour"]
+        pooled = HetParams(hets.min_depth, het_vaf[0], het_vaf[1], hets.max_other)
+        het = het_mask(counts.ref[:, t].sum(1), counts.alt[:, t].sum(1), counts.other[:, t].sum(1),
+                       counts.sites["indel"].to_numpy(bool), pooled)
+        log.info("%s: no normal: %d SNPs with a pooled tumour VAF %.2f-%.2f (depth >= %d), BAF candidates", where,
+                 int(het.sum()), het_vaf[0], het_vaf[1], hets.min_depth)
+        het_frame = het_table(counts.subset(het))
+    elif hets is not None:
         het = het_mask(counts.ref[:, 0], counts.alt[:, 0], counts.other[:, 0], counts.sites["indel"].to_numpy(bool),
                        hets)
         log.info("%s: %d heterozygous SNPs in the normal (depth >= %d, VAF %.2f-%.2f)", where, int(het.sum()),
@@ -200,8 +216,9 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     source = frame["imported"].to_numpy(dtype=object)
     is_imported = source != ""
     dc = frame_to_counts(frame, names)
-    tumours = list(range(1, len(disc)))
-    scores = score_sites(dc, 0, tumours, somatic)
+    normal = 0 if disc and disc[0].type == "normal" else None  # None: a tumour-only patient
+    tumours = list(range(0 if normal is None else 1, len(disc)))
+    scores = score_sites(dc, normal, tumours, somatic)
     sites = pd.concat([dc.sites, scores], axis=1)
     sites["external"] = external
     filters = list(sites["filters"])
@@ -384,8 +401,10 @@ def present_calls(samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts
     alt, ref = counts.alt[ok], counts.ref[ok]
     depth = alt + ref
     floor = np.where(sites["indel"].to_numpy()[ok], somatic.indel_error_rate, pp.background_error_rate)
-    normal = [i for i, s in enumerate(samples) if s.type == "normal"][0]
-    err = background(alt[:, normal], depth[:, normal], floor)[:, None] * np.ones((1, len(samples)))
+    normal = [i for i, s in enumerate(samples) if s.type == "normal"]
+    # without a normal (tumour-only) the site's background is the error floor alone
+    err = (background(alt[:, normal[0]], depth[:, normal[0]], floor) if normal else
+           np.broadcast_to(floor, (len(alt),)).astype(float))[:, None] * np.ones((1, len(samples)))
     present, pval = presence(alt, depth, err, pp)
     return present, pval, err
 
