@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import snakemake
 
 from ith.clonal.patient import InputParams, build_input
 from ith.copynumber.importers import (FORMATS, REQUIRED, ImportRow, check_manifest, import_patient, read_manifest,
@@ -289,58 +288,6 @@ def test_mutations_outside_every_segment_take_the_nearest_within_max_gap_else_no
     tight = build_input(counts, segs, purity, ["T"], "male", InputParams(), max_gap=0).set_index("mutation_id")
     assert (tight["cn_source"] == "nearest").sum() == 0 and (tight["cn_source"] == "diploid").sum() == 6
 
-
-def _same_top_tree(own: dict, imported: dict, own_clusters: pd.Series, imp_clusters: pd.Series) -> bool:
-    """The two top trees are one up to cluster labels (each imported cluster named by the own
-    cluster most of its mutations are in)."""
-    both = pd.concat([own_clusters.rename("own"), imp_clusters.rename("imp")], axis=1).dropna()
-    name = both.groupby("imp")["own"].agg(lambda v: v.value_counts().index[0])
-    rename = {str(int(k)): str(int(v)) for k, v in name.items()}
-    translated = {rename.get(c, c): (None if p is None else rename.get(str(p), str(p))) for c, p in imported.items()}
-    return translated == {c: (None if p is None else str(p)) for c, p in own.items()}
-
-
-@pytest.mark.workflow
-def test_true_copy_number_imported_as_ascat_gives_the_clusters_and_tree_of_own_calls(cohort, workflow_run, tmp_path):
-    """The `cohort`'s truth written as ASCAT's segments and metrics, imported (own calling off):
-    copynumber_import and the clonal and tree stages run on the workflow run's variants, no
-    copy-number job reads a BAM, and the clusters (ARI >= 0.95) and the top tree are those of
-    the run on our own calls."""
-    import json
-    import shutil
-
-    from ith.clonal.evaluate import adjusted_rand_index
-    from ith.simulate.cnimport import import_config
-
-    config = import_config(cohort, tmp_path)
-    work = tmp_path / "run"
-    # the run's qc and variants results (times kept, so they stay up to date), not its copy number
-    shutil.copytree(workflow_run / "results", work / "results",
-                    ignore=shutil.ignore_patterns("copynumber", "clonal", "phylogeny", "liquid", "report", "export"))
-    patients = ["P1", "P2"]
-    targets = [f"results/{t}/{p}/{f}" for p in patients for t, f in (("clonal", "mutations.tsv"),
-                                                                      ("phylogeny", "trees.json"))]
-    proc = snakemake(cohort, work, *targets, configfile=config)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    ran = proc.stdout + proc.stderr
-    assert "rule copynumber_import" in ran and "copynumber_sample" not in ran and "copynumber_call" not in ran
-    for p in patients:
-        res = work / "results"
-        truth = pd.read_csv(cohort / "truth" / p / "purity_ploidy.tsv", sep="\t").set_index("sample")
-        pur = pd.read_csv(res / "copynumber" / p / "purity_ploidy.tsv", sep="\t").set_index("sample")
-        tumours = pur.index[pur["method"] == "import:ascat"]
-        assert len(tumours) == 3 and np.allclose(pur.loc[tumours, "purity"], truth.loc[tumours, "purity"], atol=1e-3)
-        assert (res / "copynumber" / p / "cn_profile.png").stat().st_size > 0
-        own = pd.read_csv(workflow_run / "results" / "clonal" / p / "mutations.tsv", sep="\t")
-        imp = pd.read_csv(res / "clonal" / p / "mutations.tsv", sep="\t")
-        a = own.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"]
-        b = imp.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"]
-        assert set(a.index) == set(b.index)
-        ari = adjusted_rand_index(a.fillna(-1), b.reindex(a.index).fillna(-1))
-        assert ari >= 0.95, (p, ari)
-        top_own = json.loads((workflow_run / "results" / "phylogeny" / p / "trees.json").read_text())["trees"][0]
-        top_imp = json.loads((res / "phylogeny" / p / "trees.json").read_text())["trees"][0]
-        assert _same_top_tree(top_own["parents"], top_imp["parents"], a, b), (p, top_own, top_imp)
 
 
 def test_config_check_needs_a_manifest_with_import_and_reads_it_against_the_sheet(tmp_path):
