@@ -335,7 +335,7 @@ def test_patient_files_are_the_rules_named_inputs_exactly():
     named["ctdna"] = []
     files = PatientFiles.from_inputs(named)
     assert files.ctdna is None and files.qc == Path("results/qc.tsv")
-    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "tumour_fraction", "plasma_clones",
+    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "tumour_fraction", "plasma_clones",
                                      "plasma_fragments"]
     assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
     for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
@@ -357,3 +357,42 @@ def test_the_qc_summary_is_read_back_as_written(tmp_path):
     back = read_qc(tmp_path / "summary.tsv")
     assert list(back["flags"]) == ["", "identity"] and back["sex"].isna().tolist() == [False, True]
     assert back["identity"].isna().tolist() == [False, True] and list(back["reads"]) == [1000, 2000]
+
+
+def test_report_shows_the_sampling_verdict(tmp_path):
+    """The sampling stage's richness.json and figure reach metrics.json, the summary's verdict line
+    and the sampling section."""
+    import dataclasses
+    import json
+
+    from markupsafe import escape
+
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+    from ith.sampling.curves import SamplingParams
+    from ith.sampling.patient import write
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    d = results / "clonal" / "P1"
+    regions = ["P1-R1", "P1-R2", "P1-R3"]
+    s_dir = results / "sampling" / "P1"
+    out = write(pd.read_csv(d / "mutations.tsv", sep="\t"), pd.read_csv(d / "cluster_summary.tsv", sep="\t"),
+                regions, SamplingParams(), "P1", str(s_dir / "curves.tsv"), str(s_dir / "richness.json"),
+                str(s_dir / "curves.png"))
+    # clusters 0 (3 regions), 1 and 2 (R1, R2), 9 (3 regions); artefact 7 left out: Q1 = 0, nothing unseen
+    assert (out["clones_observed"], out["clones_q1"], out["clones_q2"], out["unseen_clones"]) == (4, 0, 2, 0)
+    assert out["adequate"] is True
+    curves = pd.read_csv(s_dir / "curves.tsv", sep="\t")
+    assert set(curves["metric"]) == {"clones_found", "truncal_calls", "false_truncal", "divergence"}
+    files = dataclasses.replace(_fake_files(results), sampling=s_dir / "richness.json",
+                                sampling_plot=s_dir / "curves.png")
+    rep = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), rep)
+    m = json.loads((rep / "metrics.json").read_text())
+    assert m["sampling"]["verdict"] == out["verdict"] and m["sampling"]["adequate"] is True
+    assert "parameters" not in m["sampling"] and "sampling" in m["definitions"]
+    html = (rep / "report.html").read_text()
+    summary = html[html.index('<section id="summary">'):html.index('<section id="qc">')]
+    assert 'id="sampling-verdict"' in summary and str(escape(out["verdict"])) in summary
+    assert (rep / "figures" / "sampling.png").exists() and 'id="sampling"' in html

@@ -44,6 +44,8 @@ class PatientFiles:
     branches: Path | None = None
     newick: Path | None = None
     tree_plot: Path | None = None
+    sampling: Path | None = None  # the sampling stage's richness.json (verdict, Chao2)
+    sampling_plot: Path | None = None
     ctdna: Path | None = None
     plasma_clones: Path | None = None
     fragments: Path | None = None
@@ -67,7 +69,7 @@ class PatientFiles:
     def figures(self) -> dict[str, Path]:
         """The stages' own figures the report shows, by the report's name for them."""
         named = {"cn_profile": self.cn_plot, "ccf": self.ccf_plot, "tree": self.tree_plot,
-                 "tumour_fraction": self.tf_plot, "plasma_clones": self.plasma_clones_plot,
+                 "sampling": self.sampling_plot, "tumour_fraction": self.tf_plot, "plasma_clones": self.plasma_clones_plot,
                  "plasma_fragments": self.fragments_plot}
         return {k: v for k, v in named.items() if v is not None}
 
@@ -101,6 +103,7 @@ class PatientData:
     plasma_only: pd.DataFrame = field(default_factory=pd.DataFrame)
     orientation: pd.DataFrame = field(default_factory=pd.DataFrame)  # read-orientation artefacts per sample
     ch: pd.DataFrame = field(default_factory=pd.DataFrame)  # the liquid stage's ch.tsv
+    sampling: dict = field(default_factory=dict)  # the sampling stage's richness.json
     figures: dict[str, Path] = field(default_factory=dict)  # the stages' own figures that exist
 
     def samples_of(self, kind: str) -> list[str]:
@@ -139,4 +142,4 @@ def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> Pati
         proportions=read_table(f.proportions), branches=read_table(f.branches),
         ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
         fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), ch=read_table(f.ch),
-        orientation=read_table(f.orientation), figures=f.figures())
+        orientation=read_table(f.orientation), sampling=_json(f.sampling), figures=f.figures())

@@ -86,6 +86,9 @@ CAPTIONS = {
     "tree": ("Best clone tree (edge labels: mutations gained, and support when below 1; dashed edges below 0.95 "
              "support; flagged clusters ringed in red) and clone proportions per sample."),
     "tree_best": "Best clone tree and clone proportions (details in the clone-tree section).",
+    "sampling": "Sampling adequacy: against the number of regions sampled, the clones found (mean and range over "
+                "subsets of the regions; dashed: Chao2's extrapolation; orange: Chao2 with its 95% interval), the "
+                "share of a subset's truncal calls that are not truncal in all regions, and the mean divergence.",
     "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
     "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
     "plasma_fragments": "cfDNA fragment lengths: all fragments vs fragments carrying tumour mutations.",
@@ -217,7 +220,20 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "ch": table(_ch_table(d.ch), empty="none found"),
         "metrics": _metrics_table(h),
         "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
+        "sampling": _sampling_table(s.get("sampling") or {}),
     }
+
+
+SAMPLING_ROWS = ("regions", "clones_observed", "clones_q1", "clones_q2", "chao2", "chao2_low", "chao2_high",
+                 "unseen_clones", "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
+                 "false_truncal_leave_one_out", "adequate")
+
+
+def _sampling_table(v: dict) -> Table:
+    """The sampling stage's numbers, one per row."""
+    if not v:
+        return Table([], [], "no sampling-adequacy results")
+    return Table(["name", "value"], [[Cell(k), Cell(fmt(v.get(k)), True)] for k in SAMPLING_ROWS if k in v])
 
 
 def _ch_table(ch: pd.DataFrame) -> pd.DataFrame:

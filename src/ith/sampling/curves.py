@@ -39,7 +39,8 @@ Z95 = 1.959964
 class SamplingParams:
     max_subsets: int = 200  # most subsets of one size; all of them when there are no more
     seed: int = 1
-    min_unseen: float = 1.0  # Chao2's unseen clones below this: sampling looks adequate
+    min_unseen: float = 1.0  # Chao2's unseen clones below this (and a flat curve): sampling looks adequate
+    max_last_gain: float = 0.5  # the curve is flat when the last region added at most this many clones on average
     extra_regions: int = 2  # the verdict's "this many more regions would add ~X clones"
 
     @classmethod
@@ -198,8 +199,9 @@ def _at(curve: pd.DataFrame, metric: str, k: int) -> float:
 
 
 def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict:
-    """The numbers the verdict rests on, and the verdict (docs/methods/sampling.md):
-    adequate when Chao2 expects fewer than `min_unseen` unseen clones."""
+    """The numbers the verdict rests on, and the verdict (docs/methods/sampling.md): adequate when
+    the clone curve has flattened (the n-th region adds at most `max_last_gain` clones on average
+    to n - 1) and Chao2 expects fewer than `min_unseen` unseen clones."""
     n = rich.regions
     out = {"regions": n, "clones_observed": rich.observed, "clones_q1": rich.q1, "clones_q2": rich.q2,
            "chao2": rich.chao2, "chao2_low": rich.low, "chao2_high": rich.high, "unseen_clones": rich.unseen,
@@ -217,7 +219,8 @@ def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict
         return out
     ft = out["false_truncal_single"]
     ft_text = (f"; one biopsy alone would call {ft:.0%} of its truncal mutations wrongly" if np.isfinite(ft) else "")
-    if rich.unseen < params.min_unseen:
+    gain = out["last_region_gain"]
+    if rich.unseen < params.min_unseen and gain <= params.max_last_gain:
         out["adequate"] = True
         out["verdict"] = (f"Sampling looks adequate: {rich.observed} clones in {n} regions, the last region added "
                           f"{out['last_region_gain']:.1f} on average and Chao2 expects {rich.unseen:.1f} unseen "
@@ -225,7 +228,7 @@ def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict
     else:
         out["adequate"] = False
         out["verdict"] = (f"More regions would likely change the picture: {rich.observed} clones in {n} regions, "
-                          f"Chao2 expects {rich.unseen:.1f} unseen ({rich.chao2:.1f} in all, 95% "
+                          f"the last region added {gain:.1f} on average and Chao2 expects {rich.unseen:.1f} unseen ({rich.chao2:.1f} in all, 95% "
                           f"{rich.low:.1f}-{rich.high:.1f}); {params.extra_regions} more regions would add "
                           f"~{out['clones_added_by_extra_regions']:.1f}{ft_text}.")
     return out
