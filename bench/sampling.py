@@ -10,7 +10,9 @@ preset's depth (ith.simulate.calls), no reads. For each patient and k = 2, 3:
   (single studies) within one clone, and the naive guess "no more clones" for comparison;
 - single-biopsy false truncal rate: from the calls (curves at k = 1) vs from the truth's CCFs.
 
-    python bench/sampling.py --seeds 1 2 3 4 --patients 10
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --bias-corrected
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --depth 40
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from ith.sampling.validate import added_clones, false_truncal_single, prediction
 from ith.simulate.calls import calls_from_truth, truth_false_truncal, truth_tables
 
 
-def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None) -> pd.DataFrame:
+def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
+        bias_corrected: bool = False) -> pd.DataFrame:
     params = SamplingParams()
     rows = []
     for seed in seeds:
@@ -42,7 +45,7 @@ def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float |
             row = dict(seed=seed, patient=pid, clones=len(calls.clones), ft_calls=ft_curve,
                        ft_calls_direct=false_truncal_single(calls), ft_truth=truth_false_truncal(muts, regions))
             for k in (2, 3):
-                s = prediction_summary(added_clones(calls, k, params))
+                s = prediction_summary(added_clones(calls, k, params, bias_corrected))
                 row.update({f"k{k}_{key}": v for key, v in s.items()})
             rows.append(row)
     return pd.DataFrame(rows)
@@ -54,9 +57,11 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=10)
     ap.add_argument("--clones", type=int, nargs=2, default=[4, 10])
     ap.add_argument("--depth", type=float, default=None, help="tumour depth (default: the preset's)")
+    ap.add_argument("--bias-corrected", action="store_true",
+                    help="Chao2's bias-corrected form throughout (the comparison in docs/benchmarks.md)")
     a = ap.parse_args()
     t0 = time.time()
-    df = run(a.seeds, a.patients, tuple(a.clones), a.depth)
+    df = run(a.seeds, a.patients, tuple(a.clones), a.depth, a.bias_corrected)
     pd.set_option("display.width", 200)
     print(df.round(3).to_string(index=False))
     n = len(df)

@@ -137,3 +137,8 @@ def test_single_biopsy_false_truncal_matches_truth(eight_regions):
     assert np.mean(truths) > 0.1  # one biopsy does mislead: matching it is not matching zero
     diffs = np.abs(diffs)
     assert np.mean(diffs) <= 0.04 and np.max(diffs) <= 0.1
+
+
+def test_chao2_bias_corrected_form():
+    inc = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    assert chao2(inc, bias_corrected=True).unseen == pytest.approx(0.75 * 3 * 2 / (2 * 2))

@@ -161,14 +161,14 @@ class Richness:
         return float(self.observed + self.unseen * (1 - (1 - self.q1 / (t * self.unseen + self.q1)) ** m))
 
 
-def chao2(incidence: np.ndarray) -> Richness:
+def chao2(incidence: np.ndarray, bias_corrected: bool = False) -> Richness:
     """Chao2 from a clones x regions incidence matrix (bool), in the form Chao et al. (2014) use
     for incidence data: with A = (T-1)/T, unseen = A Q1^2 / (2 Q2) when Q2 > 0, and the
     bias-corrected A Q1 (Q1 - 1) / 2 when Q2 = 0 (the classic form is then infinite); Chao's
     variance of the form used and the log-normal 95% interval S_obs + u / K .. S_obs + u K,
     K = exp(1.96 sqrt(log(1 + var/u^2))). Without unseen clones (u = 0) the interval is the
-    observed count. (The bias-corrected form throughout predicted worse on the simulated patients:
-    docs/benchmarks.md.)"""
+    observed count. bias_corrected: the bias-corrected form A Q1 (Q1 - 1) / (2 (Q2 + 1)) throughout
+    (it predicted worse on the simulated patients, docs/benchmarks.md: for bench/sampling.py)."""
     inc = np.asarray(incidence, dtype=bool)
     t = inc.shape[1] if inc.ndim == 2 else 0
     inc = inc[inc.any(axis=1)] if inc.ndim == 2 and inc.size else np.zeros((0, t), dtype=bool)
@@ -177,7 +177,11 @@ def chao2(incidence: np.ndarray) -> Richness:
     if t < 2:
         return Richness(t, s_obs, q1, q2, float("nan"), float("nan"), float("nan"), float("nan"), float("nan"))
     a = (t - 1) / t
-    if q2 > 0:
+    if bias_corrected:
+        unseen = a * q1 * (q1 - 1) / (2 * (q2 + 1))
+        var = (a * q1 * (q1 - 1) / (2 * (q2 + 1)) + a ** 2 * q1 * (2 * q1 - 1) ** 2 / (4 * (q2 + 1) ** 2)
+               + a ** 2 * q1 ** 2 * q2 * (q1 - 1) ** 2 / (4 * (q2 + 1) ** 4))
+    elif q2 > 0:
         r = q1 / q2
         unseen = a * q1 * q1 / (2 * q2)
         var = q2 * (a / 2 * r ** 2 + a ** 2 * r ** 3 + a ** 2 / 4 * r ** 4)

@@ -20,7 +20,7 @@ def restrict(calls: Calls, regions: list[str]) -> Calls:
     return Calls(clones[clones.any(axis=1)], presence[keep], calls.clonal[regions][keep])
 
 
-def added_clones(calls: Calls, k: int, params: SamplingParams) -> pd.DataFrame:
+def added_clones(calls: Calls, k: int, params: SamplingParams, bias_corrected: bool = False) -> pd.DataFrame:
     """One row per k-subset of the regions (as curves() picks them): clones the subset saw,
     Chao2's prediction of the clones the other regions would add, and the clones they add."""
     n = len(calls.regions)
@@ -28,7 +28,7 @@ def added_clones(calls: Calls, k: int, params: SamplingParams) -> pd.DataFrame:
     subsets, _ = region_subsets(n, k, params.max_subsets, params.seed)
     rows = []
     for s in subsets:
-        rich = chao2(restrict(calls, [calls.regions[i] for i in s]).clones.to_numpy(bool))
+        rich = chao2(restrict(calls, [calls.regions[i] for i in s]).clones.to_numpy(bool), bias_corrected)
         rows.append(dict(k=k, regions=",".join(calls.regions[i] for i in s), seen=rich.observed,
                          unseen=rich.unseen, predicted=rich.expected(n) - rich.observed,
                          added=total - rich.observed))
