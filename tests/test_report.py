@@ -132,6 +132,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
         c = s["clones"]  # the clone trees of the read-count likelihood format: no cluster left out but artefacts
         assert c["clones_in_tree"] == c["clusters"] - len(c["artefact_clusters"]) and c["best_tree"]["cost"] >= 0
         assert row["flagged_clusters"] == len(c["flagged"])
+        assert s["sampling"]["verdict"] and bool(row["sampling_adequate"]) == s["sampling"]["adequate"]
         assert c["uncertain_edges"] == [e for e in c["edge_support"] if e["support"] < 0.95]
         html = (results / "report" / patient / "report.html").read_text()
         assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
@@ -367,6 +368,7 @@ def test_report_shows_the_sampling_verdict(tmp_path):
 
     from markupsafe import escape
 
+    from ith.report.cohort import cohort_row
     from ith.report.patient import write_report
     from ith.report.summary import ReportParams
     from ith.sampling.curves import SamplingParams
@@ -396,3 +398,5 @@ def test_report_shows_the_sampling_verdict(tmp_path):
     summary = html[html.index('<section id="summary">'):html.index('<section id="qc">')]
     assert 'id="sampling-verdict"' in summary and str(escape(out["verdict"])) in summary
     assert (rep / "figures" / "sampling.png").exists() and 'id="sampling"' in html
+    row = cohort_row(m)
+    assert row["sampling_adequate"] is True and row["unseen_clones"] == 0
