@@ -13,6 +13,7 @@ preset's depth (ith.simulate.calls), no reads. For each patient and k = 2, 3:
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --bias-corrected
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --depth 40
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --clones 8 12 --snvs 300 400
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from ith.simulate.calls import calls_from_truth, truth_false_truncal, truth_tabl
 
 
 def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
-        bias_corrected: bool = False) -> pd.DataFrame:
+        bias_corrected: bool = False, snvs: tuple[int, int] | None = None) -> pd.DataFrame:
     params = SamplingParams()
     rows = []
     for seed in seeds:
         over = dict(regions=(8, 8), n_patients=patients, clones=clones)
         if depth:
             over["tumour_depth"] = depth
+        if snvs:
+            over["snvs"] = snvs
         for pid, (muts, dep) in truth_tables("test", seed, **over).items():
             regions = list(dep)
             mu, cl = calls_from_truth(muts, dep, np.random.default_rng([seed, int(pid[1:])]))
@@ -56,12 +59,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--patients", type=int, default=10)
     ap.add_argument("--clones", type=int, nargs=2, default=[4, 10])
+    ap.add_argument("--snvs", type=int, nargs=2, default=None,
+                    help="mutations per patient (default: the preset's; each clone has at least 12)")
     ap.add_argument("--depth", type=float, default=None, help="tumour depth (default: the preset's)")
     ap.add_argument("--bias-corrected", action="store_true",
                     help="Chao2's bias-corrected form throughout (the comparison in docs/benchmarks.md)")
     a = ap.parse_args()
     t0 = time.time()
-    df = run(a.seeds, a.patients, tuple(a.clones), a.depth, a.bias_corrected)
+    df = run(a.seeds, a.patients, tuple(a.clones), a.depth, a.bias_corrected,
+             tuple(a.snvs) if a.snvs else None)
     pd.set_option("display.width", 200)
     print(df.round(3).to_string(index=False))
     n = len(df)
