@@ -100,6 +100,9 @@ def test_verdict():
     one = _calls([[1], [1]], [[1]])
     s = summary(curves(one, p), chao2(one.clones.to_numpy()), p)
     assert s["adequate"] is None and "cannot be assessed" in s["verdict"]
+    none = _calls([[0, 0, 0]], [[0, 0, 0]])
+    s = summary(curves(none, p), chao2(none.clones.to_numpy()), p)
+    assert s["adequate"] is None and s["verdict"].startswith("No clones")
 
 
 @pytest.fixture(scope="module")

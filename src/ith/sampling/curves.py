@@ -221,6 +221,10 @@ def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict
         out["verdict"] = ("One region: sampling adequacy cannot be assessed (no clone incidence across regions); "
                           "a single biopsy can make subclonal mutations look truncal.")
         return out
+    if rich.observed == 0:
+        out["adequate"] = None
+        out["verdict"] = "No clones were found in any region: sampling adequacy cannot be assessed."
+        return out
     ft = out["false_truncal_single"]
     ft_text = (f"; one biopsy alone would call {ft:.0%} of its truncal mutations wrongly" if np.isfinite(ft) else "")
     gain = out["last_region_gain"]
