@@ -146,3 +146,18 @@ def test_single_biopsy_false_truncal_matches_truth(eight_regions):
 def test_chao2_bias_corrected_form():
     inc = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], bool)
     assert chao2(inc, bias_corrected=True).unseen == pytest.approx(0.75 * 3 * 2 / (2 * 2))
+
+
+def test_outputs_of_a_patient_without_mutations(tmp_path):
+    """The clonal stage's empty tables (a patient without mutations) give complete outputs."""
+    import json
+
+    from ith.clonal.patient import empty_outputs
+    from ith.sampling.patient import write
+
+    e = empty_outputs("NOMUT")
+    out = write(e["mutations"], e["summary"], ["NOMUT-R1", "NOMUT-R2"], SamplingParams(), "NOMUT",
+                str(tmp_path / "curves.tsv"), str(tmp_path / "richness.json"), str(tmp_path / "curves.png"))
+    assert out["adequate"] is None and json.loads((tmp_path / "richness.json").read_text())["clones_observed"] == 0
+    curve = pd.read_csv(tmp_path / "curves.tsv", sep="\t")
+    assert len(curve) == 2 * 4 and (tmp_path / "curves.png").stat().st_size > 0
