@@ -8,6 +8,7 @@ preset's depth (ith.simulate.calls), no reads. For each patient and k = 2, 3:
   from the k regions alone vs the clones the other regions actually add; a patient passes when the
   mean prediction is within one clone of the mean actual gain. Also the share of single subsets
   (single studies) within one clone, and the naive guess "no more clones" for comparison;
+- the verdict each k-region study would print, against whether the other regions added a clone;
 - single-biopsy false truncal rate: from the calls (curves at k = 1) vs from the truth's CCFs.
 
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10
@@ -77,6 +78,11 @@ def main() -> None:
               f"patients; single {k}-region studies within one clone {df[f'k{k}_single_within'].mean():.0%}; "
               f"naive 'no more clones' within one clone in {df[f'k{k}_naive_within'].mean():.0%}; mean predicted "
               f"{df[f'k{k}_predicted'].mean():.2f} vs added {df[f'k{k}_added'].mean():.2f}")
+        ad, adg = df[f"k{k}_adequate"].sum(), df[f"k{k}_adequate_gained"].sum()
+        na, nag = df[f"k{k}_inadequate"].sum(), df[f"k{k}_inadequate_gained"].sum()
+        print(f"  verdict of the {k}-region studies: 'adequate' {ad} (the other regions added a clone to "
+              f"{adg / max(ad, 1):.0%}), 'more regions would change the picture' {na} (added a clone to "
+              f"{nag / max(na, 1):.0%})")
     diff = df["ft_calls"] - df["ft_truth"]
     print(f"single-biopsy false truncal rate: calls {df['ft_calls'].mean():.3f} vs truth {df['ft_truth'].mean():.3f} "
           f"(cohort means); per patient |difference| median {diff.abs().median():.3f}, 90th percentile "

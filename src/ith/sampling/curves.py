@@ -232,7 +232,7 @@ def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict
         out["adequate"] = True
         out["verdict"] = (f"Sampling looks adequate: {rich.observed} clones in {n} regions, the last region added "
                           f"{out['last_region_gain']:.1f} on average and Chao2 expects {rich.unseen:.1f} unseen "
-                          f"(< {params.min_unseen:g}){ft_text}.")
+                          f"(< {params.min_unseen:g}; a lower bound){ft_text}.")
     else:
         out["adequate"] = False
         out["verdict"] = (f"More regions would likely change the picture: {rich.observed} clones in {n} regions, "

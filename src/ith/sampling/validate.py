@@ -28,10 +28,15 @@ def added_clones(calls: Calls, k: int, params: SamplingParams, bias_corrected: b
     subsets, _ = region_subsets(n, k, params.max_subsets, params.seed)
     rows = []
     for s in subsets:
-        rich = chao2(restrict(calls, [calls.regions[i] for i in s]).clones.to_numpy(bool), bias_corrected)
+        inc = restrict(calls, [calls.regions[i] for i in s]).clones.to_numpy(bool)
+        rich = chao2(inc, bias_corrected)
+        # the verdict that study would print: its own curve's last gain and its Chao2
+        fewer = [inc[:, [j for j in range(k) if j != drop]].any(axis=1).sum() for drop in range(k)]
+        gain = rich.observed - float(np.mean(fewer)) if k >= 2 else float("nan")
         rows.append(dict(k=k, regions=",".join(calls.regions[i] for i in s), seen=rich.observed,
                          unseen=rich.unseen, predicted=rich.expected(n) - rich.observed,
-                         added=total - rich.observed))
+                         added=total - rich.observed,
+                         adequate=bool(rich.unseen < params.min_unseen and gain <= params.max_last_gain)))
     return pd.DataFrame(rows)
 
 
@@ -40,9 +45,13 @@ def prediction_summary(per_subset: pd.DataFrame, tolerance: float = 1.0) -> dict
     clones the other regions add, within `tolerance` of each other or not, and the share of single
     subsets (single studies) whose prediction is within `tolerance`."""
     predicted, added = float(per_subset["predicted"].mean()), float(per_subset["added"].mean())
+    ok = per_subset["adequate"]
     return {"predicted": predicted, "added": added, "within": bool(abs(predicted - added) <= tolerance),
             "single_within": float(((per_subset["predicted"] - per_subset["added"]).abs() <= tolerance).mean()),
-            "naive_within": bool(added <= tolerance)}
+            "naive_within": bool(added <= tolerance),
+            # studies the verdict calls adequate / not, and how many of each the other regions added a clone to
+            "adequate": int(ok.sum()), "adequate_gained": int((ok & (per_subset["added"] >= 1)).sum()),
+            "inadequate": int((~ok).sum()), "inadequate_gained": int((~ok & (per_subset["added"] >= 1)).sum())}
 
 
 def false_truncal_single(calls: Calls) -> float:
