@@ -2,7 +2,7 @@
 
 Simulated patients with 8 regions each (the test preset's genome and tumour model, regions=(8, 8),
 4-10 clones), table level: per-region calls made from the truth with read-count noise at the
-preset's depth (ith.simulate.calls), no reads. For each patient and k = 2, 3:
+preset's depth (ith.simulate.regioncalls), no reads. For each patient and k = 2, 3:
 
 - prediction: over the k-subsets of its regions (all 28 / 56), Chao2's extrapolation to 8 regions
   from the k regions alone vs the clones the other regions actually add; a patient passes when the
@@ -27,7 +27,7 @@ import pandas as pd
 
 from ith.sampling.curves import SamplingParams, calls_from_tables, curves
 from ith.sampling.validate import added_clones, false_truncal_single, prediction_summary
-from ith.simulate.calls import calls_from_truth, truth_false_truncal, truth_tables
+from ith.simulate.regioncalls import calls_from_truth, truth_false_truncal, truth_tables
 
 
 def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,

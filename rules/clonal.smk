@@ -11,6 +11,10 @@ rule clonal_input:
         # a sample of another person stops the patient here (qc.on_identity_failure)
         identity="results/qc/{patient}/identity_samples.tsv",
         identity_pairs="results/qc/{patient}/identity.tsv",
+        # a tumour-only patient's germline candidates, left out
+        germline=lambda w: [f"results/variants/{w.patient}/germline.tsv"] if w.patient in TUMOUR_ONLY else [],
+        # gene-list driver labels (TP53 p.R175H), with annotation.gtf
+        annotation=lambda w: [f"results/variants/{w.patient}/annotation.tsv"] if ANNOTATE else [],
     output:
         pyclone="results/clonal/{patient}/input.tsv",
         full="results/clonal/{patient}/input_all.tsv",
@@ -18,6 +22,7 @@ rule clonal_input:
         tumours=lambda w: patient_tumours(w.patient),
         samples=lambda w: patient_list(w.patient, "records"),
         clonal=clonal_params(CLONAL_INPUT_KEYS),
+        max_gap=config["copynumber"]["max_gap"],
         on_identity_failure=config["qc"]["on_identity_failure"],
     log:
         "logs/clonal/{patient}/input.log",

@@ -15,6 +15,7 @@ except ModuleNotFoundError:
                      ".venv/bin/snakemake, or `pip install -e .` in this workflow's directory") from None
 from ith.config import check_control_sheet, preflight, validate_config
 from ith.controls import choose_controls
+from ith.copynumber.importers import manifest_files, read_manifest
 from ith.copynumber.params import reference_params
 from ith.copynumber.reference import resolve_mode
 from ith.errors import InputError
@@ -148,7 +149,7 @@ def _patient_lists(patient):
         "bams": list(rows["bam"]),
         "bais": [bam_index(b) for b in rows["bam"]],
         "records": sample_records(rows),
-        "normal": ids[types.index("normal")],
+        "normal": ids[types.index("normal")] if "normal" in types else None,
         "nonnormal": [s for s, t in zip(ids, types) if t != "normal"],
         "tumours": [s for s, t in zip(ids, types) if t == "tumour"],
         "plasma": [s for s, t in zip(ids, types) if t == "plasma"],
@@ -164,6 +165,7 @@ def patient_list(patient, key):
 
 
 def patient_normal(patient):
+    """The patient's normal, or None for a tumour-only patient (tumour_only.allow)."""
     return _patient_lists(patient)["normal"]
 
 
@@ -171,7 +173,14 @@ def patient_nonnormal(patient):
     return patient_list(patient, "nonnormal")
 
 
-NORMAL_SAMPLES = [patient_normal(p) for p in PATIENTS]
+# patients without a normal (accepted by the input check only with tumour_only.allow)
+TUMOUR_ONLY = [p for p in PATIENTS if patient_normal(p) is None]
+PATIENT_NORMALS = {p: patient_normal(p) for p in PATIENTS if p not in TUMOUR_ONLY}
+NORMAL_SAMPLES = list(PATIENT_NORMALS.values())
+if workflow.is_main_process and TUMOUR_ONLY:
+    print(f"Tumour-only patient(s) (no normal row; tumour_only.allow): {', '.join(TUMOUR_ONLY)}: germline variants "
+          "removed by population frequency, panel of normals and copy number; copy number against the pooled "
+          "reference of the cohort's normals.", file=sys.stderr)
 NONNORMAL_SAMPLES = [s for p in PATIENTS for s in patient_nonnormal(p)]
 # the qc keys of a sample's metrics (a change to the identity check does not re-run them)
 QC_SAMPLE_KEYS = ["min_mapq", "max_depth_bin", "max_insert", "short_fragment", "sex"]
@@ -211,11 +220,32 @@ if workflow.is_main_process and CN_REFERENCE.mode == "auto" and config["assay"][
         and CN_MODE == "matched":  # the fallback, said once when the run starts
     print(f"Copy number: {CN_MODE_WHY}.", file=sys.stderr)
 CN_REFERENCE_FILE = CN_REFERENCE.file or "results/copynumber/reference.tsv"
+# a tumour-only patient is read against the pool, built from the cohort's normals even when
+# fewer than min_normals (the input check stops a cohort with none and no reference file)
+CN_REFERENCE_MIN_NORMALS = (min(CN_REFERENCE.min_normals, len(NORMAL_SAMPLES)) if TUMOUR_ONLY and CN_MODE == "matched"
+                            else CN_REFERENCE.min_normals)
 
 
-def cn_reference_input():
+# copy number from the BAMs (copynumber_call) or imported from other tools' files named in the
+# manifest (copynumber_import; preflight checked it against the sheet)
+CN_IMPORT = config["copynumber"]["source"] == "import"
+CN_IMPORT_ROWS = {} if not CN_IMPORT else \
+    {r["sample"]: r for r in read_manifest(config["copynumber"]["import_manifest"]).to_dict("records")}
+
+
+def cn_import_rows(patient):
+    """The manifest rows of the patient's tumour samples (sheet order)."""
+    return [CN_IMPORT_ROWS[s] for s in patient_tumours(patient)]
+
+
+def cn_mode(patient):
+    """The patient's copy-number normalisation: the cohort's, or pooled without a normal."""
+    return "pooled" if patient in TUMOUR_ONLY else CN_MODE
+
+
+def cn_reference_input(wildcards):
     """The pooled reference a sample's ratio reads, or none in matched mode."""
-    return [] if CN_MODE == "matched" else [CN_REFERENCE_FILE]
+    return [] if cn_mode(wildcards.patient) == "matched" else [CN_REFERENCE_FILE]
 
 
 @functools.cache

@@ -62,11 +62,11 @@ rule copynumber_reference:
     # a cohort-level file, so a patient added to the sheet rebuilds it and re-runs every ratio
     input:
         bins="results/copynumber/bins.tsv",
-        coverage=[f"results/copynumber/{p}/coverage/{n}.tsv" for p, n in zip(PATIENTS, NORMAL_SAMPLES)],
+        coverage=[f"results/copynumber/{p}/coverage/{n}.tsv" for p, n in PATIENT_NORMALS.items()],
     output:
         "results/copynumber/reference.tsv",
     params:
-        min_normals=config["copynumber"]["reference"]["min_normals"],
+        min_normals=CN_REFERENCE_MIN_NORMALS,
         max_spread=config["copynumber"]["reference"]["max_spread"],
         min_mappable=config["copynumber"]["min_mappable"],
         normal_depth_range=config["copynumber"]["normal_depth_range"],
@@ -93,8 +93,10 @@ rule copynumber_sample:
         fasta=FASTA,  # a CRAM is decoded against it
         fai=FAI,
         bins="results/copynumber/bins.tsv",
-        normal=lambda w: f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv",
-        reference=cn_reference_input(),
+        # none for a tumour-only patient, whose ratio is taken against the pooled reference
+        normal=lambda w: optional(patient_normal(w.patient) and
+                                  f"results/copynumber/{w.patient}/coverage/{patient_normal(w.patient)}.tsv"),
+        reference=cn_reference_input,
     output:
         coverage="results/copynumber/{patient}/coverage/{sample}.tsv",
         ratio="results/copynumber/{patient}/{sample}.bins.tsv",
@@ -103,11 +105,12 @@ rule copynumber_sample:
     params:
         min_mapq=config["copynumber"]["min_mapq"],
         ratio={k: config["copynumber"][k] for k in CN_RATIO_KEYS},
-        mode=CN_MODE,
+        mode=lambda w: cn_mode(w.patient),
         requested=config["copynumber"]["reference"]["mode"],
         # only what the mode reads, so a change elsewhere does not re-run every sample
-        hybrid_window=config["copynumber"]["reference"]["hybrid_window"] if CN_MODE == "hybrid" else None,
-        sex=lambda w: patient_sex(w.patient) if CN_MODE == "pooled" else None,
+        hybrid_window=lambda w: config["copynumber"]["reference"]["hybrid_window"] if cn_mode(w.patient) == "hybrid"
+                                else None,
+        sex=lambda w: patient_sex(w.patient) if cn_mode(w.patient) == "pooled" else None,
     log:
         "logs/copynumber/{patient}/coverage/{sample}.log",
     benchmark:
@@ -125,8 +128,15 @@ rule copynumber_sample:
 rule copynumber_baf:
     input:
         hets=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.hets.tsv" for c in CHUNKS],
+        # a tumour-only patient's het SNPs: the population's (its tumours' candidates at resource sites)
+        germline_resource=lambda w: with_index(config["variants"]["germline_resource"]) if w.patient in TUMOUR_ONLY
+                                    else [],
+        # the resource's contigs read in the reference's naming
+        reference=lambda w: [FASTA, FAI] if w.patient in TUMOUR_ONLY else [],
     output:
         "results/copynumber/{patient}/baf.tsv",
+    params:
+        tumour_only=lambda w: w.patient in TUMOUR_ONLY,
     log:
         "logs/copynumber/{patient}/baf.log",
     benchmark:
@@ -166,6 +176,10 @@ rule copynumber_call:
         samples=lambda w: patient_list(w.patient, "records"),
         sex=lambda w: patient_sex(w.patient),
         copynumber=config["copynumber"],
+        # a tumour-only patient's candidates still hold germline variants: purity reads only those
+        # that are somatic with every region taken as diploid (variants_tumour_only decides later)
+        tumour_only=lambda w: {"precision": config["tumour_only"]["precision"], "tumours": patient_tumours(w.patient)}
+                              if w.patient in TUMOUR_ONLY else None,
     log:
         "logs/copynumber/{patient}/call.log",
     benchmark:
@@ -178,3 +192,45 @@ rule copynumber_call:
         "../envs/ith.yaml"
     script:
         "../scripts/copynumber_call.py"
+
+
+if CN_IMPORT:
+
+    # copynumber.source import: the same per-patient outputs from other tools' files, so the stages
+    # after copy number are unchanged; no BAM is read for copy number (nothing asks for the
+    # rules above)
+    ruleorder: copynumber_import > copynumber_call
+
+    rule copynumber_import:
+        input:
+            manifest=config["copynumber"]["import_manifest"],
+            files=lambda w: [f for r in cn_import_rows(w.patient) for f in manifest_files(r)],
+            fai=FAI,
+        output:
+            segments="results/copynumber/{patient}/segments.tsv",
+            purity="results/copynumber/{patient}/purity_ploidy.tsv",
+            plasma="results/copynumber/{patient}/plasma_tf.tsv",
+            metrics="results/copynumber/{patient}/metrics.json",
+            plot=report(
+                "results/copynumber/{patient}/cn_profile.png",
+                caption="../captions/cn_profile.rst",
+                category="Copy number",
+                labels={"patient": "{patient}"},
+            ),
+        params:
+            rows=lambda w: cn_import_rows(w.patient),
+            samples=lambda w: patient_list(w.patient, "records"),
+            sex=lambda w: patient_sex(w.patient),
+            wgd_major_fraction=config["copynumber"]["fit"]["wgd_major_fraction"],
+        log:
+            "logs/copynumber/{patient}/import.log",
+        benchmark:
+            "benchmarks/copynumber_import/{patient}.tsv"
+        threads: 1
+        resources:
+            mem_mb=retry_scaled(2000),
+            runtime=retry_scaled(10),
+        conda:
+            "../envs/ith.yaml"
+        script:
+            "../scripts/copynumber_import.py"

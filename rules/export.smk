@@ -12,6 +12,8 @@ rule export:
         segments="results/copynumber/{patient}/segments.tsv",
         purity="results/copynumber/{patient}/purity_ploidy.tsv",
         fai=FAI,  # NCBI_Build from the reference's chromosome 1
+        # gene, classification and HGVS columns, with annotation.gtf
+        annotation=lambda w: [f"results/variants/{w.patient}/annotation.tsv"] if ANNOTATE else [],
     output:
         maf="results/export/{patient}/{patient}.maf",
         ssm="results/export/{patient}/{patient}.ssm",

@@ -64,7 +64,12 @@ rule qc_identity:
         samples="results/qc/{patient}/identity_samples.tsv",
     params:
         samples=lambda w: patient_list(w.patient, "samples"),
-        normal=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient)),
+        # None for a tumour-only patient: contamination of each sample on its own, and (without
+        # known sites) the identity SNPs found in its first tumour region
+        normal=lambda w: (patient_list(w.patient, "samples").index(patient_normal(w.patient))
+                          if patient_normal(w.patient) else None),
+        sites_from=lambda w: patient_list(w.patient, "samples").index(patient_normal(w.patient) or
+                                                                      patient_tumours(w.patient)[0]),
         identity=config["qc"]["identity"],
         contamination=config["qc"]["contamination"],
         min_mapq=config["qc"]["min_mapq"],

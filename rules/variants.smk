@@ -1,9 +1,12 @@
 # Variants: discovery scattered over genomic chunks of the patient's tissue, then one patient-level
 # call that filters, genotypes every sample (plasma included) and writes the VCF and counts.tsv.
 # An exome or panel is searched only in its padded targets: chunks are cut down to them, and a
-# chunk without targets has no job.
+# chunk without targets has no job. Calls made elsewhere (variants.import) are normalised per
+# patient by variants_import and genotyped by variants_call as called; with variants.own_calls
+# false, discovery looks only for the normal's het SNPs (copynumber_baf reads them).
 import re
 
+from ith.config import import_rows
 from ith.io.reference import included_contigs
 from ith.io.targets import target_regions
 from ith.variants.chunks import make_chunks, restrict_chunks
@@ -29,6 +32,9 @@ CHUNK_REGIONS = {c.name: [list(r) for r in c.regions] for c in CHUNKS}
 SEARCHED_MB = sum(c.length for c in CHUNKS) / 1e6
 # a chunk's longest region, which discovery's candidate pass holds at once
 CHUNK_LONGEST = {c.name: max(e - s + 1 for _, s, e in c.regions) for c in CHUNKS}
+OWN_CALLS = config["variants"]["own_calls"]
+# the import manifest's lines by patient (checked by the preflight; read again here, it is small)
+IMPORT_ROWS = import_rows(config, samples)
 
 
 wildcard_constraints:
@@ -52,6 +58,10 @@ rule variants_discover:
         candidate_min_alt=config["variants"]["candidate_min_alt"],
         plasma_discovery=config["variants"]["plasma_discovery"],
         hets=config["copynumber"]["hets"],
+        # own calling off: the pileup looks for the normal's het SNPs only, no candidate is emitted
+        candidates=OWN_CALLS,
+        # a tumour-only patient's BAF candidates: its tumours' pooled allele fraction in this range
+        het_vaf=lambda w: config["tumour_only"]["het_vaf"] if w.patient in TUMOUR_ONLY else None,
     log:
         "logs/variants/{patient}/discover/{chunk}.log",
     benchmark:
@@ -70,7 +80,8 @@ rule variants_discover:
 
 rule variants_call:
     input:
-        chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS],
+        # own calling off: no candidates (discovery then finds only the het SNPs copynumber_baf reads)
+        chunks=lambda w: [f"results/variants/{w.patient}/chunks/{c.name}.tsv" for c in CHUNKS] if OWN_CALLS else [],
         bams=lambda w: patient_list(w.patient, "bams"),
         bais=lambda w: patient_list(w.patient, "bais"),
         fasta=FASTA,
@@ -79,6 +90,7 @@ rule variants_call:
         panel_of_normals=with_index(config["panel_of_normals"]),
         drivers=optional(config["variants"]["drivers"]),
         external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)),
+        imported=lambda w: [f"results/variants/{w.patient}/imported.tsv"] if w.patient in IMPORT_ROWS else [],
         # external calls outside the padded targets of an exome or panel are left out, as discovery leaves them
         targets=optional(config["assay"]["targets"] if CAPTURE else None),
     output:
@@ -96,6 +108,9 @@ rule variants_call:
         plasma_discovery=config["variants"]["plasma_discovery"],
         padding=config["assay"]["padding"],
         exclude_contigs=config["variants"]["exclude_contigs"],
+        own_calls=OWN_CALLS,
+        # without a normal the population filter is stricter (tumour_only.max_population_af)
+        max_population_af=lambda w: config["tumour_only"]["max_population_af"] if w.patient in TUMOUR_ONLY else None,
     log:
         "logs/variants/{patient}/call.log",
     benchmark:
@@ -110,3 +125,63 @@ rule variants_call:
         "../envs/ith.yaml"
     script:
         "../scripts/variants_call.py"
+
+
+rule variants_import:
+    input:
+        vcfs=lambda w: [r.vcf for r in IMPORT_ROWS[w.patient]],
+        fasta=FASTA,
+        fai=FAI,
+        # calls outside the padded targets of an exome or panel are left out, as discovery leaves them
+        targets=optional(config["assay"]["targets"] if CAPTURE else None),
+    output:
+        "results/variants/{patient}/imported.tsv",
+    params:
+        # what each file is (not its manifest line: another patient's line added above it re-runs nothing)
+        rows=lambda w: [{"format": r.format, "tumour": r.tumour} for r in IMPORT_ROWS[w.patient]],
+        filters=config["variants"]["import"]["filters"],
+        padding=config["assay"]["padding"],
+        exclude_contigs=config["variants"]["exclude_contigs"],
+    log:
+        "logs/variants/{patient}/import.log",
+    benchmark:
+        "benchmarks/variants_import/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=retry_scaled(1000),
+        runtime=retry_scaled(10),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/variants_import.py"
+
+
+rule variants_tumour_only:
+    # a patient without a normal: each candidate's allele fractions in every region against what
+    # its segment's copy number and the region's purity predict for a germline and a somatic
+    # variant (src/ith/variants/tumouronly.py); the clonal stage leaves the germline ones out
+    input:
+        counts="results/variants/{patient}/counts.tsv",
+        segments="results/copynumber/{patient}/segments.tsv",
+        purity="results/copynumber/{patient}/purity_ploidy.tsv",
+        metrics="results/copynumber/{patient}/metrics.json",
+    output:
+        "results/variants/{patient}/germline.tsv",
+    wildcard_constraints:
+        patient=alternatives(TUMOUR_ONLY),
+    params:
+        tumours=lambda w: patient_tumours(w.patient),
+        samples=lambda w: patient_list(w.patient, "records"),
+        tumour_only=config["tumour_only"],
+    log:
+        "logs/variants/{patient}/tumour_only.log",
+    benchmark:
+        "benchmarks/variants_tumour_only/{patient}.tsv"
+    threads: 1
+    resources:
+        mem_mb=retry_scaled(lambda w, input: 1000 + int(os.path.getsize(input.counts) / 1e6 * 50)),
+        runtime=retry_scaled(10),
+    conda:
+        "../envs/ith.yaml"
+    script:
+        "../scripts/variants_tumour_only.py"

@@ -3,6 +3,7 @@ import logging
 
 import pandas as pd
 
+from ith.germline import population_snps
 from ith.io.tables import write_tsv
 from ith.rulescript import start
 
@@ -14,6 +15,8 @@ parts = [pd.read_csv(f, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, 
 parts = [p for p in parts if len(p)]
 cols = ["patient", "chrom", "pos", "ref", "alt", "sample", "ref_counts", "alt_counts", "baf"]
 table = pd.concat(parts, ignore_index=True).assign(patient=patient)[cols] if parts else pd.DataFrame(columns=cols)
+if snakemake.params.tumour_only:  # no normal: the candidates at population SNPs are the het SNPs
+    table = population_snps(table, snakemake.input.germline_resource[0], snakemake.input.reference[0])
 logging.info("patient %s: %d heterozygous SNPs x %d samples", patient, table[["chrom", "pos"]].drop_duplicates().shape[0],
              table["sample"].nunique())
 write_tsv(table, snakemake.output[0])

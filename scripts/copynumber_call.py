@@ -9,6 +9,7 @@ from ith.copynumber.plot import plot_patient
 from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
 from ith.rulescript import start
+from ith.variants.tumouronly import diploid_prefilter
 
 start(snakemake)
 
@@ -26,6 +27,11 @@ for f in inp.ratios:
 baf = pd.read_csv(inp.baf, sep="\t", dtype={"chrom": str, "ref": str, "alt": str}, keep_default_na=False,
                   na_values=["NA"])
 counts = pd.read_csv(inp.counts, sep="\t", keep_default_na=False, na_values=["NA"])
+if p.tumour_only:  # no normal: purity reads the candidates that are somatic with every region diploid
+    somatic, purity = diploid_prefilter(counts, p.tumour_only["tumours"], p.tumour_only["precision"])
+    logging.info("tumour-only: %d of %d candidates somatic with every region diploid (purities then %s); "
+                 "only they inform purity", len(somatic), counts["mutation_id"].nunique(), purity)
+    counts = counts[counts["mutation_id"].isin(somatic)]
 res = call_patient(patient, bins, {k: v["depth"].to_numpy(float) for k, v in cov.items()},
                    {k: v["reads"].to_numpy(float) for k, v in cov.items()}, samples, baf, params, sex=p.sex,
                    mutations=counts, log2r=ratios)

@@ -20,13 +20,14 @@ logging.info("%s: %d records, %d counted (MAPQ >= %d, not duplicate/secondary/su
              "median depth %.2f over %d bins", inp.bam, info["records"], info["used"], p.min_mapq,
              depth["depth"].median(), len(depth))
 write_tsv(depth, out.coverage)
-normal = pd.read_csv(inp.normal, sep="\t", dtype={"chrom": str})
+# a tumour-only patient has no normal: its ratio is against the pooled reference alone
+normal = pd.read_csv(inp.normal[0], sep="\t", dtype={"chrom": str})["depth"].to_numpy(float) if inp.normal else None
 reference = read_reference(inp.reference[0], bins) if inp.reference else None
 logging.info("ratio against: %s (copynumber.reference.mode %s)%s", p.mode, p.requested,
              f"; pooled reference {inp.reference[0]}, {int(reference['usable'].sum())} usable bins"
              if reference is not None else "")
 params = RatioParams.from_config(p.ratio).cn_params()
-table = sample_bins(snakemake.wildcards.patient, snakemake.wildcards.sample, bins, normal["depth"].to_numpy(float),
+table = sample_bins(snakemake.wildcards.patient, snakemake.wildcards.sample, bins, normal,
                     depth["depth"].to_numpy(float), params, mode=p.mode, reference=reference,
                     hybrid_window=p.hybrid_window or 1, sex=p.sex)
 logging.info("%s: %d bins, %d with a log2 ratio (median %.3f); ratio parameters %s", snakemake.wildcards.sample,

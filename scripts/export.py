@@ -32,10 +32,12 @@ purity = read(inp.purity, method=str)
 build = ncbi_build(read_fai(params.fasta, "config", fai=inp.fai), params.fasta)
 normal = counts[counts["sample"] == params.normal]
 tree_clusters = {int(c) for c in parents["cluster_id"]}
-maf = maf_table(mutations, normal, params.normal, build, tree_clusters)
+annotation = pd.read_csv(inp.annotation[0], sep="\t", keep_default_na=False, dtype=str) if inp.annotation else None
+maf = maf_table(mutations, normal, params.normal or "", build, tree_clusters, annotation)  # "": a tumour-only patient
 write_maf(maf, out.maf)
-logging.info("MAF: %d rows (%d mutations x regions), NCBI_Build %s, %d rows in a clone of the best tree",
-             len(maf), maf["mutation_id"].nunique(), build, int(maf["clone"].notna().sum()))
+logging.info("MAF: %d rows (%d mutations x regions), NCBI_Build %s, %d rows in a clone of the best tree; %s",
+             len(maf), maf["mutation_id"].nunique(), build, int(maf["clone"].notna().sum()),
+             "gene annotation from " + inp.annotation[0] if inp.annotation else "no gene annotation")
 
 artefacts = artefact_clusters(summary)
 ssm, pt = pairtree_inputs(mutations, artefacts)

@@ -25,7 +25,8 @@ if "counts" in snakemake.input.keys():
     counts = [pd.read_csv(f, sep="\t", dtype={"chrom": str}, keep_default_na=False) for f in snakemake.input.counts]
     pairs, verdicts, info = identity_from_counts(patient, samples, counts, params)
 else:
-    pairs, verdicts, info = identity_check(patient, samples, list(snakemake.input.bams), normal,
+    # the normal's SNPs; a tumour-only patient's are its first region's (LOH there hides some hets)
+    pairs, verdicts, info = identity_check(patient, samples, list(snakemake.input.bams), snakemake.params.sites_from,
                                            snakemake.input.fasta, None, params, min_mapq)
     logging.info("no known_sites: contamination is not estimated (it needs the sites' population frequencies)")
 logging.info("sites: %s", info)

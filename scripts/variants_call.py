@@ -1,5 +1,6 @@
 """Rule variants_call: filter, genotype every sample, write somatic.vcf.gz, counts.tsv, sites.tsv."""
 import logging
+from dataclasses import replace
 
 import pandas as pd
 
@@ -34,14 +35,21 @@ if inp.targets:
                              "variants.exclude_contigs")
 pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
+if p.max_population_af is not None:  # a tumour-only patient: tumour_only.max_population_af
+    somatic = replace(somatic, max_population_af=p.max_population_af)
+    logging.info("tumour-only (no normal): no normal filters; population filter at AF > %g", p.max_population_af)
 presence = from_section(PresenceParams, p.presence, "variants.presence")
 orientation = from_section(OrientationParams, p.orientation, "variants.orientation")
+imported = pd.read_csv(inp.imported[0], sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
+                       keep_default_na=False) if inp.imported else None
+if not p.own_calls:
+    logging.info("own calling off (variants.own_calls): only the imported calls are genotyped")
 res = call_patient(patient, samples, chunks, inp.fasta, pileup, somatic, presence, p.plasma_discovery,
                    germline_resource=inp.germline_resource[0] if inp.germline_resource else None,
                    panel_of_normals=inp.panel_of_normals[0] if inp.panel_of_normals else None,
                    drivers=inp.drivers[0] if inp.drivers else None,
                    external_vcf=inp.external[0] if inp.external else None, regions=regions,
-                   orientation=orientation)
+                   orientation=orientation, imported=imported, own_calls=p.own_calls)
 logging.info("purity used for 'detectable' (sheet value, else estimated): %s", res.purity)
 present = res.table.groupby("sample", sort=False)["present"].sum()
 logging.info("PASS mutations present per sample: %s", present.to_dict())
@@ -52,6 +60,7 @@ write_tsv(res.table, snakemake.output.counts)
 write_tsv(res.orientation, snakemake.output.orientation)
 sites = res.sites.drop(columns=["n_alts"]).assign(
     mutation_id=mutation_ids,
-    filter=lambda d: d["filters"].where(d["filters"] != "", "PASS")).drop(columns=["filters"])
+    filter=lambda d: d["filters"].where(d["filters"] != "", "PASS"),
+    own_filter=lambda d: d["own_filter"].where(d["own_filter"] != "", "PASS")).drop(columns=["filters"])
 sites.insert(0, "patient", patient)
 write_tsv(sites, snakemake.output.sites)

@@ -22,7 +22,9 @@ logging.info("pileup %s; somatic %s; candidate_min_alt %s", p.pileup, p.somatic,
 pileup = from_section(PileupParams, p.pileup, "variants.pileup")
 somatic = from_section(SomaticParams, p.somatic, "variants.somatic")
 hets = from_section(HetParams, p.hets, "copynumber.hets")
+# a tumour-only patient (no normal among the samples): BAF candidates by the tumours' pooled allele fraction
 table, hets = discover_chunk(samples, snakemake.input.fasta, regions, pileup, somatic, p.candidate_min_alt,
-                             p.plasma_discovery, hets=hets)
+                             p.plasma_discovery, hets=hets, candidates=p.candidates,
+                             **({"het_vaf": tuple(p.het_vaf)} if p.het_vaf else {}))
 write_tsv(table, snakemake.output.sites)
 write_tsv(hets, snakemake.output.hets)

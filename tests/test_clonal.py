@@ -308,7 +308,7 @@ def _cn_inputs():
     for s in ("R1", "R2"):
         seg += [dict(sample=s, chrom="chr1", start=1, end=200, major_cn=1, minor_cn=1, subclonal=False),
                 dict(sample=s, chrom="chr1", start=201, end=300, major_cn=2, minor_cn=1, subclonal=s == "R2"),
-                # a gap 301-400 between two segments of different states: no copy number there
+                # a gap 301-400 between two segments of different states: the nearer one's there
                 dict(sample=s, chrom="chr1", start=401, end=500, major_cn=0 if s == "R2" else 1, minor_cn=0,
                      subclonal=False),
                 dict(sample=s, chrom="chr1", start=501, end=800, major_cn=1, minor_cn=1, subclonal=False),
@@ -331,9 +331,14 @@ def test_input_builder_handles_sex_gaps_lost_copies_indels_and_missing_purity():
     # no tumour copies in R2: the fit sees no reads there, the table keeps the real ones
     lost = full.loc[("chr1:450:A:C", "R2")]
     assert lost["cn_status"] == "zero_cn" and lost["ref_counts"] == lost["alt_counts"] == 0 and lost["raw_alt"] == 3
-    # between segments that disagree: no copy number; between agreeing ones: theirs
-    assert full.loc[("chr1:350:A:C", "R1"), "cn_status"] == "no_cn"
+    # between segments that disagree: the nearer one's within max_gap (50 bp to 2+1, 51 to 1+0),
+    # else the normal copies; between agreeing ones: theirs
+    assert full.loc[("chr1:350:A:C", "R1"), ["major_cn", "minor_cn", "cn_source"]].tolist() == [2, 1, "nearest"]
+    far = build_input(counts, seg, purity, ["R1", "R2"], "male", InputParams(), sheet_purity={"R2": 0.4},
+                      max_gap=10).set_index(["mutation_id", "sample_id"])
+    assert far.loc[("chr1:350:A:C", "R1"), ["major_cn", "minor_cn", "cn_source"]].tolist() == [1, 1, "diploid"]
     assert full.loc[("chr1:820:A:C", "R1"), "cn_status"] == "ok"
+    assert full.loc[("chr1:820:A:C", "R1"), "cn_source"] == "gap"
     assert full.loc[("chr1:250:A:AT", "R1"), "reason"] == "indel"
     inp = pyclone_input(full.reset_index())
     assert "chr1:250:A:AT" not in set(inp["mutation_id"]) and "chr1:450:A:C" in set(inp["mutation_id"])

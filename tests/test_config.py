@@ -98,9 +98,29 @@ def test_duplicate_sample_ids_name_both_lines(cohort, sheet, tmp_path):
     _fails(cohort, tmp_path, df, "lines 4, 5", "used more than once")
 
 
-def test_patient_without_normal_is_rejected(cohort, sheet, tmp_path):
+def test_patient_without_normal_is_rejected_naming_what_is_missing_and_both_fixes(cohort, sheet, tmp_path):
     df = sheet[~((sheet["patient"] == "P2") & (sheet["type"] == "normal"))]
-    _fails(cohort, tmp_path, df, "patient P2", "0 normal samples", "exactly one matched normal")
+    _fails(cohort, tmp_path, df, "patient P2", "no normal sample", "normal (type 'normal') is missing",
+           "Add the patient's normal row", "tumour_only.allow: true")
+
+
+def test_patient_without_normal_is_accepted_when_tumour_only_is_allowed(cohort, sheet, tmp_path):
+    df = sheet[~((sheet["patient"] == "P2") & (sheet["type"] == "normal"))]
+    cfg = _config(cohort, _write(df, tmp_path / "samples.tsv"), tumour_only={"allow": True},
+                  variants={"germline_resource": str(cohort / "reference" / "population.vcf.gz")})
+    samples = preflight(cfg)
+    assert set(samples.loc[samples["patient"] == "P2", "type"]) == {"tumour", "plasma"}
+
+
+def test_tumour_only_needs_a_population_resource(cohort, sheet, tmp_path):
+    df = sheet[~((sheet["patient"] == "P2") & (sheet["type"] == "normal"))]
+    _fails(cohort, tmp_path, df, "P2", "variants.germline_resource", tumour_only={"allow": True})
+
+
+def test_tumour_only_cohort_without_any_normal_needs_a_reference_file(cohort, sheet, tmp_path):
+    df = sheet[sheet["type"] != "normal"]
+    _fails(cohort, tmp_path, df, "P1, P2", "copynumber.reference.file", tumour_only={"allow": True},
+           variants={"germline_resource": str(cohort / "reference" / "population.vcf.gz")})
 
 
 def test_patient_with_two_normals_is_rejected(cohort, sheet, tmp_path):

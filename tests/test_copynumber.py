@@ -353,7 +353,9 @@ def test_purity_ploidy_wgd_and_integer_copy_number_match_truth(workflow_run, coh
     assert (tum["wgd"] == tum["wgd_true"]).all()
     seg = pd.read_csv(res / "segments.tsv", sep="\t")
     assert list(seg.columns) == ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf",
-                                 "major_cn", "minor_cn", "total_cn", "subclonal"]
+                                 "major_cn", "minor_cn", "total_cn", "subclonal", "major_cn_2", "minor_cn_2",
+                                 "fraction_2", "allele_specific"]
+    assert seg["major_cn_2"].isna().all() and seg["allele_specific"].eq(seg["major_cn"].notna()).all()
     tseg = _truth(cohort, patient, "segments.tsv")
     for sample in tum["sample"]:
         assert _agreement(seg[seg["sample"] == sample], tseg[tseg["sample"] == sample]) >= 0.9, sample

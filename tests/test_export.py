@@ -223,3 +223,61 @@ def test_workflow_exports_read_back(workflow_run):
         per = medicc.groupby("sample_id").size()
         assert per.nunique() == 1  # every sample on the same segments
     assert len(cohort) == total
+
+
+def documented_maf_dtypes() -> dict[str, str]:
+    """The dtype table of the MAF's section in docs/outputs.md: {column: dtype}."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "outputs.md").read_text()
+    section = text[text.index("### `results/export/{patient}/{patient}.maf`"):text.index("### `results/export/cohort.maf`")]
+    out = {}
+    for dtype, cols in re.findall(r"^\| `(Int64|float64|boolean)` \| (.+) \|$", section, flags=re.M):
+        out.update({c: dtype for c in re.findall(r"`([^`]+)`", cols)})
+    return out
+
+
+def test_maf_gdc_column_set_is_the_gdc_schema():
+    """GDC MAF v1.0.0: 120 columns; ALLELE_NUM (GDC's gdc-1.0.0-protected schema) after Existing_variation,
+    One_Consequence between Feature_type and Consequence; the vcf_* columns of the protected schema are not
+    in a public MAF."""
+    assert len(GDC_COLUMNS) == 120 and len(set(GDC_COLUMNS)) == 120
+    i = GDC_COLUMNS.index
+    assert i("ALLELE_NUM") == i("Existing_variation") + 1 and i("DISTANCE") == i("ALLELE_NUM") + 1
+    assert i("One_Consequence") == i("Feature_type") + 1 and i("Consequence") == i("One_Consequence") + 1
+    assert GDC_COLUMNS[33] == "Matched_Norm_Sample_UUID" and GDC_COLUMNS[-1] == "GDC_Validation_Status"
+    assert not any(c.startswith("vcf_") for c in GDC_COLUMNS)
+
+
+def test_maf_with_gene_annotation_loads_in_pandas_with_the_documented_dtypes(tmp_path):
+    m = mutations()
+    m.loc[m["mutation_id"] == "chr1:100:C:T", "driver"] = "TP53 p.R175H"
+    annotation = pd.DataFrame({
+        "patient": "P", "mutation_id": ["chr1:100:C:T", "chr1:200:CTG:C", "chr2:300:A:AGT"],
+        "gene": ["TP53", "KRAS", ""], "gene_id": ["G1", "G2", ""], "transcript": ["T1", "T2", ""],
+        "strand": ["-", "+", ""], "consequence": ["missense_variant", "frameshift_variant", "intergenic_variant"],
+        "variant_classification": ["Missense_Mutation", "Frame_Shift_Del", "IGR"],
+        "hgvsc": ["c.524G>A", "c.34_35del", ""], "hgvsp": ["p.R175H", "p.L12Kfs*5", ""], "source": "gtf",
+        "driver": ["TP53 p.R175H", "", ""]})
+    t = maf_table(m, normal_counts(), "N", "GRCh38", {0, 1}, annotation)
+    write_maf(t, str(tmp_path / "P.maf"))
+    documented = documented_maf_dtypes()
+    assert documented == MAF_DTYPES  # the docs and read_maf agree
+    plain = pd.read_csv(tmp_path / "P.maf", sep="\t", skiprows=1, keep_default_na=False, na_values=[""],
+                        dtype={c: documented.get(c, str) for c in MAF_COLUMNS})
+    for col, dtype in documented.items():
+        assert str(plain[col].dtype) == dtype, col
+    snv = plain[plain["mutation_id"] == "chr1:100:C:T"].iloc[0]
+    assert (snv["Hugo_Symbol"], snv["Variant_Classification"], snv["HGVSc"], snv["HGVSp_Short"], snv["HGVSp"],
+            snv["Transcript_ID"], snv["Consequence"], snv["TRANSCRIPT_STRAND"], snv["driver"]) == \
+        ("TP53", "Missense_Mutation", "c.524G>A", "p.R175H", "p.Arg175His", "T1", "missense_variant", -1,
+         "TP53 p.R175H")
+    fs = plain[plain["mutation_id"] == "chr1:200:CTG:C"].iloc[0]
+    assert (fs["Variant_Classification"], fs["HGVSp"], fs["Allele"], fs["ALLELE_NUM"]) == \
+        ("Frame_Shift_Del", "p.Leu12LysfsTer5", "-", 1)
+    igr = plain[plain["mutation_id"] == "chr2:300:A:AGT"].iloc[0]
+    assert (igr["Hugo_Symbol"], igr["Variant_Classification"]) == ("Unknown", "IGR") and pd.isna(igr["HGVSp_Short"])
+    rest = plain[plain["mutation_id"] == "chr2:400:AC:GT"]  # not in the annotation
+    assert set(rest["Hugo_Symbol"]) == {"Unknown"} and set(rest["Variant_Classification"]) == {"Targeted_Region"}
+    assert read_maf(str(tmp_path / "P.maf")).equals(plain[MAF_COLUMNS])

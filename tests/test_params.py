@@ -20,6 +20,7 @@ from ith.copynumber.params import RULE_KEYS as CN_RULE_KEYS
 from ith.copynumber.params import RatioParams, cn_params, reference_params
 from ith.copynumber.reference import ReferenceParams
 from ith.errors import InputError
+from ith.params import from_section
 from ith.liquid.params import RULE_KEYS as LIQUID_RULE_KEYS
 from ith.liquid.params import LiquidParams, pileup_params
 from ith.liquid.pileup import LiquidPileupParams
@@ -33,6 +34,7 @@ from ith.qc.params import identity_params, qc_params
 from ith.report.summary import ReportParams
 from ith.variants.params import RULE_KEYS as VARIANTS_RULE_KEYS
 from ith.variants.params import VariantsParams
+from ith.variants.tumouronly import TumourOnlyParams
 
 COMMON_SMK = Path(__file__).parents[1] / "rules" / "common.smk"
 
@@ -129,8 +131,19 @@ def test_report():
     assert ReportParams.from_config(section_defaults("report")) == ReportParams()
 
 
+def test_tumour_only():
+    assert from_section(TumourOnlyParams, section_defaults("tumour_only"), "tumour_only") == TumourOnlyParams()
+
+
+def test_annotation():
+    # files and a switch the rules read themselves (no parameter class): each key is read there
+    rules = (COMMON_SMK.parent / "annotate.smk").read_text()
+    assert all(f'config["annotation"]["{k}"]' in rules for k in section_defaults("annotation"))
+
+
 def test_every_section_has_its_test():
-    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report"}
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report", "tumour_only",
+              "annotation"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
     assert sections == stages

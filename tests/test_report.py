@@ -267,6 +267,9 @@ def test_report_shows_flagged_clusters_and_edge_support_of_the_clone_trees(tmp_p
     assert c["search_exact"] is exact and len(c["edge_support"]) == 6
     assert [(e["parent"], e["child"]) for e in c["uncertain_edges"]] == [(0, 9), (0, 2), (1, 2), (2, 9)]
     assert [f["cluster"] for f in c["flagged"]] == [9]
+    # the driver on cluster 0, the trunk (its parent is the germline), is truncal
+    assert c["drivers"] == {"truncal": [{"cluster": 0, "driver": "TP53"}], "subclonal": []}
+    assert c["drivers_text"] == "truncal TP53" and "drivers" in s["definitions"]
     assert not {"trees_consistent", "search_complete", "violation"} & set(c)
     assert {"trees_kept", "best_tree_weight", "edge_support", "flagged"} <= set(s["definitions"])
     lim = s["limitations"]
@@ -279,6 +282,8 @@ def test_report_shows_flagged_clusters_and_edge_support_of_the_clone_trees(tmp_p
 
     html = (out / "report.html").read_text()
     assert "Kept trees (ranked by likelihood)" in html and "Flagged clusters" in html
+    assert '<div class="card" id="drivers"><div class="label">Drivers</div><div class="value">1</div>' \
+           '<div class="detail">truncal TP53</div>' in html
     assert "Edges with support below 0.95 (likelihood-weighted share of the kept trees)" in html
     assert "4 cluster(s) found" not in html and "5 cluster(s) found, 1 flagged" in html
     assert f"best weight 0.62; {'exact' if exact else 'heuristic'} search" in html

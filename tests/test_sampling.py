@@ -11,7 +11,7 @@ import pytest
 
 from ith.sampling.curves import Calls, SamplingParams, calls_from_tables, chao2, curves, region_subsets, summary
 from ith.sampling.validate import added_clones, false_truncal_single, prediction_summary
-from ith.simulate.calls import calls_from_truth, truth_false_truncal, truth_tables
+from ith.simulate.regioncalls import calls_from_truth, truth_false_truncal, truth_tables
 
 
 def _calls(clones: list[list[int]], clonal: list[list[int]], presence: list[list[int]] | None = None) -> Calls:

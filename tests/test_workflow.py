@@ -97,5 +97,5 @@ def test_cram_input_gives_the_bam_runs_results(run, cram_run, cram_cohort):
                 assert text == want.decode(), rel
                 masked.append(rel)
         compared.append(rel)
-    assert sum(r.suffix == ".tsv" for r in compared) > 80
+    assert sum(r.suffix == ".tsv" for r in compared) > 45  # P1 and the cohort files: 52
     assert all(len(r.parts) == 4 and r.parts[1] == "qc" and r.suffix == ".json" for r in masked), masked

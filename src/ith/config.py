@@ -18,11 +18,13 @@ import pandas as pd
 import pysam
 import yaml
 
+from ith.annotate.check import check_annotation_config
 from ith.controls import read_control_sheet
 from ith.errors import InputError
 from ith.io import inputcheck
 from ith.io.naming import resource_naming
 from ith.io.reference import check_exclusion, read_fai
+from ith.variants.imported import ImportRow, check_vcf, read_manifest
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 ID_COLUMNS = ["patient", "sample", "type", "bam", "region", "lesion", "timepoint", "sex"]
@@ -151,7 +153,8 @@ def validate_sheet(sheet: pd.DataFrame, path: str) -> pd.DataFrame:
     return sheet
 
 
-def check_cohort(sheet: pd.DataFrame, path: str) -> None:
+def check_cohort(sheet: pd.DataFrame, path: str, tumour_only: bool = False) -> None:
+    """The sheet's patients; `tumour_only` (config tumour_only.allow) accepts a patient without a normal."""
     dup = sheet["sample"][sheet["sample"].duplicated()]
     if len(dup):
         lines = [str(i + 2) for i in sheet.index[sheet["sample"] == dup.iloc[0]]]
@@ -160,7 +163,13 @@ def check_cohort(sheet: pd.DataFrame, path: str) -> None:
     for patient, rows in sheet.groupby("patient", sort=False):
         n_normal = int((rows["type"] == "normal").sum())
         lines = ", ".join(str(i + 2) for i in rows.index)
-        if n_normal != 1:
+        if n_normal == 0 and not tumour_only:
+            raise InputError(f"{path} lines {lines} (patient {patient}): no normal sample; the matched normal "
+                             f"(type 'normal') is missing. Add the patient's normal row, or, to analyse it "
+                             f"tumour-only, set tumour_only.allow: true in the config (germline variants are then "
+                             f"removed by population frequency, panel of normals and copy number; "
+                             f"docs/methods/variants.md#tumour-only-patients).")
+        if n_normal > 1:
             raise InputError(f"{path} lines {lines} (patient {patient}): {n_normal} normal samples; each patient "
                              f"needs exactly one matched normal (type 'normal').")
         if not (rows["type"] == "tumour").any():
@@ -175,6 +184,30 @@ def check_cohort(sheet: pd.DataFrame, path: str) -> None:
             i = normal.index[0]
             raise InputError(f"{path} line {i + 2} (sample {normal.at[i, 'sample']}): a purity is given for the "
                              f"normal sample; purity applies to tumour and plasma samples only, leave it empty.")
+
+
+def tumour_only_patients(sheet: pd.DataFrame) -> list[str]:
+    """Patients of the sheet without a normal row, in sheet order."""
+    with_normal = set(sheet.loc[sheet["type"] == "normal", "patient"])
+    return [p for p in dict.fromkeys(sheet["patient"]) if p not in with_normal]
+
+
+def check_tumour_only(config: dict, sheet: pd.DataFrame, source: str) -> None:
+    """What tumour-only patients need besides the flag: the population resource that removes
+    common germline variants, and normals of other patients (or a pre-built pooled reference) to
+    read copy number against."""
+    alone = tumour_only_patients(sheet)
+    if not alone:
+        return
+    names = ", ".join(alone)
+    if not config["variants"]["germline_resource"]:
+        raise InputError(f"{source}: patient(s) {names} have no normal (tumour-only), which needs "
+                         f"variants.germline_resource (a population VCF with INFO/AF, e.g. gnomAD) to remove "
+                         f"germline variants; set it, or add the normal rows.")
+    if not (sheet["type"] == "normal").any() and not config["copynumber"]["reference"]["file"]:
+        raise InputError(f"{source}: patient(s) {names} have no normal (tumour-only) and the sample sheet holds no "
+                         f"other patient's normal to pool a copy-number reference from; give a pre-built one "
+                         f"(copynumber.reference.file, made by `ith cnref` from unrelated normals) or add normal rows.")
 
 
 def bam_index_path(bam: str, remote: bool = False) -> str | None:
@@ -268,6 +301,7 @@ def check_config_files(config: dict, source: str) -> list[tuple[str, int]]:
                 resource_naming(p, key, contigs, kind, quiet=True)
             except InputError as e:
                 raise InputError(f"{source}: {e}") from None
+    check_annotation_config(config["annotation"], source)
     return contigs
 
 
@@ -291,17 +325,100 @@ def preflight(config: dict, source: str = "config", check_files: bool = True) ->
         _warn(inputcheck.check_reference(config["reference"]["fasta"], source))
     path = config["samples"]
     sheet = validate_sheet(read_sample_sheet(path), path)
-    check_cohort(sheet, path)
+    check_cohort(sheet, path, config["tumour_only"]["allow"])
+    check_tumour_only(config, sheet, source)
     unknown = sorted(set(config["variants"]["external_vcfs"]) - set(sheet["patient"]))
     if unknown:
         raise InputError(f"{source}: variants.external_vcfs names patient(s) {', '.join(unknown)} that are not in "
                          f"{path}; use the sheet's patient ids.")
+    check_imports(config, sheet, source, contigs, check_files)
+    check_cn_import(config, sheet, source, check_files)
     if check_files:
         sheet_bams = {row["sample"]: (i + 2, row["bam"]) for i, row in sheet.iterrows()}
         for i, row in sheet.iterrows():
             _warn(check_bam(row["bam"], i + 2, row["sample"], path, config["reference"]["fasta"], contigs,
                             sheet_bams))
     return sheet.set_index("sample", drop=False)
+
+
+def import_rows(config: dict, sheet: pd.DataFrame) -> dict[str, list[ImportRow]]:
+    """The lines of variants.import.manifest by patient (none without a manifest)."""
+    manifest = config["variants"]["import"]["manifest"]
+    if not manifest:
+        return {}
+    patients = {p: list(zip(rows["sample"], rows["type"])) for p, rows in sheet.groupby("patient", sort=False)}
+    out: dict[str, list[ImportRow]] = {}
+    for row in read_manifest(manifest, patients):
+        out.setdefault(row.patient, []).append(row)
+    return out
+
+
+def read_group_samples(bam: str, fasta: str) -> set[str]:
+    """The SM of a BAM's read groups (what Mutect2 names its sample columns by)."""
+    with pysam.AlignmentFile(bam, reference_filename=fasta if bam.endswith(".cram") else None,
+                             check_sq=False) as fh:
+        return {rg["SM"] for rg in fh.header.to_dict().get("RG", []) if rg.get("SM")}
+
+
+def check_imports(config: dict, sheet: pd.DataFrame, source: str, contigs: list[tuple[str, int]],
+                  check_files: bool = True) -> None:
+    """variants.own_calls and variants.import: the manifest's lines, and (check_files) each VCF's
+    header against its format, its sample columns against the patient's samples, and its contigs
+    against the reference."""
+    variants = config["variants"]
+    manifest = variants["import"]["manifest"]
+    if not variants["own_calls"]:
+        if variants["external_vcfs"]:
+            raise InputError(f"{source}: variants.external_vcfs is set and variants.own_calls is false; external "
+                             f"sites are re-scored by our own calling, which own_calls false switches off. List the "
+                             f"VCFs in variants.import.manifest instead (taken as called), or set own_calls true.")
+        if not manifest:
+            raise InputError(f"{source}: variants.own_calls is false and variants.import.manifest is null: no "
+                             f"patient would have mutations. Give the manifest of imported calls, or set own_calls "
+                             f"true.")
+    rows = import_rows(config, sheet)
+    if not variants["own_calls"]:
+        missing = [p for p in dict.fromkeys(sheet["patient"]) if p not in rows]
+        if missing:
+            raise InputError(f"{manifest}: no line for patient(s) {', '.join(missing)}, and variants.own_calls is "
+                             f"false, so they would have no mutations; add their VCFs, or set own_calls true.")
+    if not check_files:
+        return
+    fasta = config["reference"]["fasta"]
+    for patient, patient_rows in rows.items():
+        names: dict[str, str] = {}
+        for r in sheet[sheet["patient"] == patient].itertuples(index=False):
+            names[r.sample] = r.sample
+            if any(x.format == "mutect2" for x in patient_rows) and os.path.exists(r.bam):
+                for sm in read_group_samples(r.bam, fasta):
+                    names.setdefault(sm, r.sample)
+        for row in patient_rows:
+            check_vcf(row, names)
+            try:
+                resource_naming(row.vcf, f"{row.manifest} line {row.line}", contigs, "vcf", quiet=True)
+            except InputError as e:
+                raise InputError(f"{source}: {e}") from None
+
+
+def check_cn_import(config: dict, sheet: pd.DataFrame, source: str = "config",
+                    check_files: bool = True) -> pd.DataFrame | None:
+    """With copynumber.source import: the manifest read and checked against the sheet (every
+    tumour sample covered, files present with their format's columns); None otherwise."""
+    from ith.copynumber.importers import check_manifest, read_manifest
+
+    cn = config["copynumber"]
+    if cn["source"] != "import":
+        if cn["import_manifest"]:
+            inputcheck.log.warning(f"{source}: copynumber.import_manifest is set but copynumber.source is "
+                                   f"'{cn['source']}': the manifest is not used (set source: import to use it).")
+        return None
+    path = cn["import_manifest"]
+    if not path:
+        raise InputError(f"{source}: copynumber.source is import but copynumber.import_manifest is empty; give the "
+                         "TSV naming each tumour sample's copy-number file (docs/methods/copynumber.md).")
+    manifest = read_manifest(path)
+    check_manifest(manifest, path, sheet, check_files=check_files)
+    return manifest
 
 
 def check_control_sheet(config: dict, sheet: pd.DataFrame, contigs: list[tuple[str, int]],

@@ -50,49 +50,66 @@ def _flag(table: pd.DataFrame, column: str) -> np.ndarray | bool:
     return table[column].astype(str).str.lower().eq("true").to_numpy() if column in table else False
 
 
-def _segment_states(muts: pd.DataFrame, segs: pd.DataFrame) -> pd.DataFrame:
-    """major/minor/subclonal of the segment holding each mutation of one sample.
+def _segment_states(muts: pd.DataFrame, segs: pd.DataFrame, max_gap: int = 1_000_000) -> pd.DataFrame:
+    """major/minor/subclonal of the segment holding each mutation of one sample, and where it
+    came from (`cn_source`):
 
-    A mutation between two segments (bins left out as unmappable) takes their state when both
-    agree; otherwise it has no copy number.
+    - `segment`: the segment holding it;
+    - `gap`: between two segments (bins left out as unmappable, a tool's unsegmented stretch)
+      of the same state, at any distance: theirs;
+    - `nearest`: outside every segment but within `max_gap` bp of one: the nearest's (the left
+      one at equal distance);
+    - `diploid`: farther, or on a contig without segments: no state here (NaN); the caller gives
+      it the normal copy number.
     """
-    out = pd.DataFrame({"major_cn": np.nan, "minor_cn": np.nan, "subclonal": False}, index=muts.index)
+    out = pd.DataFrame({"major_cn": np.nan, "minor_cn": np.nan, "subclonal": False, "cn_source": "diploid"},
+                       index=muts.index)
     for chrom, sub in muts.groupby("chrom", sort=False):
         s = segs[segs["chrom"] == chrom].sort_values("start")
         if s.empty:
             continue
+        n = len(s)
         starts, ends = s["start"].to_numpy(), s["end"].to_numpy()
         pos = sub["pos"].to_numpy()
         i = np.searchsorted(starts, pos, side="right") - 1
-        inside = (i >= 0) & (pos <= ends[np.maximum(i, 0)])
-        nxt = np.minimum(i + 1, len(s) - 1)
-        major, minor = s["major_cn"].to_numpy(float), s["minor_cn"].to_numpy(float)
-        sub_flag = _flag(s, "subclonal")
-        gap_ok = (~inside) & (i >= 0) & (i + 1 < len(s)) & (major[np.maximum(i, 0)] == major[nxt]) \
-            & (minor[np.maximum(i, 0)] == minor[nxt])
-        take = inside | gap_ok
         j = np.maximum(i, 0)
-        out.loc[sub.index, "major_cn"] = np.where(take, major[j], np.nan)
-        out.loc[sub.index, "minor_cn"] = np.where(take, minor[j], np.nan)
-        out.loc[sub.index, "subclonal"] = np.where(take, sub_flag[j] | (gap_ok & sub_flag[nxt]), False)
+        nxt = np.minimum(i + 1, n - 1)
+        inside = (i >= 0) & (pos <= ends[j])
+        major, minor = s["major_cn"].to_numpy(float), s["minor_cn"].to_numpy(float)
+        sub_flag = np.broadcast_to(_flag(s, "subclonal"), n)
+        gap_ok = (~inside) & (i >= 0) & (i + 1 < n) & (major[j] == major[nxt]) & (minor[j] == minor[nxt])
+        d_left = np.where(i >= 0, pos - ends[j], np.inf)
+        d_right = np.where(i + 1 < n, starts[nxt] - pos, np.inf)
+        near = np.where(d_left <= d_right, j, nxt)
+        near_ok = (~inside) & (~gap_ok) & (np.minimum(d_left, d_right) <= max_gap)
+        k = np.where(near_ok, near, j)
+        take = inside | gap_ok | near_ok
+        out.loc[sub.index, "major_cn"] = np.where(take, major[k], np.nan)
+        out.loc[sub.index, "minor_cn"] = np.where(take, minor[k], np.nan)
+        out.loc[sub.index, "subclonal"] = np.where(take, sub_flag[k] | (gap_ok & sub_flag[nxt]), False)
+        out.loc[sub.index, "cn_source"] = np.select([inside, gap_ok, near_ok], ["segment", "gap", "nearest"],
+                                                    "diploid")
     return out
 
 
 def build_input(counts: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFrame, tumours: list[str],
                 sex: str | None, params: InputParams, sheet_purity: dict[str, float | None] | None = None,
-                files: tuple[str, str, str] = ("counts.tsv", "segments.tsv", "purity_ploidy.tsv")) -> pd.DataFrame:
+                files: tuple[str, str, str] = ("counts.tsv", "segments.tsv", "purity_ploidy.tsv"),
+                max_gap: int = 1_000_000) -> pd.DataFrame:
     """One row per mutation x tumour region with the real counts, the counts the fit sees and why.
 
     Columns: PyClone-VI's input columns (ref/alt as the fit sees them), `raw_ref`/`raw_alt`,
-    `cn_status` (ok, subclonal, zero_cn, no_cn), `clustered` and `reason` per mutation, plus
-    `present`, `indel`, `driver` from the variants stage.
+    `cn_status` (ok, subclonal, zero_cn, no_cn), `cn_source` (segment, gap, nearest, diploid:
+    _segment_states; `diploid` entries carry the normal copy number), `clustered` and `reason`
+    per mutation, plus `present`, `indel`, `driver` from the variants stage.
     """
     if params.subclonal_cn not in ("keep", "missing", "exclude"):
         raise ValueError("subclonal_cn must be keep, missing or exclude")
     f_counts, f_segments, f_purity = files
     c = counts[counts["sample"].isin(tumours)].copy()
     if c.empty:
-        return pd.DataFrame(columns=PYCLONE_COLUMNS + ["raw_ref", "raw_alt", "cn_status", "clustered", "reason",
+        return pd.DataFrame(columns=PYCLONE_COLUMNS + ["raw_ref", "raw_alt", "cn_status", "cn_source", "clustered",
+                                                       "reason",
                                                        "present", "indel", "driver", "cn_subclonal"])
     parts = c["mutation_id"].str.rsplit(":", n=3, expand=True)
     c["chrom"] = parts[0]
@@ -115,12 +132,16 @@ def build_input(counts: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFra
     frames = []
     for s in tumours:
         sub = c[c["sample"] == s]
-        st = _segment_states(sub, segments[segments["sample"] == s])
+        st = _segment_states(sub, segments[segments["sample"] == s], max_gap)
         frames.append(pd.concat([sub, st], axis=1))
     c = pd.concat(frames).sort_index(kind="stable")
     male = (sex or "").lower() == "male"
     x, y = _is_x(c["chrom"]), _is_y(c["chrom"])
     normal_cn = np.where(y | (x & male), 1, 2)
+    # outside every segment and beyond max_gap: the normal's copy number, flagged by cn_source
+    diploid = c["cn_source"].eq("diploid").to_numpy()
+    c["major_cn"] = np.where(diploid, 1, c["major_cn"].to_numpy(float))
+    c["minor_cn"] = np.where(diploid, normal_cn - 1, c["minor_cn"].to_numpy(float))
     no_cn = c["major_cn"].isna().to_numpy()
     zero = (~no_cn) & (c["major_cn"].fillna(0).to_numpy() <= 0)
     subclonal = (~no_cn) & (~zero) & c["subclonal"].astype(bool).to_numpy()
@@ -137,7 +158,7 @@ def build_input(counts: pd.DataFrame, segments: pd.DataFrame, purity: pd.DataFra
         "ref_counts": np.where(blind, 0, ref), "alt_counts": np.where(blind, 0, alt),
         "normal_cn": normal_cn, "major_cn": major, "minor_cn": minor,
         "tumour_content": c["sample"].map(tumour_content).to_numpy(),
-        "raw_ref": ref, "raw_alt": alt, "cn_status": status,
+        "raw_ref": ref, "raw_alt": alt, "cn_status": status, "cn_source": c["cn_source"].to_numpy(),
         "present": _flag(c, "present"), "indel": _flag(c, "indel"),
         "driver": c["driver"].fillna("").astype(str).to_numpy() if "driver" in c else "",
         "cn_subclonal": subclonal,
@@ -161,6 +182,12 @@ def log_input_summary(full: pd.DataFrame) -> None:
     for status, n in full["cn_status"].value_counts().sort_index().items():
         if status != "ok":
             log.info("  entries with copy-number status %s: %d", status, n)
+    if "cn_source" in full:
+        src = full["cn_source"].value_counts()
+        log.info("  entries outside every segment: %d, of which %d took the nearest segment within max_gap and %d "
+                 "the normal copy number (cn_source diploid); %d lay between two segments of the same state",
+                 int(src.get("nearest", 0) + src.get("diploid", 0)), int(src.get("nearest", 0)),
+                 int(src.get("diploid", 0)), int(src.get("gap", 0)))
     alt_on_zero = int(((full["cn_status"] == "zero_cn") & (full["raw_alt"] > 0)).sum())
     if alt_on_zero:
         log.warning("  %d entries have alt reads on a segment with no tumour copies (copy-number error?)", alt_on_zero)
@@ -173,6 +200,7 @@ def pyclone_input(full: pd.DataFrame) -> pd.DataFrame:
 
 MUTATION_COLUMNS = ["patient", "mutation_id", "sample", "cluster_id", "cluster_assignment_prob", "clustered", "reason",
                     "ref_counts", "alt_counts", "depth", "present", "major_cn", "minor_cn", "normal_cn", "cn_status",
+                    "cn_source",
                     "purity", "ccf", "ccf_low", "ccf_high", "cluster_ccf", "multiplicity", "multiplicity_prob",
                     "call", "truncal", "indel", "driver"]
 SUMMARY_COLUMNS = ["patient", "cluster_id", "sample", "n_mutations", "ccf", "ccf_std", "ccf_low", "ccf_high", "call",
@@ -237,6 +265,7 @@ def annotate_patient(patient: str, full: pd.DataFrame, fit_table: pd.DataFrame, 
     muts["depth"] = muts["ref_counts"] + muts["alt_counts"]
     muts["present"] = k["present"].to_numpy()
     muts["cn_status"] = k["cn_status"].to_numpy()
+    muts["cn_source"] = k["cn_source"].to_numpy() if "cn_source" in k else "segment"
     muts["clustered"] = k["clustered"].to_numpy()
     muts["reason"] = k["reason"].to_numpy()
     muts["indel"] = k["indel"].to_numpy()

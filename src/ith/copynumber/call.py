@@ -22,7 +22,7 @@ from ith.germline import HetParams
 log = logging.getLogger(__name__)
 
 SEGMENT_COLUMNS = ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf", "major_cn",
-                   "minor_cn", "total_cn", "subclonal"]
+                   "minor_cn", "total_cn", "subclonal", "major_cn_2", "minor_cn_2", "fraction_2", "allele_specific"]
 PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"]
 
 
@@ -220,21 +220,33 @@ def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.
 def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray], reads: dict[str, np.ndarray],
                  samples: list[CnSample], baf: pd.DataFrame, params: CnParams, sex: str | None = None,
                  mutations: pd.DataFrame | None = None, log2r: dict[str, np.ndarray] | None = None) -> PatientCn:
-    """`mutations`: the variants stage's counts.tsv (somatic SNVs inform purity), optional."""
+    """`mutations`: the variants stage's counts.tsv (somatic SNVs inform purity), optional.
+    Without a normal sample (a tumour-only patient) the ratios `log2r` are required (taken
+    against the pooled reference); the sex is the sheet's, else female; every het SNP of `baf`
+    is used (population SNPs chosen in the tumours)."""
     normal = [s for s in samples if s.type == "normal"]
-    if len(normal) != 1:
-        raise InputError(f"patient {patient}: copy number needs exactly one normal sample, found {len(normal)}")
-    nrm = normal[0]
+    if len(normal) > 1:
+        raise InputError(f"patient {patient}: copy number needs at most one normal sample, found {len(normal)}")
+    nrm = normal[0] if normal else None
     kind = chrom_kind(bins["chrom"])
-    nd = depth[nrm.name]
-    normal_depth = np.median(nd[kind == "A"]) if (kind == "A").any() else 0.0
     if not (kind == "A").any():
         raise InputError(f"patient {patient}: no autosome among the bins (contig names like chr1 or 1 expected)")
-    if normal_depth <= 0.5:
-        raise InputError(f"patient {patient}: the normal {nrm.name} has almost no coverage (median depth "
-                         f"{normal_depth:.2f} over the bins); copy number needs a sequenced matched normal")
-    nm = normal_model(bins, nd, params.min_mappable, params.normal_depth_range)
     flags = []
+    if nrm is None:
+        if log2r is None:
+            raise InputError(f"patient {patient}: no normal sample, and no log2 ratios against a pooled reference")
+        nm = NormalModel(np.ones(len(bins), bool), np.full(len(bins), np.nan), np.nan, np.nan, "unknown")
+        flags.append("tumour-only: copy number against the pooled reference of other individuals' normals (germline "
+                     "copy-number variants may look somatic); BAF at population SNPs of the tumours; sex "
+                     f"{sex or 'female (assumed)'}")
+        log.warning(flags[-1])
+    else:
+        nd = depth[nrm.name]
+        normal_depth = np.median(nd[kind == "A"])
+        if normal_depth <= 0.5:
+            raise InputError(f"patient {patient}: the normal {nrm.name} has almost no coverage (median depth "
+                             f"{normal_depth:.2f} over the bins); copy number needs a sequenced matched normal")
+        nm = normal_model(bins, nd, params.min_mappable, params.normal_depth_range)
     if sex and nm.sex != "unknown" and sex != nm.sex:
         flags.append(f"normal {nrm.name} looks {nm.sex} by X depth (x_dosage {nm.x_dosage:.2f}) but the sheet says "
                      f"{sex}; X copy number is read against the normal's own X dosage (sample swap?)")
@@ -258,8 +270,8 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
                                   and np.isfinite(l2r[s.name]).any())
 
     tumours = [s for s in others if s.type == "tumour"]
-    # BAF at the normal's heterozygous SNPs
-    hets = baf[baf["sample"] == nrm.name]
+    # BAF at the normal's heterozygous SNPs (without a normal: every SNP of the table)
+    hets = baf[baf["sample"] == nrm.name] if nrm is not None else baf
     baf_t = baf.merge(hets[["chrom", "pos"]].drop_duplicates(), on=["chrom", "pos"]) if len(baf) else baf
     bin_of = {}
     mbaf = {}
@@ -336,10 +348,12 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
                              total_cn=int(major[k] + minor[k]) if called else pd.NA,
                              subclonal=bool(subclonal[k]) if called else pd.NA))
     segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    segments["allele_specific"] = segments["major_cn"].notna()  # own calls: no second state (imports may have one)
 
     plasma_rows = _plasma(patient, others, fits, n0, pp_rows)
     purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)
     metrics = patient_metrics(patient, fits, tumours, seg_kind, length, flags, nm, use_sex)
+    metrics["tumour_only"] = nrm is None
     return PatientCn(segments, purity, pd.DataFrame(plasma_rows), metrics)
 
 

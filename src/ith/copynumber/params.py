@@ -11,8 +11,10 @@ from ith.params import from_section
 
 # keys the rules read, not the library: the bins (bin_size, off_target_bin_size,
 # exclude_contigs), the coverage count (min_mapq, threads), the pooled reference (reference:
-# which files a sample's ratio needs, and its builder)
-RULE_KEYS = ("bin_size", "off_target_bin_size", "exclude_contigs", "min_mapq", "threads", "reference")
+# which files a sample's ratio needs, and its builder), the source of copy number (own calls or
+# an import: rule copynumber_import), and max_gap (the clonal stage's segment lookup)
+RULE_KEYS = ("bin_size", "off_target_bin_size", "exclude_contigs", "min_mapq", "threads", "reference", "source",
+             "import_manifest", "max_gap")
 
 
 @dataclass(frozen=True)

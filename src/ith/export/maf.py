@@ -4,9 +4,14 @@ clone and CCF in extra columns at the end.
 Positions follow MAF's conventions (1-based; indels without the VCF anchor base): an SNV or MNV
 spans its bases; a deletion spans the deleted bases with Tumor_Seq_Allele2 "-"; an insertion sits
 between Start_Position and End_Position = Start_Position + 1 (the flanking reference bases) with
-Reference_Allele "-". Without gene annotation, Hugo_Symbol is "Unknown", Entrez_Gene_Id 0 and
-Variant_Classification "Targeted_Region", what vcf2maf writes when no effect is known; "IGR" would
-claim the mutation is intergenic (and cBioPortal drops IGR rows by default).
+Reference_Allele "-". With gene annotation (annotation.gtf, or VEP/snpEff fields; the variants
+stage's annotation.tsv) Hugo_Symbol, Variant_Classification, HGVSc, HGVSp, HGVSp_Short,
+Transcript_ID and the VEP-style columns (Gene, Feature, Consequence, SYMBOL, ...) are filled; an
+intergenic mutation has Hugo_Symbol "Unknown" and Variant_Classification "IGR". Without gene
+annotation, Hugo_Symbol is "Unknown", Entrez_Gene_Id 0 and Variant_Classification
+"Targeted_Region", what vcf2maf writes when no effect is known; "IGR" would claim the mutation is
+intergenic (and cBioPortal drops IGR rows by default). Entrez_Gene_Id is 0 throughout (a GTF
+names no Entrez ids).
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ import pandas as pd
 
 from ith.io.mutations import split_ids
 
-# GDC MAF v1.0.0 (docs.gdc.cancer.gov, Data/File_Formats/MAF_Format), in its order
+# GDC MAF v1.0.0 (docs.gdc.cancer.gov, Data/File_Formats/MAF_Format), in its order: 120 columns,
+# checked against the GDC's own schemas in NCI-GDC/maf-lib (src/maflib/resources/): the 34 TCGA
+# columns of gdc-1.0.0.json (commit 090cc18), then the annotation columns of gdc-1.0.0-protected.json
+# (commit 4dc8705; ALLELE_NUM after Existing_variation) without its internal vcf_* and
+# GDC_Valid_Somatic columns (filtered out of the public MAF by gdc-1.0.0-public.json), with
+# One_Consequence between Feature_type and Consequence as in gdc-1.0.0-merged-protected.json
+# (commit 02e1d92).
 GDC_COLUMNS = [
     "Hugo_Symbol", "Entrez_Gene_Id", "Center", "NCBI_Build", "Chromosome", "Start_Position", "End_Position",
     "Strand", "Variant_Classification", "Variant_Type", "Reference_Allele", "Tumor_Seq_Allele1",
@@ -31,7 +42,7 @@ GDC_COLUMNS = [
     "Transcript_ID", "Exon_Number", "t_depth", "t_ref_count", "t_alt_count", "n_depth", "n_ref_count",
     "n_alt_count", "all_effects", "Allele", "Gene", "Feature", "Feature_type", "One_Consequence", "Consequence",
     "cDNA_position", "CDS_position", "Protein_position", "Amino_acids", "Codons", "Existing_variation",
-    "DISTANCE", "TRANSCRIPT_STRAND", "SYMBOL", "SYMBOL_SOURCE", "HGNC_ID", "BIOTYPE", "CANONICAL", "CCDS", "ENSP",
+    "ALLELE_NUM", "DISTANCE", "TRANSCRIPT_STRAND", "SYMBOL", "SYMBOL_SOURCE", "HGNC_ID", "BIOTYPE", "CANONICAL", "CCDS", "ENSP",
     "SWISSPROT", "TREMBL", "UNIPARC", "RefSeq", "SIFT", "PolyPhen", "EXON", "INTRON", "DOMAINS", "GMAF",
     "AFR_MAF", "AMR_MAF", "ASN_MAF", "EAS_MAF", "EUR_MAF", "SAS_MAF", "AA_MAF", "EA_MAF", "CLIN_SIG", "SOMATIC",
     "PUBMED", "MOTIF_NAME", "MOTIF_POS", "HIGH_INF_POS", "MOTIF_SCORE_CHANGE", "IMPACT", "PICK", "VARIANT_CLASS",
@@ -41,14 +52,15 @@ GDC_COLUMNS = [
     "GDC_Validation_Status",
 ]
 # ith's columns after the GDC set
-ITH_COLUMNS = ["mutation_id", "cluster", "clone", "ccf", "ccf_low", "ccf_high", "present"]
+ITH_COLUMNS = ["mutation_id", "cluster", "clone", "ccf", "ccf_low", "ccf_high", "present", "driver"]
 MAF_COLUMNS = GDC_COLUMNS + ITH_COLUMNS
 MAF_VERSION_LINE = "#version gdc-1.0.0"
 
 # the dtypes read_maf gives (every other column is str, empty fields NA)
 MAF_DTYPES: dict[str, str] = {
     "Entrez_Gene_Id": "Int64", "Start_Position": "Int64", "End_Position": "Int64",
-    "t_depth": "Int64", "t_ref_count": "Int64", "t_alt_count": "Int64",
+    "t_depth": "Int64", "t_ref_count": "Int64", "t_alt_count": "Int64", "ALLELE_NUM": "Int64",
+    "TRANSCRIPT_STRAND": "Int64",
     "n_depth": "Int64", "n_ref_count": "Int64", "n_alt_count": "Int64",
     "cluster": "Int64", "clone": "Int64", "ccf": "float64", "ccf_low": "float64", "ccf_high": "float64",
     "present": "boolean",
@@ -95,11 +107,12 @@ def maf_allele(pos: int, ref: str, alt: str) -> tuple[int, int, str, str, str]:
 
 
 def maf_table(mutations: pd.DataFrame, normal: pd.DataFrame | None, normal_sample: str, build: str,
-              tree_clusters: set[int] | None) -> pd.DataFrame:
+              tree_clusters: set[int] | None, annotation: pd.DataFrame | None = None) -> pd.DataFrame:
     """The MAF rows of one patient from the clonal stage's mutations.tsv (one row per mutation and
     tumour region, its file order kept), the normal's counts (the variants stage's counts.tsv rows
-    of the normal: mutation_id, ref_counts, alt_counts, depth) and the clusters of the best tree
-    (`clone` is the cluster where the cluster is a clone of the tree, else empty)."""
+    of the normal: mutation_id, ref_counts, alt_counts, depth), the clusters of the best tree
+    (`clone` is the cluster where the cluster is a clone of the tree, else empty) and the gene
+    annotation (the variants stage's annotation.tsv; None without one)."""
     m = mutations.reset_index(drop=True)
     loc = split_ids(m["mutation_id"].astype(str))
     alleles = [maf_allele(p, r, a) for p, r, a in zip(loc["pos"], loc["ref"], loc["alt"])]
@@ -138,7 +151,51 @@ def maf_table(mutations: pd.DataFrame, normal: pd.DataFrame | None, normal_sampl
     for c in ("ccf", "ccf_low", "ccf_high"):
         out[c] = pd.to_numeric(m[c], errors="coerce").to_numpy()
     out["present"] = m["present"].astype("boolean").to_numpy()
+    out["driver"] = m["driver"].fillna("").astype(str).to_numpy() if "driver" in m else ""
+    out["Allele"] = alt
+    out["ALLELE_NUM"] = pd.array([1] * len(m), dtype="Int64")  # one alt allele per mutation id
+    if annotation is not None and len(annotation) and len(m):
+        _annotate(out, m["mutation_id"].astype(str), annotation)
     return out[MAF_COLUMNS]
+
+
+def long_hgvsp(short: str) -> str:
+    """p.R175H -> p.Arg175His (HGVSp from HGVSp_Short): every capital letter or * is a residue."""
+    if not short.startswith("p."):
+        return short
+    return "p." + "".join(THREE_LETTER.get(ch, ch) for ch in short[2:])
+
+
+THREE_LETTER = {"A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
+                "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
+                "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "U": "Sec", "O": "Pyl", "X": "Xaa", "*": "Ter"}
+
+
+def _annotate(out: pd.DataFrame, ids: pd.Series, annotation: pd.DataFrame) -> None:
+    """The gene-annotation columns of the rows whose mutation the annotation names."""
+    a = annotation.drop_duplicates("mutation_id").set_index("mutation_id").fillna("")
+    known = ids.isin(a.index).to_numpy()
+    if not known.any():
+        return
+    r = a.loc[ids[known]]
+    gene = r["gene"].astype(str).to_numpy()
+    cls = r["variant_classification"].astype(str).to_numpy()
+    hgvsp = r["hgvsp"].astype(str).to_numpy()
+    out.loc[known, "Hugo_Symbol"] = np.where(gene == "", "Unknown", gene)
+    out.loc[known, "Variant_Classification"] = np.where(cls == "", "Targeted_Region", cls)
+    out.loc[known, "HGVSc"] = r["hgvsc"].astype(str).to_numpy()
+    out.loc[known, "HGVSp_Short"] = hgvsp
+    out.loc[known, "HGVSp"] = [long_hgvsp(h) for h in hgvsp]
+    out.loc[known, "Transcript_ID"] = r["transcript"].astype(str).to_numpy()
+    out.loc[known, "Gene"] = r["gene_id"].astype(str).to_numpy()
+    out.loc[known, "Feature"] = r["transcript"].astype(str).to_numpy()
+    out.loc[known, "Feature_type"] = np.where(r["transcript"].astype(str).to_numpy() != "", "Transcript", "")
+    out.loc[known, "One_Consequence"] = r["consequence"].astype(str).to_numpy()
+    out.loc[known, "Consequence"] = r["consequence"].astype(str).to_numpy()
+    out.loc[known, "SYMBOL"] = gene
+    strand = r["strand"].astype(str).map({"+": 1, "-": -1}) if "strand" in r else pd.Series(np.nan, index=r.index)
+    out["TRANSCRIPT_STRAND"] = out["TRANSCRIPT_STRAND"].astype(object)
+    out.loc[known, "TRANSCRIPT_STRAND"] = strand.astype("Int64").to_numpy()
 
 
 def _text(df: pd.DataFrame) -> pd.DataFrame:

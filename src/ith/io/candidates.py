@@ -259,15 +259,17 @@ def mask_ranges(contig: str, start: int, mask: np.ndarray) -> list[tuple[str, in
 
 
 def pileup_positions(bams: Sequence[str], fasta: str, regions: Sequence[tuple[str, int, int]], params,
-                     min_tumour_alt: int, min_normal_alt: int | None) -> tuple[list[tuple[str, int, int]], int, int]:
-    """The positions of `regions` a discovery pileup (normal first, then the tumours) must visit,
-    as runs (contig, start, end; 1-based, inclusive), with their count and the regions' length.
-    `params`: the pileup's PileupParams (its MAPQ and base-quality thresholds)."""
+                     min_tumour_alt: int, min_normal_alt: int | None,
+                     first_tumour: int = 1) -> tuple[list[tuple[str, int, int]], int, int]:
+    """The positions of `regions` a discovery pileup (normal first, then the tumours; without a
+    normal, `first_tumour` 0) must visit, as runs (contig, start, end; 1-based, inclusive), with
+    their count and the regions' length. `params`: the pileup's PileupParams (its MAPQ and
+    base-quality thresholds)."""
     runs: list[tuple[str, int, int]] = []
     n_visit = n_bases = 0
     for region in regions:
         c = region_counts(bams, fasta, region, params.min_mapq, params.min_baseq)
-        mask = candidate_mask(c, list(range(1, len(bams))), min_tumour_alt, min_normal_alt)
+        mask = candidate_mask(c, list(range(first_tumour, len(bams))), min_tumour_alt, min_normal_alt)
         runs += mask_ranges(region[0], c.start, mask)
         n_visit += int(mask.sum())
         n_bases += len(mask)

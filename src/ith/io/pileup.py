@@ -174,6 +174,12 @@ def parse_query(text: str, samples: list[str], tumour_idx: list[int],
         hit = valid & (n_alt == alt[:, None]) & (n_ref == ref_out[:, None]) & (shift == 0)
         chosen = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 0)
         pos_out = pos
+        # an indel's position has two records (its SNV record first): one row a site, the record
+        # that shows the allele if any does
+        rows = pd.DataFrame({"chrom": df["chrom"], "pos": pos, "matched": chosen > 0})[keep]
+        best = rows.sort_values("matched", ascending=False, kind="stable").drop_duplicates(["chrom", "pos"])
+        keep = np.zeros(len(df), dtype=bool)
+        keep[best.index.to_numpy()] = True
 
     def pick(x: np.ndarray) -> np.ndarray:
         return np.where(chosen[:, None] > 0, x[idx, :, chosen], 0.0)

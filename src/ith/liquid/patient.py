@@ -70,7 +70,7 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     cn_tf, variant_counts, tumour_lengths = data.cn_tf, data.variant_counts, data.tumour_lengths
     own = sheet[sheet["patient"] == patient]
     plasma = order_timepoints(own[own["type"] == "plasma"])
-    normal = own.loc[own["type"] == "normal", "sample"].iloc[0]
+    normals = list(own.loc[own["type"] == "normal", "sample"])  # none: a tumour-only patient
     names = list(controls["sample"])
     owner = controls["patient"].to_numpy(str)
     cls = substitution_class(loci["ref"], loci["alt"])
@@ -85,7 +85,8 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     usable = ~carrier & (cd > 0)
     log.info("%d control entries (of %d covered) left out as carriers of the allele", int((carrier & (cd > 0)).sum()),
              int((cd > 0).sum()))
-    j_normal = names.index(normal)
+    # without its own normal no locus is vetoed by it (its germline candidates are already out)
+    j_normal = names.index(normals[0]) if normals else None
     weights = None
     if p.fragment_weighting:
         weights = learn_length_weights(tumour_lengths if tumour_lengths is not None else np.zeros(0, dtype=np.int64),
@@ -99,7 +100,8 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
     # fraction and clones
     # (class rates without the loci the normal carries: their normal fragments are germline or
     # CH, no errors, and would make the check's own background hide the CH it looks for)
-    vetoed = (ca[:, j_normal] >= p.detect.max_normal_alt)[:, None]
+    vetoed = (ca[:, j_normal] >= p.detect.max_normal_alt)[:, None] if j_normal is not None else \
+        np.zeros((len(loci), 1), dtype=bool)
     class_rate = fit_background(ca, cd, usable & ~vetoed, cls, p.detect.error_floor).class_rate if len(loci) else {}
     ch = check_ch(patient, data, p, plasma, names, owner, class_rate)
     ch_ids = ch.ids()
@@ -201,7 +203,7 @@ def check_ch(patient: str, data: LiquidInputs, p: LiquidParams, plasma: pd.DataF
     sites = split_ids(ids)
     sites = sites[(sites["ref"].str.len() == 1) & (sites["alt"].str.len() == 1)].reset_index(drop=True)
     own = data.sheet[data.sheet["patient"] == patient]
-    normal = own.loc[own["type"] == "normal", "sample"].iloc[0]
+    normals = list(own.loc[own["type"] == "normal", "sample"])  # none: a tumour-only patient
     sa = np.zeros((len(sites), len(names)), dtype=np.int64)
     sd = np.zeros_like(sa)
     for j, s in enumerate(names):
@@ -211,13 +213,17 @@ def check_ch(patient: str, data: LiquidInputs, p: LiquidParams, plasma: pd.DataF
     others = owner != patient
     err = chm.site_errors(sa[:, others], sd[:, others], (~carrier & (sd > 0))[:, others],
                           substitution_class(sites["ref"], sites["alt"]), class_rate, p.detect.error_floor)
-    j_normal = names.index(normal)
+    # without the patient's normal (tumour-only) the blood's own evidence is missing: CH is then
+    # seen only by its gene (liquid.ch_regions)
+    j_normal = names.index(normals[0]) if normals else None
+    normal_alt = sa[:, j_normal] if j_normal is not None else np.zeros(len(sites), dtype=np.int64)
+    normal_depth = sd[:, j_normal] if j_normal is not None else np.zeros(len(sites), dtype=np.int64)
     per_sample = {s: counts_at(data.pileups.get(s, NO_PILEUP), sites) for s in plasma["sample"]}
     pa = sum((a for a, _ in per_sample.values()), np.zeros(len(sites), dtype=np.int64))
     pdp = sum((d for _, d in per_sample.values()), np.zeros(len(sites), dtype=np.int64))
     ta, td = chm.tissue_counts(vc, list(own.loc[own["type"] == "tumour", "sample"]), sites["mutation_id"])
     gene = chm.gene_labels(sites["chrom"].to_numpy(str), sites["pos"].to_numpy(np.int64), data.ch_regions)
-    ev = chm.SiteEvidence(err, sa[:, j_normal], sd[:, j_normal], pa, pdp, ta, td, gene)
+    ev = chm.SiteEvidence(err, normal_alt, normal_depth, pa, pdp, ta, td, gene)
     call = chm.classify(ev, p.ch)
     table = chm.build_table(patient, sites, call, ev, plasma[["sample", "timepoint"]], per_sample,
                             set(data.loci["mutation_id"]))

@@ -102,8 +102,8 @@ def plot_tree(path: str, patient: str, res: TreeResult, eta: np.ndarray | None) 
             ax.plot([px, x], [py, y], "-" if sup >= 0.95 else "--", color="0.4", lw=1.5, zorder=1)
             label = f"{int(r.n_mutations[k])}"
             drv = r.drivers.get(cid, [])
-            if drv:
-                label += "\n" + ",".join(drv[:3])
+            if drv:  # one driver a line (gene and protein change), at most three
+                label += "\n" + "\n".join(drv[:3]) + (f"\n+{len(drv) - 3} more" if len(drv) > 3 else "")
             if sup < 0.995:
                 label += f"\nsupport {sup:.2f}"
             ax.text((px + x) / 2 + 0.05, (py + y) / 2, label, fontsize=7, color="0.2")

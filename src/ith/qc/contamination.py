@@ -244,10 +244,10 @@ COLUMNS = ["contamination", "contamination_low", "contamination_high", "contamin
            "contamination_mode", "contamination_flag"]
 
 
-def patient_contamination(samples: list[str], counts: list[pd.DataFrame] | None, normal_index: int,
+def patient_contamination(samples: list[str], counts: list[pd.DataFrame] | None, normal_index: int | None,
                           params: ContaminationParams) -> pd.DataFrame:
     """One row per sample (COLUMNS): the normal on its own, every other sample at the normal's
-    homozygous sites. `counts` None (no population frequencies: the identity sites came from the
+    homozygous sites (without a normal, `normal_index` None: every sample on its own). `counts` None (no population frequencies: the identity sites came from the
     normal, not from known_sites) gives `not_assessable` rows."""
     rows = []
     for i, s in enumerate(samples):
@@ -256,7 +256,8 @@ def patient_contamination(samples: list[str], counts: list[pd.DataFrame] | None,
                          "contamination_high": np.nan, "contamination_sites": 0, "contamination_mode": "none",
                          "contamination_flag": "not_assessable"})
             continue
-        est = estimate_contamination(counts[i], None if i == normal_index else counts[normal_index],
+        own = normal_index is None or i == normal_index
+        est = estimate_contamination(counts[i], None if own else counts[normal_index],
                                      **{f.name: getattr(params, f.name) for f in fields(params)})
         rows.append({"sample": s, **est.columns()})
     return pd.DataFrame(rows, columns=["sample", *COLUMNS])

@@ -14,7 +14,7 @@ from ith import __version__
 from ith.io.jsonout import write_text
 from ith.report.patient import Table, _generated, render, table
 
-COHORT_COLUMNS = ["patient", "regions", "plasma_samples", "mutations", "mutations_truncal", "mutations_shared",
+COHORT_COLUMNS = ["patient", "mode", "regions", "plasma_samples", "mutations", "mutations_truncal", "mutations_shared",
                   "mutations_private", "clonal_fraction", "subclonal_fraction", "mean_divergence", "mean_math",
                   "mean_shannon", "mean_wgii", "discordant_cn_fraction", "wgd", "genetic_vs_physical_distance",
                   "clusters", "clones_in_tree", "trees_kept", "best_tree_weight", "flagged_clusters", "clones_in_blood",
@@ -29,7 +29,7 @@ def _mean(per: dict, key: str) -> float:
 def cohort_row(s: dict) -> dict:
     h, c, p = s["heterogeneity"], s["clones"], s.get("plasma") or {}
     per = h["per_sample"]
-    return {"patient": s["patient"], "regions": h["regions"], "plasma_samples": len(s["samples"]["plasma"]),
+    return {"patient": s["patient"], "mode": s.get("mode", "matched normal"), "regions": h["regions"], "plasma_samples": len(s["samples"]["plasma"]),
             **{k: h[k] for k in ("mutations", "mutations_truncal", "mutations_shared", "mutations_private",
                                  "clonal_fraction", "subclonal_fraction", "mean_divergence")},
             "mean_math": _mean(per, "math"), "mean_shannon": _mean(per, "shannon"), "mean_wgii": _mean(per, "wgii"),

@@ -55,6 +55,9 @@ DEFINITIONS = {
                "cluster left free, beyond chance in some sample): named with the samples, the size of the sum-rule "
                "violation (cell fraction) there and the cost in nats; the tree without them is listed beside the "
                "answer in trees.json, never instead of it (cohort table: flagged_clusters, their number).",
+    "drivers": "Driver mutations (annotation.drivers gene list: protein-changing or splice-site mutations, as gene "
+               "and protein change; variants.drivers regions by name) on the best clone tree: truncal on the trunk "
+               "(a clone whose parent is the germline), subclonal on any other clone.",
     "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
@@ -144,7 +147,35 @@ def _clones(d: PatientData) -> dict:
             "best_tree_weight": None if best is None else best.get("weight"),
             "edge_support": support,
             "uncertain_edges": [e for e in support if e["support"] < UNCERTAIN_SUPPORT],
-            "flagged": t.get("flagged", [])}
+            "flagged": t.get("flagged", []),
+            "drivers": tree_drivers(t), "drivers_text": drivers_sentence(tree_drivers(t))}
+
+
+def tree_drivers(trees: dict) -> dict:
+    """Driver labels of the best clone tree: truncal (on a clone whose parent is the germline, the
+    trunk) and subclonal (every other clone of the tree), each as {cluster, driver}, in cluster
+    order; empty lists without a tree."""
+    best = (trees.get("trees") or [None])[0]
+    if best is None:
+        return {"truncal": [], "subclonal": []}
+    parents = best.get("parents", {})
+    out: dict[str, list] = {"truncal": [], "subclonal": []}
+    for c in sorted(trees.get("clusters", []), key=lambda c: c["id"]):
+        if str(c["id"]) not in parents:
+            continue
+        kind = "truncal" if parents[str(c["id"])] is None else "subclonal"
+        out[kind] += [{"cluster": int(c["id"]), "driver": d} for d in c.get("drivers", [])]
+    return out
+
+
+def drivers_sentence(drivers: dict) -> str:
+    """'truncal TP53 p.R175H; subclonal PIK3CA p.H1047R (clone 3)' or 'none named'."""
+    parts = []
+    if drivers.get("truncal"):
+        parts.append("truncal " + ", ".join(d["driver"] for d in drivers["truncal"]))
+    if drivers.get("subclonal"):
+        parts.append("subclonal " + ", ".join(f"{d['driver']} (clone {d['cluster']})" for d in drivers["subclonal"]))
+    return "; ".join(parts) or "none named"
 
 
 def _plasma(d: PatientData) -> dict:
@@ -172,6 +203,14 @@ def _plasma(d: PatientData) -> dict:
             "ch_variants": sorted(set(d.ch["mutation_id"])) if not d.ch.empty else []}
 
 
+# what analysing a patient without its normal costs (docs/methods/variants.md#tumour-only-patients)
+TUMOUR_ONLY_COST = ("Germline variants are removed by population frequency, the panel of normals and their allele "
+                    "fraction against copy number; rare germline variants in regions whose copy number or purity is "
+                    "misjudged can remain as (truncal-looking) mutations. Copy number is read against a pooled "
+                    "reference of other individuals' normals (a germline copy-number variant can look somatic) and "
+                    "BAF only at population SNPs.")
+
+
 def flagged_samples(f: dict, most: int = 5) -> str:
     """The samples of a flagged cluster, at most `most` of them, then '...'."""
     samples = list(f.get("samples") or f.get("violation") or [])
@@ -189,7 +228,7 @@ def flagged_sentence(f: dict) -> str:
 
 def limitations(d: PatientData, summary: dict, p: ReportParams) -> list[str]:
     """Plain statements of what limits the reading of this patient's results."""
-    out = []
+    out = [f"Tumour-only (no matched normal): {summary['tumour_only_cost']}"] if summary.get("tumour_only") else []
     for s, v in summary["purity"].items():
         if s in d.regions and v["purity"] is not None and v["purity"] < p.low_purity:
             out.append(f"{s}: purity {v['purity']:.2f} < {p.low_purity}: subclonal mutations there are hard to see.")
@@ -238,6 +277,7 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
     """Everything metrics.json holds, JSON-safe and deterministic (no timestamps)."""
     normal = d.samples_of("normal")
     summary = {"patient": d.patient, "ith_version": __version__,
+               "mode": "tumour-only" if not normal else "matched normal", "tumour_only": not normal,
                "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
                "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
                "clones": _clones(d), "plasma": _plasma(d),
@@ -245,6 +285,11 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
     min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
+    if not normal:
+        summary["tumour_only_cost"] = TUMOUR_ONLY_COST + (" In plasma, no locus is vetoed by the patient's own "
+                                                          "normal and clonal haematopoiesis is recognised only by its "
+                                                          "gene (liquid.ch_regions), not by the blood's reads."
+                                                          if d.plasma else "")
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}

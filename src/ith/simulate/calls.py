@@ -1,72 +1,73 @@
-"""Table-level simulated patients for methods that start from the clonal stage's calls (the
-sampling-adequacy curves): the simulator's truth, and per-region calls made from it as the
-clonal stage would see them, without writing reads.
-
-Calls: each true clone is a cluster; in a region, each of its mutations draws alt reads
-~ Binomial(depth, expected VAF); the cluster's CCF estimate is its true CCF times the ratio of
-the alt reads drawn to those expected (the read-count noise of a cluster's CCF); the cluster is
-`clonal` at or above `clonal_ccf`, `absent` below `absent_ccf` and `subclonal` between (the
-clonal stage's thresholds); a mutation takes its cluster's call, except `absent` where it has no
-tumour copy in the region."""
+"""A simulated patient's true mutations as somatic calls in Mutect2's multi-sample VCF format (as
+GATK Mutect2 + FilterMutectCalls write it: one column per BAM named by its SM, FORMAT GT:AD:AF:DP,
+FILTER PASS): the input `variants.import` takes, and an example of it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import os
 
 import numpy as np
 import pandas as pd
+import pysam
 
-from ith.simulate import truth
-from ith.simulate.cohort import cohort_and_kit
-from ith.simulate.genome import make_genome
-from ith.simulate.presets import PRESETS
+from ith.io.reference import read_fai
 
-
-def truth_tables(preset_name: str, seed: int, **overrides) -> dict[str, tuple[pd.DataFrame, dict[str, float]]]:
-    """Per patient: its truth mutations.tsv over the tumour regions (as simulate writes it) and
-    the regions' depths. overrides: Preset fields (e.g. regions=(8, 8), n_patients=20)."""
-    preset = replace(PRESETS[preset_name], **overrides)
-    genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
-                         preset.y_length, preset.segdups_per_mb)
-    cohort, targets = cohort_and_kit(seed, preset, genome)
-    out = {}
-    for patient, specs in cohort:
-        regions = [s for s in specs if s.type == "tumour"]
-        out[patient.id] = (truth.mutation_table(patient, regions, targets), {s.sample: s.depth for s in regions})
-    return out
+HEADER = """##fileformat=VCFv4.2
+##FILTER=<ID=PASS,Description="All filters passed">
+##FILTER=<ID=weak_evidence,Description="Mutation does not meet likelihood threshold">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles in the order listed">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions of alternate alleles in the tumor">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth (reads with MQ=255 or with bad mates are filtered)">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##INFO=<ID=TLOD,Number=A,Type=Float,Description="Log 10 likelihood ratio score of variant existing versus not existing">
+##source=Mutect2
+"""
 
 
-def calls_from_truth(muts: pd.DataFrame, depth: dict[str, float], rng: np.random.Generator,
-                     clonal_ccf: float = 0.9, absent_ccf: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(mutations, clusters) in the clonal stage's formats (the columns the sampling stage reads:
-    mutation_id, sample, cluster_id, call; cluster_id, sample, ccf, call, artefact) from a truth
-    mutations table; depth: per region (rounded to whole reads)."""
-    m = muts.copy()
-    d = np.rint(m["sample"].map(depth).to_numpy(float)).astype(int)
-    vaf = m["expected_vaf"].to_numpy(float)
-    m["alt"] = rng.binomial(d, np.clip(vaf, 0, 1))
-    m["expected_alt"] = d * vaf
-    m["cluster_id"] = m["clone"].str.lstrip("C").astype(int)
-    g = m.groupby(["cluster_id", "sample"], sort=True)
-    cl = g.agg(true_ccf=("ccf", "max"), alt=("alt", "sum"), expected_alt=("expected_alt", "sum")).reset_index()
-    ratio = np.where(cl["expected_alt"] > 0, cl["alt"] / cl["expected_alt"].where(cl["expected_alt"] > 0, 1), 0.0)
-    cl["ccf"] = np.round(np.clip(cl["true_ccf"] * ratio, 0, 1), 4)
-    cl["call"] = np.where(cl["ccf"] >= clonal_ccf, "clonal", np.where(cl["ccf"] < absent_ccf, "absent", "subclonal"))
-    cl["artefact"] = False
-    m = m.merge(cl[["cluster_id", "sample", "call"]], on=["cluster_id", "sample"], how="left")
-    m.loc[vaf <= 0, "call"] = "absent"
-    clonal_all = (m["call"] == "clonal").groupby(m["mutation_id"]).transform("all")
-    m["truncal"] = clonal_all
-    return (m[["mutation_id", "sample", "cluster_id", "ccf", "status", "call", "truncal"]],
-            cl[["cluster_id", "sample", "true_ccf", "ccf", "call", "artefact"]])
+def mutect2_lines(mutations: pd.DataFrame, samples: pd.DataFrame, reference: list[tuple[str, int]]) -> list[str]:
+    """The VCF's lines. `mutations`: a patient's truth/<patient>/mutations.tsv (per mutation x
+    sample: chrom, pos, ref, alt, expected_vaf); `samples`: its rows of truth/samples.tsv (sample,
+    type, depth). AD is the expected allele depths at the sample's mean depth and AF the expected
+    VAF: the truth, not a draw of reads; a mutation is listed when some tissue sample carries it."""
+    samples = samples.reset_index(drop=True)
+    normal = samples.loc[samples["type"] == "normal", "sample"].tolist()
+    tumours = samples.loc[samples["type"] != "normal", "sample"].tolist()
+    names = normal + tumours
+    depth = dict(zip(samples["sample"], samples["depth"].astype(float)))
+    vaf = mutations.pivot_table(index=["chrom", "pos", "ref", "alt"], columns="sample", values="expected_vaf",
+                                aggfunc="first").reindex(columns=names).fillna(0.0)
+    tissue = samples.loc[samples["type"] == "tumour", "sample"].tolist()
+    vaf = vaf[(vaf[tissue] > 0).any(axis=1)]
+    order = {n: i for i, (n, _) in enumerate(reference)}
+    keys = sorted(vaf.index, key=lambda k: (order[k[0]], int(k[1])))
+    lines = HEADER.splitlines()
+    lines += [f"##contig=<ID={n},length={ln}>" for n, ln in reference]
+    lines += [f"##normal_sample={s}" for s in normal] + [f"##tumor_sample={s}" for s in tumours]
+    lines.append("#" + "\t".join(["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *names]))
+    for key in keys:
+        chrom, pos, ref, alt = key
+        cells = []
+        for s in names:
+            d = int(round(depth[s]))
+            a = int(round(d * vaf.at[key, s]))
+            gt = "0/0" if s in normal else ("0/1" if a > 0 else "0/0")
+            cells.append(f"{gt}:{d - a},{a}:{np.round(a / d if d else 0.0, 3):g}:{d}")
+        lines.append(f"{chrom}\t{int(pos)}\t.\t{ref}\t{alt}\t.\tPASS\tTLOD=10.0\tGT:AD:AF:DP\t" + "\t".join(cells))
+    return lines
 
 
-def truth_false_truncal(muts: pd.DataFrame, regions: list[str]) -> float:
-    """The truth's single-biopsy false truncal rate: over regions, the mean share of the
-    mutations truly clonal there (CCF 1) that are not clonal in every region."""
-    clonal = (muts.assign(c=muts["status"] == "clonal").pivot_table(index="mutation_id", columns="sample",
-                                                                    values="c", aggfunc="first")
-              .reindex(columns=regions).fillna(False).astype(bool))
-    everywhere = clonal.all(axis=1)
-    rates = [float((clonal[r] & ~everywhere).sum() / clonal[r].sum()) for r in regions if clonal[r].sum()]
-    return float(np.mean(rates)) if rates else float("nan")
+def write_truth_mutect2(cohort: str, patient: str, path: str) -> str:
+    """truth/<patient>/mutations.tsv of a simulated cohort (directory `cohort`) as a Mutect2-style
+    VCF at `path` (bgzipped and tabix-indexed when it ends in .gz); returns `path`."""
+    mutations = pd.read_csv(os.path.join(cohort, "truth", patient, "mutations.tsv"), sep="\t",
+                            dtype={"chrom": str, "ref": str, "alt": str, "sample": str})
+    samples = pd.read_csv(os.path.join(cohort, "truth", "samples.tsv"), sep="\t", dtype={"sample": str})
+    samples = samples[samples["patient"].astype(str) == patient]
+    reference = read_fai(os.path.join(cohort, "reference", "genome.fa"), "reference")
+    text = "\n".join(mutect2_lines(mutations, samples, reference)) + "\n"
+    plain = path[:-3] if path.endswith(".gz") else path
+    with open(plain, "w") as fh:
+        fh.write(text)
+    if path.endswith(".gz"):
+        pysam.tabix_index(plain, preset="vcf", force=True)
+    return path

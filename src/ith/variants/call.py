@@ -60,33 +60,61 @@ def discovery_samples(samples: list[Sample], plasma_discovery: bool) -> list[Sam
 
 def discover_chunk(samples: list[Sample], fasta: str, regions: Sequence[Region], pileup: PileupParams, somatic: SomaticParams,
                    candidate_min_alt: int, plasma_discovery: bool, workdir: str | None = None,
-                   hets: HetParams | None = None, prefilter: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   hets: HetParams | None = None, prefilter: bool = True,
+                   candidates: bool = True,
+                   het_vaf: tuple[float, float] = (0.1, 0.9)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Candidate somatic sites of one chunk with their counts in the discovery samples and their
     scores, and (when `hets` is given) the normal's heterozygous SNPs with the same counts, for
     the copy-number stage's BAF: one pileup serves both. With `prefilter`, a compiled pass over
     the reads first finds the positions the pileup's include expression can pass (and those its
-    BAQ depends on), and the pileup looks only there: the same sites and counts for less work."""
+    BAQ depends on), and the pileup looks only there: the same sites and counts for less work.
+    `candidates` False (own calling off, variants.own_calls): no candidate is returned; with a
+    normal the pileup then looks for its het SNPs only (it visits only where the normal shows the
+    alt allele). Without a normal (a tumour-only patient) the het SNPs are the SNVs whose allele
+    fraction pooled over the tumours is within `het_vaf` (tumour_only.het_vaf; the copy-number
+    stage keeps those at population SNPs), and no normal filter applies."""
     disc = discovery_samples(samples, plasma_discovery)
-    min_normal_alt = max(1, int(hets.min_vaf * hets.min_depth)) if hets is not None else None
-    include = f"SUM(FMT/AD[1-:1-])>={candidate_min_alt}"
+    normal = 0 if disc and disc[0].type == "normal" else None
+    first = 0 if normal is None else 1
+    min_normal_alt = max(1, int(hets.min_vaf * hets.min_depth)) if hets is not None and normal is not None else None
+    if not candidates and hets is None:
+        return counts_to_frame(empty_counts([s.name for s in disc])), pd.DataFrame()
+    # own calling off with a normal: no tumour alt count reaches this, the pileup looks for the
+    # normal's het SNPs only; without a normal they are found among the tumours' SNVs
+    het_only = not candidates and normal is not None
+    min_tumour_alt = np.iinfo(np.int32).max if het_only else candidate_min_alt
+    include = "" if het_only else f"SUM(FMT/AD[{first}-:1-])>={candidate_min_alt}"
     if min_normal_alt is not None:  # site-level expression: a per-sample one would drop the other samples' columns
-        include += f" || SUM(FMT/AD[0:1])>={min_normal_alt}"
+        include = " || ".join(x for x in (include, f"SUM(FMT/AD[0:1])>={min_normal_alt}") if x)
     visit = None
     where = region_label(regions)
     if prefilter:
-        visit, n_visit, n_bases = pileup_positions([s.bam for s in disc], fasta, regions, pileup, candidate_min_alt,
-                                                   min_normal_alt)
+        visit, n_visit, n_bases = pileup_positions([s.bam for s in disc], fasta, regions, pileup, min_tumour_alt,
+                                                   min_normal_alt, first)
         log.info("%s: the pileup visits %d of %d positions (%.2f%%)", where, n_visit, n_bases,
                  100 * n_visit / max(n_bases, 1))
     counts = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
-                           tumour_idx=list(range(1, len(disc))), regions=regions, include=include, workdir=workdir,
+                           tumour_idx=list(range(first, len(disc))), regions=regions, include=include, workdir=workdir,
                            visit=visit)
-    scores = score_sites(counts, 0, list(range(1, len(disc))), somatic)
-    keep = scores["tlod"].to_numpy() >= somatic.emit_lod
-    log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
-             somatic.emit_lod)
+    if candidates:
+        scores = score_sites(counts, normal, list(range(first, len(disc))), somatic)
+        keep = scores["tlod"].to_numpy() >= somatic.emit_lod
+        log.info("%s: %d sites piled up, %d reach the emit log-odds %.1f", where, len(counts), int(keep.sum()),
+                 somatic.emit_lod)
+    else:
+        keep = np.zeros(len(counts), dtype=bool)
+        log.info("%s: own calling off (variants.own_calls): %d sites piled up for the het SNPs only", where,
+                 len(counts))
     het_frame = pd.DataFrame()
-    if hets is not None:
+    if hets is not None and normal is None:
+        t = [i for i, smp in enumerate(disc) if smp.type == "tumour"]
+        pooled = HetParams(hets.min_depth, het_vaf[0], het_vaf[1], hets.max_other)
+        het = het_mask(counts.ref[:, t].sum(1), counts.alt[:, t].sum(1), counts.other[:, t].sum(1),
+                       counts.sites["indel"].to_numpy(bool), pooled)
+        log.info("%s: no normal: %d SNPs with a pooled tumour VAF %.2f-%.2f (depth >= %d), BAF candidates", where,
+                 int(het.sum()), het_vaf[0], het_vaf[1], hets.min_depth)
+        het_frame = het_table(counts.subset(het))
+    elif hets is not None:
         het = het_mask(counts.ref[:, 0], counts.alt[:, 0], counts.other[:, 0], counts.sites["indel"].to_numpy(bool),
                        hets)
         log.info("%s: %d heterozygous SNPs in the normal (depth >= %d, VAF %.2f-%.2f)", where, int(het.sum()),
@@ -163,23 +191,34 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
                  plasma_discovery: bool, germline_resource: str | None = None, panel_of_normals: str | None = None,
                  drivers: str | None = None, external_vcf: str | None = None,
                  workdir: str | None = None, regions: Regions | None = None,
-                 orientation: OrientationParams | None = None) -> CallResult:
+                 orientation: OrientationParams | None = None, imported: pd.DataFrame | None = None,
+                 own_calls: bool = True) -> CallResult:
     """regions: an exome's or panel's padded targets (io.targets.target_regions), where discovery
     looked; external calls outside them are left out as well. orientation: the read-orientation
-    artefact model (variants.orientation; None or disabled: not fitted)."""
+    artefact model (variants.orientation; None or disabled: not fitted). imported: calls made
+    elsewhere, taken as called (ith.variants.imported.import_calls: chrom, pos, ref, alt, source):
+    PASS whatever our filters say, genotyped in every sample as ours are. own_calls: False leaves
+    the discovered candidates (`chunks`) out, so only the imported calls are genotyped."""
     disc = discovery_samples(samples, plasma_discovery)
     names = [s.name for s in disc]
-    frame = pd.concat([c for c in chunks if len(c)], ignore_index=True) if any(len(c) for c in chunks) else \
-        counts_to_frame(empty_counts(names))
+    own = [c for c in chunks if len(c)] if own_calls else []
+    frame = pd.concat(own, ignore_index=True) if own else counts_to_frame(empty_counts(names))
     frame["external"] = False
+    frame["imported"] = ""
     if external_vcf:
         frame = add_external_sites(frame, external_vcf, disc, fasta, pileup, workdir,
                                    f"variants.external_vcfs.{patient}", regions)
+        frame["imported"] = frame["imported"].fillna("")
+    if imported is not None and len(imported):
+        frame = add_imported_sites(frame, imported, disc, fasta, pileup, workdir)
     frame = frame.sort_values(["chrom", "pos"], key=_genome_order(fasta), kind="stable").reset_index(drop=True)
     external = frame["external"].to_numpy(dtype=bool)
+    source = frame["imported"].to_numpy(dtype=object)
+    is_imported = source != ""
     dc = frame_to_counts(frame, names)
-    tumours = list(range(1, len(disc)))
-    scores = score_sites(dc, 0, tumours, somatic)
+    normal = 0 if disc and disc[0].type == "normal" else None  # None: a tumour-only patient
+    tumours = list(range(0 if normal is None else 1, len(disc)))
+    scores = score_sites(dc, normal, tumours, somatic)
     sites = pd.concat([dc.sites, scores], axis=1)
     sites["external"] = external
     filters = list(sites["filters"])
@@ -208,7 +247,17 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
     sites["driver"] = driver_labels(sites, read_drivers(drivers, reference)) if drivers else ""
     reasons = Counter(f for fs in filters for f in fs.split(";") if f)
     n_pass = sum(1 for f in filters if not f)
-    log.info("%s: %d sites emitted, %d PASS; filtered by reason: %s", patient, len(sites), n_pass, dict(reasons))
+    log.info("%s: %d sites emitted, %d PASS by our filters; filtered by reason: %s", patient, len(sites), n_pass,
+             dict(reasons))
+    if is_imported.any():
+        # taken as called: their FILTER decided (ith.variants.imported), ours is kept as own_filter
+        own_pass = np.array([not f for f in filters], dtype=bool)
+        log.info("%s: %d imported calls kept as called; of them %d PASS our filters as well, %d would be filtered "
+                 "(%s); %d PASS sites of ours are not among them", patient, int(is_imported.sum()),
+                 int((own_pass & is_imported).sum()), int((~own_pass & is_imported).sum()),
+                 dict(Counter(f for fs, m in zip(filters, is_imported) if m for f in fs.split(";") if f)),
+                 int((own_pass & ~is_imported).sum()))
+        sites["filters"] = ["" if m else f for f, m in zip(filters, is_imported)]
 
     counts = genotype_all_samples(sites, dc, samples, fasta, pileup, workdir)
     if artefact is not None:
@@ -217,6 +266,8 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
         after = before & ~(artefact[ok] > orientation.max_posterior)
         only = np.zeros(len(sites), dtype=bool)
         only[np.flatnonzero(ok)] = before.any(axis=1) & ~after.any(axis=1)
+        filters = add_filter(filters, only, "orientation")
+        only &= ~is_imported  # an imported call stays: in its samples, artefact-like evidence is not present
         sites["filters"] = add_filter(list(sites["filters"]), only, "orientation")
         summary = artefact_summary(patient, [s.name for s in samples], fits, before, after, int(only.sum()))
         log.info("%s: orientation artefacts: %d PASS sites whose only evidence is artefact-like filtered; "
@@ -227,9 +278,49 @@ def call_patient(patient: str, samples: list[Sample], chunks: list[pd.DataFrame]
         summary = artefact_summary(patient, [s.name for s in samples], {}, none, none, 0)
     if artefact is not None:
         sites["artefact_posterior"] = np.round(artefact.max(axis=1), 4) if artefact.size else 0.0
+    sites["own_filter"] = filters
+    sites["source"] = [",".join((["own"] if own_calls and not f else []) + ([src] if src else [])) or "none"
+                       for f, src in zip(filters, source)]
     table, purity = presence_table(patient, samples, sites, counts, somatic, presence_params, artefact,
                                    orientation.max_posterior if orientation is not None else 1.0, f1r2, f2r1)
     return CallResult(sites, counts, table, purity, summary)
+
+
+def add_imported_sites(frame: pd.DataFrame, imported: pd.DataFrame, disc: list[Sample], fasta: str,
+                       pileup: PileupParams, workdir: str | None) -> pd.DataFrame:
+    """The imported calls (chrom, pos, ref, alt, source) marked among the discovered sites (column
+    `imported`: their source), and those discovery did not emit piled up in the discovery samples."""
+    src = dict(zip(mutation_ids(imported), imported["source"]))
+    ids = mutation_ids(frame)
+    found = ids.isin(src).to_numpy()
+    frame.loc[found, "imported"] = ids[found].map(src).to_numpy()
+    new = imported[~mutation_ids(imported).isin(set(ids))]
+    log.info("imported calls: %d, %d of them among the sites discovery emitted, %d piled up", len(imported),
+             int(found.sum()), len(new))
+    if new.empty:
+        return frame
+    c = pileup_counts([s.bam for s in disc], [s.name for s in disc], fasta, pileup,
+                      tumour_idx=list(range(1, len(disc))), sites=new, workdir=workdir)
+    got = counts_to_frame(c).assign(external=False)
+    got["imported"] = mutation_ids(got).map(src).fillna("").to_numpy()
+    rest = new[~mutation_ids(new).isin(set(mutation_ids(got)))]
+    missing = len(rest)
+    if missing:
+        # a site the pileup cannot report (e.g. no read covers it in any discovery sample) is still
+        # a call: it is kept with zero counts, and is present in no sample
+        zero = counts_to_frame(empty_counts([s.name for s in disc]))
+        zero = pd.concat([zero, rest[["chrom", "pos", "ref", "alt"]].assign(n_alts=1, alt2_tumour=0.0)],
+                         ignore_index=True)
+        for col in zero.columns:
+            if "|" in col:
+                zero[col] = 0
+        zero["external"] = False
+        zero["imported"] = mutation_ids(zero).map(src).to_numpy()
+        log.info("imported calls: %d with no read in any discovery sample, kept with zero counts", missing)
+        got = pd.concat([got, zero], ignore_index=True)
+    # an indel no read shows comes back from the pileup as its position's SNV record: the allele decides
+    got["indel"] = (got["ref"].str.len() != got["alt"].str.len()).to_numpy()
+    return pd.concat([frame, got], ignore_index=True)
 
 
 def artefact_only(artefact: np.ndarray, alt_fragments: np.ndarray, max_posterior: float) -> np.ndarray:
@@ -310,8 +401,10 @@ def present_calls(samples: list[Sample], sites: pd.DataFrame, counts: SiteCounts
     alt, ref = counts.alt[ok], counts.ref[ok]
     depth = alt + ref
     floor = np.where(sites["indel"].to_numpy()[ok], somatic.indel_error_rate, pp.background_error_rate)
-    normal = [i for i, s in enumerate(samples) if s.type == "normal"][0]
-    err = background(alt[:, normal], depth[:, normal], floor)[:, None] * np.ones((1, len(samples)))
+    normal = [i for i, s in enumerate(samples) if s.type == "normal"]
+    # without a normal (tumour-only) the site's background is the error floor alone
+    err = (background(alt[:, normal[0]], depth[:, normal[0]], floor) if normal else
+           np.broadcast_to(floor, (len(alt),)).astype(float))[:, None] * np.ones((1, len(samples)))
     present, pval = presence(alt, depth, err, pp)
     return present, pval, err
 

@@ -13,7 +13,7 @@ from ith.variants.somatic import SomaticParams
 
 # keys of the section the rules read, not the library: the genome's chunks (chunk_size,
 # exclude_contigs) and the optional files that are rule inputs
-RULE_KEYS = ("chunk_size", "exclude_contigs", "germline_resource", "external_vcfs", "drivers")
+RULE_KEYS = ("chunk_size", "exclude_contigs", "germline_resource", "external_vcfs", "drivers", "own_calls", "import")
 
 
 @dataclass(frozen=True)

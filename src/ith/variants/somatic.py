@@ -76,8 +76,9 @@ def strand_bias_pvalue(ref_fwd, ref_rev, alt_fwd, alt_rev) -> np.ndarray:
     return np.where(n_alt > 0, np.minimum(1.0, 2 * np.minimum(lo, hi)), 1.0)
 
 
-def score_sites(c: SiteCounts, normal: int, tumours: list[int], p: SomaticParams) -> pd.DataFrame:
-    """Per site: TLOD, NLOD, summary counts and the list of failed filters (empty = PASS)."""
+def score_sites(c: SiteCounts, normal: int | None, tumours: list[int], p: SomaticParams) -> pd.DataFrame:
+    """Per site: TLOD, NLOD, summary counts and the list of failed filters (empty = PASS).
+    `normal` None (a tumour-only patient): no normal filters, NLOD and the normal's counts empty."""
     indel = c.sites["indel"].to_numpy()
     depth = c.ref + c.alt
     t_alt, t_depth = c.alt[:, tumours], depth[:, tumours]
@@ -86,8 +87,12 @@ def score_sites(c: SiteCounts, normal: int, tumours: list[int], p: SomaticParams
     e_t = np.where(indel[:, None], p.indel_error_rate, np.clip(10 ** (-mean_q / 10) / 3, p.min_error_rate, 0.25))
     tlod = np.clip(log_odds(t_alt, t_depth, e_t), 0, None).sum(axis=1)
     e = np.where(indel, p.indel_error_rate, p.min_error_rate)
-    n_alt, n_depth = c.alt[:, normal], depth[:, normal]
-    nlod = normal_log_odds(n_alt, n_depth, e)
+    if normal is None:
+        n_alt = n_depth = np.zeros(len(c.sites), dtype=np.int64)
+        nlod = np.full(len(c.sites), np.nan)
+    else:
+        n_alt, n_depth = c.alt[:, normal], depth[:, normal]
+        nlod = normal_log_odds(n_alt, n_depth, e)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_vaf = np.where(n_depth > 0, n_alt / n_depth, 0.0)
         alt_bq = np.where(t_alt.sum(axis=1) > 0, c.alt_qsum[:, tumours].sum(axis=1) / t_alt.sum(axis=1), np.nan)
@@ -99,8 +104,8 @@ def score_sites(c: SiteCounts, normal: int, tumours: list[int], p: SomaticParams
     checks = {
         "low_tlod": tlod < p.min_tumour_lod,
         "tumour_depth": t_depth.max(axis=1) < p.min_tumour_depth,
-        "normal_depth": n_depth < p.min_normal_depth,
-        "normal_evidence": (n_vaf > p.max_normal_vaf) | (nlod < p.min_normal_lod),
+        "normal_depth": (n_depth < p.min_normal_depth) & (normal is not None),
+        "normal_evidence": ((n_vaf > p.max_normal_vaf) | (nlod < p.min_normal_lod)) & (normal is not None),
         "strand_bias": (sb < p.strand_bias_p) & (minor < p.max_alt_strand_fraction),
         "read_position": s["RPBZ"].abs().to_numpy() > p.max_read_pos_z,
         "mapq_bias": s["MQBZ"].abs().to_numpy() > p.max_mapq_bias_z,

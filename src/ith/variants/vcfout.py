@@ -31,7 +31,8 @@ FILTER_DESCRIPTIONS = {
 def write_vcf(path: str, contigs: list[tuple[str, int]], samples: list[str], sites: pd.DataFrame,
               ref: np.ndarray, alt: np.ndarray, ref_fwd: np.ndarray, ref_rev: np.ndarray, alt_fwd: np.ndarray,
               alt_rev: np.ndarray, fasta: str) -> None:
-    """Write `path` (.vcf.gz) and its .tbi; sites need chrom,pos,ref,alt,filters,tlod,nlod,indel,driver,pop_af."""
+    """Write `path` (.vcf.gz) and its .tbi; sites need chrom,pos,ref,alt,filters,tlod,nlod,indel,driver,pop_af
+    (and, from call_patient, source and own_filter)."""
     header = pysam.VariantHeader()
     header.add_line(f"##source=ith {__version__}")
     header.add_line(f"##reference=file://{os.path.abspath(fasta)}")
@@ -46,6 +47,9 @@ def write_vcf(path: str, contigs: list[tuple[str, int]], samples: list[str], sit
     header.info.add("POP_AF", 1, "Float", "Allele frequency in the germline population resource")
     header.info.add("DRIVER", ".", "String", "Driver genes or hotspots the site lies in")
     header.info.add("EXTERNAL", 0, "Flag", "Site given in the patient's external call set")
+    header.info.add("SOURCE", ".", "String", "Call sets that call the site: own (passes our filters), "
+                    "imported:<format> (variants.import, taken as called); none for a filtered site")
+    header.info.add("OWN_FILTER", ".", "String", "Our filters' verdict on an imported call (PASS or the reasons)")
     header.formats.add("AD", "R", "Integer", "Allelic depths (ref, alt) of high-quality bases")
     header.formats.add("DP", 1, "Integer", "Depth of high-quality bases (ref + alt)")
     header.formats.add("AF", "A", "Float", "Alt allele fraction")
@@ -70,6 +74,11 @@ def write_vcf(path: str, contigs: list[tuple[str, int]], samples: list[str], sit
                 rec.info["EXTERNAL"] = True
             if row.driver:
                 rec.info["DRIVER"] = row.driver.split(",")
+            source = getattr(row, "source", "")
+            if source:
+                rec.info["SOURCE"] = source.split(",")
+                if "imported:" in source:
+                    rec.info["OWN_FILTER"] = (row.own_filter or "PASS").split(";")
             for j, s in enumerate(samples):
                 d = int(ref[i, j] + alt[i, j])
                 smp = rec.samples[s]
