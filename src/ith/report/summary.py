@@ -237,6 +237,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
     min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
+    if d.signatures_metrics:
+        summary["signatures"] = {k: v for k, v in d.signatures_metrics.items() if k != "patient"}
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}

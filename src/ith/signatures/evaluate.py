@@ -17,7 +17,8 @@ GROUP_OF_CLONE = {0: "trunk", 1: "branch"}
 
 
 def simulated_counts(seed: int, n_patients: int, snvs: tuple[int, int] = (500, 700)) -> list[pd.DataFrame]:
-    """Per simulated patient: the 96 x (trunk, branch) counts of its true SNVs."""
+    """Per simulated patient: the 96 x (trunk, branch) counts of its true SNVs; attrs["truth"]:
+    each group's realised signature shares (the share of its SNVs each signature drew)."""
     from ith.simulate.cohort import patients
     from ith.simulate.genome import make_genome
     from ith.simulate.presets import PRESETS
@@ -28,6 +29,7 @@ def simulated_counts(seed: int, n_patients: int, snvs: tuple[int, int] = (500, 7
     out = []
     for patient, _ in patients(seed, preset, genome):
         chans, groups = [], {g: [] for g in GROUP_OF_CLONE.values()}
+        drawn: dict[str, list[str]] = {g: [] for g in GROUP_OF_CLONE.values()}
         for s in patient.tumour.snvs:
             if s.is_indel:
                 continue
@@ -36,22 +38,28 @@ def simulated_counts(seed: int, n_patients: int, snvs: tuple[int, int] = (500, 7
                                  "ACGTN"[int(seq[s.pos + 1])]))
             for clone, g in GROUP_OF_CLONE.items():
                 groups[g].append(s.clone == clone)
+                if s.clone == clone:
+                    drawn[g].append(s.signature)
         m = count_matrix(pd.Series(chans), {g: np.array(v) for g, v in groups.items()})
         m.attrs["patient"] = patient.id
+        m.attrs["truth"] = {g: pd.Series(v).value_counts(normalize=True).to_dict() for g, v in drawn.items()}
         out.append(m)
     return out
 
 
 def truth_exposures() -> dict[str, dict[str, float]]:
+    """The processes' signature weights of each group (the expected shares)."""
     return {GROUP_OF_CLONE[c]: PROCESSES[p] for c, p in CLONE_PROCESS.items()}
 
 
 def recovery(matrices: list[pd.DataFrame], params: SignatureParams, min_branch: int = 100) -> pd.DataFrame:
     """Per patient and group with >= min_branch mutations: the true and fitted dominant
-    signature and the largest exposure error over the true and fitted signatures."""
-    truth = truth_exposures()
+    signature and the largest exposure error over the true and fitted signatures. The truth is
+    the realised share of each signature among the group's SNVs (attrs["truth"]), else the
+    processes' weights."""
     rows = []
     for m in matrices:
+        truth = m.attrs.get("truth") or truth_exposures()
         n = m.sum()
         if (n < min_branch).any():
             continue

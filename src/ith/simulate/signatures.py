@@ -21,13 +21,12 @@ _CODE = {b: i for i, b in enumerate("ACGT")}
 _COMP = {"A": "T", "C": "G", "G": "C", "T": "A"}
 
 
-def process_profile(name: str) -> np.ndarray:
-    """The process's SBS96 probabilities in CHANNELS order."""
+def signature_profiles(name: str) -> dict[str, tuple[float, np.ndarray]]:
+    """The process's signatures: weight and SBS96 probabilities in CHANNELS order."""
     from ith.signatures.fit import reference
 
     ref = reference(COSMIC_VERSION, GENOME_BUILD)
-    p = sum(w * ref[s].to_numpy() for s, w in PROCESSES[name].items())
-    return p / p.sum()
+    return {s: (w, ref[s].to_numpy() / ref[s].sum()) for s, w in PROCESSES[name].items()}
 
 
 def _channel_keys() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,11 +42,13 @@ def _channel_keys() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(fwd), np.array(rev), np.stack([alt_f, alt_r], axis=1)
 
 
-def context_sites(rng: np.random.Generator, genome: Genome, masks: dict[str, np.ndarray], profile: np.ndarray,
-                  n: int, taken: set[tuple[str, int]]) -> list[tuple[str, int, int, int]]:
-    """`n` SNV sites (contig, 0-based pos, ref code, alt code) whose SBS96 channels follow
-    `profile`: channels drawn from it, then a free position of that context (either strand)
-    where `masks` allows a mutation; `taken` positions are skipped and updated."""
+def context_sites(rng: np.random.Generator, genome: Genome, masks: dict[str, np.ndarray],
+                  signatures: dict[str, tuple[float, np.ndarray]], n: int,
+                  taken: set[tuple[str, int]]) -> tuple[list[tuple[str, int, int, int]], list[str]]:
+    """`n` SNV sites (contig, 0-based pos, ref code, alt code) and the signature that drew each:
+    each SNV's signature drawn by weight, its channel from the signature's profile, then a free
+    position of that context (either strand) where `masks` allows a mutation; `taken` positions
+    are skipped and updated."""
     fwd, rev, alts = _channel_keys()
     names, codes, offsets = [], [], []
     for c in genome.contigs:
@@ -67,7 +68,12 @@ def context_sites(rng: np.random.Generator, genome: Genome, masks: dict[str, np.
     allcodes = np.concatenate(codes)
     pools = {}
     out: list[tuple[str, int, int, int]] = []
-    for k, count in enumerate(rng.multinomial(n, profile)):
+    labels: list[str] = []
+    names_w = list(signatures)
+    weights = np.array([signatures[s][0] for s in names_w])
+    per_channel = [(s, k, int(c)) for s, m in zip(names_w, rng.multinomial(n, weights / weights.sum()))
+                   for k, c in enumerate(rng.multinomial(m, signatures[s][1]))]
+    for sig, k, count in per_channel:
         if not count:
             continue
         if k not in pools:
@@ -85,5 +91,6 @@ def context_sites(rng: np.random.Generator, genome: Genome, masks: dict[str, np.
                 continue
             taken.add((contig, pos))
             out.append((contig, pos, int(genome.contig(contig).seq[pos]), int(alts[k, strand[j]])))
+            labels.append(sig)
             count -= 1
-    return out
+    return out, labels

@@ -53,6 +53,7 @@ class Snv:
     ref_allele: str = ""
     alt_allele: str = ""
     process: str = ""  # the mutational process that drew it (simulate/signatures.py), "" when none
+    signature: str = ""  # and the COSMIC signature of the process that drew it
 
     @property
     def is_indel(self) -> bool:
@@ -276,7 +277,8 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
             indel = _indel_at(rng, seq, pos) if rng.random() < indel_fraction else None
             if indel is None:
                 snvs.append(Snv(contig, pos, ref, alt, clone, ref_allele="ACGT"[ref], alt_allele="ACGT"[alt],
-                                process=process_of.get(int(order[k]), "")))
+                                process=process_of.get(int(order[k]), ("", ""))[0],
+                                signature=process_of.get(int(order[k]), ("", ""))[1]))
             else:
                 deleted, inserted = indel
                 ref_allele = "".join("ACGT"[x] for x in seq[pos : pos + 1 + deleted])
@@ -312,25 +314,25 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
 
 
 def _process_sites(rng, genome: Genome, germline: Germline, sites: list, order: np.ndarray, per_clone: list[int],
-                   targets: dict[str, np.ndarray] | None) -> dict[int, str]:
+                   targets: dict[str, np.ndarray] | None) -> dict[int, tuple[str, str]]:
     """Redraw, in place, the sites of the clones that carry a process (CLONE_PROCESS) by the
-    process's SBS96 profile; the process of each redrawn site index."""
-    from ith.simulate.signatures import CLONE_PROCESS, context_sites, process_profile
+    process's SBS96 profiles; the process and signature of each redrawn site index."""
+    from ith.simulate.signatures import CLONE_PROCESS, context_sites, signature_profiles
 
     masks = {}
     for c in genome.contigs:
         if c.kind != "Y":
             masks[c.name] = _site_mask(genome, germline, c) & (targets[c.name] if targets is not None else True)
     taken = {(c, p) for c, p, _, _ in sites}
-    out: dict[int, str] = {}
+    out: dict[int, tuple[str, str]] = {}
     k = 0
     for clone, count in enumerate(per_clone):
         name = CLONE_PROCESS.get(clone)
         if name:
-            new = context_sites(rng, genome, masks, process_profile(name), count, taken)
-            for j, site in zip(order[k : k + count], new):
+            new, sigs = context_sites(rng, genome, masks, signature_profiles(name), count, taken)
+            for j, site, sig in zip(order[k : k + count], new, sigs):
                 sites[int(j)] = site
-                out[int(j)] = name
+                out[int(j)] = (name, sig)
         k += count
     return out
 
