@@ -5,7 +5,7 @@ import pandas as pd
 import pysam
 import pytest
 
-from ith.signatures.context import CHANNELS, channel, channels_from_fasta, count_matrix
+from ith.signatures.context import CHANNELS, channel, channels_from_fasta
 from ith.signatures.fit import SignatureParams, dominant, fit_groups, reference
 
 LUNG_LIKE = ("SBS1", "SBS2", "SBS3", "SBS4", "SBS5", "SBS13", "SBS17b", "SBS18", "SBS40a")
