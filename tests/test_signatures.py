@@ -136,13 +136,15 @@ def _patient_tables(tmp_path):
 
 
 def test_patient_groups_and_counts(tmp_path):
-    from ith.signatures.patient import plot, run
+    from ith.signatures.patient import plot, run, wide_counts
 
     fa, clonal, phylo, parents = _patient_tables(tmp_path)
     with pysam.FastaFile(str(fa)) as f:
         sbs96, e, m = run("P1", clonal, phylo, parents, f, SignatureParams(engine="nnls", bootstrap=10,
                                                                             min_mutations=50))
-    counts = sbs96.set_index("channel")
+    assert list(sbs96.columns) == ["group", "kind", "channel", "count"] and len(sbs96) == 96 * 8
+    counts = wide_counts(sbs96)
+    assert list(counts.index) == list(CHANNELS)
     assert list(counts.columns) == ["trunk", "subclonal", "clone 0", "clone 2", "branch P1-R1",
                                     "branch P1-R1,P1-R2", "region P1-R1", "region P1-R2"]
     assert counts.loc["A[C>T]G", "trunk"] == 80 and counts["trunk"].sum() == 80

@@ -80,11 +80,15 @@ def run(patient: str, clonal: pd.DataFrame, phylo: pd.DataFrame, parents: pd.Dat
         logging.warning("%d SNV(s) whose reference base differs from the FASTA: left out", mismatched)
     logging.info("%d mutations, %d SBS96 SNVs; founders %s", len(snvs), snvs["channel"].notna().sum(), founders)
     masks, table = groups(snvs, founders)
+    if len(parents):  # a clone's place in the tree
+        parent = dict(zip(parents["cluster_id"].astype(str), parents["parent_id"].astype(str)))
+        clones = table["kind"] == "clone"
+        table.loc[clones, "label"] = [f"{c} (parent {parent.get(c, 'root')})" for c in table.loc[clones, "label"]]
     counts = count_matrix(snvs["channel"], masks)
     exposures = fit_groups(counts, params)
     exposures = table.merge(exposures, on="group", how="right")
     exposures.insert(0, "patient", patient)
-    sbs96 = counts.reset_index()
+    sbs96 = long_counts(counts, table)
     tvs = truncal_vs_subclonal(exposures)
     dom = dominant(exposures)
     n = counts.sum()
@@ -98,6 +102,21 @@ def run(patient: str, clonal: pd.DataFrame, phylo: pd.DataFrame, parents: pd.Dat
                                                "difference": _num(r.difference)} for r in tvs.itertuples()},
     }
     return sbs96, exposures, metrics
+
+
+def long_counts(counts: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The channel x group matrix as rows of group, kind, channel, count (96 per group, in
+    COSMIC's channel order)."""
+    kind = dict(zip(table["group"], table["kind"]))
+    long = counts.reset_index().melt(id_vars="channel", var_name="group", value_name="count")
+    long.insert(1, "kind", long["group"].map(kind))
+    return long[["group", "kind", "channel", "count"]]
+
+
+def wide_counts(sbs96: pd.DataFrame) -> pd.DataFrame:
+    """sbs96.tsv back to the channel x group matrix (SigProfiler's input layout), groups in order."""
+    order = list(dict.fromkeys(sbs96["group"]))
+    return sbs96.pivot(index="channel", columns="group", values="count")[order]
 
 
 def _num(x) -> float | None:
@@ -116,8 +135,9 @@ def plot(sbs96: pd.DataFrame, exposures: pd.DataFrame, path: str, kinds=("trunk"
 
     from ith.io.figures import save_figure
 
-    counts = sbs96.set_index("channel").reindex(list(PLOT_ORDER))
+    counts = wide_counts(sbs96).reindex(list(PLOT_ORDER))
     kind_of = exposures.drop_duplicates("group").set_index("group")["kind"]
+    labels = exposures.drop_duplicates("group").set_index("group")["label"].astype(str).to_dict()
     shown = [g for g in counts.columns if kind_of.get(g) in kinds] or list(counts.columns[:1])
     fig, axes = plt.subplots(len(shown), 1, figsize=(11, 1.8 * len(shown) + 0.4), squeeze=False)
     colours = [COLOURS[c[2:5]] for c in counts.index]
@@ -129,7 +149,9 @@ def plot(sbs96: pd.DataFrame, exposures: pd.DataFrame, path: str, kinds=("trunk"
         e = exposures[(exposures["group"] == g) & exposures["fitted"] & (exposures["exposure"] > 0)]
         fit = ", ".join(f"{r.signature} {r.exposure:.2f} [{r.low:.2f}-{r.high:.2f}]" for r in e.itertuples()) \
             if len(e) else "not fitted"
-        ax.set_title(f"{g}: {int(x.sum())} SNVs; {fit}", fontsize=8, loc="left")
+        label = labels.get(g, "")
+        where = f" {label[label.index('('):]}" if kind_of.get(g) == "clone" and "(" in label else ""
+        ax.set_title(f"{g}{where}: {int(x.sum())} SNVs; {fit}", fontsize=8, loc="left")
         ax.tick_params(labelsize=7)
     for i, s in enumerate(SUBSTITUTIONS):
         axes[-1, 0].text(16 * i + 8, -0.12, s, transform=axes[-1, 0].get_xaxis_transform(), ha="center",
