@@ -392,6 +392,9 @@ def test_report_shows_signatures(tmp_path):
     s = json.loads((out / "metrics.json").read_text())
     assert s["signatures"]["groups"]["trunk"]["n_mutations"] == 80
     assert s["signatures"]["truncal_vs_subclonal"] == m["truncal_vs_subclonal"]
+    from ith.report.cohort import cohort_row
+    row = cohort_row(s)
+    assert row["trunk_signature"] == "SBS1" and row["subclonal_signature"] is None
     html = (out / "report.html").read_text()
     section = html[html.index('<section id="signatures">'):html.index('<section id="spatial">')]
     assert 'id="fig-signatures"' in section and "Truncal vs subclonal exposure" in section
