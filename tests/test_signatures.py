@@ -159,3 +159,15 @@ def test_patient_groups_and_counts(tmp_path):
     assert trunk.idxmax() in ("SBS1", "SBS6", "SBS15", "SBS10d", "SBS87") and trunk.sum() == pytest.approx(1, abs=1e-3)
     plot(sbs96, e, str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_config_check_names_a_wrong_candidate_or_reference():
+    from ith.config import check_config_values
+    from ith.errors import InputError
+
+    base = {"assay": {"type": "wgs", "targets": None}}
+    check_config_values({**base, "signatures": {"candidates": ["SBS1", "SBS2"]}}, "cfg")
+    with pytest.raises(InputError, match=r"cfg: signatures.candidates: \['SBS999'\] not in COSMIC v3.4"):
+        check_config_values({**base, "signatures": {"candidates": ["SBS1", "SBS999"]}}, "cfg")
+    with pytest.raises(InputError, match="no COSMIC reference COSMIC_v9.9_SBS_GRCh38.txt"):
+        check_config_values({**base, "signatures": {"cosmic_version": "9.9"}}, "cfg")
