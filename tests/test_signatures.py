@@ -171,3 +171,14 @@ def test_config_check_names_a_wrong_candidate_or_reference():
         check_config_values({**base, "signatures": {"candidates": ["SBS1", "SBS999"]}}, "cfg")
     with pytest.raises(InputError, match="no COSMIC reference COSMIC_v9.9_SBS_GRCh38.txt"):
         check_config_values({**base, "signatures": {"cosmic_version": "9.9"}}, "cfg")
+
+
+def test_patient_without_mutations_or_tree(tmp_path):
+    from ith.signatures.patient import run
+
+    fa, clonal, phylo, parents = _patient_tables(tmp_path)
+    with pysam.FastaFile(str(fa)) as f:
+        sbs96, e, m = run("P1", clonal.iloc[:0], phylo.iloc[:0], parents.iloc[:0], f,
+                          SignatureParams(engine="nnls", bootstrap=5))
+    assert list(e["group"]) == ["trunk", "subclonal"] and not e["fitted"].any()
+    assert sbs96["count"].sum() == 0 and m["n_snvs"] == 0 and m["truncal_vs_subclonal"] == {}
