@@ -342,7 +342,7 @@ def test_patient_files_are_the_rules_named_inputs_exactly():
     files = PatientFiles.from_inputs(named)
     assert files.ctdna is None and files.qc == Path("results/qc.tsv")
     assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "tumour_fraction", "plasma_clones",
-                                     "plasma_fragments"]
+                                     "plasma_fragments", "signatures"]
     assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
     for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
                 {**named, "ctdna": ["a.tsv", "b.tsv"]}):
@@ -405,3 +405,49 @@ def test_report_shows_the_sampling_verdict(tmp_path):
     assert (rep / "figures" / "sampling.png").exists() and 'id="sampling"' in html
     row = cohort_row(m)
     assert row["sampling_adequate"] is True and row["unseen_clones"] == 0
+def test_report_shows_signatures(tmp_path):
+    """The signatures stage's exposures along the tree and truncal vs subclonal exposures reach
+    metrics.json and a section of the HTML, with its figure."""
+    import json
+    from dataclasses import replace
+
+    import pysam
+    from test_signatures import _patient_tables
+
+    from ith.io.jsonout import write_json
+    from ith.io.tables import write_tsv
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+    from ith.signatures.fit import SignatureParams
+    from ith.signatures.patient import plot, run
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    fa, clonal, phylo, parents = _patient_tables(tmp_path)
+    with pysam.FastaFile(str(fa)) as f:
+        sbs96, e, m = run("P1", clonal, phylo, parents, f, SignatureParams(engine="nnls", bootstrap=10,
+                                                                            min_mutations=70))
+    d = results / "signatures" / "P1"
+    write_tsv(e, str(d / "exposures.tsv"))
+    write_json({"patient": "P1", **m}, str(d / "metrics.json"))
+    plot(sbs96, e, str(d / "signatures.png"))
+    files = replace(_fake_files(results), signatures=d / "exposures.tsv", signatures_metrics=d / "metrics.json",
+                    signatures_plot=d / "signatures.png")
+    out = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), out)
+    s = json.loads((out / "metrics.json").read_text())
+    assert s["signatures"]["groups"]["trunk"]["n_mutations"] == 80
+    assert s["signatures"]["truncal_vs_subclonal"] == m["truncal_vs_subclonal"]
+    from ith.report.cohort import cohort_row
+    row = cohort_row(s)
+    assert row["trunk_signature"] == "SBS1" and row["subclonal_signature"] is None
+    html = (out / "report.html").read_text()
+    section = html[html.index('<section id="signatures">'):html.index('<section id="spatial">')]
+    assert 'id="fig-signatures"' in section and "Truncal vs subclonal exposure" in section
+    assert "<td>trunk</td>" in section and "<td>SBS1 1.00 [1.00-1.00]</td>" in section
+    assert "not fitted (too few SNVs)" in section  # the subclonal mutations: 60 < 70
+    assert s["signatures"]["truncal_vs_subclonal"]["SBS1"] == {"truncal": 1.0, "subclonal": None, "difference": None}
+    assert (out / "figures" / "signatures.png").exists()
+    # without the stage's files the section says so
+    write_report(_fake_files(results), "P1", sheet, ReportParams(), tmp_path / "plain")
+    assert "No signature analysis for this patient." in (tmp_path / "plain" / "report.html").read_text()

@@ -290,6 +290,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                                                           "normal and clonal haematopoiesis is recognised only by its "
                                                           "gene (liquid.ch_regions), not by the blood's reads."
                                                           if d.plasma else "")
+    if d.signatures_metrics:
+        summary["signatures"] = {k: v for k, v in d.signatures_metrics.items() if k != "patient"}
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}
