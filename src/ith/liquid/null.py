@@ -37,8 +37,9 @@ def per_locus_rates(usable: np.ndarray, p: DetectParams) -> np.ndarray:
     by at least `per_locus_min_controls` control samples. A locus' own rate from fewer (one
     normal: 0-2 errors) is mostly the luck of its controls' few errors, and a test that takes
     the loci whose controls happened to be clean at their low rates reads their plasma
-    background as tumour; such loci are taken at their substitution class' rate, whose
-    uncertainty the Monte Carlo null draws (ErrorRates.draw_classes)."""
+    background as tumour; such loci are taken at their substitution class' rate, which the
+    Monte Carlo null draws from its posterior and spreads them around by the prior
+    (Background.rates)."""
     return usable.sum(axis=1) >= p.per_locus_min_controls
 
 
