@@ -190,37 +190,35 @@ def align(ref: str, prefix: str, bam: str, sample: str, threads: int) -> None:
         os.remove(prefix + ext)
 
 
-def class_rate_detection(loci: pd.DataFrame, model_loci: pd.DataFrame, counted, table: pd.DataFrame) -> None:
-    """Each plasma sample called as the stage calls it (normal as the only control), then again
-    with every locus at its substitution class' rate (the rates' draws at class level)."""
+def per_locus_detection(loci: pd.DataFrame, model_loci: pd.DataFrame, counted, table: pd.DataFrame) -> None:
+    """Each plasma sample called as the stage calls it (normal as the only control: every locus
+    at its substitution class' rate, liquid.per_locus_min_controls), then again with every locus
+    weighed by its own rate learned from the normal's 0-2 errors (per_locus_min_controls 1, the
+    stage before issue 23)."""
     from ith.liquid.background import substitution_class
     from ith.liquid.detect import DetectParams
     from ith.liquid.loci import counts_at, loci_model
-    from ith.liquid.model import ErrorRates
     from ith.liquid.null import call_sample, null_model
 
-    p = DetectParams()
+    stage, own = DetectParams(), DetectParams(per_locus_min_controls=1)
     model = loci_model(model_loci)
     by = {s: g.drop(columns="sample") for s, g in counted.counts.groupby("sample", sort=False)}
     an, dn = counts_at(by["N"], loci)
     cls = substitution_class(loci["ref"], loci["alt"])
-    own = null_model(an[:, None], dn[:, None], (dn > 0)[:, None], cls, 0, model, p)
-    flat = null_model(an[:, None], dn[:, None], (dn > 0)[:, None], cls, 0, model, p)
-    r, bg = own.rates, own.background
-    rate = np.maximum(np.array([bg.class_rate[c] for c in bg.cls]), bg.floor)
-    big = np.full(len(rate), 1e9)
-    flat.rates = ErrorRates(rate, big, r.control_alt, r.control_depth, big, r.class_index, r.hyper)
+    nulls = {key: null_model(an[:, None], dn[:, None], (dn > 0)[:, None], cls, 0, model, p)
+             for key, p in (("stage", stage), ("own", own))}
     rows = []
     for s, tf in zip(table["sample"], table["tf"]):
         if s == "N":
             continue
         a, d = counts_at(by[s], loci)
-        c1, c2 = call_sample(a, d, own, model, p), call_sample(a, d, flat, model, p)
-        rows.append(dict(sample=s, tf=tf, detected=c1.detected, p_value=c1.p_value, detected_class_rates=c2.detected,
-                         p_value_class_rates=c2.p_value))
+        c1, c2 = (call_sample(a, d, nulls[k], model, p) for k, p in (("stage", stage), ("own", own)))
+        rows.append(dict(sample=s, tf=tf, detected=c1.detected, p_value=c1.p_value, p_value_mc=c1.p_value_mc,
+                         detected_own_rates=c2.detected, p_value_own_rates=c2.p_value,
+                         p_value_mc_own_rates=c2.p_value_mc))
     t = pd.DataFrame(rows)
     print(t.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    print(t.groupby("tf")[["detected", "detected_class_rates"]].mean().to_string())
+    print(t.groupby("tf")[["detected", "detected_own_rates"]].mean().to_string())
 
 
 def main() -> None:
@@ -234,9 +232,10 @@ def main() -> None:
     ap.add_argument("--read-length", type=int, default=100)
     ap.add_argument("--no-dinucleosomes", action="store_true")
     ap.add_argument("--source", choices=["aligned", "simulator"], default="aligned")
-    ap.add_argument("--class-rate-detection", action="store_true",
-                    help="also call each plasma sample with every locus at its class' background rate (an experiment: "
-                         "detection itself weighs each locus by its own rate)")
+    ap.add_argument("--per-locus-detection", action="store_true",
+                    help="also call each plasma sample with every locus weighed by its own background rate learned "
+                         "from the normal alone (the stage before issue 23; the stage takes such loci at their "
+                         "class' rate below liquid.per_locus_min_controls controls)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", default=None, help="keep the BAMs here (default: a temporary folder)")
     ap.add_argument("--out", default=None, help="write the per-sample table here (TSV)")
@@ -350,15 +349,16 @@ def main() -> None:
     print(res[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     summary = res.groupby("tf").agg(samples=("sample", "size"), median_rel_error=("rel_error", "median"),
                                     max_abs_rel_error=("rel_error", lambda x: x.abs().max()),
-                                    coverage=("covers", "mean"), ratio=("coverage_ratio", "median"),
+                                    coverage=("covers", "mean"), detected=("detected", "mean"),
+                                    ratio=("coverage_ratio", "median"),
                                     median_rel_error_uncorrected=("rel_error_uncorrected", "median"),
                                     coverage_uncorrected=("covers_uncorrected", "mean"))
     print(summary.to_string(float_format=lambda x: f"{x:.3f}"))
     pos = res[res["tf"] > 0]
     print(f"tumour fraction > 0: interval coverage {pos['covers'].mean():.3f} "
           f"(uncorrected {pos['covers_uncorrected'].mean():.3f}) over {len(pos)} samples; {time.time() - t0:.0f} s")
-    if args.class_rate_detection:
-        class_rate_detection(loci, model_loci, counted, table)
+    if args.per_locus_detection:
+        per_locus_detection(loci, model_loci, counted, table)
     if args.out:
         res.drop(columns=["bam"]).to_csv(args.out, sep="\t", index=False, float_format="%.6g")
     if tmp is not None:

@@ -40,9 +40,9 @@ rule annotate:
         fai=FAI,
         # the shipped list is the workflow's own file, never in remote storage
         drivers=DRIVER_GENES if config["annotation"]["drivers"] else local(DRIVER_GENES),
-        # VEP CSQ / snpEff ANN of the patient's external calls win over the GTF's annotation
-        external=lambda w: optional(config["variants"]["external_vcfs"].get(w.patient)
-                                    if config["annotation"]["vcf_fields"] else None),
+        # VEP CSQ / snpEff ANN of the patient's external or imported calls win over the GTF's
+        vcfs=lambda w: (optional(config["variants"]["external_vcfs"].get(w.patient))
+                        + [r.vcf for r in IMPORT_ROWS.get(w.patient, [])]) if config["annotation"]["vcf_fields"] else [],
     output:
         annotation="results/variants/{patient}/annotation.tsv",
     log:

@@ -21,6 +21,11 @@ rule report_patient:
         branches="results/phylogeny/{patient}/branches.tsv",
         newick="results/phylogeny/{patient}/regions.nwk",
         tree_plot="results/phylogeny/{patient}/tree.png",
+        sampling="results/sampling/{patient}/richness.json",
+        sampling_plot="results/sampling/{patient}/curves.png",
+        signatures="results/signatures/{patient}/exposures.tsv",
+        signatures_metrics="results/signatures/{patient}/metrics.json",
+        signatures_plot="results/signatures/{patient}/signatures.png",
         **{name: liquid_report_input(f) for name, f in LIQUID_REPORT_FILES.items()},
     output:
         html=report(

@@ -21,7 +21,10 @@ logging.info("patient %s: %d PASS mutations; %d driver genes from %s", patient, 
 transcripts = pd.read_csv(inp.transcripts, sep="\t", keep_default_na=False, dtype=str)
 annotator = Annotator(inp.fasta, transcripts=transcripts_from_table(transcripts))
 given = None
-if inp.external:
-    given = read_vcf_annotation(inp.external[0])
-    logging.info("%s: %d alleles with a VEP CSQ / snpEff ANN annotation", inp.external[0], len(given))
+if inp.vcfs:  # external_vcfs first, then the imported calls' files in manifest order; the first wins
+    parts = []
+    for vcf in inp.vcfs:
+        parts.append(read_vcf_annotation(vcf))
+        logging.info("%s: %d alleles with a VEP CSQ / snpEff ANN annotation", vcf, len(parts[-1]))
+    given = pd.concat(parts, ignore_index=True).drop_duplicates(["chrom", "pos", "ref", "alt"])
 write_tsv(annotate_sites(patient, sites, annotator, genes, given), snakemake.output.annotation)

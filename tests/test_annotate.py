@@ -360,3 +360,31 @@ def test_the_chosen_transcripts_round_trip_through_their_table(annotator):
     for site, expected in CASES:
         e = again.effect(*site)
         assert (e.gene, e.consequence, e.variant_classification, e.hgvsc, e.hgvsp) == expected
+
+
+def test_the_annotate_job_reads_the_vep_fields_of_external_and_imported_calls(cohort, tmp_path):
+    """With a GTF, each patient's annotate job takes its imported calls' VCFs (and its external
+    VCF) for their CSQ / ANN fields; with annotation.vcf_fields false, none of them."""
+    import re
+    import subprocess
+    import sys
+
+    import yaml
+    from test_import import import_run_config
+    from conftest import ROOT
+
+    config_path = import_run_config(cohort, tmp_path / "imported")
+    contig = open(cohort / "reference" / "genome.fa.fai").readline().split("\t")[0]
+    gtf = tmp_path / "genes.gtf"
+    gtf.write_text(f'{contig}\tt\texon\t1001\t1100\t.\t+\t.\tgene_id "G"; transcript_id "T"; gene_name "G";\n')
+    for vcf_fields in (True, False):
+        config = yaml.safe_load(config_path.read_text())
+        config["annotation"] = {"gtf": str(gtf), "vcf_fields": vcf_fields}
+        path = tmp_path / f"config_{vcf_fields}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile",
+                               str(path), "--directory", str(tmp_path / "run"), "-n",
+                               "results/variants/P1/annotation.tsv"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        job = re.search(r"rule annotate:.*?(?=\n\n)", proc.stdout + proc.stderr, re.S).group(0)
+        assert ("P1.mutect2.vcf.gz" in job) == vcf_fields, job

@@ -46,6 +46,8 @@ def test_detection_is_sensitive_at_half_a_percent_and_controls_false_positives()
     hits, false = [], []
     for rep in range(60):
         truth, null = _patient(rng)
+        # 20 controls: every locus weighed by its own rate (the hierarchical posterior)
+        assert null.per_locus.all() and np.array_equal(null.rates.rate, null.background.error)
         for _ in range(5):
             a, d = draw_counts(rng, truth, 300.0, 0.005)
             hits.append(call_sample(a, d, null, _loci(truth), p).detected)
@@ -79,6 +81,67 @@ def test_with_the_normal_alone_a_panel_holds_the_false_positive_rate_and_detects
         assert np.mean(false) <= p.fpr + 2 * np.sqrt(p.fpr * (1 - p.fpr) / len(false)), (n_loci, np.mean(false))
         if hits:
             assert np.mean(hits) >= 0.95, np.mean(hits)
+
+
+def test_with_one_control_detection_takes_loci_at_their_class_rate_and_holds_the_false_positive_rate():
+    """Issue 23: the patient's normal at 300x the only control, every locus of a class at the
+    same error rate (1.5e-3 on average, so the normal saw 0-2 errors per locus by luck alone).
+    Weighed by their own rates learned from those errors, the loci whose normal happened to be
+    clean read their plasma background (1000x) as tumour: about half the samples without ctDNA
+    are called. Below `per_locus_min_controls` controls the loci are taken at their class'
+    rate (classes with under `class_min_errors` control errors pooled): the false-positive
+    rate holds the configured 5%, and TF 0.5% is still found."""
+    rng = np.random.default_rng(31)
+    p, own = DetectParams(), DetectParams(per_locus_min_controls=1)
+    false, false_own, hits = [], [], []
+    for _ in range(50):
+        truth = draw_loci(rng, 50, truncal_fraction=0.7, error_mean=1.5e-3, error_shape=1e6)
+        ca, cd = draw_counts(rng, truth, 300.0, 0.0)
+        args = (ca[:, None], cd[:, None], cd[:, None] > 0, truth.cls, 0, _loci(truth))
+        null, null_own = null_model(*args, p), null_model(*args, own)
+        assert not null.per_locus.any() and null_own.per_locus.all()
+        for _ in range(2):
+            a, d = draw_counts(rng, truth, 1000.0, 0.0)
+            false.append(call_sample(a, d, null, _loci(truth), p).detected)
+            false_own.append(call_sample(a, d, null_own, _loci(truth), own).detected)
+        a, d = draw_counts(rng, truth, 1000.0, 0.005)
+        hits.append(call_sample(a, d, null, _loci(truth), p).detected)
+    print(f"one control: false positives {np.mean(false):.3f} at class rates, {np.mean(false_own):.3f} at own "
+          f"rates; TF 0.5% detected {np.mean(hits):.2f}")
+    assert np.mean(false_own) > 0.25, np.mean(false_own)
+    assert np.mean(false) <= p.fpr + 2 * np.sqrt(p.fpr * (1 - p.fpr) / len(false)), np.mean(false)
+    assert np.mean(hits) >= 0.95, np.mean(hits)
+
+
+def test_loci_with_enough_controls_keep_their_own_rate_and_the_rest_their_class_or_the_pooled_one():
+    """The rule per locus: covered by per_locus_min_controls controls, a locus keeps its own
+    posterior rate; with fewer, its class' rate, or the pooled rate of the classes with under
+    class_min_errors control errors; a Monte Carlo draw spreads such loci around their class by
+    the prior alone, whatever their own controls saw."""
+    from ith.liquid.background import POOLED
+    from ith.liquid.null import detection_classes, per_locus_rates
+
+    p = DetectParams(per_locus_min_controls=5, class_min_errors=10)
+    cls = np.array(["C>T"] * 4 + ["T>A"] * 2 + ["C>A"] * 2)
+    depth = np.full((8, 6), 300)
+    usable = depth > 0
+    usable[4:, 2:] = False  # loci 4-7: 2 controls only
+    alt = np.zeros((8, 6), dtype=int)
+    alt[:4, :] = 1  # C>T: 24 errors; T>A: 12 errors over its 2 controls; C>A: 1
+    alt[4:6, :2] = 3
+    alt[6, 0] = 1
+    per_locus = per_locus_rates(usable, p)
+    assert per_locus.tolist() == [True] * 4 + [False] * 4
+    det = detection_classes(alt, usable, cls, per_locus, p)
+    assert det.tolist() == ["C>T"] * 4 + ["T>A"] * 2 + [POOLED] * 2
+    bg = fit_background(alt, depth, usable, det, 1e-5)
+    rates = bg.rates(per_locus)
+    assert np.array_equal(rates.rate[:4], bg.error[:4]) and np.isfinite(rates.strength[:4]).all()
+    assert np.allclose(rates.rate[4:6], bg.class_rate["T>A"]) and np.allclose(rates.rate[6:], bg.class_rate[POOLED])
+    assert not np.isfinite(rates.strength[4:]).any()
+    # locus 6 saw an error, locus 7 none: drawn alike around the pooled class
+    draws = rates.draw(np.random.default_rng(0), 20000)
+    assert abs(draws[:, 6].mean() / draws[:, 7].mean() - 1) < 0.05
 
 
 def test_tumour_fraction_is_within_20_percent_above_1_percent_and_half_a_point_below():

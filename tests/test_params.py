@@ -142,7 +142,8 @@ def test_annotation():
 
 
 def test_every_section_has_its_test():
-    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "liquid", "report", "tumour_only", "annotation"}
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report", "tumour_only",
+              "annotation", "signatures"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
     assert sections == stages
@@ -176,3 +177,15 @@ def test_a_missing_key_of_a_sub_section_is_named():
 def test_ranges_become_tuples():
     cn = section_defaults("copynumber")
     assert cn_params({**cn, "normal_depth_range": [0.4, 2.5]}).normal_depth_range == (0.4, 2.5)
+
+
+def test_signatures():
+    from ith.signatures.fit import SignatureParams
+
+    assert SignatureParams.from_config(section_defaults("signatures")) == SignatureParams()
+
+
+def test_sampling():
+    from ith.sampling.curves import SamplingParams
+
+    assert SamplingParams.from_config(section_defaults("sampling")) == SamplingParams()

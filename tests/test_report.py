@@ -132,6 +132,7 @@ def test_metrics_json_holds_the_metrics_and_the_cohort_table_one_row_per_patient
         c = s["clones"]  # the clone trees of the read-count likelihood format: no cluster left out but artefacts
         assert c["clones_in_tree"] == c["clusters"] - len(c["artefact_clusters"]) and c["best_tree"]["cost"] >= 0
         assert row["flagged_clusters"] == len(c["flagged"])
+        assert s["sampling"]["verdict"] and bool(row["sampling_adequate"]) == s["sampling"]["adequate"]
         assert c["uncertain_edges"] == [e for e in c["edge_support"] if e["support"] < 0.95]
         html = (results / "report" / patient / "report.html").read_text()
         assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
@@ -340,8 +341,8 @@ def test_patient_files_are_the_rules_named_inputs_exactly():
     named["ctdna"] = []
     files = PatientFiles.from_inputs(named)
     assert files.ctdna is None and files.qc == Path("results/qc.tsv")
-    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "tumour_fraction", "plasma_clones",
-                                     "plasma_fragments"]
+    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "tumour_fraction", "plasma_clones",
+                                     "plasma_fragments", "signatures"]
     assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
     for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
                 {**named, "ctdna": ["a.tsv", "b.tsv"]}):
@@ -362,3 +363,91 @@ def test_the_qc_summary_is_read_back_as_written(tmp_path):
     back = read_qc(tmp_path / "summary.tsv")
     assert list(back["flags"]) == ["", "identity"] and back["sex"].isna().tolist() == [False, True]
     assert back["identity"].isna().tolist() == [False, True] and list(back["reads"]) == [1000, 2000]
+
+
+def test_report_shows_the_sampling_verdict(tmp_path):
+    """The sampling stage's richness.json and figure reach metrics.json, the summary's verdict line
+    and the sampling section."""
+    import dataclasses
+    import json
+
+    from markupsafe import escape
+
+    from ith.report.cohort import cohort_row
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+    from ith.sampling.curves import SamplingParams
+    from ith.sampling.patient import write
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    d = results / "clonal" / "P1"
+    regions = ["P1-R1", "P1-R2", "P1-R3"]
+    s_dir = results / "sampling" / "P1"
+    out = write(pd.read_csv(d / "mutations.tsv", sep="\t"), pd.read_csv(d / "cluster_summary.tsv", sep="\t"),
+                regions, SamplingParams(), "P1", str(s_dir / "curves.tsv"), str(s_dir / "richness.json"),
+                str(s_dir / "curves.png"))
+    # clusters 0 (3 regions), 1 and 2 (R1, R2), 9 (3 regions); artefact 7 left out: Q1 = 0, nothing unseen
+    assert (out["clones_observed"], out["clones_q1"], out["clones_q2"], out["unseen_clones"]) == (4, 0, 2, 0)
+    assert out["adequate"] is True
+    curves = pd.read_csv(s_dir / "curves.tsv", sep="\t")
+    assert set(curves["metric"]) == {"clones_found", "truncal_calls", "false_truncal", "divergence"}
+    files = dataclasses.replace(_fake_files(results), sampling=s_dir / "richness.json",
+                                sampling_plot=s_dir / "curves.png")
+    rep = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), rep)
+    m = json.loads((rep / "metrics.json").read_text())
+    assert m["sampling"]["verdict"] == out["verdict"] and m["sampling"]["adequate"] is True
+    assert "parameters" not in m["sampling"] and "sampling" in m["definitions"]
+    html = (rep / "report.html").read_text()
+    summary = html[html.index('<section id="summary">'):html.index('<section id="qc">')]
+    assert 'id="sampling-verdict"' in summary and str(escape(out["verdict"])) in summary
+    assert (rep / "figures" / "sampling.png").exists() and 'id="sampling"' in html
+    row = cohort_row(m)
+    assert row["sampling_adequate"] is True and row["unseen_clones"] == 0
+def test_report_shows_signatures(tmp_path):
+    """The signatures stage's exposures along the tree and truncal vs subclonal exposures reach
+    metrics.json and a section of the HTML, with its figure."""
+    import json
+    from dataclasses import replace
+
+    import pysam
+    from test_signatures import _patient_tables
+
+    from ith.io.jsonout import write_json
+    from ith.io.tables import write_tsv
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+    from ith.signatures.fit import SignatureParams
+    from ith.signatures.patient import plot, run
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    fa, clonal, phylo, parents = _patient_tables(tmp_path)
+    with pysam.FastaFile(str(fa)) as f:
+        sbs96, e, m = run("P1", clonal, phylo, parents, f, SignatureParams(engine="nnls", bootstrap=10,
+                                                                            min_mutations=70))
+    d = results / "signatures" / "P1"
+    write_tsv(e, str(d / "exposures.tsv"))
+    write_json({"patient": "P1", **m}, str(d / "metrics.json"))
+    plot(sbs96, e, str(d / "signatures.png"))
+    files = replace(_fake_files(results), signatures=d / "exposures.tsv", signatures_metrics=d / "metrics.json",
+                    signatures_plot=d / "signatures.png")
+    out = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), out)
+    s = json.loads((out / "metrics.json").read_text())
+    assert s["signatures"]["groups"]["trunk"]["n_mutations"] == 80
+    assert s["signatures"]["truncal_vs_subclonal"] == m["truncal_vs_subclonal"]
+    from ith.report.cohort import cohort_row
+    row = cohort_row(s)
+    assert row["trunk_signature"] == "SBS1" and row["subclonal_signature"] is None
+    html = (out / "report.html").read_text()
+    section = html[html.index('<section id="signatures">'):html.index('<section id="spatial">')]
+    assert 'id="fig-signatures"' in section and "Truncal vs subclonal exposure" in section
+    assert "<td>trunk</td>" in section and "<td>SBS1 1.00 [1.00-1.00]</td>" in section
+    assert "not fitted (too few SNVs)" in section  # the subclonal mutations: 60 < 70
+    assert s["signatures"]["truncal_vs_subclonal"]["SBS1"] == {"truncal": 1.0, "subclonal": None, "difference": None}
+    assert (out / "figures" / "signatures.png").exists()
+    # without the stage's files the section says so
+    write_report(_fake_files(results), "P1", sheet, ReportParams(), tmp_path / "plain")
+    assert "No signature analysis for this patient." in (tmp_path / "plain" / "report.html").read_text()

@@ -15,7 +15,8 @@ def _simulate(args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in (("clone_separation", args.clone_separation), ("tree_margin", args.tree_margin),
                                    ("artefact", args.artefact),
                                    ("artefact_rate", tuple(args.artefact_rate) if args.artefact_rate else None),
-                                   ("ch_variants", args.ch_variants)) if v is not None}
+                                   ("ch_variants", args.ch_variants),
+                                   ("signatures", args.signatures or None)) if v is not None}
     if args.contaminate:
         pairs = []
         for item in args.contaminate:
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ch-variants", type=int, default=None,
                    help="clonal haematopoiesis: this many CH variants in each patient's blood normal and plasma at "
                         "0.5-2%% VAF, none in the tumour (default: the preset's, none)")
+    p.add_argument("--signatures", action="store_true",
+                   help="mutational processes: a clock-like (SBS1/SBS5) trunk and an APOBEC-like (SBS2/SBS13) "
+                        "clone 1, recorded in the truth's mutations.tsv (default: off)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("check", help="validate a config and its sample sheet (the workflow's pre-flight checks)")

@@ -310,6 +310,12 @@ def check_config_values(config: dict, source: str) -> None:
     if assay["type"] in ("wes", "panel") and not assay["targets"]:
         raise InputError(f"{source}: assay.type is '{assay['type']}' but assay.targets is empty; give the BED of "
                          f"captured regions.")
+    from ith.signatures.fit import SignatureParams, candidate_matrix
+
+    try:  # the COSMIC set exists for that version and build, and holds every candidate named
+        candidate_matrix(SignatureParams.from_config(config.get("signatures") or {}))
+    except InputError as e:
+        raise InputError(f"{source}: {e}") from None
 
 
 def preflight(config: dict, source: str = "config", check_files: bool = True) -> pd.DataFrame:

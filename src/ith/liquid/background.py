@@ -32,6 +32,9 @@ def substitution_class(ref: pd.Series, alt: pd.Series) -> np.ndarray:
     return (r2 + ">" + a2).to_numpy()
 
 
+# the class of loci whose substitution classes have too few control errors to be told apart
+# (ith.liquid.null.detection_classes): drawn as the pooled level it is (model.Hyper.pooled)
+POOLED = "pooled"
 CLASS_PSEUDO_ERRORS = 2.0  # weight of the all-loci rate in a class' rate, in expected errors
 
 
@@ -45,18 +48,31 @@ class Background:
     cls: np.ndarray  # (L,) substitution class
     floor: float
 
-    def rates(self) -> ErrorRates:
+    def rates(self, per_locus: np.ndarray | None = None) -> ErrorRates:
         """Each locus' rate with its strength (control reads plus the prior's) and what a draw
-        under their joint uncertainty needs."""
+        under their joint uncertainty needs. `per_locus` (L,) bool: the loci that keep their own
+        rate; the others (default: none left out) are taken at their class' rate, known given
+        the class in the fits (strength inf: binomial), while a draw (a Monte Carlo null) spreads
+        them around their class by the prior alone (Beta of the class' strength; their own few
+        control errors, which also chose them, left out), since their own rates may truly
+        differ."""
         classes = sorted(self.class_rate)
         index = np.searchsorted(classes, self.cls) if len(self.cls) else np.zeros(0, dtype=int)
         k = np.array([self.class_strength[c] for c in self.cls], dtype=float)
+        if per_locus is not None and not per_locus.all():
+            at_class = ~per_locus
+            rate = np.where(at_class, np.maximum(np.array([self.class_rate[c] for c in self.cls], dtype=float),
+                                                 self.floor), self.error)
+            strength = np.where(at_class, np.inf, self.depth + k)
+            own_alt, own_depth = np.where(at_class, 0.0, self.alt), np.where(at_class, 0.0, self.depth)
+        else:
+            rate, strength, own_alt, own_depth = self.error, self.depth + k, self.alt, self.depth
         class_alt = np.array([self.alt[self.cls == c].sum() for c in classes], dtype=float)
         class_depth = np.array([self.depth[self.cls == c].sum() for c in classes], dtype=float)
         hyper = Hyper(class_alt, class_depth, float(self.alt.sum()), float(self.depth.sum()),
                       np.array([self.class_strength[c] for c in classes], dtype=float), self.floor,
-                      CLASS_PSEUDO_ERRORS)
-        return ErrorRates(self.error, self.depth + k, self.alt, self.depth, k, index, hyper)
+                      CLASS_PSEUDO_ERRORS, np.array([c == POOLED for c in classes], dtype=bool))
+        return ErrorRates(rate, strength, own_alt, own_depth, k, index, hyper)
 
 
 MIN_SPREAD_ERRORS = 10  # control errors a class needs before its loci's spread is fitted

@@ -39,6 +39,12 @@ class DetectParams:
     # once the background is counted
     max_lod: float = 0.001
     min_controls_dispersion: int = 5  # controls needed before their dispersion widens the null
+    # control samples covering a locus (the patient's normal included) before detection weighs
+    # it by its own error rate; below, by its substitution class' rate (null.null_model)
+    per_locus_min_controls: int = 5
+    # control errors a substitution class needs before its loci taken at their class' rate get
+    # that class' own rate; below, they share one pooled class with the other such classes
+    class_min_errors: int = 10
     # loci needed before their scatter around the tumour fraction's fit widens its interval
     min_dispersion_loci: int = 10
 

@@ -69,6 +69,9 @@ class Hyper:
     class_strength: np.ndarray  # Beta prior strength of each class' loci
     floor: float
     pseudo_errors: float = 2.0  # weight of the all-loci rate in a class' rate (background.CLASS_PSEUDO_ERRORS)
+    # classes that pool several substitution classes (background.POOLED): already the pooled
+    # level, drawn from their own counts under the flat prior, not shrunk towards all loci again
+    pooled: np.ndarray | None = None
 
 
 @dataclass
@@ -124,6 +127,9 @@ class ErrorRates:
         mu_all = np.maximum(mu_all, h.floor)
         pseudo = h.pseudo_errors / mu_all
         mu_c = rng.gamma(h.class_alt[None, :] + pseudo * mu_all, 1.0 / (h.class_depth[None, :] + pseudo))
+        if h.pooled is not None and h.pooled.any():
+            flat = rng.gamma(h.class_alt + 1.0, 1.0 / np.maximum(h.class_depth, 1.0), size=(size, len(h.class_alt)))
+            mu_c = np.where(h.pooled[None, :], flat, mu_c)
         return np.clip(mu_c, h.floor, 0.5)[:, self.class_index]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ith.liquid.background import Background, fit_background
+from ith.liquid.background import POOLED, Background, fit_background
 from ith.liquid.detect import Detection, DetectParams, LociModel, detect, null_pvalue, pvalue
 from ith.liquid.model import LengthWeights, length_weights
 
@@ -26,8 +26,38 @@ class NullModel:
     control_llr: np.ndarray  # (J,) detection statistic of each control (NaN: not a calibration control)
     weights: LengthWeights | None = None  # fragment-length weighting, when on and learnable
 
+    per_locus: np.ndarray | None = None  # (L,) bool: loci weighed by their own rate (else their class')
+
     def __post_init__(self) -> None:
-        self.rates = self.background.rates()  # the loci's error rates, as every fit uses them
+        self.rates = self.background.rates(self.per_locus)  # the loci's error rates, as every fit uses them
+
+
+def per_locus_rates(usable: np.ndarray, p: DetectParams) -> np.ndarray:
+    """(L,) the loci whose controls are enough to weigh them by their own error rate: covered
+    by at least `per_locus_min_controls` control samples. A locus' own rate from fewer (one
+    normal: 0-2 errors) is mostly the luck of its controls' few errors, and a test that takes
+    the loci whose controls happened to be clean at their low rates reads their plasma
+    background as tumour; such loci are taken at their substitution class' rate, which the
+    Monte Carlo null draws from its posterior and spreads them around by the prior
+    (Background.rates)."""
+    return usable.sum(axis=1) >= p.per_locus_min_controls
+
+
+def detection_classes(ca: np.ndarray, usable: np.ndarray, cls: np.ndarray, per_locus: np.ndarray,
+                      p: DetectParams) -> np.ndarray:
+    """(L,) the class each locus' background is learned in: its substitution class, but for the
+    loci taken at their class' rate (not per_locus) whose class has fewer than
+    `class_min_errors` control errors, which share one pooled class. A class' rate from a few
+    errors is the luck of those errors as a locus' is, one level up: with 3-4 errors a class in
+    a normal that happened to be clean is read at a third of its rate (its Gamma posterior puts
+    little weight on the truth), and the test reads its plasma background as tumour."""
+    errors = np.where(usable, ca, 0).sum(axis=1)
+    out = np.asarray(cls, dtype=object).copy()
+    for c in set(out[~per_locus].tolist()):
+        m = (cls == c) & ~per_locus
+        if errors[cls == c].sum() < p.class_min_errors:
+            out[m] = POOLED
+    return out.astype(str)
 
 
 def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarray, j_normal: int | None,
@@ -38,7 +68,8 @@ def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarr
     teaches the background but does not calibrate (clonal haematopoiesis or tumour cells in
     the blood would make it no negative for this patient); ch: (L,) loci found to be clonal
     haematopoiesis (ith.liquid.ch), not used."""
-    bg = fit_background(ca, cd, usable, cls, p.error_floor)
+    per_locus = per_locus_rates(usable, p)
+    bg = fit_background(ca, cd, usable, detection_classes(ca, usable, cls, per_locus, p), p.error_floor)
     normal_alt = ca[:, j_normal] if j_normal is not None else np.zeros(len(cls), dtype=np.int64)
     is_ch = np.zeros(len(cls), dtype=bool) if ch is None else ch
     reason = np.where(is_ch, "clonal haematopoiesis",
@@ -51,12 +82,16 @@ def null_model(ca: np.ndarray, cd: np.ndarray, usable: np.ndarray, cls: np.ndarr
         if j == j_normal:
             continue
         rest = np.arange(ca.shape[1]) != j
-        err = fit_background(ca[:, rest], cd[:, rest], usable[:, rest], cls, p.error_floor).rates()
+        own = per_locus_rates(usable[:, rest], p)
+        err = fit_background(ca[:, rest], cd[:, rest], usable[:, rest],
+                             detection_classes(ca[:, rest], usable[:, rest], cls, own, p), p.error_floor).rates(own)
         ok = usable_locus & usable[:, j] & (err.rate <= p.max_error)
         frags = _weighted(control_frags[j], weights) if weights is not None and control_frags \
             and control_frags[j] is not None else None
         llr[j] = detect(ca[:, j], cd[:, j], err, model, ok, p, frags=frags).llr
-    return NullModel(bg, reason, usable_locus, llr, weights)
+    log.info("detection weighs %d of %d loci by their own error rate (>= %d controls), the rest by their "
+             "substitution class'", int(per_locus.sum()), len(per_locus), p.per_locus_min_controls)
+    return NullModel(bg, reason, usable_locus, llr, weights, per_locus)
 
 
 def _weighted(frags: tuple, weights: LengthWeights) -> tuple:

@@ -163,7 +163,7 @@ def analyse_patient(patient: str, data: LiquidInputs, p: LiquidParams) -> Liquid
         loci_rows.append(pd.DataFrame({
             "patient": patient, "sample": s, "mutation_id": loci["mutation_id"], "cluster_id": loci["cluster_id"],
             "truncal": loci["truncal"], "tissue_ccf": loci["tissue_ccf"], "multiplicity": loci["multiplicity"],
-            "tumour_cn": loci["cn"], "background_error": bg.error, "control_depth": bg.depth.astype(np.int64),
+            "tumour_cn": loci["cn"], "background_error": null.rates.rate, "control_depth": bg.depth.astype(np.int64),
             "alt_reads": alt, "depth": depth, "used": det.used,
             "reason": np.where(det.used, "", np.where(det.outliers, "outlier", np.where(reason != "", reason,
                                                                                         "no coverage")))}))

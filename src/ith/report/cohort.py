@@ -18,7 +18,8 @@ COHORT_COLUMNS = ["patient", "mode", "regions", "plasma_samples", "mutations", "
                   "mutations_private", "clonal_fraction", "subclonal_fraction", "mean_divergence", "mean_math",
                   "mean_shannon", "mean_wgii", "discordant_cn_fraction", "wgd", "genetic_vs_physical_distance",
                   "clusters", "clones_in_tree", "trees_kept", "best_tree_weight", "flagged_clusters", "clones_in_blood",
-                  "emerging_clones", "last_tumour_fraction", "limitations"]
+                  "emerging_clones", "last_tumour_fraction", "trunk_signature", "subclonal_signature", "limitations",
+                  "sampling_adequate", "unseen_clones"]
 
 
 def _mean(per: dict, key: str) -> float:
@@ -40,7 +41,11 @@ def cohort_row(s: dict) -> dict:
             "clones_in_blood": ",".join(str(k) for k in p.get("clones_detected", [])) if p else None,
             "emerging_clones": ",".join(str(k) for k in p.get("emerging", [])) if p else None,
             "last_tumour_fraction": (p.get("last") or {}).get("tumour_fraction") if p else None,
-            "limitations": len(s["limitations"])}
+            **{f"{g}_signature": ((s.get("signatures") or {}).get("groups") or {}).get(g, {}).get("dominant")
+               for g in ("trunk", "subclonal")},
+            "limitations": len(s["limitations"]),
+            "sampling_adequate": (s.get("sampling") or {}).get("adequate"),
+            "unseen_clones": (s.get("sampling") or {}).get("unseen_clones")}
 
 
 def cohort_table(summaries: list[dict]) -> pd.DataFrame:

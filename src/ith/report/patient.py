@@ -86,9 +86,14 @@ CAPTIONS = {
     "tree": ("Best clone tree (edge labels: mutations gained, and support when below 1; dashed edges below 0.95 "
              "support; flagged clusters ringed in red) and clone proportions per sample."),
     "tree_best": "Best clone tree and clone proportions (details in the clone-tree section).",
+    "sampling": "Sampling adequacy: against the number of regions sampled, the clones found (mean and range over "
+                "subsets of the regions; dashed: Chao2's extrapolation; orange: Chao2 with its 95% interval), the "
+                "share of a subset's truncal calls that are not truncal in all regions, and the mean divergence.",
     "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
     "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
     "plasma_fragments": "cfDNA fragment lengths: all fragments vs fragments carrying tumour mutations.",
+    "signatures": "SBS96 profiles of the trunk, the subclonal mutations and every clone, titled with their COSMIC "
+                  "signature exposures and 95% bootstrap intervals (signatures stage).",
 }
 
 
@@ -215,9 +220,43 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "ctdna": table(d.ctdna, ctdna_cols), "plasma_clones": table(d.plasma_clones, clone_cols),
         "fragments": table(d.fragments, frag_cols),
         "ch": table(_ch_table(d.ch), empty="none found"),
+        "signatures": table(_signature_table(d.signatures), empty="no signature fits"),
+        "truncal_vs_subclonal": table(pd.DataFrame([{"signature": k, **v} for k, v in
+                                                    s.get("signatures", {}).get("truncal_vs_subclonal", {}).items()]),
+                                      empty="trunk or subclonal mutations too few to fit"),
         "metrics": _metrics_table(h),
         "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
+        "sampling": _sampling_table(s.get("sampling") or {}),
     }
+
+
+SAMPLING_ROWS = ("regions", "clones_observed", "clones_q1", "clones_q2", "chao2", "chao2_low", "chao2_high",
+                 "unseen_clones", "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
+                 "false_truncal_leave_one_out", "adequate")
+
+
+def _sampling_table(v: dict) -> Table:
+    """The sampling stage's numbers, one per row."""
+    if not v:
+        return Table([], [], "no sampling-adequacy results")
+    return Table(["name", "value"], [[Cell(k), Cell(fmt(v.get(k)), True)] for k in SAMPLING_ROWS if k in v])
+
+
+def _signature_table(e: pd.DataFrame) -> pd.DataFrame:
+    """One row per group of the signatures stage: its SNVs and its exposures with intervals, along
+    the tree (trunk, subclonal, clones, region-tree branches, regions)."""
+    if e.empty:
+        return e
+    rows = []
+    for g, x in e.groupby("group", sort=False):
+        fit = x[x["fitted"].astype(str).str.lower() == "true"]
+        fit = fit[fit["exposure"] > 0].sort_values("exposure", ascending=False)
+        rows.append({"group": g, "SNVs": int(x["n_mutations"].iloc[0]),
+                     "exposures [95% bootstrap interval]": "; ".join(
+                         f"{r.signature} {r.exposure:.2f} [{r.low:.2f}-{r.high:.2f}]" for r in fit.itertuples())
+                     or "not fitted (too few SNVs)",
+                     "cosine": x["cosine"].iloc[0] if len(fit) else None})
+    return pd.DataFrame(rows)
 
 
 def _ch_table(ch: pd.DataFrame) -> pd.DataFrame:

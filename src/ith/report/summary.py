@@ -61,6 +61,13 @@ DEFINITIONS = {
     "tumour_fraction": "Fraction of cfDNA from the tumour, with its 95% interval (liquid stage).",
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
+    "sampling": "Sampling adequacy (sampling stage, docs/methods/sampling.md): clones_observed (clusters present in "
+                "at least one region), clones_q1 / clones_q2 (those present in exactly one / two regions), chao2 with "
+                "chao2_low / chao2_high (Chao2 estimate of all clones, 95% interval), unseen_clones (chao2 - observed), "
+                "clones_added_by_extra_regions (Chao2's extrapolation to extra_regions more regions), last_region_gain "
+                "(mean clones the n-th region adds to n - 1), false_truncal_single / false_truncal_leave_one_out (share "
+                "of the mutations one region / n - 1 regions call clonal that are not truncal in all regions), "
+                "adequate (unseen_clones < sampling.min_unseen) and the verdict.",
     "resolution": "What the mutation counts can resolve: the smallest clone the clustering reports carries "
                   "min_cluster_size mutations (smallest_clone_share of the patient's); per region, ccf_separation is "
                   "the least CCF difference at which two such clusters are told apart (80% power, 5% two-sided, "
@@ -273,7 +280,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                "mode": "tumour-only" if not normal else "matched normal", "tumour_only": not normal,
                "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
                "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
-               "clones": _clones(d), "plasma": _plasma(d)}
+               "clones": _clones(d), "plasma": _plasma(d),
+               "sampling": {k: v for k, v in d.sampling.items() if k not in ("patient", "parameters")}}
     min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)
@@ -282,6 +290,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                                                           "normal and clonal haematopoiesis is recognised only by its "
                                                           "gene (liquid.ch_regions), not by the blood's reads."
                                                           if d.plasma else "")
+    if d.signatures_metrics:
+        summary["signatures"] = {k: v for k, v in d.signatures_metrics.items() if k != "patient"}
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}

@@ -116,7 +116,7 @@ def patients(rng_seed: int, preset: Preset, genome: Genome,
                         int(rng.integers(preset.cn_events[0], preset.cn_events[1] + 1)),
                         preset.cn_event_length, wgd=pi in preset.wgd_patients,
                         indel_fraction=preset.indel_fraction, targets=masks,
-                        target_share=preset.target_mutation_share)
+                        target_share=preset.target_mutation_share, processes=preset.signatures)
         patient = Patient(pid, sex, germline, tumour)
         n_regions = int(rng.integers(preset.regions[0], preset.regions[1] + 1))
         purities = np.round(rng.uniform(0.3, 0.9, n_regions), 3)

@@ -73,6 +73,10 @@ class Preset:
     ch_variants: int = 0
     ch_vaf: tuple[float, float] = (0.005, 0.02)
     ch_infiltrate: float = 0.0  # share of a tumour region's normal cells that are blood (carry the CH)
+    # mutational processes: the trunk's SNVs follow a clock-like (SBS1/SBS5) and clone 1's an
+    # APOBEC-like (SBS2/SBS13) SBS96 profile (simulate/signatures.py); off by default, so existing
+    # cohorts stay byte-identical
+    signatures: bool = False
     extra: dict = field(default_factory=dict)
 
 

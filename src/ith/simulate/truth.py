@@ -57,6 +57,11 @@ def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFr
                              ccf=round(ccf, 6), multiplicity=mult, major_cn=major, minor_cn=minor,
                              total_cn=major + minor, normal_cn=normal_cn, expected_vaf=round(vaf, 6), status=status))
     table = pd.DataFrame(rows)
+    if any(s.process for s in t.snvs) and len(table):  # a cohort simulated with mutational processes
+        process = {s.mutation_id: s.process for s in t.snvs}
+        signature = {s.mutation_id: s.signature for s in t.snvs}
+        table.insert(table.columns.get_loc("clone") + 1, "process", table["mutation_id"].map(process))
+        table.insert(table.columns.get_loc("clone") + 2, "signature", table["mutation_id"].map(signature))
     if targets is not None and len(table):
         table["in_target"] = in_targets(targets, table["chrom"].to_numpy(), table["pos"].to_numpy() - 1)
     return table

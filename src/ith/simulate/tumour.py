@@ -52,6 +52,8 @@ class Snv:
     inserted: str = ""  # bases inserted after the anchor
     ref_allele: str = ""
     alt_allele: str = ""
+    process: str = ""  # the mutational process that drew it (simulate/signatures.py), "" when none
+    signature: str = ""  # and the COSMIC signature of the process that drew it
 
     @property
     def is_indel(self) -> bool:
@@ -249,9 +251,11 @@ def _alt_bases(rng, contig, pos: np.ndarray) -> list[tuple[str, int, int, int]]:
 def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: str, n_clones: int,
            n_snvs: int, n_events: int, event_length: tuple[int, int], wgd: bool,
            indel_fraction: float = 0.0, targets: dict[str, np.ndarray] | None = None,
-           target_share: float = 0.0) -> Tumour:
+           target_share: float = 0.0, processes: bool = False) -> Tumour:
     """targets: per contig, the bases a capture kit targets; `target_share` of the mutations
-    are placed there (None: the whole genome is sequenced, mutations anywhere)."""
+    are placed there (None: the whole genome is sequenced, mutations anywhere). processes: the
+    trunk's SNVs follow a clock-like and clone 1's an APOBEC-like SBS96 profile
+    (simulate/signatures.py); off, the draws are as they always were."""
     parents = random_tree(rng, n_clones)
     events = _draw_events(rng, genome, sex, n_events, n_clones, event_length)
     if wgd:
@@ -263,6 +267,7 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
     per_clone = [trunk] + [12 + int(s * (rest - 12 * (n_clones - 1))) for s in share]
     sites = _draw_snv_sites(rng, genome, germline, sum(per_clone), targets, target_share)
     order = rng.permutation(len(sites))
+    process_of = _process_sites(rng, genome, germline, sites, order, per_clone, targets) if processes else {}
     snvs: list[Snv] = []
     k = 0
     for clone, count in enumerate(per_clone):
@@ -271,7 +276,9 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
             seq = genome.contig(contig).seq
             indel = _indel_at(rng, seq, pos) if rng.random() < indel_fraction else None
             if indel is None:
-                snvs.append(Snv(contig, pos, ref, alt, clone, ref_allele="ACGT"[ref], alt_allele="ACGT"[alt]))
+                snvs.append(Snv(contig, pos, ref, alt, clone, ref_allele="ACGT"[ref], alt_allele="ACGT"[alt],
+                                process=process_of.get(int(order[k]), ("", ""))[0],
+                                signature=process_of.get(int(order[k]), ("", ""))[1]))
             else:
                 deleted, inserted = indel
                 ref_allele = "".join("ACGT"[x] for x in seq[pos : pos + 1 + deleted])
@@ -304,6 +311,30 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
             copies[name][clone] = state[name]
         mut[:, clone] = m
     return Tumour(parents, events, snvs, copies, baseline, mut, wgd)
+
+
+def _process_sites(rng, genome: Genome, germline: Germline, sites: list, order: np.ndarray, per_clone: list[int],
+                   targets: dict[str, np.ndarray] | None) -> dict[int, tuple[str, str]]:
+    """Redraw, in place, the sites of the clones that carry a process (CLONE_PROCESS) by the
+    process's SBS96 profiles; the process and signature of each redrawn site index."""
+    from ith.simulate.signatures import CLONE_PROCESS, context_sites, signature_profiles
+
+    masks = {}
+    for c in genome.contigs:
+        if c.kind != "Y":
+            masks[c.name] = _site_mask(genome, germline, c) & (targets[c.name] if targets is not None else True)
+    taken = {(c, p) for c, p, _, _ in sites}
+    out: dict[int, tuple[str, str]] = {}
+    k = 0
+    for clone, count in enumerate(per_clone):
+        name = CLONE_PROCESS.get(clone)
+        if name:
+            new, sigs = context_sites(rng, genome, masks, signature_profiles(name), count, taken)
+            for j, site, sig in zip(order[k : k + count], new, sigs):
+                sites[int(j)] = site
+                out[int(j)] = (name, sig)
+        k += count
+    return out
 
 
 def _acquire(rng, snv: Snv, i: int, state, m: np.ndarray) -> None:

@@ -1,0 +1,21 @@
+"""Rule sampling: subsampling curves, Chao2 richness and the verdict of one patient's regions."""
+import logging
+
+import pandas as pd
+
+from ith.sampling.curves import SamplingParams
+from ith.sampling.patient import write
+from ith.rulescript import start
+
+start(snakemake)
+
+inp, out = snakemake.input, snakemake.output
+patient = snakemake.wildcards.patient
+params = SamplingParams.from_config(snakemake.params.sampling)
+regions = list(snakemake.params.regions)
+logging.info("patient %s; %d regions; parameters %s", patient, len(regions), params)
+muts = pd.read_csv(inp.mutations, sep="\t", keep_default_na=False, na_values=["NA", ""],
+                   usecols=["mutation_id", "sample", "call"], dtype={"mutation_id": str, "sample": str, "call": str})
+clusters = pd.read_csv(inp.clusters, sep="\t", keep_default_na=False, na_values=["NA"],
+                       usecols=["cluster_id", "sample", "call", "artefact"], dtype={"sample": str, "call": str})
+write(muts, clusters, regions, params, patient, out.curves, out.richness, out.plot)

@@ -1,0 +1,2 @@
+"""Mutational signatures: SBS96 profiles of the trunk, clones, branches and regions, and COSMIC
+reference-signature fits with bootstrap intervals (docs/methods/signatures.md)."""

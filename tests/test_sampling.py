@@ -1,0 +1,163 @@
+"""Sampling adequacy (ith.sampling): subsampling curves, Chao2, the verdict, and the method against
+simulated patients with 8 regions (table level, no reads)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ith.sampling.curves import Calls, SamplingParams, calls_from_tables, chao2, curves, region_subsets, summary
+from ith.sampling.validate import added_clones, false_truncal_single, prediction_summary
+from ith.simulate.regioncalls import calls_from_truth, truth_false_truncal, truth_tables
+
+
+def _calls(clones: list[list[int]], clonal: list[list[int]], presence: list[list[int]] | None = None) -> Calls:
+    n = len(clones[0])
+    regions = [f"R{i + 1}" for i in range(n)]
+    cl = pd.DataFrame(np.array(clones, bool), columns=regions)
+    c = pd.DataFrame(np.array(clonal, bool), columns=regions)
+    p = pd.DataFrame(np.array(presence, bool), columns=regions) if presence is not None else c.copy()
+    return Calls(cl, p, c)
+
+
+def test_region_subsets_all_or_seeded_sample():
+    subsets, exhaustive = region_subsets(5, 2, 200, 1)
+    assert exhaustive and len(subsets) == 10 and len(set(subsets)) == 10
+    subsets, exhaustive = region_subsets(20, 10, 50, 1)
+    assert not exhaustive and len(set(subsets)) == 50 and all(len(s) == 10 for s in subsets)
+    assert region_subsets(20, 10, 50, 1) == (subsets, False)  # same seed, same subsets
+    assert region_subsets(20, 10, 50, 2)[0] != subsets
+
+
+def test_curves_known_answer():
+    # 3 regions; clone 0 everywhere, clone 1 in R1 only, clone 2 in R2 and R3
+    # mutation a truncal (clonal everywhere), b clonal in R1 only (present in R1, R2), c clonal in R2, R3
+    calls = _calls([[1, 1, 1], [1, 0, 0], [0, 1, 1]], [[1, 1, 1], [1, 0, 0], [0, 1, 1]],
+                   [[1, 1, 1], [1, 1, 0], [0, 1, 1]])
+    cv = curves(calls, SamplingParams()).set_index(["metric", "k"])
+    assert cv.loc[("clones_found", 1), "mean"] == pytest.approx((2 + 2 + 2) / 3)
+    assert cv.loc[("clones_found", 3), "mean"] == 3
+    assert (cv.loc[("clones_found", 1), "low"], cv.loc[("clones_found", 1), "high"]) == (2, 2)
+    # one region: R1 calls a, b truncal (b wrongly); R2 a, c (c wrongly); R3 a, c (c wrongly)
+    assert cv.loc[("false_truncal", 1), "mean"] == pytest.approx(0.5)
+    assert cv.loc[("truncal_calls", 1), "mean"] == 2
+    # pairs: R1R2 only a truncal; R1R3 only a; R2R3 a, c (c wrongly)
+    assert cv.loc[("false_truncal", 2), "mean"] == pytest.approx((0 + 0 + 0.5) / 3)
+    assert cv.loc[("false_truncal", 3), "mean"] == 0
+    # divergence: Jaccard of presence sets R1 {a,b}, R2 {a,b,c}, R3 {a,c}
+    d12, d13, d23 = 1 - 2 / 3, 1 - 1 / 3, 1 - 2 / 3
+    assert math.isnan(cv.loc[("divergence", 1), "mean"])
+    assert cv.loc[("divergence", 2), "mean"] == pytest.approx((d12 + d13 + d23) / 3)
+    assert cv.loc[("divergence", 3), "n_subsets"] == 1
+    assert false_truncal_single(calls) == pytest.approx(0.5)
+
+
+def test_calls_from_clonal_tables():
+    muts = pd.DataFrame({"mutation_id": ["a", "a", "b", "b", "z", "z"], "sample": ["R1", "R2"] * 3,
+                         "call": ["clonal", "clonal", "subclonal", "absent", "absent", "absent"]})
+    clusters = pd.DataFrame({"cluster_id": [0, 0, 1, 1, 2, 2], "sample": ["R1", "R2"] * 3,
+                             "call": ["clonal", "clonal", "subclonal", "absent", "subclonal", "subclonal"],
+                             "artefact": [False, False, False, False, True, True]})
+    c = calls_from_tables(muts, clusters, ["R1", "R2"])
+    assert list(c.clones.index) == [0, 1]  # the artefact cluster is left out
+    assert list(c.presence.index) == ["a", "b"]  # z present nowhere
+    assert c.clonal.loc["a"].all() and not c.clonal.loc["b"].any()
+
+
+def test_chao2_known_values():
+    # 4 regions; frequencies 1, 1, 1, 2, 4: Q1 = 3, Q2 = 1 -> A Q1^2 / (2 Q2) = 3/4 * 9 / 2
+    inc = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    r = chao2(inc)
+    assert (r.observed, r.q1, r.q2) == (5, 3, 1)
+    assert r.unseen == pytest.approx(0.75 * 9 / 2)
+    assert r.low < r.chao2 < r.high and r.low > r.observed
+    # more regions tend to chao2 and never exceed it; fewer regions: the observed count
+    assert r.observed < r.expected(6) < r.expected(40) <= r.chao2 + 1e-9
+    assert r.expected(3) == r.observed
+    # no clone seen in exactly two regions: the bias-corrected form, finite
+    r = chao2(np.array([[1, 0, 0], [0, 1, 0], [1, 1, 1]], bool))
+    assert r.unseen == pytest.approx(2 / 3 * 2 * 1 / 2)
+    # every clone everywhere: nothing unseen, a zero-width interval
+    r = chao2(np.ones((4, 5), bool))
+    assert r.unseen == 0 and r.low == r.high == 4
+    assert math.isnan(chao2(np.ones((3, 1), bool)).chao2)  # one region: no estimate
+
+
+def test_verdict():
+    p = SamplingParams()
+    flat = _calls([[1, 1, 1, 1], [1, 1, 1, 0], [0, 1, 1, 1]], [[1, 1, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0]])
+    s = summary(curves(flat, p), chao2(flat.clones.to_numpy()), p)
+    assert s["adequate"] is True and s["verdict"].startswith("Sampling looks adequate")
+    assert s["false_truncal_single"] == pytest.approx(0.125)  # R1: 1 of 2 wrong; R2-R4: 0 of 1
+    rare = _calls([[1, 1, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+                  [[1, 1, 1, 1]])
+    s = summary(curves(rare, p), chao2(rare.clones.to_numpy()), p)
+    assert s["adequate"] is False and s["verdict"].startswith("More regions would likely change the picture")
+    assert s["clones_added_by_extra_regions"] > 1
+    one = _calls([[1], [1]], [[1]])
+    s = summary(curves(one, p), chao2(one.clones.to_numpy()), p)
+    assert s["adequate"] is None and "cannot be assessed" in s["verdict"]
+    none = _calls([[0, 0, 0]], [[0, 0, 0]])
+    s = summary(curves(none, p), chao2(none.clones.to_numpy()), p)
+    assert s["adequate"] is None and s["verdict"].startswith("No clones")
+
+
+@pytest.fixture(scope="module")
+def eight_regions():
+    """Simulated patients with 8 regions (test preset's model, 4-10 clones) and their calls."""
+    out = []
+    for pid, (muts, depth) in truth_tables("test", 11, regions=(8, 8), n_patients=8, clones=(4, 10)).items():
+        mu, cl = calls_from_truth(muts, depth, np.random.default_rng([11, int(pid[1:])]))
+        out.append((muts, list(depth), calls_from_tables(mu, cl, list(depth))))
+    return out
+
+
+def test_three_regions_predict_the_clones_eight_add(eight_regions):
+    """From 3 of the 8 regions, Chao2's extrapolation predicts (mean over the 56 choices of 3) the
+    clones the other 5 add within one clone in >= 80% of patients; the naive 'nothing more' does
+    worse, so the test is not passed by patients where nothing is added."""
+    p = SamplingParams()
+    rows = [prediction_summary(added_clones(calls, 3, p)) for _, _, calls in eight_regions]
+    within = np.mean([r["within"] for r in rows])
+    assert within >= 0.8
+    assert within > np.mean([r["naive_within"] for r in rows])  # better than predicting no more clones
+    assert np.mean([r["added"] for r in rows]) > 0.5  # the other regions do add clones
+    assert np.mean([r["predicted"] for r in rows]) > 0.2
+
+
+def test_single_biopsy_false_truncal_matches_truth(eight_regions):
+    p = SamplingParams(max_subsets=8)
+    diffs, truths = [], []
+    for muts, regions, calls in eight_regions:
+        cv = curves(calls, p)
+        called = float(cv.loc[(cv["metric"] == "false_truncal") & (cv["k"] == 1), "mean"].iloc[0])
+        true = truth_false_truncal(muts, regions)
+        assert called == pytest.approx(false_truncal_single(calls))
+        diffs.append(called - true)
+        truths.append(true)
+    assert np.mean(truths) > 0.1  # one biopsy does mislead: matching it is not matching zero
+    diffs = np.abs(diffs)
+    assert np.mean(diffs) <= 0.04 and np.max(diffs) <= 0.1
+
+
+def test_chao2_bias_corrected_form():
+    inc = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    assert chao2(inc, bias_corrected=True).unseen == pytest.approx(0.75 * 3 * 2 / (2 * 2))
+
+
+def test_outputs_of_a_patient_without_mutations(tmp_path):
+    """The clonal stage's empty tables (a patient without mutations) give complete outputs."""
+    import json
+
+    from ith.clonal.patient import empty_outputs
+    from ith.sampling.patient import write
+
+    e = empty_outputs("NOMUT")
+    out = write(e["mutations"], e["summary"], ["NOMUT-R1", "NOMUT-R2"], SamplingParams(), "NOMUT",
+                str(tmp_path / "curves.tsv"), str(tmp_path / "richness.json"), str(tmp_path / "curves.png"))
+    assert out["adequate"] is None and json.loads((tmp_path / "richness.json").read_text())["clones_observed"] == 0
+    curve = pd.read_csv(tmp_path / "curves.tsv", sep="\t")
+    assert len(curve) == 2 * 4 and (tmp_path / "curves.png").stat().st_size > 0
