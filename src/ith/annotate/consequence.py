@@ -96,19 +96,6 @@ class Effect:
     hgvsp: str = ""
 
 
-def trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """Shared leading then trailing bases removed: (first affected position, ref, alt); an
-    insertion (ref '') sits between position - 1 and position."""
-    ref, alt = ref.upper(), alt.upper()
-    k = 0
-    while k < min(len(ref), len(alt)) and ref[k] == alt[k]:
-        k += 1
-    r, a, start = ref[k:], alt[k:], pos + k
-    while r and a and r[-1] == a[-1]:
-        r, a = r[:-1], a[:-1]
-    return start, r, a
-
-
 class TranscriptModel:
     """A chosen transcript with what the consequence needs precomputed: its exons in transcript
     order, the CDS in genomic order with its sequence, and the 3' UTR sequence."""

@@ -12,9 +12,10 @@ from collections import defaultdict
 import pandas as pd
 import pysam
 
-from ith.annotate.consequence import Effect, TranscriptModel, most_severe, trim
+from ith.annotate.consequence import Effect, TranscriptModel, most_severe
 from ith.annotate.drivers import driver_label
 from ith.annotate.gtf import Transcript, choose_transcripts, read_gtf
+from ith.io.mutations import trim_alleles
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Annotator:
     def effect(self, chrom: str, pos: int, ref: str, alt: str) -> Effect:
         """The most severe effect over the genes whose chosen transcript holds the allele;
         intergenic when none does (ties: the smaller gene id)."""
-        start, r, a = trim(pos, ref, alt)
+        start, r, a = trim_alleles(pos, ref, alt)
         models = self.by_chrom.get(chrom, [])
         if not models:
             return Effect()

@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ith.io.mutations import split_ids
+from ith.io.mutations import split_ids, trim_alleles
 
 # GDC MAF v1.0.0 (docs.gdc.cancer.gov, Data/File_Formats/MAF_Format), in its order: 120 columns,
 # checked against the GDC's own schemas in NCI-GDC/maf-lib (src/maflib/resources/): the 34 TCGA
@@ -86,13 +86,7 @@ def ncbi_build(contigs: list[tuple[str, int]], fasta: str) -> str:
 def maf_allele(pos: int, ref: str, alt: str) -> tuple[int, int, str, str, str]:
     """(Start_Position, End_Position, Reference_Allele, Tumor_Seq_Allele2, Variant_Type) of a VCF
     allele: the shared leading bases (the VCF anchor) and then shared trailing bases stripped."""
-    ref, alt = ref.upper(), alt.upper()
-    k = 0
-    while k < min(len(ref), len(alt)) and ref[k] == alt[k]:
-        k += 1
-    r, a, start = ref[k:], alt[k:], pos + k
-    while r and a and r[-1] == a[-1]:
-        r, a = r[:-1], a[:-1]
+    start, r, a = trim_alleles(pos, ref, alt)
     if not r and not a:
         raise ValueError(f"{pos}:{ref}>{alt}: reference and alternate allele are the same")
     if not r:  # insertion between start - 1 and start

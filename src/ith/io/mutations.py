@@ -21,3 +21,17 @@ def split_ids(ids: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"mutation_id": ids.to_numpy(), "chrom": parts[0].to_numpy(),
                          "pos": parts[1].astype(int).to_numpy(), "ref": parts[2].to_numpy(),
                          "alt": parts[3].to_numpy()})
+
+
+def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Shared leading then trailing bases removed: (first affected position, ref, alt), upper
+    case; an insertion (ref '') sits between position - 1 and position. The minimal form the
+    annotation and the MAF both need."""
+    ref, alt = ref.upper(), alt.upper()
+    k = 0
+    while k < min(len(ref), len(alt)) and ref[k] == alt[k]:
+        k += 1
+    r, a, start = ref[k:], alt[k:], pos + k
+    while r and a and r[-1] == a[-1]:
+        r, a = r[:-1], a[:-1]
+    return start, r, a
