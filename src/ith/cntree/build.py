@@ -1,0 +1,135 @@
+"""One patient's copy-number tree: distances, tree, agreement with the SNV region tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ith.cntree.distance import distance_matrix
+from ith.cntree.profiles import ROOT, shared_segments
+from ith.cntree.tree import Tree, informative, neighbour_joining, robinson_foulds
+
+DISTANCE_COLUMNS = ["patient", "sample_1", "sample_2", "events"]
+
+
+@dataclass(frozen=True)
+class CnTreeParams:
+    """`cntree`."""
+    engine: str = "own"
+    wgd: bool = True
+    min_segment_bp: int = 0
+    min_branch_events: float = 0.5
+
+
+@dataclass
+class CnTree:
+    distances: pd.DataFrame
+    tree: Tree | None
+    newick: str
+    clades: dict[frozenset[str], float]
+    metrics: dict
+
+
+def snv_clades(branches: pd.DataFrame, regions: list[str]) -> set[frozenset[str]]:
+    """The SNV region tree's clades (branches.tsv rows that are compatible), as region sets."""
+    rows = branches[branches["compatible"].astype(str).str.lower().isin(["true", "1"])]
+    clades = [frozenset(str(r).split(",")) & frozenset(regions) for r in rows["regions"]]
+    return informative(clades, len(regions))
+
+
+def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: CnTreeParams,
+            branches: pd.DataFrame | None = None) -> CnTree:
+    table, profiles = shared_segments(segments, tumours, params.min_segment_bp)
+    regions = [s for s in tumours if s in profiles]
+    names, m = distance_matrix(profiles, params.wgd, ROOT) if len(table) else ([ROOT] + regions, np.zeros((len(regions) + 1,) * 2))
+    if not np.isfinite(m).all():
+        bad = [f"{names[i]}-{names[j]}" for i, j in zip(*np.nonzero(~np.isfinite(m)))]
+        raise ValueError(f"no event path between {bad[0]}")
+    rows = [dict(patient=patient, sample_1=names[i], sample_2=names[j], events=float(m[i, j]))
+            for i in range(len(names)) for j in range(len(names)) if i < j]
+    distances = pd.DataFrame(rows, columns=DISTANCE_COLUMNS)
+    metrics: dict = dict(engine=params.engine, n_regions=len(regions), n_segments=int(len(table)),
+                         wgd_allowed=params.wgd,
+                         events_from_diploid={names[j]: float(m[names.index(ROOT), j]) for j in range(len(names))
+                                              if names[j] != ROOT})
+    if len(regions) < 2:
+        metrics.update(n_clades=0, newick="", snv_clades=None, robinson_foulds=None,
+                       robinson_foulds_normalised=None, same_topology=None, note="fewer than 2 regions")
+        return CnTree(distances, None, "", {}, metrics)
+    tree = neighbour_joining(names, m)
+    clades = tree.clades(ROOT, params.min_branch_events)
+    newick = tree.newick(ROOT, params.min_branch_events)
+    mine = informative(clades, len(regions))
+    metrics.update(n_clades=len(mine), newick=newick,
+                   clades=sorted(",".join(r for r in regions if r in c) for c in mine))
+    if branches is not None:
+        theirs = snv_clades(branches, regions)
+        rf, norm = robinson_foulds(mine, theirs)
+        metrics.update(snv_clades=sorted(",".join(r for r in regions if r in c) for c in theirs),
+                       robinson_foulds=rf, robinson_foulds_normalised=round(norm, 6), same_topology=rf == 0)
+    return CnTree(distances, tree, newick, clades, metrics)
+
+
+def plot(result: CnTree, patient: str, path: str) -> None:
+    """The rooted tree (branch lengths in events) beside the distance matrix."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    if result.tree is None:
+        ax1.text(0.5, 0.5, "no tree (fewer than 2 regions)", ha="center")
+        ax1.axis("off")
+    else:
+        _draw_tree(ax1, result.clades, [n for n in result.tree.names if n != ROOT])
+        ax1.set_title(f"{patient}: copy-number tree (events)")
+    names = list(dict.fromkeys(list(result.distances["sample_1"]) + list(result.distances["sample_2"])))
+    mat = np.zeros((len(names), len(names)))
+    for r in result.distances.itertuples():
+        i, j = names.index(r.sample_1), names.index(r.sample_2)
+        mat[i, j] = mat[j, i] = r.events
+    im = ax2.imshow(mat, cmap="viridis")
+    ax2.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+    ax2.set_yticks(range(len(names)), names, fontsize=7)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            ax2.text(j, i, f"{mat[i, j]:g}", ha="center", va="center", fontsize=6, color="white")
+    fig.colorbar(im, ax=ax2, label="events")
+    ax2.set_title("minimum-event distances")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _draw_tree(ax, clades: dict[frozenset[str], float], tips: list[str]) -> None:
+    everything = frozenset(tips)
+    order: list[str] = []
+
+    def children(c):
+        inside = [k for k in clades if k < c]
+        return sorted([k for k in inside if not any(k < o for o in inside)], key=lambda k: (-len(k), sorted(k)))
+
+    def walk(c, x0):
+        x1 = x0 + clades.get(c, 0.0)
+        if len(c) == 1:
+            order.append(next(iter(c)))
+            y = len(order) - 1
+            ax.plot([x0, x1], [y, y], color="k")
+            ax.text(x1, y, " " + next(iter(c)), va="center", fontsize=8)
+            return y
+        ys = [walk(k, x1) for k in children(c)]
+        y = float(np.mean(ys))
+        ax.plot([x0, x1], [y, y], color="k")
+        ax.plot([x1, x1], [min(ys), max(ys)], color="k")
+        return y
+
+    y = walk(everything, 0.0)
+    ax.plot([-0.5, 0], [y, y], color="grey")
+    ax.text(-0.5, y, f"{ROOT} ", ha="right", va="center", fontsize=8)
+    ax.set_yticks([])
+    ax.set_xlabel("events from the diploid normal")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)

@@ -1,0 +1,69 @@
+"""The true copy-number region tree of a simulated patient.
+
+A region's true allele-specific profile (truth segments.tsv) is that of its dominant clone, so
+its copy-number history is the path of clone-tree edges from the trunk to that clone. Each clone
+whose own events include a copy-number event (WGD included) defines a clade: the regions whose
+dominant clone descends from it. These clades, without the trivial ones (one region, all
+regions), are the tree the regions' profiles can reveal; a clone with no event of its own
+leaves its regions unresolved from its parent's (a multifurcation), and regions sharing a
+dominant clone have the same profile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ith.simulate.samples import SampleSpec
+from ith.simulate.tumour import Patient
+
+
+def dominant(spec: SampleSpec) -> int:
+    return int(np.argmax(spec.clone_props))
+
+
+def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[str]]:
+    t = patient.tumour
+    regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
+    with_events = {e.clone for e in t.events}
+    out = set()
+    for c in with_events:
+        below = set(t.descendants(c))
+        clade = frozenset(s.sample for s in regions if dominant(s) in below)
+        if 1 < len(clade) < len(regions):
+            out.add(clade)
+    return out
+
+
+def private_cn_events(patient: Patient, specs: list[SampleSpec]) -> int:
+    """Copy-number events that some regions carry and others not (the events of non-truncal
+    clones that are ancestors of, or are, at least one region's dominant clone)."""
+    t = patient.tumour
+    regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
+    n = 0
+    for e in t.events:
+        below = set(t.descendants(e.clone))
+        carriers = sum(dominant(s) in below for s in regions)
+        n += 0 < carriers < len(regions)
+    return n
+
+
+# demo preset overrides for the copy-number tree validation: more events and clones, so most
+# patients have >= 3 copy-number events that some regions carry and others not
+CNTREE_OVERRIDES = dict(cn_events=(12, 18), clones=(5, 8), regions=(4, 6))
+
+
+def misread(segments, rate: float, rng: np.random.Generator):
+    """segments.tsv rows with each segment's major or minor copy number off by one with
+    probability `rate` (a copy-number caller's mistakes; never below 0, minor kept <= major)."""
+    out = segments.copy()
+    hit = np.flatnonzero(rng.random(len(out)) < rate)
+    for i in hit:
+        maj, mnr = int(out["major_cn"].iat[i]), int(out["minor_cn"].iat[i])
+        if rng.random() < 0.5:
+            maj = max(maj + int(rng.choice([-1, 1])), mnr)
+        else:
+            mnr = max(0, min(mnr + int(rng.choice([-1, 1])), maj))
+        out.iloc[i, out.columns.get_loc("major_cn")] = maj
+        out.iloc[i, out.columns.get_loc("minor_cn")] = mnr
+    out["total_cn"] = out["major_cn"] + out["minor_cn"]
+    return out
