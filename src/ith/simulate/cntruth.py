@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ith.io.reference import is_autosome
 from ith.simulate.samples import SampleSpec
 from ith.simulate.tumour import Patient
 
@@ -21,10 +22,15 @@ def dominant(spec: SampleSpec) -> int:
     return int(np.argmax(spec.clone_props))
 
 
+def _seen(e) -> bool:
+    """Events the copy-number tree sees: autosomal ones and WGD (it reads autosomes only)."""
+    return e.kind == "wgd" or is_autosome(e.contig)
+
+
 def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[str]]:
     t = patient.tumour
     regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
-    with_events = {e.clone for e in t.events}
+    with_events = {e.clone for e in t.events if _seen(e)}
     out = set()
     for c in with_events:
         below = set(t.descendants(c))
@@ -35,21 +41,26 @@ def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[s
 
 
 def private_cn_events(patient: Patient, specs: list[SampleSpec]) -> int:
-    """Copy-number events that some regions carry and others not (the events of non-truncal
-    clones that are ancestors of, or are, at least one region's dominant clone)."""
+    """Copy-number events that some regions carry and others not (the events of clones that
+    are ancestors of, or are, the dominant clone of some regions but not all); autosomal ones
+    and WGD, the ones the tree sees."""
     t = patient.tumour
     regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
     n = 0
     for e in t.events:
+        if not _seen(e):
+            continue
         below = set(t.descendants(e.clone))
         carriers = sum(dominant(s) in below for s in regions)
         n += 0 < carriers < len(regions)
     return n
 
 
-# demo preset overrides for the copy-number tree validation: more events and clones, so most
-# patients have >= 3 copy-number events that some regions carry and others not
-CNTREE_OVERRIDES = dict(cn_events=(12, 18), clones=(5, 8), regions=(4, 6))
+# overrides of the `test` preset (a small genome, quick to draw) for the copy-number tree
+# validation: 4-6 regions, more clones and more, shorter events, so that many patients have >= 3
+# copy-number events that some regions carry and others not
+CNTREE_PRESET = "test"
+CNTREE_OVERRIDES = dict(regions=(4, 6), clones=(4, 7), cn_events=(12, 18), cn_event_length=(10_000, 30_000))
 
 
 def misread(segments, rate: float, rng: np.random.Generator):
