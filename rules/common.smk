@@ -289,6 +289,7 @@ def get_final_output():
     out += [f"results/sampling/{p}/{f}" for p in PATIENTS for f in ("curves.tsv", "richness.json", "curves.png")]
     out += [f"results/signatures/{p}/{f}" for p in PATIENTS
             for f in ("sbs96.tsv", "exposures.tsv", "metrics.json", "signatures.png")]
+    out += [f"results/cntree/{p}/{f}" for p in PATIENTS for f in ("distances.tsv", "tree.nwk", "metrics.json", "cntree.png")]
     out += [f"results/liquid/{p}/{f}" for p in PATIENTS if patient_plasma(p) for f in [*LIQUID_REPORT_FILES.values(), "loci.tsv"]]
     out += [f"results/report/{p}/{f}" for p in PATIENTS for f in ("report.html", "metrics.json")]
     out += ["results/report/cohort.tsv", "results/report/cohort.html"]

@@ -4,7 +4,6 @@ additive tree, and topology against the simulator's truth."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections import deque
 
 import numpy as np

@@ -143,7 +143,7 @@ def test_annotation():
 
 def test_every_section_has_its_test():
     stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report", "tumour_only",
-              "annotation", "signatures"}
+              "annotation", "signatures", "cntree"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
     assert sections == stages
@@ -183,6 +183,14 @@ def test_signatures():
     from ith.signatures.fit import SignatureParams
 
     assert SignatureParams.from_config(section_defaults("signatures")) == SignatureParams()
+
+
+def test_cntree():
+    from ith.cntree.build import CnTreeParams
+
+    assert CnTreeParams.from_config(section_defaults("cntree")) == CnTreeParams()
+    with pytest.raises(InputError, match="cntree.engine medicc2"):
+        CnTreeParams.from_config({**section_defaults("cntree"), "engine": "medicc2"})
 
 
 def test_sampling():

@@ -316,6 +316,12 @@ def check_config_values(config: dict, source: str) -> None:
         candidate_matrix(SignatureParams.from_config(config.get("signatures") or {}))
     except InputError as e:
         raise InputError(f"{source}: {e}") from None
+    from ith.cntree.build import CnTreeParams
+
+    try:  # an engine that is installed
+        CnTreeParams.from_config(config["cntree"])
+    except InputError as e:
+        raise InputError(f"{source}: {e}") from None
 
 
 def preflight(config: dict, source: str = "config", check_files: bool = True) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ith.cntree.distance import distance_matrix
+from ith.errors import InputError
 from ith.cntree.profiles import ROOT, shared_segments
 from ith.cntree.tree import Tree, informative, neighbour_joining, robinson_foulds
 
@@ -21,6 +22,16 @@ class CnTreeParams:
     wgd: bool = True
     min_segment_bp: int = 0
     min_branch_events: float = 0.5
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "CnTreeParams":
+        from ith.params import from_section
+
+        params = from_section(cls, cfg, "cntree")
+        if params.engine == "medicc2":
+            raise InputError("cntree.engine medicc2: MEDICC2 is not installed with ith (it needs OpenFst, "
+                             "docs/methods/cntree.md); set cntree.engine to own")
+        return params
 
 
 @dataclass
