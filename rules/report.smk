@@ -26,6 +26,9 @@ rule report_patient:
         signatures="results/signatures/{patient}/exposures.tsv",
         signatures_metrics="results/signatures/{patient}/metrics.json",
         signatures_plot="results/signatures/{patient}/signatures.png",
+        cntree_distances="results/cntree/{patient}/distances.tsv",
+        cntree_metrics="results/cntree/{patient}/metrics.json",
+        cntree_plot="results/cntree/{patient}/cntree.png",
         **{name: liquid_report_input(f) for name, f in LIQUID_REPORT_FILES.items()},
     output:
         html=report(

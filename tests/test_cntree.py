@@ -161,3 +161,57 @@ def test_cn_trees_match_the_simulated_truth():
         same += informative(res.clades, len(tumours)) == true_cn_clades(patient, specs)
     assert n >= 10
     assert same >= 0.9 * n
+
+
+def test_report_shows_the_copy_number_tree(tmp_path):
+    """The cntree stage's tree, distances and agreement reach metrics.json and a section of the
+    HTML, with its figure; without the stage's files the section says so."""
+    import json
+    from dataclasses import replace
+
+    from test_report import _fake_files, _fake_results
+
+    from ith.cntree.build import plot
+    from ith.io.jsonout import write_json
+    from ith.io.tables import write_tsv
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    regions = ["P1-R1", "P1-R2", "P1-R3"]
+    rows = []
+    for s, gain in zip(regions, (2, 2, 1)):  # R1 and R2 share a gain
+        rows += [_seg(s, "chr1", 1, 100, 1, 1), _seg(s, "chr1", 101, 200, gain, 1), _seg(s, "chr1", 201, 300, 1, 1)]
+    branches = pd.DataFrame(dict(regions=["P1-R1,P1-R3", "P1-R1", "P1-R2", "P1-R3"], compatible=True))
+    res = cn_tree("P1", pd.DataFrame(rows), regions, CnTreeParams(), branches)
+    assert res.metrics["robinson_foulds"] == 2 and res.metrics["same_topology"] is False
+    d = results / "cntree" / "P1"
+    d.mkdir(parents=True)
+    write_tsv(res.distances, str(d / "distances.tsv"))
+    write_json({"patient": "P1", **res.metrics}, str(d / "metrics.json"))
+    plot(res, "P1", str(d / "cntree.png"))
+    (d / "tree.nwk").write_text(res.newick + "\n")
+    import shutil
+
+    from test_docs import undocumented_outputs
+
+    alone = tmp_path / "alone"  # the stage's files only, with the ids' table the check reads
+    shutil.copytree(d, alone / "cntree" / "P1")
+    (alone / "qc").mkdir()
+    pd.DataFrame(dict(patient="P1", sample=regions)).to_csv(alone / "qc" / "summary.tsv", sep="\t", index=False)
+    assert undocumented_outputs(alone) == []
+    files = replace(_fake_files(results), cntree_distances=d / "distances.tsv", cntree_metrics=d / "metrics.json",
+                    cntree_plot=d / "cntree.png")
+    out = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), out)
+    s = json.loads((out / "metrics.json").read_text())
+    assert s["cntree"]["clades"] == ["P1-R1,P1-R2"] and s["cntree"]["snv_clades"] == ["P1-R1,P1-R3"]
+    assert s["cntree"]["robinson_foulds_normalised"] == 1.0
+    html = (out / "report.html").read_text()
+    section = html[html.index('<section id="cntree">'):html.index('<section id="sampling">')]
+    assert 'id="fig-cntree"' in section and "Robinson-Foulds distance 2" in section
+    assert "different topologies" in section and "<td>P1-R1</td>" in section
+    assert (out / "figures" / "cntree.png").exists()
+    write_report(_fake_files(results), "P1", sheet, ReportParams(), tmp_path / "plain")
+    assert "No copy-number tree for this patient." in (tmp_path / "plain" / "report.html").read_text()

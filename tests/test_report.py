@@ -342,7 +342,7 @@ def test_patient_files_are_the_rules_named_inputs_exactly():
     files = PatientFiles.from_inputs(named)
     assert files.ctdna is None and files.qc == Path("results/qc.tsv")
     assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "tumour_fraction", "plasma_clones",
-                                     "plasma_fragments", "signatures"]
+                                     "plasma_fragments", "signatures", "cntree"]
     assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
     for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
                 {**named, "ctdna": ["a.tsv", "b.tsv"]}):

@@ -129,6 +129,7 @@ def _draw_tree(ax, clades: dict[frozenset[str], float], tips: list[str]) -> None
             order.append(next(iter(c)))
             y = len(order) - 1
             ax.plot([x0, x1], [y, y], color="k")
+            ax.plot([x1], [y], "o", color="k", ms=3)
             ax.text(x1, y, " " + next(iter(c)), va="center", fontsize=8)
             return y
         ys = [walk(k, x1) for k in children(c)]

@@ -57,6 +57,9 @@ class PatientFiles:
     signatures: Path | None = None  # the signatures stage's exposures.tsv
     signatures_metrics: Path | None = None
     signatures_plot: Path | None = None
+    cntree_distances: Path | None = None  # the cntree stage's distances.tsv
+    cntree_metrics: Path | None = None
+    cntree_plot: Path | None = None
 
     @classmethod
     def from_inputs(cls, named: Mapping[str, str | Sequence[str]]) -> PatientFiles:
@@ -73,7 +76,7 @@ class PatientFiles:
         """The stages' own figures the report shows, by the report's name for them."""
         named = {"cn_profile": self.cn_plot, "ccf": self.ccf_plot, "tree": self.tree_plot,
                  "sampling": self.sampling_plot, "tumour_fraction": self.tf_plot, "plasma_clones": self.plasma_clones_plot,
-                 "plasma_fragments": self.fragments_plot, "signatures": self.signatures_plot}
+                 "plasma_fragments": self.fragments_plot, "signatures": self.signatures_plot, "cntree": self.cntree_plot}
         return {k: v for k, v in named.items() if v is not None}
 
 
@@ -109,6 +112,8 @@ class PatientData:
     sampling: dict = field(default_factory=dict)  # the sampling stage's richness.json
     signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # the signatures stage's exposures.tsv
     signatures_metrics: dict = field(default_factory=dict)  # and its metrics.json
+    cntree_distances: pd.DataFrame = field(default_factory=pd.DataFrame)  # the cntree stage's distances.tsv
+    cntree_metrics: dict = field(default_factory=dict)  # and its metrics.json
     figures: dict[str, Path] = field(default_factory=dict)  # the stages' own figures that exist
 
     def samples_of(self, kind: str) -> list[str]:
@@ -148,4 +153,5 @@ def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> Pati
         ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
         fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), ch=read_table(f.ch),
         orientation=read_table(f.orientation), sampling=_json(f.sampling), signatures=read_table(f.signatures),
-        signatures_metrics=_json(f.signatures_metrics), figures=f.figures())
+        signatures_metrics=_json(f.signatures_metrics), cntree_distances=read_table(f.cntree_distances),
+        cntree_metrics=_json(f.cntree_metrics), figures=f.figures())

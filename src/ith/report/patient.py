@@ -92,6 +92,9 @@ CAPTIONS = {
     "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
     "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
     "plasma_fragments": "cfDNA fragment lengths: all fragments vs fragments carrying tumour mutations.",
+    "cntree": "The copy-number tree: neighbour joining on the minimum number of segmental gains and losses between "
+              "the regions' allele-specific profiles, rooted at the diploid normal, branch lengths in events; the "
+              "distances beside it (cntree stage).",
     "signatures": "SBS96 profiles of the trunk, the subclonal mutations and every clone, titled with their COSMIC "
                   "signature exposures and 95% bootstrap intervals (signatures stage).",
 }
@@ -227,6 +230,7 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "metrics": _metrics_table(h),
         "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
         "sampling": _sampling_table(s.get("sampling") or {}),
+        "cntree": table(d.cntree_distances, ["sample_1", "sample_2", "events"], "no copy-number tree"),
     }
 
 

@@ -292,6 +292,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                                                           if d.plasma else "")
     if d.signatures_metrics:
         summary["signatures"] = {k: v for k, v in d.signatures_metrics.items() if k != "patient"}
+    if d.cntree_metrics:
+        summary["cntree"] = {k: v for k, v in d.cntree_metrics.items() if k != "patient"}
     summary["limitations"] = limitations(d, summary, params)
     summary["definitions"] = DEFINITIONS
     summary["parameters"] = {"report": params.__dict__, "config": config or {}}
