@@ -215,3 +215,14 @@ def test_report_shows_the_copy_number_tree(tmp_path):
     assert (out / "figures" / "cntree.png").exists()
     write_report(_fake_files(results), "P1", sheet, ReportParams(), tmp_path / "plain")
     assert "No copy-number tree for this patient." in (tmp_path / "plain" / "report.html").read_text()
+
+
+def test_the_medicc2_engine_is_refused_before_any_job():
+    from ith.config import check_config_values
+    from ith.errors import InputError
+    from test_params import section_defaults
+
+    base = {"assay": {"type": "wgs", "targets": None}}
+    check_config_values({**base, "cntree": section_defaults("cntree")}, "cfg")
+    with pytest.raises(InputError, match="cfg: cntree.engine medicc2: MEDICC2 is not installed"):
+        check_config_values({**base, "cntree": {**section_defaults("cntree"), "engine": "medicc2"}}, "cfg")

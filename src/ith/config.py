@@ -318,10 +318,11 @@ def check_config_values(config: dict, source: str) -> None:
         raise InputError(f"{source}: {e}") from None
     from ith.cntree.build import CnTreeParams
 
-    try:  # an engine that is installed
-        CnTreeParams.from_config(config["cntree"])
-    except InputError as e:
-        raise InputError(f"{source}: {e}") from None
+    if "cntree" in config:  # an engine that is installed
+        try:
+            CnTreeParams.from_config(config["cntree"])
+        except InputError as e:
+            raise InputError(f"{source}: {e}") from None
 
 
 def preflight(config: dict, source: str = "config", check_files: bool = True) -> pd.DataFrame:
