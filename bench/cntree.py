@@ -39,6 +39,9 @@ def main(n_patients: int = 200, seed: int = 11) -> None:
         if len(tumours) >= 4 and private_cn_events(patient, specs) >= 3:
             eligible.append((patient, tumours, segment_table(genome, patient, tumours), true_cn_clades(patient, specs)))
     print(f"{len(cohort)} patients drawn, {len(eligible)} with >= 4 regions and >= 3 private copy-number events")
+    stars = sum(not truth for *_, truth in eligible)
+    print(f"{stars} of them have a star as the true tree (a method that never resolves would score "
+          f"{stars / max(len(eligible), 1):.1%})")
     print("misread rate | same topology | mean normalised RF | WGD allowed")
     for wgd in (True, False):
         for noise in NOISE:
