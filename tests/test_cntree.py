@@ -210,7 +210,7 @@ def test_report_shows_the_copy_number_tree(tmp_path):
     write_report(files, "P1", sheet, ReportParams(), out)
     s = json.loads((out / "metrics.json").read_text())
     assert s["cntree"]["clades"] == ["P1-R1,P1-R2"] and s["cntree"]["snv_clades"] == ["P1-R1,P1-R3"]
-    assert s["cntree"]["robinson_foulds_normalised"] == 1.0
+    assert s["cntree"]["robinson_foulds_normalised"] == 1.0 and "cntree" in s["definitions"]
     html = (out / "report.html").read_text()
     section = html[html.index('<section id="cntree">'):html.index('<section id="sampling">')]
     assert 'id="fig-cntree"' in section and "Robinson-Foulds distance 2" in section

@@ -72,6 +72,11 @@ DEFINITIONS = {
                   "min_cluster_size mutations (smallest_clone_share of the patient's); per region, ccf_separation is "
                   "the least CCF difference at which two such clusters are told apart (80% power, 5% two-sided, "
                   "binomial counting at the region's median depth, purity and copy number at its mutations, CCF 0.5).",
+    "cntree": "Copy-number tree (cntree stage, docs/methods/cntree.md): events_from_diploid (least segmental gains "
+              "and losses, and WGD when allowed, from the diploid normal to each region), newick (neighbour-joining "
+              "tree on the regions' minimum-event distances, rooted at the diploid normal), clades / snv_clades (the "
+              "copy-number and SNV region trees' clades), robinson_foulds (clades in one tree but not the other), "
+              "robinson_foulds_normalised (over both trees' clade count) and same_topology (distance 0).",
 }
 
 
