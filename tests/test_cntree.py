@@ -71,6 +71,11 @@ def test_distance_known_values():
     doubled = {"1": np.array([[2, 2], [2, 2]])}
     assert directed_distance(one, doubled, wgd=False) == 2
     assert directed_distance(one, doubled, wgd=True) == 1
+    # a gain before the doubling is doubled with it: gain, then WGD
+    assert directed_distance({"1": np.array([[1, 1], [1, 1], [1, 1]])},
+                             {"1": np.array([[4, 2], [2, 2], [2, 2]])}, wgd=True) == 2
+    # a loss after it: WGD, then loss
+    assert directed_distance(one, {"1": np.array([[2, 1], [2, 2]])}, wgd=True) == 2
 
 
 def test_neighbour_joining_recovers_an_additive_tree():
@@ -229,3 +234,29 @@ def test_the_medicc2_engine_is_refused_before_any_job():
     check_config_values({**base, "cntree": section_defaults("cntree")}, "cfg")
     with pytest.raises(InputError, match="cfg: cntree.engine medicc2: MEDICC2 is not installed"):
         check_config_values({**base, "cntree": {**section_defaults("cntree"), "engine": "medicc2"}}, "cfg")
+
+
+def test_distance_from_diploid_is_the_true_number_of_events():
+    """From the truth profiles, each region's distance from the diploid normal is the number of
+    events on its dominant clone's path (a CN-LOH two, as MEDICC2 counts it), with whole-genome
+    doublings in the middle of the trunk too; without WGD as an event it is more there."""
+    from ith.simulate.cntruth import CNTREE_OVERRIDES, CNTREE_PRESET, path_events
+    from ith.simulate.cohort import patients
+    from ith.simulate.genome import make_genome
+    from ith.simulate.presets import PRESETS
+    from ith.simulate.truth import segment_table
+
+    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=6, wgd_patients=(0, 2, 4), **CNTREE_OVERRIDES)
+    genome = make_genome(np.random.default_rng([7, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
+                         preset.segdups_per_mb)
+    n_wgd = 0
+    for patient, specs in patients(7, preset, genome):
+        tumours = [s for s in specs if s.type == "tumour"]
+        seg = segment_table(genome, patient, tumours)
+        got = cn_tree(patient.id, seg, [s.sample for s in tumours], CnTreeParams()).metrics["events_from_diploid"]
+        assert got == {s.sample: float(path_events(patient, s)) for s in tumours}
+        if patient.tumour.wgd:
+            n_wgd += 1
+            plain = cn_tree(patient.id, seg, [s.sample for s in tumours], CnTreeParams(wgd=False))
+            assert all(plain.metrics["events_from_diploid"][s] > got[s] for s in got)
+    assert n_wgd == 3

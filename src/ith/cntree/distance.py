@@ -64,15 +64,33 @@ def profile_distance(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> floa
     return total
 
 
-def doubled(profile: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {c: v * 2 for c, v in profile.items()}
+def _halves(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    """Candidate states just before a doubling that ends at b: a itself (the doubling first),
+    b halved down, halved up, and per segment whichever half is nearer a (a state with copies
+    where b has some)."""
+    lo, hi = b // 2, b - b // 2
+    lo = np.where(b > 0, np.maximum(lo, 1), 0)
+    near = np.where(np.abs(lo - a) <= np.abs(hi - a), lo, hi)
+    return [a, lo, hi, near]
+
+
+def wgd_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """One allele of one chromosome through a doubling: the fewest events a -> x, then x doubled
+    (the doubling counted once for the genome, by the caller), then 2x -> b, over the candidate
+    states x of `_halves` (events before the doubling are doubled with it)."""
+    return min(vector_distance(a, x) + vector_distance(2 * x, b) for x in _halves(a, b))
 
 
 def directed_distance(a: dict[str, np.ndarray], b: dict[str, np.ndarray], wgd: bool) -> float:
-    """a -> b; with `wgd`, a whole-genome doubling of a (one event) may come first."""
+    """a -> b; with `wgd`, one whole-genome doubling (one event) may happen, with events before
+    and after it."""
     d = profile_distance(a, b)
     if wgd:
-        d = min(d, 1 + profile_distance(doubled(a), b))
+        through = 1.0
+        for chrom in a:
+            for k in range(a[chrom].shape[1]):
+                through += wgd_distance(a[chrom][:, k], b[chrom][:, k])
+        d = min(d, through)
     return d
 
 

@@ -56,6 +56,17 @@ def private_cn_events(patient: Patient, specs: list[SampleSpec]) -> int:
     return n
 
 
+def path_events(patient: Patient, spec: SampleSpec) -> int:
+    """Copy-number events from the germline to the sample's dominant clone that the tree sees,
+    in MEDICC2's units: a CN-LOH is two (a loss of one allele, a gain of the other)."""
+    t = patient.tumour
+    path, c = set(), dominant(spec)
+    while c != -1:
+        path.add(c)
+        c = t.parents[c]
+    return sum(2 if e.kind == "cnloh" else 1 for e in t.events if _seen(e) and e.clone in path)
+
+
 # overrides of the `test` preset (a small genome, quick to draw) for the copy-number tree
 # validation: 4-6 regions, more clones and more, shorter events, so that many patients have >= 3
 # copy-number events that some regions carry and others not
