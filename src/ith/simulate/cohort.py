@@ -364,6 +364,7 @@ def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], fold
                  targets: pd.DataFrame | None = None) -> None:
     os.makedirs(folder, exist_ok=True)
     write_tsv(truth.tree_table(patient), os.path.join(folder, "tree.tsv"))
+    write_tsv(truth.timing_table(patient), os.path.join(folder, "timing.tsv"))
     write_tsv(truth.mutation_table(patient, specs, targets), os.path.join(folder, "mutations.tsv"))
     write_tsv(truth.segment_table(genome, patient, specs), os.path.join(folder, "segments.tsv"))
     write_tsv(truth.purity_ploidy_table(genome, patient, specs), os.path.join(folder, "purity_ploidy.tsv"))
