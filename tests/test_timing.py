@@ -21,7 +21,8 @@ def test_event_of_states():
     assert event_of(2, 2, 2, True) == ("wgd", True)
     assert event_of(2, 1, 2, True) == ("loss", False)
     assert event_of(3, 2, 2, True) == ("gain", False)
-    assert event_of(1, 0, 1, False) == (None, False)  # a male's X
+    assert event_of(3, 1, 2, True) == ("imbalance", False)
+    assert event_of(1, 0, 1, False) == (None, False)  # a male X
 
 
 @pytest.mark.parametrize("event,before,after,gained", [("gain", 2, 3, 1), ("cnloh", 1, 2, 1), ("wgd", 2, 4, 2)])

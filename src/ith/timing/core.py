@@ -84,7 +84,7 @@ def event_of(major: int, minor: int, normal: int, wgd: bool) -> tuple[str | None
         return "gain", False
     if total < base:
         return "loss", False
-    return "cnloh", False
+    return ("cnloh" if minor == 0 else "imbalance"), False
 
 
 def multiplicity_posterior(alt: np.ndarray, depth: np.ndarray, purity: np.ndarray, total: np.ndarray,
@@ -135,13 +135,23 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
     """(segments, mutations, metrics). mutations: the clonal stage's mutations.tsv (mutation_id,
     sample, alt_counts, depth, major_cn, minor_cn, normal_cn, purity, call; indel optional);
     segments: the copy-number stage's segments.tsv (sample, chrom, start, end, major_cn,
-    minor_cn, normal_cn); wgd: per region."""
-    seg = segments[segments["sample"].astype(str).isin(regions)].dropna(subset=["major_cn", "minor_cn", "normal_cn"])
+    minor_cn; subclonal, allele_specific and normal_cn when present, else the germline copies of
+    each contig from the mutations' normal_cn); wgd: per region."""
+    seg = segments[segments["sample"].astype(str).isin(regions)].copy()
+    if "normal_cn" not in seg.columns:  # the copy-number stage's segments: the germline copies from the mutations
+        normal = mutations.assign(chrom=split_ids(mutations["mutation_id"])["chrom"].to_numpy()).groupby("chrom")["normal_cn"]
+        known = seg["chrom"].astype(str).map(normal.agg(lambda x: x.mode().iloc[0]))
+        sex = seg["chrom"].astype(str).str.upper().str.removeprefix("CHR").isin(["X", "Y"])
+        seg["normal_cn"] = known.where(known.notna() | sex, 2)  # X and Y without mutations: unknown, left out
+    seg = seg.dropna(subset=["major_cn", "minor_cn", "normal_cn"])
     seg = seg.astype({"major_cn": int, "minor_cn": int, "normal_cn": int, "start": int, "end": int})
     units: dict[tuple, list[str]] = {}
     for r in seg.itertuples(index=False):
         doubled = bool(wgd.get(str(r.sample), False))
         event, timeable = event_of(r.major_cn, r.minor_cn, r.normal_cn, doubled)
+        # a state of only some tumour cells, or a total copy number split by a guess, is not timed
+        if _truthy(getattr(r, "subclonal", False)) or not _truthy(getattr(r, "allele_specific", True)):
+            timeable = False
         if event is not None:
             key = (str(r.chrom), r.start, r.end, r.major_cn, r.minor_cn, event, timeable)
             units.setdefault(key, []).append(str(r.sample))
@@ -201,6 +211,10 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
     mut_out = pd.DataFrame(mut_rows, columns=MUTATION_COLUMNS)
     metrics = _metrics(seg_out, mut_out, wgd_p, wgd, regions, params, patient)
     return seg_out, mut_out, metrics
+
+
+def _truthy(v) -> bool:
+    return str(v).strip().lower() in ("true", "1")
 
 
 def _r(x: float) -> float:
