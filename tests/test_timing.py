@@ -105,3 +105,18 @@ def test_timing_against_simulated_truth(simulated, depth):
     # the copy-per-copy clock on the simulator's per-site data is off: the clock matters
     wrong = evaluate(simulated, depth, TimingParams(clock="copies"))["gains"]
     assert ((wrong["time"] - wrong["truth"]).abs() > 0.02).any()
+
+
+def test_no_mutations_and_no_events_write_empty_tables(tmp_path):
+    from ith.timing.patient import write
+
+    muts, segs, _ = _toy(n=5)
+    empty = muts.iloc[:0]
+    flat = segs.assign(major_cn=1, minor_cn=1)
+    out = write(empty, flat, {}, ["R1", "R2"], TimingParams(), "P", *(str(tmp_path / f) for f in
+                ("mutations.tsv", "segments.tsv", "metrics.json", "timing.png")))
+    assert out["wgd"] is None and out["events"] == {"truncal": 0, "shared": 0, "private": 0}
+    assert pd.read_csv(tmp_path / "segments.tsv", sep="\t").empty and (tmp_path / "timing.png").exists()
+    # a gain whose mutations are too few: called, not timed
+    seg, mut, _ = time_patient(muts, segs, {}, ["R1", "R2"], TimingParams(), "P")
+    assert len(mut) == 5 and seg["time"].isna().all()
