@@ -70,7 +70,7 @@ DEFINITIONS = {
                 "adequate (unseen_clones < sampling.min_unseen) and the verdict.",
     "timing": "Timing (timing stage, docs/methods/timing.md): wgd (the doubling's relative time on the clock of the "
               "clonal mutations, 0 at the first and 1 at the last, with its bootstrap interval, n_mutations and "
-              "n_segments 2+2 pooled; null when no region doubled or too few mutations), gains (segments timed, "
+              "n_segments 2+2 in every doubled region pooled; null when no region doubled or too few mutations), gains (segments timed, "
               "their median time and that of the truncal ones), mutations (clonal SNVs in timeable segments called "
               "early: two copies, before the gain; or late) and events (copy-number states other than the "
               "doubling in every region: truncal, in some: shared, in one: private).",

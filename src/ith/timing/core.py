@@ -147,8 +147,8 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
     seg = seg.astype({"major_cn": int, "minor_cn": int, "normal_cn": int, "start": int, "end": int})
     units: dict[tuple, list[str]] = {}
     for r in seg.itertuples(index=False):
-        doubled = bool(wgd.get(str(r.sample), False))
-        event, timeable = event_of(r.major_cn, r.minor_cn, r.normal_cn, doubled)
+        is_doubled = bool(wgd.get(str(r.sample), False))
+        event, timeable = event_of(r.major_cn, r.minor_cn, r.normal_cn, is_doubled)
         # a state of only some tumour cells, or a total copy number split by a guess, is not timed
         if _truthy(getattr(r, "subclonal", False)) or not _truthy(getattr(r, "allele_specific", True)):
             timeable = False
@@ -166,6 +166,7 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
     muts["pos"] = ids["pos"].to_numpy()
     muts["sample"] = muts["sample"].astype(str)
 
+    doubled = {r for r in regions if wgd.get(r, False)}
     contig_order = {c: i for i, c in enumerate(pd.unique(seg["chrom"].astype(str)))}
     keys = sorted(units, key=lambda k: (contig_order.get(k[0], 1 << 30), k[1], k[2], k[3], k[4], k[6]))
     seg_rows, mut_rows, wgd_p = [], [], {}
@@ -200,7 +201,7 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
                                          p_early=round(float(p), 4), call="early" if e else "late"))
                 row.update(n_mutations=len(agg), n_early=int(early.sum()), n_late=int((~early).sum()),
                            expected_early=round(float(p_early.sum()), 3))
-                if event == "wgd" and minor == 2:
+                if event == "wgd" and set(here) == doubled:  # 2+2 in every doubled region: the trunk's clock
                     for mid, p in zip(agg.index, p_early):
                         wgd_p.setdefault(mid, p)
                 if len(agg) >= params.min_mutations:
@@ -229,7 +230,7 @@ def _metrics(seg: pd.DataFrame, mut: pd.DataFrame, wgd_p: dict, wgd: dict[str, b
         p = np.array(list(wgd_p.values()))
         t, lo, hi = time_interval(p, "wgd", params, [len(seg) + 1])
         out["wgd"] = {"time": _r(t), "low": _r(lo), "high": _r(hi), "n_mutations": len(p),
-                      "n_segments": int(((seg["event"] == "wgd") & (seg["minor_cn"] == 2)).sum())}
+                      "n_segments": int(((seg["event"] == "wgd") & (seg["n_regions"] == len(doubled))).sum())}
     else:
         out["wgd"] = None
     timed = seg[seg["time"].notna() & (seg["event"] != "wgd")]

@@ -51,8 +51,16 @@ def evaluate_patient(pid: str, mutations: pd.DataFrame, segments: pd.DataFrame, 
                      truth_mutations: pd.DataFrame, truth_timing: pd.DataFrame,
                      params: TimingParams) -> dict:
     """Early/late calls of truncal SNVs against their true multiplicity, truncal gains' and the
-    WGD's times against the truth."""
+    WGD's times against the truth. The truth's times are on the founder clone's clock (its own
+    mutations); the regions show a longer trunk when a later clone is in every cell of every
+    region, so the truth is put on that clock: the founder's mutations before the event over
+    all the mutations clonal in every region."""
     seg, mut, metrics = time_patient(mutations, segments, wgd, regions, params, pid)
+    everywhere = (truth_mutations["status"] == "clonal").groupby(truth_mutations["mutation_id"]).all()
+    clone = truth_mutations.groupby("mutation_id")["clone"].first()
+    n_founder = int((clone == "C0").sum())
+    n_trunk = n_founder + int((everywhere & (clone != "C0")).sum())
+    scale = n_founder / n_trunk if n_trunk else 1.0
     tm = truth_mutations[truth_mutations["clone"] == "C0"]
     true_m = tm.groupby("mutation_id")["multiplicity"].max()
     mm = mut[mut["mutation_id"].isin(true_m.index)]
@@ -63,13 +71,13 @@ def evaluate_patient(pid: str, mutations: pd.DataFrame, segments: pd.DataFrame, 
                   & (seg["event"] == e.kind) & seg["time"].notna() & (seg["scope"] == "truncal")]
         for s in hit.itertuples():
             gains.append(dict(patient=pid, segment=s.segment, event=s.event, n=s.n_mutations, time=s.time, low=s.low,
-                              high=s.high, truth=float(e.time)))
+                              high=s.high, truth=float(e.time) * scale))
     wgd_row = truth_timing[truth_timing["kind"] == "wgd"]
     wgd_eval = None
     if len(wgd_row) and metrics["wgd"] is not None:
         w = metrics["wgd"]
         wgd_eval = dict(patient=pid, time=w["time"], low=w["low"], high=w["high"], n=w["n_mutations"],
-                        truth=float(wgd_row["time"].iloc[0]))
+                        truth=float(wgd_row["time"].iloc[0]) * scale)
     return dict(calls=len(mm), right=int(right.sum()), gains=gains, wgd=wgd_eval, true_wgd=bool(len(wgd_row)))
 
 
