@@ -142,7 +142,7 @@ def test_annotation():
 
 
 def test_every_section_has_its_test():
-    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report", "tumour_only",
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "timing", "liquid", "report", "tumour_only",
               "annotation", "signatures"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
@@ -183,6 +183,13 @@ def test_signatures():
     from ith.signatures.fit import SignatureParams
 
     assert SignatureParams.from_config(section_defaults("signatures")) == SignatureParams()
+
+
+def test_timing():
+    from ith.timing.core import TimingParams
+
+    assert TimingParams.from_config(section_defaults("timing")) == TimingParams()
+    assert TimingParams.from_config({"clock": "sites"}).clock == "sites"
 
 
 def test_sampling():
