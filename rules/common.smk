@@ -287,6 +287,7 @@ def get_final_output():
             for f in ("trees.json", "clone_proportions.tsv", "regions.nwk", "branches.tsv", "mutations.tsv",
                       "parents.tsv", "tree.png")]
     out += [f"results/sampling/{p}/{f}" for p in PATIENTS for f in ("curves.tsv", "richness.json", "curves.png")]
+    out += [f"results/timing/{p}/{f}" for p in PATIENTS for f in ("mutations.tsv", "segments.tsv", "metrics.json", "timing.png")]
     out += [f"results/signatures/{p}/{f}" for p in PATIENTS
             for f in ("sbs96.tsv", "exposures.tsv", "metrics.json", "signatures.png")]
     out += [f"results/cntree/{p}/{f}" for p in PATIENTS for f in ("distances.tsv", "tree.nwk", "metrics.json", "cntree.png")]
@@ -394,7 +395,7 @@ def report_sheet(patient):
 
 def report_provenance():
     """The parameters a report shows: every stage's config section (not the paths of other patients)."""
-    keys = ["assay", "qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report"]
+    keys = ["assay", "qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "timing", "liquid", "report"]
     return {k: config[k] for k in keys}
 
 

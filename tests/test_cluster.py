@@ -63,3 +63,17 @@ def test_the_slurm_profile_gives_the_local_results(slurm, cohort, workflow_run, 
     assert "report/P1/metrics.json" in cluster and len(cluster) > 30 and set(cluster) <= set(local)
     differ = [k for k in cluster if local[k] != cluster[k]]
     assert differ == [], differ
+
+
+def test_every_profiles_job_groups_build_the_dag(cohort, tmp_path):
+    """The cluster and cloud profiles bundle the same rules, and their groups hold every rule
+    between two of their members (a rule added to a patient's chain and left out of the groups
+    stops every cluster run while the DAG is built): a dry run with them, no scheduler needed."""
+    import yaml
+
+    profiles = {p.parent.name: yaml.safe_load(p.read_text()) for p in sorted((ROOT / "profiles").glob("*/config.yaml"))}
+    grouped = {name: (c["groups"], c.get("group-components", [])) for name, c in profiles.items() if c.get("groups")}
+    assert len(grouped) >= 4 and len({repr(g) for g in grouped.values()}) == 1, grouped
+    groups, components = next(iter(grouped.values()))
+    proc = snakemake(cohort, tmp_path, "-n", "--groups", *groups, "--group-components", *components)
+    assert proc.returncode == 0, proc.stderr[-3000:]

@@ -142,7 +142,7 @@ def test_annotation():
 
 
 def test_every_section_has_its_test():
-    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "liquid", "report", "tumour_only",
+    stages = {"qc", "variants", "copynumber", "clonal", "phylogeny", "sampling", "timing", "liquid", "report", "tumour_only",
               "annotation", "signatures", "cntree"}
     config = validate_config({"samples": "", "reference": {"fasta": ""}})
     sections = {k for k, v in config.items() if isinstance(v, dict)} - {"reference", "assay", "execution"}
@@ -191,6 +191,13 @@ def test_cntree():
     assert CnTreeParams.from_config(section_defaults("cntree")) == CnTreeParams()
     with pytest.raises(InputError, match="cntree.engine medicc2"):
         CnTreeParams.from_config({**section_defaults("cntree"), "engine": "medicc2"})
+
+
+def test_timing():
+    from ith.timing.core import TimingParams
+
+    assert TimingParams.from_config(section_defaults("timing")) == TimingParams()
+    assert TimingParams.from_config({"clock": "sites"}).clock == "sites"
 
 
 def test_sampling():

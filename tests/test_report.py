@@ -341,8 +341,8 @@ def test_patient_files_are_the_rules_named_inputs_exactly():
     named["ctdna"] = []
     files = PatientFiles.from_inputs(named)
     assert files.ctdna is None and files.qc == Path("results/qc.tsv")
-    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "tumour_fraction", "plasma_clones",
-                                     "plasma_fragments", "signatures", "cntree"]
+    assert list(files.figures()) == ["cn_profile", "ccf", "tree", "sampling", "timing", "tumour_fraction",
+                                     "plasma_clones", "plasma_fragments", "signatures", "cntree"]
     assert PatientFiles.from_inputs({**named, "tf_plot": ["plot.png"]}).tf_plot == Path("plot.png")
     for bad in ({k: v for k, v in named.items() if k != "qc"}, {**named, "liquid": []},
                 {**named, "ctdna": ["a.tsv", "b.tsv"]}):
@@ -451,3 +451,46 @@ def test_report_shows_signatures(tmp_path):
     # without the stage's files the section says so
     write_report(_fake_files(results), "P1", sheet, ReportParams(), tmp_path / "plain")
     assert "No signature analysis for this patient." in (tmp_path / "plain" / "report.html").read_text()
+
+
+def test_report_shows_the_timing(tmp_path):
+    """The timing stage's metrics.json, segments.tsv and figure reach metrics.json and the timing
+    section: a WGD in every region (2+2 segments, half the clonal SNVs with two copies) and a gain
+    private to one region."""
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from ith.report.patient import write_report
+    from ith.report.summary import ReportParams
+    from ith.timing.core import TimingParams
+    from ith.timing.patient import write
+
+    results = tmp_path / "results"
+    sheet = _fake_results(results)
+    regions = ["P1-R1", "P1-R2", "P1-R3"]
+    rng = np.random.default_rng(2)
+    mult = np.where(np.arange(60) % 2 == 0, 2, 1)
+    muts = pd.DataFrame([dict(mutation_id=f"chr1:{100 + 10 * i}:A:G", sample=r, depth=200,
+                              alt_counts=rng.binomial(200, 0.8 * m / (0.8 * 4 + 0.4)), major_cn=2, minor_cn=2,
+                              normal_cn=2, purity=0.8, call="clonal") for r in regions for i, m in enumerate(mult)])
+    segs = pd.DataFrame([dict(sample=r, chrom=c, start=1, end=5000, major_cn=M, minor_cn=2)
+                         for r in regions for c, M in (("chr1", 2), ("chr2", 3 if r == "P1-R2" else 2))])
+    t_dir = results / "timing" / "P1"
+    t_dir.mkdir(parents=True)
+    out = write(muts, segs, {r: True for r in regions}, regions, TimingParams(clock="sites"), "P1",
+                str(t_dir / "mutations.tsv"), str(t_dir / "segments.tsv"), str(t_dir / "metrics.json"),
+                str(t_dir / "timing.png"))
+    assert out["wgd"]["time"] == pytest.approx(0.5, abs=0.05) and out["wgd"]["n_mutations"] == 60
+    assert out["events"] == {"truncal": 0, "shared": 0, "private": 1}
+    files = dataclasses.replace(_fake_files(results), timing=t_dir / "metrics.json",
+                                timing_segments=t_dir / "segments.tsv", timing_plot=t_dir / "timing.png")
+    rep = results / "report" / "P1"
+    write_report(files, "P1", sheet, ReportParams(), rep)
+    m = json.loads((rep / "metrics.json").read_text())
+    assert m["timing"]["wgd"] == out["wgd"] and "parameters" not in m["timing"] and "timing" in m["definitions"]
+    html = (rep / "report.html").read_text()
+    section = html[html.index('<section id="timing">'):html.index('<section id="spatial">')]
+    assert "Whole-genome doubling at relative time" in section and "chr2:1-5000" in section and "private" in section
+    assert (rep / "figures" / "timing.png").exists()

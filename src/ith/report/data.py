@@ -46,6 +46,9 @@ class PatientFiles:
     tree_plot: Path | None = None
     sampling: Path | None = None  # the sampling stage's richness.json (verdict, Chao2)
     sampling_plot: Path | None = None
+    timing: Path | None = None  # the timing stage's metrics.json (WGD time, event scopes)
+    timing_segments: Path | None = None  # and its segments.tsv
+    timing_plot: Path | None = None
     ctdna: Path | None = None
     plasma_clones: Path | None = None
     fragments: Path | None = None
@@ -75,8 +78,9 @@ class PatientFiles:
     def figures(self) -> dict[str, Path]:
         """The stages' own figures the report shows, by the report's name for them."""
         named = {"cn_profile": self.cn_plot, "ccf": self.ccf_plot, "tree": self.tree_plot,
-                 "sampling": self.sampling_plot, "tumour_fraction": self.tf_plot, "plasma_clones": self.plasma_clones_plot,
-                 "plasma_fragments": self.fragments_plot, "signatures": self.signatures_plot, "cntree": self.cntree_plot}
+                 "sampling": self.sampling_plot, "timing": self.timing_plot, "tumour_fraction": self.tf_plot,
+                 "plasma_clones": self.plasma_clones_plot, "plasma_fragments": self.fragments_plot,
+                 "signatures": self.signatures_plot, "cntree": self.cntree_plot}
         return {k: v for k, v in named.items() if v is not None}
 
 
@@ -110,6 +114,8 @@ class PatientData:
     orientation: pd.DataFrame = field(default_factory=pd.DataFrame)  # read-orientation artefacts per sample
     ch: pd.DataFrame = field(default_factory=pd.DataFrame)  # the liquid stage's ch.tsv
     sampling: dict = field(default_factory=dict)  # the sampling stage's richness.json
+    timing: dict = field(default_factory=dict)  # the timing stage's metrics.json
+    timing_segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # and its segments.tsv
     signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # the signatures stage's exposures.tsv
     signatures_metrics: dict = field(default_factory=dict)  # and its metrics.json
     cntree_distances: pd.DataFrame = field(default_factory=pd.DataFrame)  # the cntree stage's distances.tsv
@@ -152,6 +158,7 @@ def load_patient(files: PatientFiles, patient: str, sheet: pd.DataFrame) -> Pati
         proportions=read_table(f.proportions), branches=read_table(f.branches),
         ctdna=read_table(f.ctdna), plasma_clones=read_table(f.plasma_clones),
         fragments=read_table(f.fragments), plasma_only=read_table(f.plasma_only), ch=read_table(f.ch),
-        orientation=read_table(f.orientation), sampling=_json(f.sampling), signatures=read_table(f.signatures),
+        orientation=read_table(f.orientation), sampling=_json(f.sampling),
+        timing=_json(f.timing), timing_segments=read_table(f.timing_segments), signatures=read_table(f.signatures),
         signatures_metrics=_json(f.signatures_metrics), cntree_distances=read_table(f.cntree_distances),
         cntree_metrics=_json(f.cntree_metrics), figures=f.figures())

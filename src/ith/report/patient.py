@@ -89,6 +89,9 @@ CAPTIONS = {
     "sampling": "Sampling adequacy: against the number of regions sampled, the clones found (mean and range over "
                 "subsets of the regions; dashed: Chao2's extrapolation; orange: Chao2 with its 95% interval), the "
                 "share of a subset's truncal calls that are not truncal in all regions, and the mean divergence.",
+    "timing": "Timing stage figure: each timed segment's relative time (0 at the first, 1 at the last clonal "
+              "mutation) with its bootstrap interval by event (open: not in every region), the pooled WGD time, and "
+              "P(early) of the clonal SNVs in timed segments.",
     "tumour_fraction": "Tumour fraction of cfDNA over time with 95% intervals (liquid stage).",
     "plasma_clones": "Each clone's CCF in plasma over time; emerging clones drawn bold (liquid stage).",
     "plasma_fragments": "cfDNA fragment lengths: all fragments vs fragments carrying tumour mutations.",
@@ -231,6 +234,7 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
         "sample_metrics": table(sample_metrics, empty="no per-sample metrics"),
         "sampling": _sampling_table(s.get("sampling") or {}),
         "cntree": table(d.cntree_distances, ["sample_1", "sample_2", "events"], "no copy-number tree"),
+        "timing": table(_timing_table(d.timing_segments), empty="no copy-number event"),
     }
 
 
@@ -244,6 +248,20 @@ def _sampling_table(v: dict) -> Table:
     if not v:
         return Table([], [], "no sampling-adequacy results")
     return Table(["name", "value"], [[Cell(k), Cell(fmt(v.get(k)), True)] for k in SAMPLING_ROWS if k in v])
+
+
+def _timing_table(seg: pd.DataFrame) -> pd.DataFrame:
+    """The timing stage's copy-number events: state, scope, mutations early/late and the time."""
+    if seg.empty:
+        return seg
+    rows = []
+    for r in seg.itertuples(index=False):
+        timed = pd.notna(r.time)
+        rows.append({"segment": r.segment, "state": f"{r.major_cn}+{r.minor_cn}", "event": r.event, "scope": r.scope,
+                     "regions": r.n_regions, "early / late": f"{r.n_early} / {r.n_late}" if r.n_mutations else "",
+                     "time [interval]": (f"{r.time:.2f} [{r.low:.2f}-{r.high:.2f}]" if timed and pd.notna(r.low)
+                                         else f"{r.time:.2f}" if timed else "")})
+    return pd.DataFrame(rows)
 
 
 def _signature_table(e: pd.DataFrame) -> pd.DataFrame:

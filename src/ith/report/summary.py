@@ -68,6 +68,12 @@ DEFINITIONS = {
                 "(mean clones the n-th region adds to n - 1), false_truncal_single / false_truncal_leave_one_out (share "
                 "of the mutations one region / n - 1 regions call clonal that are not truncal in all regions), "
                 "adequate (unseen_clones < sampling.min_unseen) and the verdict.",
+    "timing": "Timing (timing stage, docs/methods/timing.md): wgd (the doubling's relative time on the clock of the "
+              "clonal mutations, 0 at the first and 1 at the last, with its bootstrap interval, n_mutations and "
+              "n_segments 2+2 in every doubled region pooled; null when no region doubled or too few mutations), gains (segments timed, "
+              "their median time and that of the truncal ones), mutations (clonal SNVs in timeable segments called "
+              "early: two copies, before the gain; or late) and events (copy-number states other than the "
+              "doubling in every region: truncal, in some: shared, in one: private).",
     "resolution": "What the mutation counts can resolve: the smallest clone the clustering reports carries "
                   "min_cluster_size mutations (smallest_clone_share of the patient's); per region, ccf_separation is "
                   "the least CCF difference at which two such clusters are told apart (80% power, 5% two-sided, "
@@ -286,7 +292,8 @@ def build_summary(d: PatientData, inputs: MetricInputs, params: ReportParams, co
                "samples": {"normal": normal[0] if normal else None, "regions": d.regions, "plasma": d.plasma},
                "purity": _purity(d), "heterogeneity": patient_metrics(inputs, params.min_clone_fraction),
                "clones": _clones(d), "plasma": _plasma(d),
-               "sampling": {k: v for k, v in d.sampling.items() if k not in ("patient", "parameters")}}
+               "sampling": {k: v for k, v in d.sampling.items() if k not in ("patient", "parameters")},
+               "timing": {k: v for k, v in d.timing.items() if k not in ("patient", "parameters")}}
     min_size = ((config or {}).get("clonal") or {}).get("min_cluster_size")
     if min_size is not None and summary["heterogeneity"]["mutations"]:
         summary["resolution"] = resolution(d.mutations, d.regions, summary["heterogeneity"]["mutations"], min_size)

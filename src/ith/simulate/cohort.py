@@ -317,6 +317,9 @@ def simulate(preset_name: str, seed: int, out: str, threads: int = 1, **override
         # bins small enough that the simulated copy-number events span 15-100 of them (an exome:
         # its targets, and off-target bins of 20 x bin_size between them)
         "copynumber": {"bin_size": preset.cn_bin_size},
+        # the simulator draws mutations per site, shared evenly by the alleles present, not per
+        # copy as real genomes gather them (docs/methods/timing.md)
+        "timing": {"clock": "sites"},
     }
     ch = [v for p, _ in cohort for v in p.ch]
     if ch:  # the CH gene regions, as a user's liquid.ch_regions BED
@@ -364,6 +367,7 @@ def _write_truth(genome: Genome, patient: Patient, specs: list[SampleSpec], fold
                  targets: pd.DataFrame | None = None) -> None:
     os.makedirs(folder, exist_ok=True)
     write_tsv(truth.tree_table(patient), os.path.join(folder, "tree.tsv"))
+    write_tsv(truth.timing_table(patient), os.path.join(folder, "timing.tsv"))
     write_tsv(truth.mutation_table(patient, specs, targets), os.path.join(folder, "mutations.tsv"))
     write_tsv(truth.segment_table(genome, patient, specs), os.path.join(folder, "segments.tsv"))
     write_tsv(truth.purity_ploidy_table(genome, patient, specs), os.path.join(folder, "purity_ploidy.tsv"))

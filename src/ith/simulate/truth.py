@@ -154,6 +154,21 @@ def tree_table(patient: Patient) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def timing_table(patient: Patient) -> pd.DataFrame:
+    """Per copy-number event: its clone and the event's true relative time on the clone's branch,
+    the share of the clone's own mutations that arose before it (docs/methods/timing.md; a WGD is
+    one row with empty coordinates)."""
+    t = patient.tumour
+    rows = []
+    for i, e in enumerate(t.events):
+        wgd = e.kind == "wgd"
+        rows.append(dict(patient=patient.id, clone=clone_label(e.clone), kind=e.kind, chrom="" if wgd else e.contig,
+                         start="" if wgd else e.start + 1, end="" if wgd else e.end, haplotype="" if wgd else "AB"[e.hap],
+                         time=round(float(t.event_time.get(i, np.nan)), 6)))
+    cols = ["patient", "clone", "kind", "chrom", "start", "end", "haplotype", "time"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def ctdna_table(patient: Patient, specs: list[SampleSpec]) -> pd.DataFrame:
     rows = []
     for spec in specs:

@@ -74,6 +74,9 @@ class Tumour:
     baseline: dict[str, np.ndarray]  # (n_cells, 2) normal copies
     mut_copies: np.ndarray  # (n_snvs, n_clones)
     wgd: bool = False
+    # per event index: the share of its clone's mutations that arose before it on the clone's
+    # branch (0 = first, 1 = last): the event's true relative time (truth timing.tsv)
+    event_time: dict[int, float] = field(default_factory=dict)
 
     @property
     def n_clones(self) -> int:
@@ -290,6 +293,7 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
     baseline = {c.name: baseline_copies(c.kind, sex, -(-c.length // CN_CELL)) for c in genome.contigs}
     copies = {name: np.zeros((n_clones,) + b.shape, dtype=np.int16) for name, b in baseline.items()}
     mut = np.zeros((len(snvs), n_clones), dtype=np.int16)
+    event_time: dict[int, float] = {}
     for clone in range(n_clones):
         parent = parents[clone]
         state = {name: (baseline[name] if parent < 0 else copies[name][parent]).copy() for name in baseline}
@@ -302,15 +306,19 @@ def evolve(rng: np.random.Generator, genome: Genome, germline: Germline, sex: st
             # doubling mid-trunk, so truncal SNVs show both multiplicity 2 (before) and 1 (after)
             item = todo.pop(wgd_at[0])
             todo.insert(int(len(todo) * rng.uniform(0.3, 0.7)), item)
+        n_mut = sum(what == "snv" for what, _ in todo)
+        done = 0
         for what, i in todo:
             if what == "snv":
                 _acquire(rng, snvs[i], i, state, m)
+                done += 1
             else:
+                event_time[i] = done / n_mut if n_mut else float("nan")
                 _apply_event(rng, events[i], state, snvs, m)
         for name in state:
             copies[name][clone] = state[name]
         mut[:, clone] = m
-    return Tumour(parents, events, snvs, copies, baseline, mut, wgd)
+    return Tumour(parents, events, snvs, copies, baseline, mut, wgd, event_time)
 
 
 def _process_sites(rng, genome: Genome, germline: Germline, sites: list, order: np.ndarray, per_clone: list[int],
