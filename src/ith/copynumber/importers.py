@@ -127,6 +127,12 @@ def _numbers(t: pd.DataFrame, col: str, path: str, allow_na: bool = False) -> np
     return vals.to_numpy(float)
 
 
+def _optional_numbers(t: pd.DataFrame, path: str, columns: dict[str, str]) -> dict[str, np.ndarray]:
+    """Our name -> the tool's column, for the diagnostic columns a tool writes only sometimes
+    (depth ratio, BAF, bin and SNP counts): the ones present, as numbers."""
+    return {ours: _numbers(t, col, path, True) for ours, col in columns.items() if col in t}
+
+
 class ContigNames:
     """A tool's contig names in the reference's naming: the same name, else the same chromosome
     in the other naming (1 / chr1, MT / chrM), FACETS' 23 and 24 as X and Y."""
@@ -212,13 +218,7 @@ def read_segments(path: str, fmt: str, contigs: list[tuple[str, int]], tool_samp
         sub = np.zeros(len(t), bool)
         if purity is not None and np.isfinite(purity) and purity > 0:
             sub = (~normal) & np.isfinite(cf) & (cf < FACETS_SUBCLONAL_CF * purity)
-        extra = {}
-        if "cnlr.median" in t:
-            extra["log2r"] = _numbers(t, "cnlr.median", path, True)
-        if "num.mark" in t:
-            extra["n_bins"] = _numbers(t, "num.mark", path, True)
-        if "nhet" in t:
-            extra["n_snps"] = _numbers(t, "nhet", path, True)
+        extra = _optional_numbers(t, path, {"log2r": "cnlr.median", "n_bins": "num.mark", "n_snps": "nhet"})
         seg = dict(subclonal=sub, **extra)
     elif fmt == "purple":
         chrom, start, end = t[col["chromosome"]], _numbers(t, col["start"], path), _numbers(t, col["end"], path)
@@ -277,16 +277,10 @@ def read_segments(path: str, fmt: str, contigs: list[tuple[str, int]], tool_samp
         total = _numbers(t, col["CNt"], path, True)
         a, b = _numbers(t, col["A"], path, True), _numbers(t, col["B"], path, True)
         major, minor, known = _split_total(total, a, b)
-        extra = {}
-        if "depth.ratio" in t:
+        extra = _optional_numbers(t, path, {"log2r": "depth.ratio", "baf": "Bf", "n_snps": "N.BAF", "n_bins": "N.ratio"})
+        if "log2r" in extra:  # Sequenza writes the depth ratio itself
             with np.errstate(divide="ignore", invalid="ignore"):
-                extra["log2r"] = np.log2(_numbers(t, "depth.ratio", path, True))
-        if "Bf" in t:
-            extra["baf"] = _numbers(t, "Bf", path, True)
-        if "N.BAF" in t:
-            extra["n_snps"] = _numbers(t, "N.BAF", path, True)
-        if "N.ratio" in t:
-            extra["n_bins"] = _numbers(t, "N.ratio", path, True)
+                extra["log2r"] = np.log2(extra["log2r"])
         seg = dict(subclonal=np.zeros(len(t), bool), **extra)
 
     bad = np.flatnonzero(end < start)
