@@ -33,8 +33,8 @@ def test_nothing_to_do_after_a_finished_run(workflow_run, cohort, tmp_path):
 
 
 def test_a_clonal_parameter_re_runs_the_clonal_rules_and_what_follows_only(workflow_run, cohort, tmp_path):
-    downstream = {"clonal_annotate": 2, "phylogeny": 2, "liquid": 2, "report_patient": 2, "report_cohort": 1,
-                  "export": 2, "export_cohort": 1, "all": 1}
+    downstream = {"clonal_annotate": 2, "phylogeny": 2, "signatures": 2, "sampling": 2, "timing": 2, "cntree": 2,
+                  "liquid": 2, "report_patient": 2, "report_cohort": 1, "export": 2, "export_cohort": 1, "all": 1}
     # a parameter of the annotation only: the fit is kept
     assert dry_run_with(cohort, workflow_run, tmp_path, {"clonal": {"min_cluster_size": 7}}) == downstream
     # a parameter of the fit: the fit re-runs too, nothing upstream (qc, variants, copy number)
