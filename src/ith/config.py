@@ -22,6 +22,7 @@ from ith.annotate.check import check_annotation_config
 from ith.controls import read_control_sheet
 from ith.errors import InputError
 from ith.io import inputcheck
+from ith.io.alignments import open_alignments, read_group_samples
 from ith.io.naming import resource_naming
 from ith.io.reference import check_exclusion, read_fai
 from ith.variants.imported import ImportRow, check_vcf, read_manifest
@@ -366,11 +367,10 @@ def import_rows(config: dict, sheet: pd.DataFrame) -> dict[str, list[ImportRow]]
     return out
 
 
-def read_group_samples(bam: str, fasta: str) -> set[str]:
-    """The SM of a BAM's read groups (what Mutect2 names its sample columns by)."""
-    with pysam.AlignmentFile(bam, reference_filename=fasta if bam.endswith(".cram") else None,
-                             check_sq=False) as fh:
-        return {rg["SM"] for rg in fh.header.to_dict().get("RG", []) if rg.get("SM")}
+def bam_read_group_samples(bam: str, fasta: str) -> set[str]:
+    """The SM of a BAM's or CRAM's read groups (what Mutect2 names its sample columns by)."""
+    with open_alignments(bam, fasta) as fh:
+        return read_group_samples(fh.header.to_dict())
 
 
 def check_imports(config: dict, sheet: pd.DataFrame, source: str, contigs: list[tuple[str, int]],
@@ -403,7 +403,7 @@ def check_imports(config: dict, sheet: pd.DataFrame, source: str, contigs: list[
         for r in sheet[sheet["patient"] == patient].itertuples(index=False):
             names[r.sample] = r.sample
             if any(x.format == "mutect2" for x in patient_rows) and os.path.exists(r.bam):
-                for sm in read_group_samples(r.bam, fasta):
+                for sm in bam_read_group_samples(r.bam, fasta):
                     names.setdefault(sm, r.sample)
         for row in patient_rows:
             check_vcf(row, names)

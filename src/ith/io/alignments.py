@@ -63,6 +63,12 @@ def decode_error(path: str, reference: str | None, detail: str) -> BamFormatErro
                           f"samtools view -o /dev/null {path}")
 
 
+def read_group_samples(header: dict) -> set[str]:
+    """The SM of a header's read groups (header as pysam's `to_dict()`): what the input check
+    compares with the sheet, and what Mutect2 names its VCF's sample columns by."""
+    return {str(rg["SM"]) for rg in header.get("RG", []) if rg.get("SM")}
+
+
 @contextmanager
 def open_alignments(path: str, reference: str | None = None) -> Iterator[pysam.AlignmentFile]:
     """pysam.AlignmentFile of a BAM, or of a CRAM decoded against `reference`; a read that fails

@@ -24,6 +24,7 @@ from pathlib import Path
 import pysam
 
 from ith.errors import InputError
+from ith.io.alignments import read_group_samples
 
 # Where preflight reports the warnings; `ith check` and the Snakefile print them (show_warnings).
 log = logging.getLogger("ith.input")
@@ -278,7 +279,7 @@ def _check_read_groups(header: dict, bam: str, where: str, sample: str,
     """@RG SM naming another sample of the sheet with a BAM of its own is a swap (or two samples
     merged into one BAM): stop. An SM naming no sample of the sheet is common (labs name files
     and samples differently): a warning. No @RG or no SM: nothing to compare."""
-    names = sorted({str(rg["SM"]) for rg in header.get("RG", []) if rg.get("SM")})
+    names = sorted(read_group_samples(header))
     others = [s for s in names if s != sample and s in sheet_bams]
     real = os.path.realpath(bam)
     swapped = [s for s in others if os.path.realpath(sheet_bams[s][1]) != real]
