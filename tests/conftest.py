@@ -188,3 +188,76 @@ def edge_run(cohort, tmp_path_factory) -> Path:
     proc = snakemake(workdir, workdir)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return workdir
+
+
+# The SLURM test's run spends most of its time waiting on the scheduler's status checks (the slurm
+# executor backs off by 10 s per idle check). It is started in the background as soon as the
+# test cohort exists, and the test collects it: the waiting overlaps the other tests' work.
+SLURM_TEST = "test_the_slurm_profile_gives_the_local_results"
+SLURM_TARGET = "results/phylogeny/P1/trees.json"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    config.stash[_slurm_wanted] = any(item.name == SLURM_TEST for item in items)
+
+
+_slurm_wanted = pytest.StashKey[bool]()
+
+
+class SlurmRun:
+    """A SLURM run of the test cohort in the background (or why there is none)."""
+
+    def __init__(self, workdir: Path, proc=None, log: Path | None = None, why: str = "",
+                 error: BaseException | None = None):
+        self.workdir, self.proc, self.log, self.why, self.error = workdir, proc, log, why, error
+
+    def wait(self, timeout: float = 1800) -> tuple[int, str]:
+        """The run's exit code and its log (stderr and stdout)."""
+        self.proc.wait(timeout=timeout)
+        return self.proc.returncode, self.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def slurm_run(cohort, tmp_path_factory):
+    """The test cohort's P1 clone trees through profiles/slurm on a single-node SLURM on 127.0.0.1
+    (installed and started here when run as root on Debian, stopped afterwards), started in the
+    background; failures to start are kept for the SLURM test to report, not raised in whichever
+    test started it."""
+    import signal
+    import subprocess
+
+    import slurm_local
+
+    workdir = tmp_path_factory.mktemp("slurm_run")
+    why = slurm_local.unavailable()
+    if why:
+        yield SlurmRun(workdir, why=why)
+        return
+    cluster = None
+    run = SlurmRun(workdir)
+    try:
+        slurm_local.install()
+        cluster = slurm_local.start(tmp_path_factory.mktemp("slurm-state"))
+        run.log = workdir.parent / "slurm_run.log"
+        cmd = snakemake_cmd(cohort, workdir, SLURM_TARGET, "--profile", str(ROOT / "profiles" / "slurm"),
+                            # this cluster keeps no accounting: squeue for job states, no account
+                            "--slurm-status-command", "squeue", "--slurm-no-account",
+                            "--slurm-init-seconds-before-status-checks", "5")
+        with open(run.log, "w") as log:
+            run.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    except Exception as e:  # reported by the SLURM test
+        run.error = e
+    try:
+        yield run
+    finally:
+        if run.proc is not None and run.proc.poll() is None:
+            os.killpg(run.proc.pid, signal.SIGTERM)
+            run.proc.wait(timeout=120)
+        if cluster is not None:
+            slurm_local.stop(cluster)
+
+
+@pytest.fixture(autouse=True)
+def _start_the_slurm_run_early(request):
+    if request.config.stash.get(_slurm_wanted, False) and "cohort" in request.fixturenames:
+        request.getfixturevalue("slurm_run")

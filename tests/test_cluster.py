@@ -29,38 +29,24 @@ def result_tables(results: Path) -> dict[str, bytes]:
     return out
 
 
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory):
-    import slurm_local
-
-    why = slurm_local.unavailable()
-    if why:
-        pytest.skip(f"no local SLURM cluster: {why}")
-    slurm_local.install()
-    cluster = slurm_local.start(tmp_path_factory.mktemp("slurm-state"))
-    try:
-        yield cluster
-    finally:
-        slurm_local.stop(cluster)
-
-
-def test_the_slurm_profile_gives_the_local_results(slurm, cohort, workflow_run, tmp_path):
-    # one patient's clone trees: the per-sample groups and the patient group's chain from copy
-    # number to the trees, at a third of the whole cohort's scheduler round trips (the groups'
-    # full DAG is checked without a scheduler below)
-    proc = snakemake(cohort, tmp_path, "results/phylogeny/P1/trees.json", "--profile", str(ROOT / "profiles" / "slurm"),
-                     # this cluster keeps no accounting: squeue for job states, no account
-                     "--slurm-status-command", "squeue", "--slurm-no-account",
-                     "--slurm-init-seconds-before-status-checks", "5")
-    assert proc.returncode == 0, proc.stderr[-5000:]
+def test_the_slurm_profile_gives_the_local_results(slurm_run, workflow_run):
+    # one patient's clone trees (conftest.slurm_run, started in the background early in the
+    # session): the per-sample groups and the patient group's chain from copy number to the
+    # trees (the groups' full DAG is checked without a scheduler below)
+    if slurm_run.why:
+        pytest.skip(f"no local SLURM cluster: {slurm_run.why}")
+    if slurm_run.error is not None:
+        raise slurm_run.error
+    code, log = slurm_run.wait()
+    assert code == 0, log[-5000:]
     # the jobs went through the scheduler, bundled: the profile's groups make far fewer SLURM
     # jobs than workflow jobs
-    slurm_jobs = set(re.findall(r"SLURM jobid (\d+)", proc.stderr))
-    workflow_jobs = re.search(r"^total\s+(\d+)", proc.stderr + proc.stdout, re.M)
-    assert slurm_jobs and workflow_jobs, proc.stderr[-3000:]
+    slurm_jobs = set(re.findall(r"SLURM jobid (\d+)", log))
+    workflow_jobs = re.search(r"^total\s+(\d+)", log, re.M)
+    assert slurm_jobs and workflow_jobs, log[-3000:]
     print(f"{workflow_jobs.group(1)} workflow jobs ran as {len(slurm_jobs)} SLURM jobs")
     assert len(slurm_jobs) <= int(workflow_jobs.group(1)) / 2
-    local, cluster = result_tables(Path(workflow_run) / "results"), result_tables(tmp_path / "results")
+    local, cluster = result_tables(Path(workflow_run) / "results"), result_tables(slurm_run.workdir / "results")
     assert "phylogeny/P1/trees.json" in cluster and len(cluster) > 20 and set(cluster) <= set(local)
     differ = [k for k in cluster if local[k] != cluster[k]]
     assert differ == [], differ

@@ -44,22 +44,11 @@ def test_workflow_writes_qc_for_every_sample_and_identity_per_patient(run, sheet
 
 
 @pytest.mark.workflow
-def test_second_run_has_nothing_to_do_and_tables_are_reproducible(run, cohort, tmp_path):
+def test_second_run_has_nothing_to_do(run, cohort):
+    # same inputs give byte-identical tables in a fresh directory: the CRAM run below (every P1
+    # table, from a fresh directory) and the killed-and-resumed run of test_faults prove it
     proc = _snakemake(cohort, run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
-    # same inputs give byte-identical tables in a fresh directory
-    targets = ("results/qc/P2/identity.tsv", "results/qc/P2/P2-PL1.json", "results/variants/P2/counts.tsv",
-               "results/variants/P2/sites.tsv", "results/variants/P2/somatic.vcf.gz",
-               "results/copynumber/P2/segments.tsv", "results/copynumber/P2/purity_ploidy.tsv",
-               "results/copynumber/P2/baf.tsv", "results/copynumber/P2/P2-R1.bins.tsv",
-               "results/copynumber/P2/plasma_tf.tsv", "results/copynumber/P2/metrics.json",
-               "results/clonal/P2/input.tsv", "results/clonal/P2/clusters.tsv", "results/clonal/P2/mutations.tsv",
-               "results/clonal/P2/cluster_summary.tsv", "results/clonal/P2/cluster_posteriors.tsv",
-               "results/clonal/P2/purity_check.tsv")
-    proc = _snakemake(cohort, tmp_path, *targets)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    for rel in targets:
-        assert (tmp_path / rel).read_bytes() == (run / rel).read_bytes()
 
 
 def _vcf_records(path) -> list[str]:
