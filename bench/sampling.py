@@ -77,7 +77,8 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(df.round(3).to_string(index=False))
     n = len(df)
-    print(f"\n{'Chao2, bias-corrected' if a.bias_corrected else a.estimator}: {n} patients with 8 regions, {df['clones'].mean():.1f} clones on average ({time.time() - t0:.0f} s)")
+    name = "Chao2, bias-corrected" if a.bias_corrected else a.estimator
+    print(f"\n{name}: {n} patients with 8 regions, {df['clones'].mean():.1f} clones on average ({time.time() - t0:.0f} s)")
     for k in (2, 3):
         print(f"k={k}: mean prediction within one clone of the mean gain in {df[f'k{k}_within'].mean():.0%} of "
               f"patients; single {k}-region studies within one clone {df[f'k{k}_single_within'].mean():.0%}; "

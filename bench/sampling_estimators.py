@@ -198,7 +198,8 @@ def main() -> None:
     t0 = time.time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        df, subsets = run(a.seeds, a.patients, tuple(a.clones), a.depth, tuple(a.snvs) if a.snvs else None, a.k, a.methods)
+        df, subsets = run(a.seeds, a.patients, tuple(a.clones), a.depth, tuple(a.snvs) if a.snvs else None, a.k,
+                          a.methods)
     print(f"{len(df) // len(a.k)} patients, "
           f"{time.time() - t0:.0f} s; within one clone (mean prediction) / single studies within one / "
           "mean predicted (added)")

@@ -240,7 +240,8 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
 
 
 SAMPLING_ROWS = ("regions", "clones_observed", "clones_q1", "clones_q2", "estimator", "jackknife", "jackknife_low",
-                 "jackknife_high", "chao2", "chao2_low", "chao2_high", "unseen_clones", "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
+                 "jackknife_high", "chao2", "chao2_low", "chao2_high", "unseen_clones",
+                 "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
                  "false_truncal_leave_one_out", "adequate")
 
 

@@ -63,7 +63,8 @@ DEFINITIONS = {
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
     "sampling": "Sampling adequacy (sampling stage, docs/methods/sampling.md): clones_observed (clusters present in "
                 "at least one region), clones_q1 / clones_q2 (those present in exactly one / two regions), jackknife with "
-                "jackknife_low / jackknife_high and chao2 with chao2_low / chao2_high (the second-order jackknife's and "
+                "jackknife_low / jackknife_high and chao2 with chao2_low / chao2_high (the second-order "
+                "jackknife's and "
                 "Chao2's estimates of all clones, 95% intervals), estimator (the one the verdict uses, "
                 "sampling.estimator), unseen_clones (its estimate - observed), clones_added_by_extra_regions (its "
                 "extrapolation to extra_regions more regions), last_region_gain "

@@ -245,7 +245,8 @@ def chao2(incidence: np.ndarray, bias_corrected: bool = False) -> Richness:
         var = a * q1 * (q1 - 1) / 2 + a ** 2 * q1 * (2 * q1 - 1) ** 2 / 4
     unseen += 0.0  # no negative zero
     low, high = _interval(s_obs, unseen, var)
-    return Richness(t, s_obs, q1, q2, float(unseen), float(s_obs + unseen), float(var), float(low), float(high), "chao2")
+    return Richness(t, s_obs, q1, q2, float(unseen), float(s_obs + unseen), float(var), float(low), float(high),
+                    "chao2")
 
 
 def _at(curve: pd.DataFrame, metric: str, k: int) -> float:
