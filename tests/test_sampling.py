@@ -217,3 +217,39 @@ def test_outputs_of_a_patient_without_mutations(tmp_path):
     assert out["adequate"] is None and json.loads((tmp_path / "richness.json").read_text())["clones_observed"] == 0
     curve = pd.read_csv(tmp_path / "curves.tsv", sep="\t")
     assert len(curve) == 2 * 4 and (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_estimator_key_is_validated_and_defaults_to_the_jackknife():
+    from ith.config import validate_config
+    from ith.errors import InputError
+
+    cfg = validate_config({"samples": "s.tsv", "reference": {"fasta": "g.fa"}})
+    assert cfg["sampling"]["estimator"] == "jackknife"
+    assert SamplingParams.from_config(cfg["sampling"]).estimator == "jackknife"
+    cfg = validate_config({"samples": "s.tsv", "reference": {"fasta": "g.fa"}, "sampling": {"estimator": "chao2"}})
+    assert SamplingParams.from_config(cfg["sampling"]).estimator == "chao2"
+    with pytest.raises(InputError, match=r"sampling.estimator"):
+        validate_config({"samples": "s.tsv", "reference": {"fasta": "g.fa"}, "sampling": {"estimator": "ace"}})
+
+
+def test_same_calls_same_bytes(eight_regions, tmp_path):
+    """A simulated patient's outputs written twice are byte-identical, and richness.json carries
+    both estimators with the chosen one's unseen clones."""
+    import json
+
+    from ith.sampling.patient import write
+
+    muts, regions, _ = eight_regions[0]
+    mu, cl = calls_from_truth(muts, {r: 100.0 for r in regions}, np.random.default_rng(3))
+    outs = []
+    for run in ("a", "b"):
+        d = tmp_path / run
+        d.mkdir()
+        write(mu, cl, regions, SamplingParams(), "P1", str(d / "curves.tsv"), str(d / "richness.json"),
+              str(d / "curves.png"))
+        outs.append(d)
+    for name in ("curves.tsv", "richness.json"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    r = json.loads((outs[0] / "richness.json").read_text())
+    assert r["estimator"] == "jackknife" and r["unseen_clones"] == pytest.approx(r["jackknife"] - r["clones_observed"])
+    assert r["chao2_low"] <= r["chao2"] <= r["chao2_high"] and r["jackknife_low"] <= r["jackknife"] <= r["jackknife_high"]
