@@ -4,15 +4,17 @@ Simulated patients with 8 regions each (the test preset's genome and tumour mode
 4-10 clones), table level: per-region calls made from the truth with read-count noise at the
 preset's depth (ith.simulate.regioncalls), no reads. For each patient and k = 2, 3:
 
-- prediction: over the k-subsets of its regions (all 28 / 56), Chao2's extrapolation to 8 regions
-  from the k regions alone vs the clones the other regions actually add; a patient passes when the
+- prediction: over the k-subsets of its regions (all 28 / 56), the richness estimator's
+  extrapolation to 8 regions from the k regions alone (--estimator: jackknife, the workflow's
+  default, or chao2) vs the clones the other regions actually add; a patient passes when the
   mean prediction is within one clone of the mean actual gain. Also the share of single subsets
   (single studies) within one clone, and the naive guess "no more clones" for comparison;
 - the verdict each k-region study would print, against whether the other regions added a clone;
 - single-biopsy false truncal rate: from the calls (curves at k = 1) vs from the truth's CCFs.
 
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10
-    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --bias-corrected
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --estimator chao2
+    python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --estimator chao2 --bias-corrected
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --depth 40
     python bench/sampling.py --seeds 1 2 3 4 5 --patients 10 --clones 8 12 --snvs 300 400
 """
@@ -25,14 +27,15 @@ import time
 import numpy as np
 import pandas as pd
 
-from ith.sampling.curves import SamplingParams, calls_from_tables, curves
+from ith.sampling.curves import ESTIMATORS, SamplingParams, calls_from_tables, curves
 from ith.sampling.validate import added_clones, false_truncal_single, prediction_summary
 from ith.simulate.regioncalls import calls_from_truth, truth_false_truncal, truth_tables
 
 
 def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
-        bias_corrected: bool = False, snvs: tuple[int, int] | None = None) -> pd.DataFrame:
-    params = SamplingParams()
+        bias_corrected: bool = False, snvs: tuple[int, int] | None = None,
+        estimator: str = "jackknife") -> pd.DataFrame:
+    params = SamplingParams(estimator=estimator)
     rows = []
     for seed in seeds:
         over = dict(regions=(8, 8), n_patients=patients, clones=clones)
@@ -63,16 +66,19 @@ def main() -> None:
     ap.add_argument("--snvs", type=int, nargs=2, default=None,
                     help="mutations per patient (default: the preset's; each clone has at least 12)")
     ap.add_argument("--depth", type=float, default=None, help="tumour depth (default: the preset's)")
+    ap.add_argument("--estimator", choices=list(ESTIMATORS), default="jackknife",
+                    help="richness estimator of the prediction and the verdict (sampling.estimator)")
     ap.add_argument("--bias-corrected", action="store_true",
                     help="Chao2's bias-corrected form throughout (the comparison in docs/benchmarks.md)")
     a = ap.parse_args()
     t0 = time.time()
     df = run(a.seeds, a.patients, tuple(a.clones), a.depth, a.bias_corrected,
-             tuple(a.snvs) if a.snvs else None)
+             tuple(a.snvs) if a.snvs else None, a.estimator)
     pd.set_option("display.width", 200)
     print(df.round(3).to_string(index=False))
     n = len(df)
-    print(f"\n{n} patients with 8 regions, {df['clones'].mean():.1f} clones on average ({time.time() - t0:.0f} s)")
+    name = "Chao2, bias-corrected" if a.bias_corrected else a.estimator
+    print(f"\n{name}: {n} patients with 8 regions, {df['clones'].mean():.1f} clones on average ({time.time() - t0:.0f} s)")
     for k in (2, 3):
         print(f"k={k}: mean prediction within one clone of the mean gain in {df[f'k{k}_within'].mean():.0%} of "
               f"patients; single {k}-region studies within one clone {df[f'k{k}_single_within'].mean():.0%}; "

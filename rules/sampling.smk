@@ -1,5 +1,5 @@
 # Sampling adequacy: curves from subsampling a patient's regions (clones found, false truncal
-# calls, divergence), Chao2's estimate of the clones no region has shown and a one-line verdict
+# calls, divergence), the jackknife's and Chao2's estimates of the clones no region has shown and a one-line verdict
 # (src/ith/sampling; docs/methods/sampling.md). Reads only the clonal stage's calls.
 
 

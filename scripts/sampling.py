@@ -1,4 +1,4 @@
-"""Rule sampling: subsampling curves, Chao2 richness and the verdict of one patient's regions."""
+"""Rule sampling: subsampling curves, richness (jackknife, Chao2) and the verdict of one patient's regions."""
 import logging
 
 import pandas as pd

@@ -44,7 +44,7 @@ class PatientFiles:
     branches: Path | None = None
     newick: Path | None = None
     tree_plot: Path | None = None
-    sampling: Path | None = None  # the sampling stage's richness.json (verdict, Chao2)
+    sampling: Path | None = None  # the sampling stage's richness.json (verdict, jackknife, Chao2)
     sampling_plot: Path | None = None
     timing: Path | None = None  # the timing stage's metrics.json (WGD time, event scopes)
     timing_segments: Path | None = None  # and its segments.tsv

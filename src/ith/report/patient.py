@@ -87,7 +87,8 @@ CAPTIONS = {
              "support; flagged clusters ringed in red) and clone proportions per sample."),
     "tree_best": "Best clone tree and clone proportions (details in the clone-tree section).",
     "sampling": "Sampling adequacy: against the number of regions sampled, the clones found (mean and range over "
-                "subsets of the regions; dashed: Chao2's extrapolation; orange: Chao2 with its 95% interval), the "
+                "subsets of the regions; dashed: the richness estimator's extrapolation; orange: its estimate with 95% "
+                "interval; dotted: Chao2 when another estimator is chosen), the "
                 "share of a subset's truncal calls that are not truncal in all regions, and the mean divergence.",
     "timing": "Timing stage figure: each timed segment's relative time (0 at the first, 1 at the last clonal "
               "mutation) with its bootstrap interval by event (open: not in every region), the pooled WGD time, and "
@@ -238,8 +239,9 @@ def _tables(d: PatientData, s: dict) -> dict[str, Table]:
     }
 
 
-SAMPLING_ROWS = ("regions", "clones_observed", "clones_q1", "clones_q2", "chao2", "chao2_low", "chao2_high",
-                 "unseen_clones", "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
+SAMPLING_ROWS = ("regions", "clones_observed", "clones_q1", "clones_q2", "estimator", "jackknife", "jackknife_low",
+                 "jackknife_high", "chao2", "chao2_low", "chao2_high", "unseen_clones",
+                 "clones_added_by_extra_regions", "last_region_gain", "false_truncal_single",
                  "false_truncal_leave_one_out", "adequate")
 
 

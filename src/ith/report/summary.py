@@ -62,9 +62,12 @@ DEFINITIONS = {
     "clones_detected": "Clones whose mutations are detected in the plasma sample (liquid stage, clone test).",
     "emerging": "Clones whose plasma CCF rises significantly from the first to the last timepoint.",
     "sampling": "Sampling adequacy (sampling stage, docs/methods/sampling.md): clones_observed (clusters present in "
-                "at least one region), clones_q1 / clones_q2 (those present in exactly one / two regions), chao2 with "
-                "chao2_low / chao2_high (Chao2 estimate of all clones, 95% interval), unseen_clones (chao2 - observed), "
-                "clones_added_by_extra_regions (Chao2's extrapolation to extra_regions more regions), last_region_gain "
+                "at least one region), clones_q1 / clones_q2 (those present in exactly one / two regions), jackknife with "
+                "jackknife_low / jackknife_high and chao2 with chao2_low / chao2_high (the second-order "
+                "jackknife's and "
+                "Chao2's estimates of all clones, 95% intervals), estimator (the one the verdict uses, "
+                "sampling.estimator), unseen_clones (its estimate - observed), clones_added_by_extra_regions (its "
+                "extrapolation to extra_regions more regions), last_region_gain "
                 "(mean clones the n-th region adds to n - 1), false_truncal_single / false_truncal_leave_one_out (share "
                 "of the mutations one region / n - 1 regions call clonal that are not truncal in all regions), "
                 "adequate (unseen_clones < sampling.min_unseen) and the verdict.",

@@ -12,10 +12,12 @@ k regions, or over a seeded random sample of `max_subsets` distinct subsets when
 - divergence: mean pairwise Jaccard distance of the chosen regions' mutation sets (the report's
   divergence, ith.report.metrics.jaccard_distance), from k = 2.
 
-Richness: Chao2 over clone incidence across regions (Chao 1987; Chao et al. 2014, Ecol. Monogr.
-84:45; its bias-corrected form when no clone is seen in exactly two regions), its variance and
-log-normal 95% interval, and the expected clones in more regions from the same paper's
-incidence extrapolation.
+Richness, from clone incidence across regions: the second-order jackknife (Burnham & Overton
+1978, 1979; the incidence form of Smith & van Belle 1984), the default, and Chao2 (Chao 1987;
+Chao et al. 2014, Ecol. Monogr. 84:45; its bias-corrected form when no clone is seen in exactly
+two regions), each with its variance and log-normal 95% interval, and the expected clones in more
+regions from Chao et al. (2014)'s incidence extrapolation. bench/sampling.py measures which
+predicts better what more regions add (docs/methods/sampling.md).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class SamplingParams:
     min_unseen: float = 1.0  # Chao2's unseen clones below this (and a flat curve): sampling looks adequate
     max_last_gain: float = 0.5  # the curve is flat when the last region added at most this many clones on average
     extra_regions: int = 2  # the verdict's "this many more regions would add ~X clones"
+    estimator: str = "jackknife"  # richness estimator of the verdict and the prediction: jackknife or chao2
 
     @classmethod
     def from_config(cls, section) -> "SamplingParams":
@@ -140,17 +143,22 @@ def curves(calls: Calls, params: SamplingParams, patient: str = "") -> pd.DataFr
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
+ESTIMATORS = ("jackknife", "chao2")
+ESTIMATOR_NAMES = {"jackknife": "the second-order jackknife", "chao2": "Chao2"}
+
+
 @dataclass(frozen=True)
 class Richness:
     regions: int  # T, sampling units
     observed: int  # clones seen in at least one region
     q1: int  # clones seen in exactly one region
     q2: int  # clones seen in exactly two regions
-    unseen: float  # Chao2's estimate of clones seen in no region
-    chao2: float  # observed + unseen
+    unseen: float  # the estimate of clones seen in no region
+    estimate: float  # observed + unseen
     variance: float
-    low: float  # 95% interval of chao2 (log-normal, Chao 1987)
+    low: float  # 95% interval of the estimate (log-normal, Chao 1987)
     high: float
+    method: str = "chao2"
 
     def expected(self, regions: int) -> float:
         """Clones expected in `regions` regions (more than sampled: Chao et al. 2014 incidence
@@ -161,6 +169,57 @@ class Richness:
         return float(self.observed + self.unseen * (1 - (1 - self.q1 / (t * self.unseen + self.q1)) ** m))
 
 
+def _frequencies(incidence: np.ndarray) -> tuple[int, int, int, int]:
+    """(T, S_obs, Q1, Q2) of a clones x regions incidence matrix (clones seen nowhere dropped)."""
+    inc = np.asarray(incidence, dtype=bool)
+    t = inc.shape[1] if inc.ndim == 2 else 0
+    inc = inc[inc.any(axis=1)] if inc.ndim == 2 and inc.size else np.zeros((0, t), dtype=bool)
+    freq = inc.sum(axis=1)
+    return t, int(len(freq)), int((freq == 1).sum()), int((freq == 2).sum())
+
+
+def _interval(s_obs: int, unseen: float, var: float) -> tuple[float, float]:
+    """Chao's (1987) log-normal 95% interval S_obs + u / K .. S_obs + u K; S_obs itself when u = 0."""
+    if unseen > 0:
+        k = math.exp(Z95 * math.sqrt(math.log(1 + max(var, 0.0) / unseen ** 2)))
+        return s_obs + unseen / k, s_obs + unseen * k
+    return float(s_obs), float(s_obs)
+
+
+def jackknife(incidence: np.ndarray) -> Richness:
+    """The second-order jackknife over clone incidence (Burnham & Overton 1978; Smith & van Belle
+    1984): with T regions, unseen = Q1 (2T - 3) / T - Q2 (T - 2)^2 / (T (T - 1)), at least 0
+    (with two regions Q1 / 2, the first-order jackknife, as the Q2 term vanishes). It is linear
+    in the frequency counts, N = sum a_j Q_j with a_1 = 1 + (2T - 3) / T, a_2 = 1 - (T - 2)^2 /
+    (T (T - 1)) and a_j = 1 otherwise, so its variance is sum (a_j^2 - a_j) Q_j (Burnham &
+    Overton 1979), at least 0; the interval is Chao's log-normal one."""
+    t, s_obs, q1, q2 = _frequencies(incidence)
+    if t < 2:
+        nan = float("nan")
+        return Richness(t, s_obs, q1, q2, nan, nan, nan, nan, nan, "jackknife")
+    a1 = 1 + (2 * t - 3) / t
+    a2 = 1 - (t - 2) ** 2 / (t * (t - 1))
+    unseen = max((a1 - 1) * q1 + (a2 - 1) * q2, 0.0) + 0.0
+    var = max((a1 ** 2 - a1) * q1 + (a2 ** 2 - a2) * q2, 0.0)
+    low, high = _interval(s_obs, unseen, var)
+    return Richness(t, s_obs, q1, q2, float(unseen), float(s_obs + unseen), float(var), float(low), float(high),
+                    "jackknife")
+
+
+def richness(incidence: np.ndarray, estimator: str) -> Richness:
+    """The named estimator (ESTIMATORS) over a clones x regions incidence matrix."""
+    if estimator == "jackknife":
+        return jackknife(incidence)
+    if estimator == "chao2":
+        return chao2(incidence)
+    raise ValueError(f"sampling.estimator: unknown estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}")
+
+
+def estimates(incidence: np.ndarray) -> dict[str, Richness]:
+    """Every estimator of ESTIMATORS over the incidence matrix, by name."""
+    return {name: richness(incidence, name) for name in ESTIMATORS}
+
+
 def chao2(incidence: np.ndarray, bias_corrected: bool = False) -> Richness:
     """Chao2 from a clones x regions incidence matrix (bool), in the form Chao et al. (2014) use
     for incidence data: with A = (T-1)/T, unseen = A Q1^2 / (2 Q2) when Q2 > 0, and the
@@ -169,11 +228,7 @@ def chao2(incidence: np.ndarray, bias_corrected: bool = False) -> Richness:
     K = exp(1.96 sqrt(log(1 + var/u^2))). Without unseen clones (u = 0) the interval is the
     observed count. bias_corrected: the bias-corrected form A Q1 (Q1 - 1) / (2 (Q2 + 1)) throughout
     (it predicted worse on the simulated patients, docs/benchmarks.md: for bench/sampling.py)."""
-    inc = np.asarray(incidence, dtype=bool)
-    t = inc.shape[1] if inc.ndim == 2 else 0
-    inc = inc[inc.any(axis=1)] if inc.ndim == 2 and inc.size else np.zeros((0, t), dtype=bool)
-    freq = inc.sum(axis=1)
-    s_obs, q1, q2 = int(len(freq)), int((freq == 1).sum()), int((freq == 2).sum())
+    t, s_obs, q1, q2 = _frequencies(incidence)
     if t < 2:
         return Richness(t, s_obs, q1, q2, float("nan"), float("nan"), float("nan"), float("nan"), float("nan"))
     a = (t - 1) / t
@@ -189,12 +244,9 @@ def chao2(incidence: np.ndarray, bias_corrected: bool = False) -> Richness:
         unseen = a * q1 * (q1 - 1) / 2
         var = a * q1 * (q1 - 1) / 2 + a ** 2 * q1 * (2 * q1 - 1) ** 2 / 4
     unseen += 0.0  # no negative zero
-    if unseen > 0:
-        k = math.exp(Z95 * math.sqrt(math.log(1 + var / unseen ** 2)))
-        low, high = s_obs + unseen / k, s_obs + unseen * k
-    else:
-        low = high = float(s_obs)
-    return Richness(t, s_obs, q1, q2, float(unseen), float(s_obs + unseen), float(var), float(low), float(high))
+    low, high = _interval(s_obs, unseen, var)
+    return Richness(t, s_obs, q1, q2, float(unseen), float(s_obs + unseen), float(var), float(low), float(high),
+                    "chao2")
 
 
 def _at(curve: pd.DataFrame, metric: str, k: int) -> float:
@@ -202,20 +254,28 @@ def _at(curve: pd.DataFrame, metric: str, k: int) -> float:
     return float(v.iloc[0]) if len(v) else float("nan")
 
 
-def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict:
+def summary(curve: pd.DataFrame, found: dict[str, Richness], params: SamplingParams) -> dict:
     """The numbers the verdict rests on, and the verdict (docs/methods/sampling.md): adequate when
     the clone curve has flattened (the n-th region adds at most `max_last_gain` clones on average
-    to n - 1) and Chao2 expects fewer than `min_unseen` unseen clones."""
+    to n - 1) and the estimator `params.estimator` expects fewer than `min_unseen` unseen clones.
+    found: every estimator's Richness by name (estimates()); each is reported, the chosen one
+    gives `unseen_clones`, the extrapolation and the verdict."""
+    rich = found[params.estimator]
+    name = ESTIMATOR_NAMES[params.estimator]
     n = rich.regions
     out = {"regions": n, "clones_observed": rich.observed, "clones_q1": rich.q1, "clones_q2": rich.q2,
-           "chao2": rich.chao2, "chao2_low": rich.low, "chao2_high": rich.high, "unseen_clones": rich.unseen,
-           "extra_regions": params.extra_regions,
-           "clones_added_by_extra_regions": (rich.expected(n + params.extra_regions) - rich.observed
-                                             if n >= 2 else float("nan")),
-           "last_region_gain": _at(curve, "clones_found", n) - _at(curve, "clones_found", n - 1) if n >= 2
-           else float("nan"),
-           "false_truncal_single": _at(curve, "false_truncal", 1),
-           "false_truncal_leave_one_out": _at(curve, "false_truncal", n - 1) if n >= 2 else float("nan")}
+           "estimator": params.estimator}
+    for key in ESTIMATORS:
+        r = found[key]
+        out.update({key: r.estimate, f"{key}_low": r.low, f"{key}_high": r.high})
+    out.update({
+        "unseen_clones": rich.unseen, "extra_regions": params.extra_regions,
+        "clones_added_by_extra_regions": (rich.expected(n + params.extra_regions) - rich.observed
+                                          if n >= 2 else float("nan")),
+        "last_region_gain": _at(curve, "clones_found", n) - _at(curve, "clones_found", n - 1) if n >= 2
+        else float("nan"),
+        "false_truncal_single": _at(curve, "false_truncal", 1),
+        "false_truncal_leave_one_out": _at(curve, "false_truncal", n - 1) if n >= 2 else float("nan")})
     if n < 2:
         out["adequate"] = None
         out["verdict"] = ("One region: sampling adequacy cannot be assessed (no clone incidence across regions); "
@@ -231,12 +291,13 @@ def summary(curve: pd.DataFrame, rich: Richness, params: SamplingParams) -> dict
     if rich.unseen < params.min_unseen and gain <= params.max_last_gain:
         out["adequate"] = True
         out["verdict"] = (f"Sampling looks adequate: {rich.observed} clones in {n} regions, the last region added "
-                          f"{out['last_region_gain']:.1f} on average and Chao2 expects {rich.unseen:.1f} unseen "
-                          f"(< {params.min_unseen:g}; a lower bound){ft_text}.")
+                          f"{gain:.1f} on average and {name} expects {rich.unseen:.1f} unseen "
+                          f"(< {params.min_unseen:g}){ft_text}.")
     else:
         out["adequate"] = False
         out["verdict"] = (f"More regions would likely change the picture: {rich.observed} clones in {n} regions, "
-                          f"the last region added {gain:.1f} on average and Chao2 expects {rich.unseen:.1f} unseen ({rich.chao2:.1f} in all, 95% "
-                          f"{rich.low:.1f}-{rich.high:.1f}); {params.extra_regions} more regions would add "
+                          f"the last region added {gain:.1f} on average and {name} expects {rich.unseen:.1f} unseen "
+                          f"({rich.estimate:.1f} in all, 95% {rich.low:.1f}-{rich.high:.1f}); "
+                          f"{params.extra_regions} more regions would add "
                           f"~{out['clones_added_by_extra_regions']:.1f}{ft_text}.")
     return out

@@ -1,14 +1,14 @@
 """Checks of the sampling curves against what more regions actually show (tests/test_sampling.py,
 bench/sampling.py): a study that took k of a patient's n regions predicts, from those k alone,
-the clones the other n - k would add (Chao2's extrapolation to n regions); the n regions say
-how many they do add."""
+the clones the other n - k would add (the chosen estimator's extrapolation to n regions); the n
+regions say how many they do add."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ith.sampling.curves import Calls, SamplingParams, chao2, region_subsets
+from ith.sampling.curves import Calls, SamplingParams, chao2, region_subsets, richness
 
 
 def restrict(calls: Calls, regions: list[str]) -> Calls:
@@ -21,16 +21,17 @@ def restrict(calls: Calls, regions: list[str]) -> Calls:
 
 
 def added_clones(calls: Calls, k: int, params: SamplingParams, bias_corrected: bool = False) -> pd.DataFrame:
-    """One row per k-subset of the regions (as curves() picks them): clones the subset saw,
-    Chao2's prediction of the clones the other regions would add, and the clones they add."""
+    """One row per k-subset of the regions (as curves() picks them): clones the subset saw, the
+    prediction of `params.estimator` (Chao2's bias-corrected form throughout with bias_corrected)
+    of the clones the other regions would add, and the clones they add."""
     n = len(calls.regions)
     total = len(calls.clones)
     subsets, _ = region_subsets(n, k, params.max_subsets, params.seed)
     rows = []
     for s in subsets:
         inc = restrict(calls, [calls.regions[i] for i in s]).clones.to_numpy(bool)
-        rich = chao2(inc, bias_corrected)
-        # the verdict that study would print: its own curve's last gain and its Chao2
+        rich = chao2(inc, True) if bias_corrected else richness(inc, params.estimator)
+        # the verdict that study would print: its own curve's last gain and its estimate
         fewer = [inc[:, [j for j in range(k) if j != drop]].any(axis=1).sum() for drop in range(k)]
         gain = rich.observed - float(np.mean(fewer)) if k >= 2 else float("nan")
         rows.append(dict(k=k, regions=",".join(calls.regions[i] for i in s), seen=rich.observed,
