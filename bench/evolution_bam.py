@@ -18,8 +18,8 @@ the table-level benchmarks' scorers:
   segments (the table-level figure) and the share of the genome whose allele-specific copy
   number the workflow called right show where a miss comes from.
 
-    nice -n 10 python bench/evolution_bam.py --seed 1 --patients 2 --out /tmp/evo1 --threads 2
-    nice -n 10 python bench/evolution_bam.py --seed 2 --patients 3 --out /tmp/evo2 --threads 2 \
+    nice -n 10 python bench/evolution_bam.py --seed 1 --patients 2 --out evo1 --threads 2
+    nice -n 10 python bench/evolution_bam.py --seed 2 --patients 3 --out evo2 --threads 2 \
         --clones 3 5 --cn-events 11 14 --cn-event-length 40000 150000
 """
 
@@ -67,6 +67,8 @@ def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
     tm = tm[tm["type"] == "snv"].drop_duplicates("mutation_id")
     clonal = read(os.path.join(results, "clonal", pid, "mutations.tsv"), dtype={"cluster_id": str})
     cluster = clonal.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"].fillna("")
+    # SNVs only (chrom:pos:ref:alt with one base each), as the signatures count them
+    cluster = cluster[cluster.index.str.fullmatch(r".+:\d+:[ACGT]:[ACGT]")]
     exp = read(os.path.join(results, "signatures", pid, "exposures.tsv"), dtype={"group": str})
     exp["fitted"] = exp["fitted"].astype(str).str.lower() == "true"
     out: dict = {}
@@ -88,7 +90,14 @@ def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
         out["branch_recall"] = round(float((c1 == best[0]).mean()), 3)  # of clone 1's called SNVs
         out["branch_precision"] = round(float(tm.set_index("mutation_id")["clone"].reindex(members).eq("C1").mean()), 3)
     trunk_ids = tm.loc[tm["clone"] == "C0", "mutation_id"]
-    out["trunk_called"] = int(cluster.reindex(trunk_ids).notna().sum())
+    c0 = cluster.reindex(trunk_ids).dropna()
+    c0 = c0[c0 != ""]
+    label = exp.loc[exp["group"] == "trunk", "label"].astype(str)
+    founders = label.iloc[0].removeprefix("founder clone(s) ").split(",") if len(label) else []
+    trunk_members = cluster[cluster.isin(founders)].index
+    out["trunk_called"] = len(c0)
+    out["trunk_recall"] = round(float(c0.isin(founders).mean()), 3) if len(c0) else None
+    out["trunk_precision"] = round(float(tm.set_index("mutation_id")["clone"].reindex(trunk_members).eq("C0").mean()), 3)
     renamed = exp.assign(group=exp["group"].replace({branch_group: "branch"}) if branch_group else exp["group"])
     for r in score_exposures(renamed, truth, pid):
         g = r["group"]
