@@ -182,3 +182,19 @@ def test_patient_without_mutations_or_tree(tmp_path):
                           SignatureParams(engine="nnls", bootstrap=5))
     assert list(e["group"]) == ["trunk", "subclonal"] and not e["fitted"].any()
     assert sbs96["count"].sum() == 0 and m["n_snvs"] == 0 and m["truncal_vs_subclonal"] == {}
+
+
+def test_score_exposures_reads_a_workflow_exposures_table():
+    """The scorer bench/evolution_bam.py applies to the workflow's exposures.tsv: the dominant
+    signature, the largest error over true and fitted signatures, an unfitted group missed."""
+    from ith.signatures.evaluate import score_exposures
+
+    e = pd.DataFrame({"group": ["trunk", "trunk", "trunk", "branch"], "signature": ["SBS1", "SBS5", "SBS40c", None],
+                      "exposure": [0.3, 0.6, 0.1, None], "n_mutations": [300, 300, 300, 20],
+                      "fitted": [True, True, True, False]})
+    truth = {"trunk": {"SBS1": 0.35, "SBS5": 0.65}, "branch": {"SBS2": 0.6, "SBS13": 0.4}}
+    rows = {r["group"]: r for r in score_exposures(e, truth, "P1")}
+    assert rows["trunk"]["fitted_dominant"] == rows["trunk"]["true_dominant"] == "SBS5"
+    assert rows["trunk"]["max_error"] == pytest.approx(0.1)  # SBS40c, in the fit and not the truth
+    assert rows["branch"]["fitted_dominant"] == "" and rows["branch"]["max_error"] == 1.0
+    assert rows["branch"]["n_mutations"] == 20

@@ -120,3 +120,24 @@ def test_no_mutations_and_no_events_write_empty_tables(tmp_path):
     # a gain whose mutations are too few: called, not timed
     seg, mut, _ = time_patient(muts, segs, {}, ["R1", "R2"], TimingParams(), "P")
     assert len(mut) == 5 and seg["time"].isna().all()
+
+
+def test_an_event_the_segmentation_cut_in_two_is_timed_once():
+    """Two neighbouring pieces with the same 2+1 in both regions (a breakpoint of the log ratio
+    alone) are one gain: timed on all its SNVs and counted once; a neighbour whose state or
+    regions differ stays apart."""
+    muts, segs, mult = _toy()
+    cut = pd.concat([segs[segs["chrom"] == "chr1"].assign(end=2500), segs[segs["chrom"] == "chr1"].assign(start=2501),
+                     segs[segs["chrom"] == "chr2"]], ignore_index=True)
+    params = TimingParams(clock="sites", bootstrap=50)
+    whole, _, m_whole = time_patient(muts, segs, {"R1": False, "R2": False}, ["R1", "R2"], params, "P")
+    seg, mut, metrics = time_patient(muts, cut, {"R1": False, "R2": False}, ["R1", "R2"], params, "P")
+    gain = seg[seg["event"] == "gain"]
+    assert len(gain) == 1 and (gain["start"].iloc[0], gain["end"].iloc[0]) == (1, 5000)
+    assert gain["n_mutations"].iloc[0] == 200 and gain["time"].iloc[0] == whole.loc[whole["event"] == "gain", "time"].iloc[0]
+    assert metrics["events"] == m_whole["events"] == {"truncal": 1, "shared": 0, "private": 1}
+    # R2 alone gains the second piece: a different unit, not joined
+    apart = cut.copy()
+    apart.loc[(apart["sample"] == "R1") & (apart["start"] == 2501), ["major_cn", "minor_cn"]] = [1, 1]
+    seg2, _, _ = time_patient(muts, apart, {"R1": False, "R2": False}, ["R1", "R2"], params, "P")
+    assert sorted(seg2.loc[seg2["event"] == "gain", "regions"]) == ["R1,R2", "R2"]

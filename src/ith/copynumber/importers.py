@@ -31,6 +31,7 @@ import pandas as pd
 from ith.errors import InputError
 from ith.io.naming import naming_key
 from ith.io.reference import contig_class
+from ith.io.segments import shared_segments
 
 log = logging.getLogger(__name__)
 
@@ -483,23 +484,17 @@ def shared_breakpoints(per_sample: dict[str, pd.DataFrame]) -> dict[str, pd.Data
     """Every sample's segments cut at the union of the samples' breakpoints, so the regions share
     them as our own joint segmentation's do (MEDICC2's table and the region-discordance metric
     need that); pieces a sample does not cover stay without a row for it."""
-    out = {s: [] for s in per_sample}
-    chroms = pd.unique(pd.concat([t["chrom"] for t in per_sample.values()], ignore_index=True))
-    for chrom in chroms:
-        sub = {s: t[t["chrom"] == chrom] for s, t in per_sample.items()}
-        edges = np.unique(np.concatenate([np.concatenate([t["start"].to_numpy(), t["end"].to_numpy() + 1])
-                                          for t in sub.values()]))
-        lo, hi = edges[:-1], edges[1:] - 1
-        for s, t in sub.items():
-            if t.empty:
-                continue
-            st, en = t["start"].to_numpy(), t["end"].to_numpy()
-            i = np.searchsorted(st, lo, side="right") - 1
-            inside = (i >= 0) & (lo <= en[np.maximum(i, 0)])
-            piece = t.iloc[i[inside]].copy()
-            piece["start"], piece["end"] = lo[inside], hi[inside]
-            out[s].append(piece)
-    return {s: (pd.concat(v, ignore_index=True) if v else per_sample[s].iloc[:0]) for s, v in out.items()}
+    tables = {s: t.reset_index(drop=True) for s, t in per_sample.items()}
+    cut = shared_segments(tables)
+    out = {}
+    for s, t in tables.items():
+        idx = cut.rows[s]
+        got = idx >= 0
+        piece = t.iloc[idx[got]].copy()
+        piece["start"] = cut.pieces["start"].to_numpy()[got].astype(t["start"].dtype)
+        piece["end"] = cut.pieces["end"].to_numpy()[got].astype(t["end"].dtype)
+        out[s] = piece.reset_index(drop=True)
+    return out
 
 
 def _merge_adjacent(per_sample: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

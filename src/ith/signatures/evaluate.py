@@ -64,13 +64,24 @@ def recovery(matrices: list[pd.DataFrame], params: SignatureParams, min_branch: 
         if (n < min_branch).any():
             continue
         e = fit_groups(m, params)
-        dom = dominant(e)
-        for g, mix in truth.items():
-            fitted = e[(e["group"] == g)].set_index("signature")["exposure"]
-            sigs = set(mix) | set(fitted[fitted > 0].index)
-            err = max(abs(mix.get(s, 0.0) - float(fitted.get(s, 0.0))) for s in sigs)
-            rows.append(dict(patient=m.attrs.get("patient", ""), group=g, n_mutations=int(n[g]),
-                             true_dominant=max(mix, key=mix.get), fitted_dominant=dom.get(g, ""),
-                             max_error=round(err, 4),
-                             fitted="; ".join(f"{s} {v:.2f}" for s, v in fitted[fitted > 0].items())))
+        rows += score_exposures(e, truth, m.attrs.get("patient", ""))
     return pd.DataFrame(rows)
+
+
+def score_exposures(exposures: pd.DataFrame, truth: dict[str, dict[str, float]], patient: str = "") -> list[dict]:
+    """Per group of `truth` (group -> signature -> true share): the true and fitted dominant
+    signature and the largest exposure error over the true and fitted signatures. exposures: the
+    fit's table (fit_groups, or the workflow's exposures.tsv; group, signature, exposure, fitted,
+    n_mutations); a group that was not fitted has no dominant signature and error 1."""
+    dom = dominant(exposures)
+    rows = []
+    for g, mix in truth.items():
+        mine = exposures[exposures["group"] == g]
+        fitted = mine.set_index("signature")["exposure"].astype(float)
+        sigs = set(mix) | set(fitted[fitted > 0].index)
+        err = max(abs(mix.get(s, 0.0) - float(fitted.get(s, 0.0))) for s in sigs) if g in dom else 1.0
+        rows.append(dict(patient=patient, group=g, n_mutations=int(mine["n_mutations"].iloc[0]) if len(mine) else 0,
+                         true_dominant=max(mix, key=mix.get), fitted_dominant=dom.get(g, ""),
+                         max_error=round(err, 4),
+                         fitted="; ".join(f"{s} {v:.2f}" for s, v in fitted[fitted > 0].items())))
+    return rows

@@ -156,6 +156,8 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
             key = (str(r.chrom), r.start, r.end, r.major_cn, r.minor_cn, event, timeable)
             units.setdefault(key, []).append(str(r.sample))
 
+    units = join_neighbours(units)
+
     muts = mutations[mutations["sample"].astype(str).isin(regions) & (mutations["call"] == "clonal")].copy()
     if "indel" in muts.columns:
         muts = muts[~muts["indel"].astype(str).str.lower().isin(["true", "1"])]
@@ -212,6 +214,27 @@ def time_patient(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str,
     mut_out = pd.DataFrame(mut_rows, columns=MUTATION_COLUMNS)
     metrics = _metrics(seg_out, mut_out, wgd_p, wgd, regions, params, patient)
     return seg_out, mut_out, metrics
+
+
+def join_neighbours(units: dict[tuple, list[str]]) -> dict[tuple, list[str]]:
+    """Neighbouring pieces with one state in the same regions become one unit (key: chrom,
+    start, end, major, minor, event, timeable; value: the regions). The segmentation can break
+    where no region's integer state changes (a step of the log ratio or BAF alone); an event cut
+    so would be timed twice, each piece on its share of the SNVs, and counted twice."""
+    out: dict[tuple, list[str]] = {}
+    open_key: dict[tuple, tuple] = {}  # (chrom, state, regions) -> the unit that may grow
+    for key in sorted(units, key=lambda k: (k[0], k[1], k[2])):
+        chrom, start, end, *state = key
+        tag = (chrom, *state, tuple(sorted(units[key])))
+        prev = open_key.get(tag)
+        if prev is not None and prev[2] + 1 == start:
+            grown = (chrom, prev[1], end, *state)
+            out[grown] = out.pop(prev)
+            open_key[tag] = grown
+        else:
+            out[key] = units[key]
+            open_key[tag] = key
+    return out
 
 
 def _truthy(v) -> bool:

@@ -56,6 +56,16 @@ def evaluate_patient(pid: str, mutations: pd.DataFrame, segments: pd.DataFrame, 
     region, so the truth is put on that clock: the founder's mutations before the event over
     all the mutations clonal in every region."""
     seg, mut, metrics = time_patient(mutations, segments, wgd, regions, params, pid)
+    return score_patient(pid, seg, mut, metrics, truth_mutations, truth_timing)
+
+
+def score_patient(pid: str, seg: pd.DataFrame, mut: pd.DataFrame, metrics: dict, truth_mutations: pd.DataFrame,
+                  truth_timing: pd.DataFrame) -> dict:
+    """The timing's outputs (its segments, mutations and metrics, from time_patient or the
+    workflow's results/timing/<patient>/ files) against the truth: early/late calls of the
+    founder clone's SNVs against their true multiplicity, truncal gains' and the WGD's times
+    against the true times put on the trunk's clock. truth_mutations: the truth mutations.tsv
+    rows of the tumour regions only (a normal's rows would make no mutation clonal everywhere)."""
     everywhere = (truth_mutations["status"] == "clonal").groupby(truth_mutations["mutation_id"]).all()
     clone = truth_mutations.groupby("mutation_id")["clone"].first()
     n_founder = int((clone == "C0").sum())
