@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=9)
     ap.add_argument("--depths", type=float, nargs="+", default=[30, 60, 100])
     ap.add_argument("--snvs", type=int, nargs=2, default=[8000, 10000])
+    ap.add_argument("--details", help="write every timed event's row (time, interval, truth) to this TSV")
     args = ap.parse_args()
     rows = []
     t0 = time.time()
@@ -85,6 +86,9 @@ def main() -> None:
                   "gains": pd.concat(list(g["gains"])), "wgd": pd.concat(list(g["wgd"])), "missed_wgd": int(g["missed"].sum())}
         table.append({"depth": depth, "clock": clock + (" (truth's)" if clock == "sites" else " (baseline)"),
                       **figures(pooled)})
+    if args.details:
+        rows_out = [g.assign(seed=r["seed"], depth=r["depth"], clock=r["clock"]) for r in rows for g in [r["gains"]] if len(g)]
+        pd.concat(rows_out).to_csv(args.details, sep="\t", index=False)
     out = pd.DataFrame(table).set_index(["depth", "clock"]).T
     print(out.to_string())
 

@@ -275,3 +275,24 @@ def test_subclonal_copy_number_is_timed_only_where_clonal():
     assert gain.loc["R2", "history"] == "subclonal copy number: not timed" and np.isnan(gain.loc["R2", "time"])
     assert gain.loc["R1", "history"] == "1+1>2+1" and abs(gain.loc["R1", "time"] - 2 * (mult == 2).mean()) < 0.06
     assert set(mut["regions"]) == {"R1"} and (ev["chrom"] == "chr1").sum() == 1
+
+
+@pytest.mark.parametrize("order", ["loh_first", "wgd_first"])
+def test_ambiguous_loh_and_doubling_order_is_settled_by_the_pooled_doubling_time(order):
+    """4+0 in a doubled genome: the LOH before the doubling (1+1>2+0>4+0) or after it
+    (1+1>2+2>4+0) leave the same multiplicity classes; the history whose own doubling time is
+    nearest the pooled one (from 2+2 segments) is chosen, its steps `given_wgd`, the LOH's time
+    within 0.1 of the truth."""
+    tw = 0.5
+    steps, times = (((("cnloh", 1), ("wgd", -1)), (0.25, tw)) if order == "loh_first"
+                    else ((("wgd", -1), ("cnloh", 1)), (tw, 0.75)))
+    loh, state, _ = _explicit(steps, times, "sites", seed=7, n=800, chrom="chr1")
+    doubled, _, _ = _explicit((("wgd", -1),), (tw,), "sites", seed=8, n=1500, chrom="chr2")
+    seg, mut, ev, metrics = time_patient_events(pd.concat([loh, doubled], ignore_index=True),
+                                                _segments({"chr1": state, "chr2": (2, 2)}), {"R1": True}, ["R1"],
+                                                TimingParams(clock="sites", bootstrap=50), "P")
+    expect = "1+1>2+0>4+0" if order == "loh_first" else "1+1>2+2>4+0"
+    assert state == (4, 0) and seg.set_index("chrom").loc["chr1", "history"] == expect
+    e = ev[(ev["chrom"] == "chr1") & (ev["event"] == "cnloh")].iloc[0]
+    truth = times[0] if order == "loh_first" else times[1]
+    assert e.identifiable == "given_wgd" and abs(e.time - truth) <= 0.1

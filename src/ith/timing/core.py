@@ -12,7 +12,7 @@ region), shared (some) or private (one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -337,7 +337,7 @@ def time_patient_events(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: di
                     for mid, p in zip(agg.index, p_early):
                         wgd_p.setdefault(mid, p)
         seg_rows.append(row)
-        fits.append((i, h, ll_all))
+        fits.append((i, h if h is not None else hs, ll_all))
 
     wgd_boot: list = []
     pooled_wgd = None
@@ -348,15 +348,22 @@ def time_patient_events(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: di
                       "n_segments": int(sum(1 for r in seg_rows if r["event"] == "wgd" and r["n_regions"] == len(doubled)))}
 
     event_rows = []
+    fixed = ((pooled_wgd["time"], wgd_boot[0] if wgd_boot else np.zeros(0))
+             if pooled_wgd is not None and np.isfinite(pooled_wgd["time"]) else None)
     for i, h, ll_all in fits:
         row = seg_rows[i]
-        if h is None:
-            continue
         enough = ll_all is not None and len(ll_all) >= params.min_mutations
+        chosen = False
+        if isinstance(h, tuple):  # no history, or several as short
+            h = _choose_by_wgd(h, ll_all, params, [i], fixed) if enough and fixed is not None else None
+            if h is None:
+                continue
+            chosen = True
+            row.update(history=h.label(), timeable=True)
         if enough:
-            fixed = ((pooled_wgd["time"], wgd_boot[0] if wgd_boot else np.zeros(0))
-                     if pooled_wgd is not None and np.isfinite(pooled_wgd["time"]) else None)
             steps = fit_history(ll_all, h, params, [i], fixed)
+            if chosen:
+                steps = [{**st, "identifiable": "given_wgd" if st["identifiable"] != "no" else "no"} for st in steps]
         else:
             steps = [dict(time=np.nan, low=np.nan, high=np.nan, identifiable=s) for s in _structure(h, params.clock)]
         names = h.step_names()
@@ -378,6 +385,25 @@ def time_patient_events(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: di
     ev_out = pd.DataFrame(event_rows, columns=EVENT_COLUMNS)
     metrics = _metrics(seg_out, mut_out, ev_out, pooled_wgd, wgd, regions, params, patient)
     return seg_out, mut_out, ev_out, metrics
+
+
+def _choose_by_wgd(candidates: tuple[History, ...], ll: np.ndarray, params: TimingParams, key: list[int],
+                   wgd: tuple[float, np.ndarray] | None) -> History | None:
+    """Of two or more equally short histories that all hold the doubling (4+0 of a doubled genome:
+    the LOH before or after it), the one whose own doubling time (every step identifiable from
+    the segment alone) is nearest the pooled doubling time; None when not all of them are
+    identifiable or one does not hold the doubling."""
+    if wgd is None or len(candidates) < 2:
+        return None
+    best, dist = None, np.inf
+    for h in candidates:
+        k = next((j for j, (kind, _) in enumerate(h.steps) if kind == "wgd"), None)
+        if k is None or not (identifiable(design(h, params.clock)) & resolved(h)).all():
+            return None
+        t = fit_history(ll, h, replace(params, bootstrap=0), key)[k]["time"]
+        if np.isfinite(t) and abs(t - wgd[0]) < dist:
+            best, dist = h, abs(t - wgd[0])
+    return best
 
 
 def _structure(h: History, clock: str) -> list[str]:
