@@ -6,11 +6,14 @@ copy-number events, every third patient with a whole-genome doubling; table leve
 ~ Binomial(depth, true VAF) at each depth from the truth, the true copy number, purity and
 clonal calls, no BAMs (ith.timing.validate). For each depth:
 
-- early/late: the share of truncal SNVs in timeable segments whose call matches the truth
-  (true multiplicity 2 = early);
-- gains: truncal gains (2+1) and copy-neutral LOH (2+0) of non-doubled patients: mean absolute
-  error of the time against the truth (the share of the trunk's mutations before the event), share
-  within 0.1, interval coverage;
+- early/late: the share of truncal SNVs in states with two or more copies of an allele whose call
+  matches the truth (true multiplicity >= 2 = early);
+- steps of the truncal segments' histories (events.tsv) against the truth (the share of the
+  trunk's mutations before the event), by category: single (one gain or LOH: 2+1, 2+0), with_wgd
+  (a gain before or after the doubling, timed from its segment: 4+2, 3+2), given_wgd (timed only
+  with the pooled doubling time held, or the 4+0 whose order it settles), wgd_segment (the
+  doubling from one such segment's history): mean absolute error, share within 0.1, interval
+  coverage;
 - WGD: the pooled doubling time, same figures;
 - baseline: the same with the other clock (`copies`, MutationTimeR's per-copy model, on data the
   simulator draws per site): what assuming the wrong accrual costs.
