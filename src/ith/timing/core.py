@@ -213,7 +213,10 @@ def fit_history(ll: np.ndarray, h: History, params: TimingParams, key: list[int]
             counts = np.stack([n - early, early], axis=1).astype(float)
         else:
             lik = np.exp(ll - ll.max(axis=1, keepdims=True))
-            counts = n * multiplicity_prior(lik[idx], post.mean(axis=0))
+            # in chunks of resamples, so that memory stays ~ 2e6 x multiplicities floats
+            chunk = max(1, int(2e6 // max(n, 1)))
+            counts = np.concatenate([n * multiplicity_prior(lik[idx[b : b + chunk]], post.mean(axis=0))
+                                     for b in range(0, params.bootstrap, chunk)])
         boot = np.full((params.bootstrap, n_steps), np.nan)
         for b in range(params.bootstrap):
             if alone.any():
