@@ -109,15 +109,17 @@ def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
 
 def timing_figures(results: str, truth_dir: str, pid: str, tumours: list[str]) -> dict:
     d = os.path.join(results, "timing", pid)
-    seg = read(os.path.join(d, "segments.tsv"), dtype={"chrom": str})
+    events = read(os.path.join(d, "events.tsv"), dtype={"chrom": str})
     mut = read(os.path.join(d, "mutations.tsv"))
     with open(os.path.join(d, "metrics.json")) as fh:
         metrics = json.load(fh)
     tm = read(os.path.join(truth_dir, pid, "mutations.tsv"), dtype={"clone": str, "chrom": str})
     tm = tm[tm["sample"].isin(tumours)]
     tt = read(os.path.join(truth_dir, pid, "timing.tsv"), dtype={"clone": str, "chrom": str})
-    r = score_patient(pid, seg, mut, metrics, tm, tt)
+    r = score_patient(pid, events, mut, metrics, tm, tt)
     gains = pd.DataFrame(r["gains"])
+    if len(gains):  # the truncal gains and LOHs (losses and a doubling's per-segment time aside)
+        gains = gains[gains["event"].isin(["gain", "cnloh"])]
     true_gains = tt[(tt["clone"] == "C0") & tt["kind"].isin(["gain", "cnloh"])]
     out = {"timed_snvs": r["calls"], "early_late_right": round(r["right"] / r["calls"], 3) if r["calls"] else None,
            "truncal_gains_true": len(true_gains), "gain_segments_timed": len(gains),

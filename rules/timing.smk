@@ -11,6 +11,7 @@ rule timing:
     output:
         mutations="results/timing/{patient}/mutations.tsv",
         segments="results/timing/{patient}/segments.tsv",
+        events="results/timing/{patient}/events.tsv",
         metrics="results/timing/{patient}/metrics.json",
         plot=report(
             "results/timing/{patient}/timing.png",

@@ -24,4 +24,4 @@ segs = pd.read_csv(inp.segments, sep="\t", keep_default_na=False, na_values=["NA
                    dtype={"sample": str, "chrom": str, "subclonal": str, "allele_specific": str})
 pp = pd.read_csv(inp.purity, sep="\t", keep_default_na=False, na_values=["NA", ""], dtype={"sample": str, "wgd": str})
 wgd = {s: str(v).strip().lower() in ("true", "1") for s, v in zip(pp["sample"], pp["wgd"])}
-write(muts, segs, wgd, regions, params, patient, out.mutations, out.segments, out.metrics, out.plot)
+write(muts, segs, wgd, regions, params, patient, out.mutations, out.segments, out.metrics, out.plot, out.events)

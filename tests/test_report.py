@@ -494,3 +494,26 @@ def test_report_shows_the_timing(tmp_path):
     section = html[html.index('<section id="timing">'):html.index('<section id="spatial">')]
     assert "Whole-genome doubling at relative time" in section and "chr2:1-5000" in section and "private" in section
     assert (rep / "figures" / "timing.png").exists()
+
+
+def test_cohort_row_carries_timing_and_copy_number_tree_columns():
+    """The cohort table's timing (doubling time, timed gains, early share) and copy-number tree
+    (same topology, normalised RF) columns come from the patient's metrics.json; empty when absent."""
+    from ith.report.cohort import COHORT_COLUMNS, cohort_row, cohort_table
+
+    h = {k: 0 for k in ("regions", "mutations", "mutations_truncal", "mutations_shared", "mutations_private",
+                        "clonal_fraction", "subclonal_fraction", "mean_divergence", "discordant_cn_fraction", "wgd",
+                        "genetic_vs_physical_distance")}
+    base = {"patient": "P1", "heterogeneity": {**h, "per_sample": {}}, "samples": {"plasma": []}, "limitations": [],
+            "clones": {"clusters": 1, "clones_in_tree": 1, "trees_kept": 1, "best_tree_weight": 1.0}}
+    s = {**base, "timing": {"wgd": {"time": 0.42, "low": 0.3, "high": 0.5}, "gains": {"timed": 3},
+                            "mutations": {"timed": 200, "early": 50, "late": 150}},
+         "cntree": {"same_topology": False, "robinson_foulds_normalised": 0.5}}
+    row = cohort_row(s)
+    assert (row["wgd_time"], row["gains_timed"], row["early_fraction"]) == (0.42, 3, 0.25)
+    assert row["cn_same_topology"] is False and row["cn_rf_normalised"] == 0.5
+    s2 = {**base, "patient": "P2", "timing": {"wgd": None, "gains": {"timed": 0}, "mutations": {"timed": 0, "early": 0}}}
+    empty = cohort_row(s2)
+    assert empty["wgd_time"] is None and empty["early_fraction"] is None and empty["cn_same_topology"] is None
+    t = cohort_table([s, s2])
+    assert list(t.columns) == COHORT_COLUMNS and t["gains_timed"].tolist() == [3, 0]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ith.timing.core import TimingParams, event_of, gain_time, time_patient
+from ith.timing.core import TimingParams, event_of, gain_time, time_patient, time_patient_events
 from ith.timing.validate import evaluate, truth_patients
 
 
@@ -16,12 +16,13 @@ def test_event_of_states():
     assert event_of(1, 1, 2, False) == (None, False)
     assert event_of(2, 1, 2, False) == ("gain", True)
     assert event_of(2, 0, 2, False) == ("cnloh", True)
-    assert event_of(3, 1, 2, False) == ("gain", False)
+    assert event_of(3, 1, 2, False) == ("gain", True)
     assert event_of(1, 0, 2, False) == ("loss", False)
     assert event_of(2, 2, 2, True) == ("wgd", True)
-    assert event_of(2, 1, 2, True) == ("loss", False)
-    assert event_of(3, 2, 2, True) == ("gain", False)
-    assert event_of(3, 1, 2, True) == ("imbalance", False)
+    assert event_of(2, 1, 2, True) == ("loss", True)
+    assert event_of(3, 2, 2, True) == ("gain", True)
+    assert event_of(3, 1, 2, True) == ("imbalance", True)
+    assert event_of(1, 1, 2, True) == ("loss", False)
     assert event_of(1, 0, 1, False) == (None, False)  # a male X
 
 
@@ -96,12 +97,19 @@ def test_timing_against_simulated_truth(simulated, depth):
     gains' and WGD's times within 0.1 of the true order of events (the simulator's clock: per site)."""
     r = evaluate(simulated, depth, TimingParams(clock="sites"))
     assert r["calls"] > 1000 and r["accuracy"] >= 0.9
-    gains, wgd = r["gains"], r["wgd"]
+    everything, wgd = r["gains"], r["wgd"]
+    # gains and LOH timed from their segment alone: one gain (2+1, 2+0), or in a doubled genome
+    # before or after the doubling (4+2, 3+2), and the doubling's time from such a segment
+    gains = everything[everything["identifiable"] == "yes"]
     assert len(gains) >= 5 and len(wgd) == 2 and r["missed_wgd"] == 0
+    assert (~gains["history"].isin(["1+1>2+1", "1+1>2+0"])).sum() >= 2  # some gains in a doubled genome
     assert ((gains["time"] - gains["truth"]).abs() <= 0.1).all()
     assert ((wgd["time"] - wgd["truth"]).abs() <= 0.1).all()
     inside = pd.concat([gains, wgd])
     assert ((inside["low"] - 0.02 <= inside["truth"]) & (inside["truth"] <= inside["high"] + 0.02)).mean() >= 0.75
+    # losses before or after the doubling, timed only with the doubling's pooled time: looser
+    given = everything[everything["identifiable"] == "given_wgd"]
+    assert len(given) >= 2 and ((given["time"] - given["truth"]).abs() <= 0.3).mean() >= 0.75
     # the copy-per-copy clock on the simulator's per-site data is off: the clock matters
     wrong = evaluate(simulated, depth, TimingParams(clock="copies"))["gains"]
     assert ((wrong["time"] - wrong["truth"]).abs() > 0.02).any()
@@ -141,3 +149,171 @@ def test_an_event_the_segmentation_cut_in_two_is_timed_once():
     apart.loc[(apart["sample"] == "R1") & (apart["start"] == 2501), ["major_cn", "minor_cn"]] = [1, 1]
     seg2, _, _ = time_patient(muts, apart, {"R1": False, "R2": False}, ["R1", "R2"], params, "P")
     assert sorted(seg2.loc[seg2["event"] == "gain", "regions"]) == ["R1,R2", "R2"]
+
+
+def _explicit(steps, times, clock, purity=0.7, depth=60, n=600, seed=0, region="R1", chrom="chr1"):
+    """Clonal SNVs of one segment drawn copy by copy (independently of ith.timing.history): every
+    copy of each allele is a set of mutation ids; mutations arrive uniformly in time, on a
+    present allele with equal chance (`sites`) or on any copy with equal chance (`copies`); a
+    gain copies a random copy of its allele, a loss drops one, a copy-neutral LOH drops one
+    allele and doubles the other, a doubling copies every copy. Returns (mutations table, the
+    final state, the true multiplicities)."""
+    rng = np.random.default_rng(seed)
+    alleles = [[set()], [set()]]
+    bounds = [0.0, *times, 1.0]
+    nxt = 0
+    for k in range(len(bounds) - 1):
+        copies = sum(len(a) for a in alleles)
+        present = [a for a in (0, 1) if alleles[a]]
+        rate = n if clock == "sites" else n * copies / 2
+        for _ in range(rng.poisson(rate * (bounds[k + 1] - bounds[k]))):
+            if clock == "sites":
+                a = present[rng.integers(len(present))]
+                alleles[a][rng.integers(len(alleles[a]))].add(nxt)
+            else:
+                flat = [c for a in present for c in alleles[a]]
+                flat[rng.integers(len(flat))].add(nxt)
+            nxt += 1
+        if k < len(steps):
+            kind, a = steps[k]
+            if kind == "gain":
+                alleles[a].append(set(alleles[a][rng.integers(len(alleles[a]))]))
+            elif kind == "loss":
+                alleles[a].pop(rng.integers(len(alleles[a])))
+            elif kind == "cnloh":
+                alleles[1 - a] = [set(c) for c in alleles[1 - a] for _ in range(2)]
+                alleles[a] = []
+            else:
+                alleles = [[set(c) for c in al for _ in range(2)] for al in alleles]
+    mult = np.zeros(nxt, dtype=int)
+    for al in alleles:
+        for c in al:
+            mult[list(c)] += 1
+    mult = mult[mult > 0]
+    major, minor = max(len(a) for a in alleles), min(len(a) for a in alleles)
+    total = major + minor
+    d = rng.poisson(depth, len(mult))
+    alt = rng.binomial(d, purity * mult / (purity * total + 2 * (1 - purity)))
+    muts = pd.DataFrame(dict(mutation_id=[f"{chrom}:{1000 + i * 10}:A:C" for i in range(len(mult))], sample=region,
+                             alt_counts=alt, depth=d, major_cn=major, minor_cn=minor, normal_cn=2, purity=purity,
+                             call="clonal"))
+    return muts, (major, minor), mult
+
+
+def _segments(states: dict, region="R1"):
+    return pd.DataFrame([dict(sample=region, chrom=c, start=1, end=10_000_000, major_cn=M, minor_cn=m, normal_cn=2)
+                         for c, (M, m) in states.items()])
+
+
+@pytest.mark.parametrize("clock", ["sites", "copies"])
+@pytest.mark.parametrize("steps,times", [
+    ((("gain", 0), ("gain", 0)), (0.3, 0.65)),  # 3+1: two successive gains of one allele
+    ((("cnloh", 1), ("gain", 0)), (0.25, 0.7)),  # 3+0: an LOH, then a gain
+    ((("gain", 0), ("gain", 0), ("gain", 0)), (0.2, 0.45, 0.75)),  # 4+1: only the first gain resolved
+    ((("gain", 0), ("gain", 0)), (0.4, 0.4001)),  # 3+1 from one event making two copies
+])
+def test_states_with_three_or_more_copies_of_an_allele_are_timed_step_by_step(clock, steps, times):
+    """Every gain of a 3+1 and 3+0 segment, and the first of a 4+1, within 0.1 of the time it
+    happened, for mutations drawn copy by copy under either clock; the 4+1's later gains are
+    flagged, not timed; the late/early calls follow the multiplicity."""
+    errs = []
+    for seed in range(3):
+        muts, state, mult = _explicit(steps, times, clock, seed=seed)
+        seg, mut, ev, _ = time_patient_events(muts, _segments({"chr1": state}), {"R1": False}, ["R1"],
+                                              TimingParams(clock=clock, bootstrap=50), "P")
+        assert list(ev["event"]) == [k for k, _ in steps]
+        expect = ["yes"] + (["no"] * 2 if len(steps) == 3 else ["yes"] * (len(steps) - 1))
+        assert list(ev["identifiable"]) == expect and ev["time"].notna().tolist() == [e == "yes" for e in expect]
+        ev = ev.assign(truth=times)[ev["time"].notna()]
+        errs += list((ev["time"] - ev["truth"]).abs())
+        assert ((ev["low"] <= ev["time"]) & (ev["time"] <= ev["high"])).all()
+        assert (mut["call"].eq("early").to_numpy() == (mult >= 2)).mean() >= 0.9
+        assert seg["time"].iloc[0] == ev["time"].iloc[0]  # the segment's time: its first step
+    assert max(errs) <= 0.1, errs
+
+
+def test_copies_clock_matches_mutationtimer_for_successive_gains():
+    """MutationTimeR's per-copy expectation for 3+1 (first gain t3, second t2; its own example):
+    multiplicity weights (4(1 - t2) + 2(t2 - t3) + t3, t2 - t3, t3) give t3 and t2 back exactly."""
+    from ith.timing.core import _solve
+    from ith.timing.history import design, histories
+
+    t3, t2 = 0.3, 0.7
+    counts = np.array([4 * (1 - t2) + 2 * (t2 - t3) + t3, t2 - t3, t3]) * 1000
+    (h,) = histories(3, 1, False)
+    assert _solve(design(h, "copies"), counts) == pytest.approx([t3, t2], abs=1e-9)
+
+
+@pytest.mark.parametrize("clock", ["sites", "copies"])
+def test_gains_and_losses_after_a_doubling(clock):
+    """A 3+2 segment (doubling, then a gain) and a 4+2 one (a gain, then the doubling): both steps
+    timed from the segment alone within 0.1; a 2+1 segment (doubling, then a loss) is timed only
+    with the doubling's pooled time (from 2+2 segments), and says so, or, per copy, not at all."""
+    tw = 0.45
+    parts = [_explicit((("wgd", -1), ("gain", 0)), (tw, 0.75), clock, seed=1, chrom="chr1"),
+             _explicit((("gain", 0), ("wgd", -1)), (0.2, tw), clock, seed=2, chrom="chr2"),
+             _explicit((("wgd", -1), ("loss", 1)), (tw, 0.7), clock, seed=3, chrom="chr3", n=1500),
+             _explicit((("wgd", -1),), (tw,), clock, seed=4, chrom="chr4", n=1500)]
+    muts = pd.concat([p[0] for p in parts], ignore_index=True)
+    segs = _segments({f"chr{i + 1}": p[1] for i, p in enumerate(parts)})
+    seg, mut, ev, metrics = time_patient_events(muts, segs, {"R1": True}, ["R1"], TimingParams(clock=clock, bootstrap=50), "P")
+    assert abs(metrics["wgd"]["time"] - tw) <= 0.1
+    by = {(r.chrom, r.event): r for r in ev.itertuples()}
+    assert by[("chr1", "wgd")].identifiable == "yes" and abs(by[("chr1", "wgd")].time - tw) <= 0.1
+    assert by[("chr1", "gain")].identifiable == "yes" and abs(by[("chr1", "gain")].time - 0.75) <= 0.1
+    assert by[("chr2", "gain")].identifiable == "yes" and abs(by[("chr2", "gain")].time - 0.2) <= 0.1
+    assert by[("chr2", "wgd")].identifiable == "yes" and abs(by[("chr2", "wgd")].time - tw) <= 0.1
+    loss = by[("chr3", "loss")]
+    if clock == "sites":
+        assert loss.identifiable == "given_wgd" and abs(loss.time - 0.7) <= 0.15 and loss.low <= 0.7 <= loss.high
+    else:  # per copy, 2+2 and 2+1 mutate at the same rate into the same multiplicity: no clue to the loss
+        assert loss.identifiable == "no" and np.isnan(loss.time)
+    assert seg.set_index("chrom").loc["chr3", "history"] == "1+1>2+2>2+1"
+
+
+def test_unidentifiable_and_ambiguous_histories_are_flagged_not_timed():
+    """2+2 without a doubling (which allele first?) is listed with its steps not identifiable;
+    4+0 in a doubled genome (the LOH before or after the doubling) is ambiguous: no time, no
+    events, its mutations still called early or late."""
+    a, _, _ = _explicit((("gain", 0), ("gain", 1)), (0.3, 0.6), "sites", seed=5)
+    seg, mut, ev, _ = time_patient_events(a, _segments({"chr1": (2, 2)}), {"R1": False}, ["R1"], TimingParams(), "P")
+    assert (ev["identifiable"] == "no").all() and ev["time"].isna().all() and seg["time"].isna().all()
+    assert not seg["timeable"].iloc[0] and len(mut) == len(a)
+    b, state, _ = _explicit((("cnloh", 1), ("wgd", -1)), (0.3, 0.6), "sites", seed=6)
+    seg, mut, ev, metrics = time_patient_events(b, _segments({"chr1": state}), {"R1": True}, ["R1"], TimingParams(), "P")
+    assert state == (4, 0) and seg["history"].iloc[0].startswith("ambiguous") and ev.empty
+    assert len(mut) == len(b) and metrics["steps"]["ambiguous_segments"] == 1
+
+
+def test_subclonal_copy_number_is_timed_only_where_clonal():
+    """A 2+1 clonal in R1 and subclonal in R2 (a second state in some cells): timed in R1 with the
+    mutations clonal there, listed for R2 as subclonal and not timed, its mutations not called."""
+    muts, segs, mult = _toy()
+    segs = segs.assign(subclonal=np.where((segs["sample"] == "R2") & (segs["chrom"] == "chr1"), "True", "False"))
+    seg, mut, ev, _ = time_patient_events(muts, segs, {"R1": False, "R2": False}, ["R1", "R2"],
+                                          TimingParams(clock="sites", bootstrap=50), "P")
+    gain = seg[seg["event"] == "gain"].set_index("regions")
+    assert gain.loc["R2", "history"] == "subclonal copy number: not timed" and np.isnan(gain.loc["R2", "time"])
+    assert gain.loc["R1", "history"] == "1+1>2+1" and abs(gain.loc["R1", "time"] - 2 * (mult == 2).mean()) < 0.06
+    assert set(mut["regions"]) == {"R1"} and (ev["chrom"] == "chr1").sum() == 1
+
+
+@pytest.mark.parametrize("order", ["loh_first", "wgd_first"])
+def test_ambiguous_loh_and_doubling_order_is_settled_by_the_pooled_doubling_time(order):
+    """4+0 in a doubled genome: the LOH before the doubling (1+1>2+0>4+0) or after it
+    (1+1>2+2>4+0) leave the same multiplicity classes; the history whose own doubling time is
+    nearest the pooled one (from 2+2 segments) is chosen, its steps `given_wgd`, the LOH's time
+    within 0.1 of the truth."""
+    tw = 0.5
+    steps, times = (((("cnloh", 1), ("wgd", -1)), (0.25, tw)) if order == "loh_first"
+                    else ((("wgd", -1), ("cnloh", 1)), (tw, 0.75)))
+    loh, state, _ = _explicit(steps, times, "sites", seed=7, n=800, chrom="chr1")
+    doubled, _, _ = _explicit((("wgd", -1),), (tw,), "sites", seed=8, n=1500, chrom="chr2")
+    seg, mut, ev, metrics = time_patient_events(pd.concat([loh, doubled], ignore_index=True),
+                                                _segments({"chr1": state, "chr2": (2, 2)}), {"R1": True}, ["R1"],
+                                                TimingParams(clock="sites", bootstrap=50), "P")
+    expect = "1+1>2+0>4+0" if order == "loh_first" else "1+1>2+2>4+0"
+    assert state == (4, 0) and seg.set_index("chrom").loc["chr1", "history"] == expect
+    e = ev[(ev["chrom"] == "chr1") & (ev["event"] == "cnloh")].iloc[0]
+    truth = times[0] if order == "loh_first" else times[1]
+    assert e.identifiable == "given_wgd" and abs(e.time - truth) <= 0.1

@@ -19,7 +19,8 @@ COHORT_COLUMNS = ["patient", "mode", "regions", "plasma_samples", "mutations", "
                   "mean_shannon", "mean_wgii", "discordant_cn_fraction", "wgd", "genetic_vs_physical_distance",
                   "clusters", "clones_in_tree", "trees_kept", "best_tree_weight", "flagged_clusters", "clones_in_blood",
                   "emerging_clones", "last_tumour_fraction", "trunk_signature", "subclonal_signature", "limitations",
-                  "sampling_adequate", "unseen_clones"]
+                  "sampling_adequate", "unseen_clones", "wgd_time", "gains_timed", "early_fraction",
+                  "cn_same_topology", "cn_rf_normalised"]
 
 
 def _mean(per: dict, key: str) -> float:
@@ -45,7 +46,18 @@ def cohort_row(s: dict) -> dict:
                for g in ("trunk", "subclonal")},
             "limitations": len(s["limitations"]),
             "sampling_adequate": (s.get("sampling") or {}).get("adequate"),
-            "unseen_clones": (s.get("sampling") or {}).get("unseen_clones")}
+            "unseen_clones": (s.get("sampling") or {}).get("unseen_clones"),
+            **_timing_columns(s.get("timing") or {}),
+            "cn_same_topology": (s.get("cntree") or {}).get("same_topology"),
+            "cn_rf_normalised": (s.get("cntree") or {}).get("robinson_foulds_normalised")}
+
+
+def _timing_columns(t: dict) -> dict:
+    """The timing stage's headline numbers: the pooled doubling time, the segments with a timed
+    gain (or loss, LOH) other than the doubling, and the share of called clonal SNVs that are early."""
+    muts = t.get("mutations") or {}
+    return {"wgd_time": (t.get("wgd") or {}).get("time"), "gains_timed": (t.get("gains") or {}).get("timed"),
+            "early_fraction": (round(muts["early"] / muts["timed"], 4) if muts.get("timed") else None)}
 
 
 def cohort_table(summaries: list[dict]) -> pd.DataFrame:

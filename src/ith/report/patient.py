@@ -259,10 +259,13 @@ def _timing_table(seg: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in seg.itertuples(index=False):
         timed = pd.notna(r.time)
+        history = getattr(r, "history", "")
         rows.append({"segment": r.segment, "state": f"{r.major_cn}+{r.minor_cn}", "event": r.event, "scope": r.scope,
                      "regions": r.n_regions, "early / late": f"{r.n_early} / {r.n_late}" if r.n_mutations else "",
-                     "time [interval]": (f"{r.time:.2f} [{r.low:.2f}-{r.high:.2f}]" if timed and pd.notna(r.low)
-                                         else f"{r.time:.2f}" if timed else "")})
+                     "history": "" if pd.isna(history) else str(history),
+                     "time [interval]": ((f"{r.time:.2f} [{r.low:.2f}-{r.high:.2f}]" if pd.notna(r.low) else f"{r.time:.2f}")
+                                         + (f" ({r.step})" if isinstance(getattr(r, "step", ""), str) and r.step else "")
+                                         if timed else "")})
     return pd.DataFrame(rows)
 
 

@@ -75,8 +75,10 @@ DEFINITIONS = {
               "clonal mutations, 0 at the first and 1 at the last, with its bootstrap interval, n_mutations and "
               "n_segments 2+2 in every doubled region pooled; null when no region doubled or too few mutations), gains (segments timed, "
               "their median time and that of the truncal ones), mutations (clonal SNVs in timeable segments called "
-              "early: two copies, before the gain; or late) and events (copy-number states other than the "
-              "doubling in every region: truncal, in some: shared, in one: private).",
+              "early: two or more copies, before a gain or the doubling; or late), events (copy-number states other "
+              "than the doubling in every region: truncal, in some: shared, in one: private) and steps (the steps "
+              "of the segments' copy-number histories timed, not identifiable, timed only given the pooled "
+              "doubling time, before the doubling; segments with an ambiguous history).",
     "resolution": "What the mutation counts can resolve: the smallest clone the clustering reports carries "
                   "min_cluster_size mutations (smallest_clone_share of the patient's); per region, ccf_separation is "
                   "the least CCF difference at which two such clusters are told apart (80% power, 5% two-sided, "

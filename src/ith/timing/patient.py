@@ -12,11 +12,11 @@ from ith.io.figures import save_figure
 from ith.io.jsonout import write_json
 from ith.io.tables import write_tsv
 from ith.report.summary import clean
-from ith.timing.core import TimingParams, time_patient
+from ith.timing.core import TimingParams, time_patient_events
 
 log = logging.getLogger(__name__)
 
-COLOURS = {"gain": "#d6604d", "cnloh": "#7b3294", "wgd": "#2166ac"}
+COLOURS = {"gain": "#d6604d", "cnloh": "#7b3294", "loss": "#4d9221", "wgd": "#2166ac"}
 
 
 def figure(seg: pd.DataFrame, mut: pd.DataFrame, metrics: dict, patient: str):
@@ -57,15 +57,17 @@ def figure(seg: pd.DataFrame, mut: pd.DataFrame, metrics: dict, patient: str):
 
 def write(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: dict[str, bool], regions: list[str],
           params: TimingParams, patient: str, mutations_tsv: str, segments_tsv: str, metrics_json: str,
-          plot: str) -> dict:
-    seg, mut, metrics = time_patient(mutations, segments, wgd, regions, params, patient)
+          plot: str, events_tsv: str | None = None) -> dict:
+    seg, mut, events, metrics = time_patient_events(mutations, segments, wgd, regions, params, patient)
     write_tsv(mut, mutations_tsv)
     write_tsv(seg, segments_tsv)
+    if events_tsv is not None:
+        write_tsv(events, events_tsv)
     metrics = clean(metrics)
     write_json(metrics, metrics_json)
     save_figure(figure(seg, mut, metrics, patient), plot)
     log.info("%s: %d copy-number states in %d regions (%s); %d timeable with %d clonal SNVs (%d early); "
-             "%d segments timed; WGD %s", patient, len(seg), len(regions), metrics["events"], int(seg["timeable"].sum()),
-             len(mut), metrics["mutations"]["early"], int(seg["time"].notna().sum()),
-             metrics["wgd"]["time"] if metrics["wgd"] else "none timed")
+             "%d segments timed; WGD %s; steps %s", patient, len(seg), len(regions), metrics["events"],
+             int(seg["timeable"].sum()), len(mut), metrics["mutations"]["early"], int(seg["time"].notna().sum()),
+             metrics["wgd"]["time"] if metrics["wgd"] else "none timed", metrics["steps"])
     return metrics

@@ -15,7 +15,7 @@ from ith.simulate import truth
 from ith.simulate.cohort import cohort_and_kit
 from ith.simulate.genome import make_genome
 from ith.simulate.presets import PRESETS
-from ith.timing.core import TimingParams, time_patient
+from ith.timing.core import TimingParams, time_patient_events
 
 
 def truth_patients(preset_name: str, seed: int, **overrides) -> list[tuple]:
@@ -55,13 +55,13 @@ def evaluate_patient(pid: str, mutations: pd.DataFrame, segments: pd.DataFrame, 
     mutations); the regions show a longer trunk when a later clone is in every cell of every
     region, so the truth is put on that clock: the founder's mutations before the event over
     all the mutations clonal in every region."""
-    seg, mut, metrics = time_patient(mutations, segments, wgd, regions, params, pid)
-    return score_patient(pid, seg, mut, metrics, truth_mutations, truth_timing)
+    seg, mut, events, metrics = time_patient_events(mutations, segments, wgd, regions, params, pid)
+    return score_patient(pid, events, mut, metrics, truth_mutations, truth_timing)
 
 
-def score_patient(pid: str, seg: pd.DataFrame, mut: pd.DataFrame, metrics: dict, truth_mutations: pd.DataFrame,
+def score_patient(pid: str, events: pd.DataFrame, mut: pd.DataFrame, metrics: dict, truth_mutations: pd.DataFrame,
                   truth_timing: pd.DataFrame) -> dict:
-    """The timing's outputs (its segments, mutations and metrics, from time_patient or the
+    """The timing's outputs (its events, mutations and metrics, from time_patient_events or the
     workflow's results/timing/<patient>/ files) against the truth: early/late calls of the
     founder clone's SNVs against their true multiplicity, truncal gains' and the WGD's times
     against the true times put on the trunk's clock. truth_mutations: the truth mutations.tsv
@@ -76,12 +76,19 @@ def score_patient(pid: str, seg: pd.DataFrame, mut: pd.DataFrame, metrics: dict,
     mm = mut[mut["mutation_id"].isin(true_m.index)]
     right = ((mm["call"] == "early") == (mm["mutation_id"].map(true_m) >= 2))
     gains = []
-    for e in truth_timing[(truth_timing["clone"] == "C0") & truth_timing["kind"].isin(["gain", "cnloh"])].itertuples():
-        hit = seg[(seg["chrom"] == e.chrom) & (seg["start"] < int(e.end)) & (seg["end"] > int(e.start))
-                  & (seg["event"] == e.kind) & seg["time"].notna() & (seg["scope"] == "truncal")]
-        for s in hit.itertuples():
-            gains.append(dict(patient=pid, segment=s.segment, event=s.event, n=s.n_mutations, time=s.time, low=s.low,
-                              high=s.high, truth=float(e.time) * scale))
+    true_wgd = truth_timing[truth_timing["kind"] == "wgd"]
+    truncal = events[(events["scope"] == "truncal") & events["time"].notna()]
+    for e in truth_timing[(truth_timing["clone"] == "C0") & truth_timing["kind"].isin(["gain", "cnloh", "loss"])].itertuples():
+        hit = truncal[(truncal["chrom"] == e.chrom) & (truncal["start"] < int(e.end)) & (truncal["end"] > int(e.start))]
+        for s in hit[hit["event"] == e.kind].itertuples():
+            gains.append(dict(patient=pid, segment=s.segment, event=s.event, history=s.history,
+                              identifiable=s.identifiable, n=s.n_mutations, time=s.time, low=s.low, high=s.high,
+                              truth=float(e.time) * scale))
+        if len(true_wgd):  # the doubling's time from this segment's own history (4+2, 3+2, ...)
+            for s in hit[(hit["event"] == "wgd") & (hit["history"] != "1+1>2+2")].itertuples():
+                gains.append(dict(patient=pid, segment=s.segment, event="wgd (segment)", history=s.history,
+                                  identifiable=s.identifiable, n=s.n_mutations, time=s.time, low=s.low, high=s.high,
+                                  truth=float(true_wgd["time"].iloc[0]) * scale))
     wgd_row = truth_timing[truth_timing["kind"] == "wgd"]
     wgd_eval = None
     if len(wgd_row) and metrics["wgd"] is not None:
