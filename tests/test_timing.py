@@ -151,6 +151,25 @@ def test_an_event_the_segmentation_cut_in_two_is_timed_once():
     assert sorted(seg2.loc[seg2["event"] == "gain", "regions"]) == ["R1,R2", "R2"]
 
 
+def test_an_untimed_state_cut_in_two_keeps_its_reason_and_different_reasons_stay_apart():
+    """A loss the segmentation cut in two, flagged subclonal in both pieces, is one untimed row
+    with its reason (a join that forgot the reasons failed the workflow's timing job on the BAM
+    bench); a neighbour untimed for another reason stays a row of its own."""
+    muts, segs, _ = _toy()
+    loss = pd.DataFrame([dict(sample=r, chrom="chr3", start=s, end=e, major_cn=1, minor_cn=0, normal_cn=2,
+                              subclonal=sub, allele_specific=spec)
+                         for r in ("R1", "R2") for s, e, sub, spec in
+                         ((1, 2000, True, True), (2001, 4000, True, True), (4001, 6000, False, False))])
+    segs = pd.concat([segs.assign(subclonal=False, allele_specific=True), loss], ignore_index=True)
+    seg, _, _ = time_patient(muts, segs, {"R1": False, "R2": False}, ["R1", "R2"],
+                             TimingParams(clock="sites", bootstrap=20), "P")
+    chr3 = seg[seg["chrom"] == "chr3"].set_index("start")
+    assert list(chr3.index) == [1, 4001] and chr3.loc[1, "end"] == 4000
+    assert chr3.loc[1, "history"] == "subclonal copy number: not timed"
+    assert chr3.loc[4001, "history"] == "not allele-specific: not timed"
+    assert chr3["time"].isna().all()
+
+
 def _explicit(steps, times, clock, purity=0.7, depth=60, n=600, seed=0, region="R1", chrom="chr1"):
     """Clonal SNVs of one segment drawn copy by copy (independently of ith.timing.history): every
     copy of each allele is a set of mutation ids; mutations arrive uniformly in time, on a

@@ -278,7 +278,7 @@ def time_patient_events(mutations: pd.DataFrame, segments: pd.DataFrame, wgd: di
             units.setdefault(key, []).append(str(r.sample))
             reasons.setdefault(key, why)
 
-    units = join_neighbours(units)
+    units, reasons = join_neighbours(units, reasons)
 
     muts = mutations[mutations["sample"].astype(str).isin(regions) & (mutations["call"] == "clonal")].copy()
     if "indel" in muts.columns:
@@ -429,25 +429,31 @@ def _timeable(h: History, clock: str) -> bool:
     return any(s != "no" for s in _structure(h, clock))
 
 
-def join_neighbours(units: dict[tuple, list[str]]) -> dict[tuple, list[str]]:
-    """Neighbouring pieces with one state in the same regions become one unit (key: chrom,
-    start, end, major, minor, event, timeable; value: the regions). The segmentation can break
-    where no region's integer state changes (a step of the log ratio or BAF alone); an event cut
-    so would be timed twice, each piece on its share of the SNVs, and counted twice."""
+def join_neighbours(units: dict[tuple, list[str]], reasons: dict[tuple, str] | None = None
+                    ) -> tuple[dict[tuple, list[str]], dict[tuple, str]]:
+    """Neighbouring pieces with one state in the same regions (and, when given, the same reason
+    for not being timed) become one unit (key: chrom, start, end, then the state; value: the
+    regions); returns the units and their reasons re-keyed. The segmentation can break where no
+    region's integer state changes (a step of the log ratio or BAF alone); an event cut so would
+    be timed twice, each piece on its share of the SNVs, and counted twice."""
+    reasons = reasons or {}
     out: dict[tuple, list[str]] = {}
-    open_key: dict[tuple, tuple] = {}  # (chrom, state, regions) -> the unit that may grow
+    why: dict[tuple, str] = {}
+    open_key: dict[tuple, tuple] = {}  # (chrom, state, regions, reason) -> the unit that may grow
     for key in sorted(units, key=lambda k: (k[0], k[1], k[2])):
         chrom, start, end, *state = key
-        tag = (chrom, *state, tuple(sorted(units[key])))
+        tag = (chrom, *state, tuple(sorted(units[key])), reasons.get(key, ""))
         prev = open_key.get(tag)
         if prev is not None and prev[2] + 1 == start:
             grown = (chrom, prev[1], end, *state)
             out[grown] = out.pop(prev)
+            why[grown] = why.pop(prev)
             open_key[tag] = grown
         else:
             out[key] = units[key]
+            why[key] = reasons.get(key, "")
             open_key[tag] = key
-    return out
+    return out, why
 
 
 def _truthy(v) -> bool:
