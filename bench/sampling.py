@@ -32,11 +32,10 @@ from ith.sampling.validate import added_clones, false_truncal_single, prediction
 from ith.simulate.regioncalls import calls_from_truth, truth_false_truncal, truth_tables
 
 
-def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
-        bias_corrected: bool = False, snvs: tuple[int, int] | None = None,
-        estimator: str = "jackknife") -> pd.DataFrame:
-    params = SamplingParams(estimator=estimator)
-    rows = []
+def simulated_calls(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
+                    snvs: tuple[int, int] | None):
+    """(seed, patient, truth mutations, per-region calls, clusters, regions) of each simulated
+    patient with 8 regions: the table-level calls both sampling benchmarks score."""
     for seed in seeds:
         over = dict(regions=(8, 8), n_patients=patients, clones=clones)
         if depth:
@@ -46,15 +45,24 @@ def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float |
         for pid, (muts, dep) in truth_tables("test", seed, **over).items():
             regions = list(dep)
             mu, cl = calls_from_truth(muts, dep, np.random.default_rng([seed, int(pid[1:])]))
-            calls = calls_from_tables(mu, cl, regions)
-            curve = curves(calls, params)
-            ft_curve = float(curve.loc[(curve["metric"] == "false_truncal") & (curve["k"] == 1), "mean"].iloc[0])
-            row = dict(seed=seed, patient=pid, clones=len(calls.clones), ft_calls=ft_curve,
-                       ft_calls_direct=false_truncal_single(calls), ft_truth=truth_false_truncal(muts, regions))
-            for k in (2, 3):
-                s = prediction_summary(added_clones(calls, k, params, bias_corrected))
-                row.update({f"k{k}_{key}": v for key, v in s.items()})
-            rows.append(row)
+            yield seed, pid, muts, mu, cl, regions
+
+
+def run(seeds: list[int], patients: int, clones: tuple[int, int], depth: float | None,
+        bias_corrected: bool = False, snvs: tuple[int, int] | None = None,
+        estimator: str = "jackknife") -> pd.DataFrame:
+    params = SamplingParams(estimator=estimator)
+    rows = []
+    for seed, pid, muts, mu, cl, regions in simulated_calls(seeds, patients, clones, depth, snvs):
+        calls = calls_from_tables(mu, cl, regions)
+        curve = curves(calls, params)
+        ft_curve = float(curve.loc[(curve["metric"] == "false_truncal") & (curve["k"] == 1), "mean"].iloc[0])
+        row = dict(seed=seed, patient=pid, clones=len(calls.clones), ft_calls=ft_curve,
+                   ft_calls_direct=false_truncal_single(calls), ft_truth=truth_false_truncal(muts, regions))
+        for k in (2, 3):
+            s = prediction_summary(added_clones(calls, k, params, bias_corrected))
+            row.update({f"k{k}_{key}": v for key, v in s.items()})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

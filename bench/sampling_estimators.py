@@ -44,7 +44,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln
 
 from ith.sampling.curves import chao2, jackknife
-from ith.simulate.regioncalls import calls_from_truth, truth_tables
+from sampling import simulated_calls  # bench/sampling.py: the same simulated calls
 
 CLONAL = 0.9
 
@@ -155,38 +155,30 @@ def in_sample_fit(subsets: pd.DataFrame) -> float:
 def run(seeds, patients, clones, depth, snvs, ks,
         methods) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     rows, subsets, clone_rows = [], [], []
-    for seed in seeds:
-        over = dict(regions=(8, 8), n_patients=patients, clones=clones)
-        if depth:
-            over["tumour_depth"] = depth
-        if snvs:
-            over["snvs"] = snvs
-        for pid, (muts, dep) in truth_tables("test", seed, **over).items():
-            regions = list(dep)
-            _, cl = calls_from_truth(muts, dep, np.random.default_rng([seed, int(pid[1:])]))
-            cl = cl[~cl["artefact"]]
-            inc, ccf = matrices(cl, regions)
-            n = len(regions)
-            for i in range(len(inc)):  # each clone: in how many of the n regions, its mean CCF where present
-                clone_rows.append({"regions": int(inc[i].sum()), "mean_ccf": float(ccf[i][inc[i]].mean())})
-            for k in ks:
-                per = []
-                for sub in itertools.combinations(range(n), k):
-                    si, sc = inc[:, sub], ccf[:, sub]
-                    seen = si.any(axis=1)
-                    r = {"added": len(inc) - int(seen.sum())}
-                    subsets.append({"patient": f"{seed}-{pid}", "k": k, "added": r["added"],
-                                    **features(si[seen], sc[seen])})
-                    for name in methods:
-                        r[name] = METHODS[name](si[seen], sc[seen], n - k)
-                    per.append(r)
-                per = pd.DataFrame(per)
-                row = {"seed": seed, "patient": pid, "k": k, "added": per["added"].mean()}
+    for seed, pid, _, _, cl, regions in simulated_calls(seeds, patients, clones, depth, snvs):
+        cl = cl[~cl["artefact"]]
+        inc, ccf = matrices(cl, regions)
+        n = len(regions)
+        for i in range(len(inc)):  # each clone: in how many of the n regions, its mean CCF where present
+            clone_rows.append({"regions": int(inc[i].sum()), "mean_ccf": float(ccf[i][inc[i]].mean())})
+        for k in ks:
+            per = []
+            for sub in itertools.combinations(range(n), k):
+                si, sc = inc[:, sub], ccf[:, sub]
+                seen = si.any(axis=1)
+                r = {"added": len(inc) - int(seen.sum())}
+                subsets.append({"patient": f"{seed}-{pid}", "k": k, "added": r["added"],
+                                **features(si[seen], sc[seen])})
                 for name in methods:
-                    row[name] = per[name].mean()
-                    row[f"{name}_within"] = abs(per[name].mean() - per["added"].mean()) <= 1
-                    row[f"{name}_single"] = float(((per[name] - per["added"]).abs() <= 1).mean())
-                rows.append(row)
+                    r[name] = METHODS[name](si[seen], sc[seen], n - k)
+                per.append(r)
+            per = pd.DataFrame(per)
+            row = {"seed": seed, "patient": pid, "k": k, "added": per["added"].mean()}
+            for name in methods:
+                row[name] = per[name].mean()
+                row[f"{name}_within"] = abs(per[name].mean() - per["added"].mean()) <= 1
+                row[f"{name}_single"] = float(((per[name] - per["added"]).abs() <= 1).mean())
+            rows.append(row)
     return pd.DataFrame(rows), pd.DataFrame(subsets), pd.DataFrame(clone_rows)
 
 
