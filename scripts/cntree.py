@@ -2,11 +2,9 @@
 region tree from them, its agreement with the SNV region tree, figure."""
 import logging
 
-import pandas as pd
-
 from ith.cntree.build import CnTreeParams, cn_tree, plot
 from ith.io.jsonout import write_json
-from ith.io.tables import write_tsv
+from ith.io.tables import read_tsv, write_tsv
 from ith.rulescript import start
 
 start(snakemake)
@@ -16,9 +14,8 @@ patient = snakemake.wildcards.patient
 params = CnTreeParams.from_config(snakemake.params.cntree)
 tumours = list(snakemake.params.tumours)
 logging.info("patient %s; %d regions; parameters %s", patient, len(tumours), params)
-segments = pd.read_csv(inp.segments, sep="\t", keep_default_na=False, na_values=["NA", ""],
-                       dtype={"sample": str, "chrom": str})
-branches = pd.read_csv(inp.branches, sep="\t", keep_default_na=False, dtype={"regions": str})
+segments = read_tsv(inp.segments, dtype={"sample": str, "chrom": str})
+branches = read_tsv(inp.branches, na_values=[], dtype={"regions": str})
 result = cn_tree(patient, segments, tumours, params, branches)
 m = result.metrics
 logging.info("%d shared segments; %d informative clades; Robinson-Foulds to the SNV region tree %s (same topology %s)",

@@ -1,10 +1,9 @@
 """Rule sampling: subsampling curves, richness (jackknife, Chao2) and the verdict of one patient's regions."""
 import logging
 
-import pandas as pd
-
 from ith.sampling.curves import SamplingParams
 from ith.sampling.patient import write
+from ith.io.tables import read_tsv
 from ith.rulescript import start
 
 start(snakemake)
@@ -14,8 +13,8 @@ patient = snakemake.wildcards.patient
 params = SamplingParams.from_config(snakemake.params.sampling)
 regions = list(snakemake.params.regions)
 logging.info("patient %s; %d regions; parameters %s", patient, len(regions), params)
-muts = pd.read_csv(inp.mutations, sep="\t", keep_default_na=False, na_values=["NA", ""],
-                   usecols=["mutation_id", "sample", "call"], dtype={"mutation_id": str, "sample": str, "call": str})
-clusters = pd.read_csv(inp.clusters, sep="\t", keep_default_na=False, na_values=["NA"],
-                       usecols=["cluster_id", "sample", "call", "artefact"], dtype={"sample": str, "call": str})
+muts = read_tsv(inp.mutations,
+                usecols=["mutation_id", "sample", "call"], dtype={"mutation_id": str, "sample": str, "call": str})
+clusters = read_tsv(inp.clusters, na_values=["NA"],
+                    usecols=["cluster_id", "sample", "call", "artefact"], dtype={"sample": str, "call": str})
 write(muts, clusters, regions, params, patient, out.curves, out.richness, out.plot)

@@ -2,11 +2,10 @@
 with bootstrap intervals, truncal vs subclonal exposures, figure."""
 import logging
 
-import pandas as pd
 import pysam
 
 from ith.io.jsonout import write_json
-from ith.io.tables import write_tsv
+from ith.io.tables import read_tsv, write_tsv
 from ith.signatures.fit import SignatureParams
 from ith.signatures.patient import plot, run
 from ith.rulescript import start
@@ -17,11 +16,10 @@ inp, out = snakemake.input, snakemake.output
 patient = snakemake.wildcards.patient
 params = SignatureParams.from_config(snakemake.params.signatures)
 logging.info("patient %s; parameters %s", patient, params)
-clonal = pd.read_csv(inp.mutations, sep="\t", keep_default_na=False, na_values=["NA", ""],
-                     dtype={"mutation_id": str, "sample": str, "cluster_id": str, "driver": str, "reason": str})
-phylo = pd.read_csv(inp.phylogeny, sep="\t", keep_default_na=False, na_values=["NA"],
-                    dtype={"mutation_id": str, "cluster_id": str, "regions": str})
-parents = pd.read_csv(inp.parents, sep="\t", keep_default_na=False, dtype=str)
+clonal = read_tsv(inp.mutations,
+                  dtype={"mutation_id": str, "sample": str, "cluster_id": str, "driver": str, "reason": str})
+phylo = read_tsv(inp.phylogeny, na_values=["NA"], dtype={"mutation_id": str, "cluster_id": str, "regions": str})
+parents = read_tsv(inp.parents, na_values=[], dtype=str)
 with pysam.FastaFile(inp.fasta) as fasta:
     sbs96, exposures, metrics = run(patient, clonal, phylo, parents, fasta, params)
 for g, d in metrics["groups"].items():
