@@ -78,6 +78,11 @@ def run(patient: str, clonal: pd.DataFrame, phylo: pd.DataFrame, parents: pd.Dat
     snvs["channel"] = chans
     if mismatched:
         logging.warning("%d SNV(s) whose reference base differs from the FASTA: left out", mismatched)
+    absent = ~snvs["chrom"].isin(set(fasta.references))
+    if absent.any():  # a FASTA of another naming (1 against chr1) than the calls: say so, not just count 0
+        logging.warning("%d mutation(s) on contigs the FASTA does not have (%s; the FASTA has %s): left out",
+                        int(absent.sum()), ", ".join(pd.unique(snvs.loc[absent, "chrom"])[:3]),
+                        ", ".join(list(fasta.references)[:3]))
     logging.info("%d mutations, %d SBS96 SNVs; founders %s", len(snvs), snvs["channel"].notna().sum(), founders)
     masks, table = groups(snvs, founders)
     if len(parents):  # a clone's place in the tree
