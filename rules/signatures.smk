@@ -21,6 +21,7 @@ rule signatures:
         ),
     params:
         signatures=config["signatures"],
+        assay=config["assay"]["type"],
     log:
         "logs/signatures/{patient}.log",
     benchmark:

@@ -14,7 +14,7 @@ start(snakemake)
 
 inp, out = snakemake.input, snakemake.output
 patient = snakemake.wildcards.patient
-params = SignatureParams.from_config(snakemake.params.signatures)
+params = SignatureParams.from_config(snakemake.params.signatures, snakemake.params.assay)
 logging.info("patient %s; parameters %s", patient, params)
 clonal = read_tsv(inp.mutations,
                   dtype={"mutation_id": str, "sample": str, "cluster_id": str, "driver": str, "reason": str})

@@ -183,6 +183,11 @@ def test_signatures():
     from ith.signatures.fit import SignatureParams
 
     assert SignatureParams.from_config(section_defaults("signatures")) == SignatureParams()
+    # exome null follows the assay; true or false is kept whatever the assay
+    assert [SignatureParams.from_config(section_defaults("signatures"), a).exome for a in ("wgs", "wes", "panel")] \
+        == [False, True, True]
+    assert not SignatureParams.from_config({**section_defaults("signatures"), "exome": False}, "wes").exome
+    assert SignatureParams.from_config({**section_defaults("signatures"), "exome": True}, "wgs").exome
 
 
 def test_cntree():

@@ -314,7 +314,7 @@ def check_config_values(config: dict, source: str) -> None:
     from ith.signatures.fit import SignatureParams, candidate_matrix
 
     try:  # the COSMIC set exists for that version and build, and holds every candidate named
-        candidate_matrix(SignatureParams.from_config(config.get("signatures") or {}))
+        candidate_matrix(SignatureParams.from_config(config.get("signatures") or {}, assay["type"]))
     except InputError as e:
         raise InputError(f"{source}: {e}") from None
     from ith.cntree.build import CnTreeParams

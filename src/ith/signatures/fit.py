@@ -26,6 +26,9 @@ from ith.signatures.context import CHANNELS
 
 # COSMIC v3.x SBS signatures attributed to sequencing artefacts (COSMIC's "possible sequencing
 # artefact" list); SigProfilerAssignment's exclude_signature_subgroups=["Artifact_signatures"].
+# assay.type values whose mutations come from captured regions (exome-like trinucleotide frequencies)
+CAPTURE_ASSAYS = ("wes", "panel")
+
 ARTEFACTS = ("SBS27", "SBS43", "SBS45", "SBS46", "SBS47", "SBS48", "SBS49", "SBS50", "SBS51",
              "SBS52", "SBS53", "SBS54", "SBS55", "SBS56", "SBS57", "SBS58", "SBS59", "SBS60", "SBS95")
 
@@ -43,9 +46,13 @@ class SignatureParams:
     remove_penalty: float = 0.01
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "SignatureParams":
+    def from_config(cls, cfg: dict, assay: str = "wgs") -> "SignatureParams":
+        """The `signatures` section; `exome` null follows `assay` (assay.type): COSMIC's
+        exome-normalised set for a capture (wes, panel), the genome set for wgs."""
         keys = cls.__dataclass_fields__
         kw = {k: v for k, v in cfg.items() if k in keys}
+        if kw.get("exome") is None:
+            kw["exome"] = assay in CAPTURE_ASSAYS
         if "candidates" in kw:
             kw["candidates"] = tuple(kw["candidates"] or ())
         if "cosmic_version" in kw:

@@ -99,6 +99,7 @@ def run(patient: str, clonal: pd.DataFrame, phylo: pd.DataFrame, parents: pd.Dat
     n = counts.sum()
     metrics = {
         "engine": params.engine, "cosmic_version": params.cosmic_version, "genome_build": params.genome_build,
+        "exome": params.exome,
         "min_mutations": params.min_mutations, "bootstrap": params.bootstrap,
         "n_snvs": int(snvs["channel"].notna().sum()), "reference_mismatches": int(mismatched),
         "groups": {g: {"kind": k, "n_mutations": int(n[g]), "fitted": g in dom, "dominant": dom.get(g)}
