@@ -162,12 +162,16 @@ def exome_cohort(tmp_path_factory) -> Path:
 
 EXOME_OUTPUTS = [f"results/{stage}/{p}/{name}" for p in ("P1", "P2")
                  for stage, name in (("variants", "sites.tsv"), ("copynumber", "purity_ploidy.tsv"),
-                                     ("copynumber", "segments.tsv"), ("phylogeny", "trees.json"))]
+                                     ("copynumber", "segments.tsv"), ("phylogeny", "trees.json"),
+                                     # the issue-25 stages (~25 s of the run on 2 cores): tests/test_capture.py
+                                     ("timing", "events.tsv"), ("signatures", "exposures.tsv"),
+                                     ("cntree", "metrics.json"), ("sampling", "richness.json"))]
 
 
 @pytest.fixture(scope="session")
 def exome_run(exome_cohort, tmp_path_factory) -> Path:
-    """The workflow on the exome cohort up to the clone trees; its working directory."""
+    """The workflow on the exome cohort up to the clone trees, the timing, signatures, copy-number
+    trees and sampling; its working directory."""
     workdir = tmp_path_factory.mktemp("exome_run")
     proc = snakemake(exome_cohort, workdir, *EXOME_OUTPUTS)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -4,6 +4,7 @@ and the workflow on the simulated exome against its truth."""
 from __future__ import annotations
 
 import filecmp
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -267,3 +268,107 @@ def test_exome_top_tree_is_the_true_one_where_the_ccfs_identify_it(exome_run, ex
     notes = pd.read_csv(exome_cohort / "truth" / "patients.tsv", sep="\t").set_index("patient")
     assert bool(notes.loc[patient, "tree_identifiable"])
     assert_top_tree_is_true(exome_run, exome_cohort, patient)
+
+
+# -- the issue-25 stages on the exome: timing, signatures, copy-number tree, sampling ------------
+def _truth_table(exome_cohort, patient: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(exome_cohort / "truth" / patient / name, sep="\t")
+
+
+@pytest.mark.workflow
+def test_exome_doubling_is_timed_and_a_male_x_is_no_event(exome_run, exome_cohort):
+    """P2 (male, doubled): the doubling found in every region and timed from its ~40 truncal
+    SNVs in 2+2 segments within 0.2 of the truth (the early share of n = 37 SNVs has a binomial
+    sd of ~0.08 at t ~ 0.5: 0.2 is 2.5 sd), the truth inside the interval, the early/late calls
+    of the founder's SNVs >= 90% right; his X (1+0, 2+0 after the doubling) and Y give no event.
+    P1 (female, not doubled): no doubling, and its X copy-neutral LOH is listed, in R1 and R2 as
+    in the truth."""
+    from ith.io.reference import contig_class
+    from ith.timing.validate import score_patient
+
+    for patient in PATIENTS:
+        res = exome_run / "results" / "timing" / patient
+        events = pd.read_csv(res / "events.tsv", sep="\t")
+        mutations = pd.read_csv(res / "mutations.tsv", sep="\t")
+        metrics = json.loads((res / "metrics.json").read_text())
+        tm = _truth_table(exome_cohort, patient, "mutations.tsv")
+        tm = tm[tm["sample"].str.contains("-R")]
+        score = score_patient(patient, events, mutations, metrics, tm, _truth_table(exome_cohort, patient, "timing.tsv"))
+        assert score["calls"] >= 10 and score["right"] >= 0.9 * score["calls"], score
+        x = events[events["chrom"].map(contig_class) == "X"]
+        if patient == "P2":
+            assert metrics["wgd_regions"] == ["P2-R1", "P2-R2", "P2-R3"] and score["wgd"] is not None
+            w = score["wgd"]
+            assert w["n"] >= 20 and abs(w["time"] - w["truth"]) <= 0.2 and w["low"] <= w["truth"] <= w["high"], w
+            assert not events["chrom"].map(contig_class).isin(["X", "Y"]).any()
+        else:
+            assert metrics["wgd"] is None and not score["true_wgd"]
+            assert x["event"].tolist() == ["cnloh"] and x["regions"].tolist() == ["P1-R1,P1-R2"]
+
+
+@pytest.mark.workflow
+def test_exome_signatures_fit_the_groups_with_enough_snvs(exome_run, exome_cohort):
+    """With assay.type wes the exome-normalised COSMIC set is used; every region's SNV count is
+    within 0.9-1.05 of the true SNVs present in it inside the targets (each context read from
+    the FASTA), and a group is fitted exactly when it holds min_mutations SNVs; the smaller
+    ones (a patient's exome holds 130-180 SNVs) are shown, their counts in sbs96.tsv."""
+    for patient in PATIENTS:
+        res = exome_run / "results" / "signatures" / patient
+        metrics = json.loads((res / "metrics.json").read_text())
+        sbs96 = pd.read_csv(res / "sbs96.tsv", sep="\t")
+        exposures = pd.read_csv(res / "exposures.tsv", sep="\t")
+        assert metrics["exome"] is True and metrics["reference_mismatches"] == 0
+        tm = _truth_table(exome_cohort, patient, "mutations.tsv")
+        tm = tm[(tm["type"] == "snv") & tm["in_target"] & (tm["status"] != "absent") & tm["sample"].str.contains("-R")]
+        for sample, true in tm.groupby("sample"):
+            n = metrics["groups"][f"region {sample}"]["n_mutations"]
+            assert 0.9 * len(true) <= n <= 1.05 * len(true), (sample, n, len(true))
+        counts = sbs96.groupby("group")["count"].sum()
+        for group, g in metrics["groups"].items():
+            assert g["fitted"] == (g["n_mutations"] >= metrics["min_mutations"]) and counts[group] == g["n_mutations"]
+            fitted = exposures[exposures["group"] == group]
+            assert fitted["fitted"].all() == g["fitted"]
+            if g["fitted"]:
+                assert abs(fitted["exposure"].sum() - 1) < 0.01
+    shown = [g for p in PATIENTS for g in json.loads((exome_run / "results" / "signatures" / p / "metrics.json")
+                                                      .read_text())["groups"].values() if not g["fitted"]]
+    assert shown and all(g["n_mutations"] > 0 for g in shown)
+
+
+@pytest.mark.workflow
+def test_exome_copy_number_tree_clades_are_true_ones(exome_run, exome_cohort):
+    """The copy-number tree's clades are clades of the true copy-number tree (the regions whose
+    dominant clone descends from a clone with an autosomal event), and P1's one true clade
+    (R1, R2: its clone 2's LOH on chr4) is found although the SNV region tree groups R2 with R3."""
+    from ith.simulate.cntruth import true_cn_clades_from_tables
+
+    for patient in PATIENTS:
+        metrics = json.loads((exome_run / "results" / "cntree" / patient / "metrics.json").read_text())
+        truth = true_cn_clades_from_tables(_truth_table(exome_cohort, patient, "tree.tsv"),
+                                           _truth_table(exome_cohort, patient, "clone_proportions.tsv"))
+        mine = {frozenset(c.split(",")) for c in metrics["clades"]}
+        assert metrics["n_regions"] == 3 and mine <= truth, (mine, truth)
+        if patient == "P1":
+            assert mine == truth == {frozenset({"P1-R1", "P1-R2"})}
+
+
+@pytest.mark.workflow
+def test_exome_sampling_sees_every_true_clone(exome_run, exome_cohort):
+    """The clones seen across the three regions are the true clones present in them, and a single
+    biopsy's share of wrongly truncal calls is within 0.05 of the truth's (~100 clonal calls per
+    region: 0.05 is ~5 calls misread clonal or subclonal)."""
+    from ith.sampling.curves import calls_from_tables
+    from ith.sampling.validate import false_truncal_single
+
+    for patient in PATIENTS:
+        richness = json.loads((exome_run / "results" / "sampling" / patient / "richness.json").read_text())
+        tm = _truth_table(exome_cohort, patient, "mutations.tsv")
+        tm = tm[tm["in_target"] & tm["sample"].str.contains("-R")].rename(columns={"status": "call"})
+        regions = sorted(tm["sample"].unique())
+        cp = _truth_table(exome_cohort, patient, "clone_proportions.tsv")
+        cp = cp[(cp["clone"] != "normal") & cp["sample"].isin(regions)]
+        clusters = pd.DataFrame({"cluster_id": cp["clone"], "sample": cp["sample"],
+                                 "call": np.where(cp["ccf"] > 0, "subclonal", "absent")})
+        true = calls_from_tables(tm, clusters, regions)
+        assert richness["clones_observed"] == len(true.clones)
+        assert abs(richness["false_truncal_single"] - false_truncal_single(true)) <= 0.05

@@ -23,7 +23,8 @@ from ith.sampling.patient import run as sampling_run
 from ith.signatures.fit import SignatureParams
 from ith.signatures.patient import run as signatures_run
 from ith.simulate import truth
-from ith.simulate.cntruth import CNTREE_OVERRIDES, CNTREE_PRESET, private_cn_events, true_cn_clades
+from ith.simulate.cntruth import (CNTREE_OVERRIDES, CNTREE_PRESET, private_cn_events, true_cn_clades,
+                                  true_cn_clades_from_tables)
 from ith.simulate.cohort import cohort_and_kit
 from ith.simulate.genome import make_genome, write_fasta
 from ith.simulate.presets import PRESETS
@@ -233,8 +234,11 @@ def cn_patients():
     for patient, specs in cohort:
         tumours = [s for s in specs if s.type == "tumour"]
         if len(tumours) >= 4 and private_cn_events(patient, specs) >= 3:
-            out.append((patient.id, [s.sample for s in tumours], truth.segment_table(genome, patient, tumours),
-                        true_cn_clades(patient, specs)))
+            clades = true_cn_clades(patient, specs)
+            # the truth files' reading of the same clades (tests/test_capture.py scores the exome with it)
+            assert true_cn_clades_from_tables(truth.tree_table(patient),
+                                              truth.clone_proportion_table(patient, tumours)) == clades
+            out.append((patient.id, [s.sample for s in tumours], truth.segment_table(genome, patient, tumours), clades))
     assert len(out) >= 3
     return out
 

@@ -12,6 +12,7 @@ dominant clone have the same profile.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ith.io.reference import is_autosome
 from ith.simulate.samples import SampleSpec
@@ -36,6 +37,41 @@ def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[s
         below = set(t.descendants(c))
         clade = frozenset(s.sample for s in regions if dominant(s) in below)
         if 1 < len(clade) < len(regions):
+            out.add(clade)
+    return out
+
+
+def true_cn_clades_from_tables(tree: pd.DataFrame, proportions: pd.DataFrame) -> set[frozenset[str]]:
+    """true_cn_clades from a simulated cohort's truth files: `tree` (truth tree.tsv: clone,
+    parent, cn_events as kind:contig:start-end:haplotype or wgd, ';'-separated) and
+    `proportions` (truth clone_proportions.tsv: sample, clone, fraction; the normal's rows and
+    the plasma's are left out by the caller or by having no tumour cells)."""
+    parent = {str(c): str(p) if isinstance(p, str) and p else "" for c, p in zip(tree["clone"], tree["parent"])}
+
+    def below(clone: str) -> set[str]:
+        out = set()
+        for c in parent:
+            x = c
+            while x:
+                if x == clone:
+                    out.add(c)
+                    break
+                x = parent[x]
+        return out
+
+    cells = proportions[(proportions["clone"] != "normal") & (proportions["fraction"] > 0)]
+    dominant = {s: str(d.sort_values("fraction", ascending=False, kind="stable")["clone"].iloc[0])
+                for s, d in cells.groupby("sample", sort=False)}
+    with_events = set()
+    for c, events in zip(tree["clone"], tree["cn_events"]):
+        for e in str(events).split(";") if isinstance(events, str) else []:
+            kind, *rest = e.split(":")
+            if kind == "wgd" or (rest and is_autosome(rest[0])):
+                with_events.add(str(c))
+    out = set()
+    for c in with_events:
+        clade = frozenset(s for s, d in dominant.items() if d in below(c))
+        if 1 < len(clade) < len(dominant):
             out.add(clade)
     return out
 
