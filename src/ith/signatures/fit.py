@@ -24,11 +24,11 @@ from scipy.optimize import nnls
 from ith.errors import InputError
 from ith.signatures.context import CHANNELS
 
-# COSMIC v3.x SBS signatures attributed to sequencing artefacts (COSMIC's "possible sequencing
-# artefact" list); SigProfilerAssignment's exclude_signature_subgroups=["Artifact_signatures"].
 # assay.type values whose mutations come from captured regions (exome-like trinucleotide frequencies)
 CAPTURE_ASSAYS = ("wes", "panel")
 
+# COSMIC v3.x SBS signatures attributed to sequencing artefacts (COSMIC's "possible sequencing
+# artefact" list); SigProfilerAssignment's exclude_signature_subgroups=["Artifact_signatures"].
 ARTEFACTS = ("SBS27", "SBS43", "SBS45", "SBS46", "SBS47", "SBS48", "SBS49", "SBS50", "SBS51",
              "SBS52", "SBS53", "SBS54", "SBS55", "SBS56", "SBS57", "SBS58", "SBS59", "SBS60", "SBS95")
 
