@@ -42,11 +42,13 @@ from ith.simulate.cntruth import private_cn_events, true_cn_clades
 from ith.simulate.cohort import cohort_and_kit, simulate
 from ith.simulate.genome import make_genome
 from ith.simulate.presets import PRESETS
+from ith.simulate.samples import region_ccfs
 from ith.signatures.evaluate import score_exposures
 from ith.timing.validate import score_patient
 
 PRESET = "demo"
 OVERRIDES = dict(plasma=(0,), signatures=True, snvs=(1200, 1400))
+SEPARABLE = 4.0  # standard errors between trunk and branch, as tests/conftest.py separable_cohort
 STAGE_FILES = {"signatures": ("sbs96.tsv", "exposures.tsv", "metrics.json"),
                "timing": ("mutations.tsv", "segments.tsv", "metrics.json"),
                "cntree": ("distances.tsv", "tree.nwk", "metrics.json")}
@@ -59,6 +61,28 @@ def overrides(args: argparse.Namespace) -> dict:
 
 def read(path: str, **kw) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""], **kw)
+
+
+def branch_separation(patient, specs) -> float:
+    """How far the trunk (C0) and the APOBEC clone (C1) are from every other clone, in standard
+    errors of a heterozygous VAF combined over the regions (the simulator's clone_separation,
+    over the pairs that hold C0 or C1): a clone at the same CCF as the trunk in every region is
+    truncal to what was sampled (the illusion of clonality), and one at its child's CCF
+    everywhere shares its cluster, so no method can give either a signature of its own. The
+    tests call clones separable at >= 4 (tests/conftest.py separable_cohort)."""
+    regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
+    ccf = region_ccfs(patient.tumour, np.array([s.clone_props for s in regions]))
+    p = np.array([s.purity for s in regions])[:, None]
+    ploidy = 4.0 if patient.tumour.wgd else 2.0
+    vaf = p * ccf / (p * ploidy + 2 * (1 - p))
+    depth = np.array([s.depth for s in regions])
+    best = float("inf")
+    for i in (0, 1):
+        for j in range(vaf.shape[1]):
+            if j != i and not (i == 1 and j == 0):
+                mean = np.clip((vaf[:, i] + vaf[:, j]) / 2, 0.01, 0.99)
+                best = min(best, float(np.sqrt(((vaf[:, i] - vaf[:, j]) ** 2 / (mean * (1 - mean) / depth)).sum())))
+    return best
 
 
 def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
@@ -202,6 +226,7 @@ def main() -> None:
     for patient, specs in cohort:
         tumours = [s.sample for s in specs if s.type == "tumour"]
         row = {"patient": patient.id, "wgd": patient.tumour.wgd}
+        row["branch_separation"] = round(branch_separation(patient, specs), 2)
         row.update(signature_figures(results, truth_dir, patient.id))
         tf = timing_figures(results, truth_dir, patient.id, tumours)
         gains.append(tf.pop("_gains"))
@@ -224,6 +249,9 @@ def summary(t: pd.DataFrame, gains: pd.DataFrame) -> None:
     close = (sig["trunk_max_error"] <= 0.1) & (sig["branch_max_error"] <= 0.1)
     print(f"\nsignatures ({len(sig)} patients with >= 100 true SNVs on trunk and branch): dominant right in "
           f"{int(ok.sum())}, exposures within 0.1 in {int(close.sum())}, both {int((ok & close).sum())}")
+    sep = sig["branch_separation"] >= SEPARABLE
+    print(f"  of them {int(sep.sum())} with the branch separable from the trunk (>= {SEPARABLE:g} SE): dominant right "
+          f"in {int(ok[sep].sum())}, exposures within 0.1 in {int(close[sep].sum())}, both {int((ok & close)[sep].sum())}")
     calls = t["timed_snvs"].sum()
     right = (t["timed_snvs"] * t["early_late_right"].fillna(0)).sum()
     line = f"timing: early/late right {right / calls:.3f} of {int(calls)} clonal SNVs in gained segments" if calls \
