@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from ith.timing.core import TimingParams, event_of, gain_time, time_patient, time_patient_events
-from ith.timing.validate import evaluate, truth_patients
+from ith.timing.validate import (count_limit, evaluate, find_history, oracle_events, oracle_times, true_multiplicity,
+                                 truth_patients)
 
 
 def test_event_of_states():
@@ -110,6 +111,10 @@ def test_timing_against_simulated_truth(simulated, depth):
     # losses before or after the doubling, timed only with the doubling's pooled time: looser
     given = everything[everything["identifiable"] == "given_wgd"]
     assert len(given) >= 2 and ((given["time"] - given["truth"]).abs() <= 0.3).mean() >= 0.75
+    # the oracle (the same fits on the true multiplicities) times every step the stage times, and
+    # at this depth the reads cost little: the stage is within 0.05 of it for nearly every step
+    assert everything["oracle"].notna().all() and wgd["oracle"].notna().all()
+    assert ((everything["time"] - everything["oracle"]).abs() <= 0.05).mean() >= 0.9
     # the copy-per-copy clock on the simulator's per-site data is off: the clock matters
     wrong = evaluate(simulated, depth, TimingParams(clock="copies"))["gains"]
     assert ((wrong["time"] - wrong["truth"]).abs() > 0.02).any()
@@ -336,3 +341,72 @@ def test_ambiguous_loh_and_doubling_order_is_settled_by_the_pooled_doubling_time
     e = ev[(ev["chrom"] == "chr1") & (ev["event"] == "cnloh")].iloc[0]
     truth = times[0] if order == "loh_first" else times[1]
     assert e.identifiable == "given_wgd" and abs(e.time - truth) <= 0.1
+
+
+@pytest.mark.parametrize("clock,expect", [("sites", 2 * 20 / 60), ("copies", 3 * 20 / (2 * 20 + 40))])
+def test_oracle_gives_the_time_back_from_true_multiplicities(clock, expect):
+    """The oracle fits a history on the true multiplicities with the stage's estimator: a 2+1
+    segment with 20 SNVs of multiplicity 2 and 40 of 1 gives the one-gain formula exactly (per site
+    2 n2 / n; per copy 3 n2 / (2 n2 + n1)); a 3+2 after a doubling and a 2+1 after one (the loss
+    timed only with the doubling held) give back the times their expected counts were made from."""
+    h = find_history("1+1>2+1", 2, 1)
+    assert oracle_times(np.repeat([2, 1], [20, 40]), h, clock) == pytest.approx([expect], abs=1e-9)
+    from ith.timing.history import design
+
+    def counts(label, major, minor, times, n=100_000):
+        hh = find_history(label, major, minor)
+        share = np.diff([0.0, *times, 1.0]) @ design(hh, clock)
+        return hh, np.repeat(np.arange(1, major + 1), np.round(n * share / share.sum()).astype(int))
+
+    hh, mult = counts("1+1>2+2>3+2", 3, 2, (0.4, 0.7))
+    assert oracle_times(mult, hh, clock) == pytest.approx([0.4, 0.7], abs=2e-3)
+    assert oracle_times(mult, hh, clock, 0.4, hold_wgd=True) == pytest.approx([0.4, 0.7], abs=2e-3)
+    hh, mult = counts("1+1>2+2>2+1", 2, 1, (0.35, 0.6))
+    t = oracle_times(mult, hh, clock, wgd_time=0.35)
+    if clock == "sites":  # the loss only given the doubling's time
+        assert np.isnan(t[0]) and t[1] == pytest.approx(0.6, abs=0.01)
+    else:  # per copy the loss leaves no trace; the doubling is timed from the segment
+        assert t[0] == pytest.approx(0.35, abs=2e-3) and np.isnan(t[1])
+
+
+def test_oracle_events_refit_the_stage_histories_on_the_true_multiplicities():
+    """oracle_events: per events.tsv row the stage timed, its history fitted on the true
+    multiplicities of the SNVs the stage timed it with (truth mutations.tsv `multiplicity`, the
+    highest over the regions); the pooled doubling from the 2+2 SNVs; the stage, at 100x, near it."""
+    tw = 0.45
+    parts = [_explicit((("wgd", -1), ("gain", 0)), (tw, 0.75), "sites", seed=1, chrom="chr1", depth=100),
+             _explicit((("wgd", -1),), (tw,), "sites", seed=4, chrom="chr4", n=1500, depth=100)]
+    muts = pd.concat([p[0] for p in parts], ignore_index=True)
+    true_m = np.concatenate([p[2] for p in parts])
+    seg, mut, ev, metrics = time_patient_events(muts, _segments({"chr1": parts[0][1], "chr4": (2, 2)}), {"R1": True},
+                                                ["R1"], TimingParams(clock="sites", bootstrap=0), "P")
+    truth = pd.DataFrame({"mutation_id": muts["mutation_id"], "sample": "R1", "multiplicity": true_m})
+    assert (true_multiplicity(mut, truth) == pd.Series(true_m, index=muts["mutation_id"]).reindex(mut["mutation_id"]).to_numpy()).all()
+    oracle, oracle_wgd = oracle_events(ev, mut, metrics, truth)
+    pooled = parts[1][2]
+    assert oracle_wgd == pytest.approx(gain_time(float((pooled == 2).sum()), len(pooled), "wgd", "sites"))
+    rows = ev["chrom"] == "chr1"
+    assert list(oracle[rows]) == pytest.approx(list(oracle_times(parts[0][2], find_history("1+1>2+2>3+2", 3, 2), "sites")))
+    assert oracle[ev["time"].isna()].isna().all()
+    assert ((ev["time"] - oracle).abs()[ev["time"].notna()] <= 0.05).all()
+    # two regions: the highest of the regions' multiplicities; a mutation the truth lacks: NaN
+    two = pd.DataFrame({"mutation_id": ["a", "b"], "regions": ["R1,R2", "R1"]})
+    t2 = pd.DataFrame({"mutation_id": ["a", "a"], "sample": ["R1", "R2"], "multiplicity": [1, 2]})
+    got = true_multiplicity(two, t2)
+    assert got[0] == 2 and np.isnan(got[1])
+
+
+def test_count_limit_shrinks_with_the_segments_snvs():
+    """count_limit: a 2+1 gain at 0.5 per site (t = 2 n2 / n, n2 ~ Binomial(n, 1/4): sd 0.87 /
+    sqrt(n)) is within 0.1 in about half the draws with 10 SNVs and in all with 2,000."""
+    h = find_history("1+1>2+1", 2, 1)
+    err = count_limit(h, [0.5], "sites", 0, [10, 2000], 300, np.random.default_rng(1))
+    within = (err <= 0.1).mean(axis=1)
+    assert 0.2 <= within[0] <= 0.6 and within[1] >= 0.99
+    assert np.nanmean(err[1]) == pytest.approx(0.87 / np.sqrt(2000) * np.sqrt(2 / np.pi), rel=0.2)
+    # a gain after the doubling (3+2) on 300 SNVs: dated by the m = 2 class less the m = 3 one, it
+    # is within 0.1 in about half the draws; holding the doubling at its time helps, not fully
+    h = find_history("1+1>2+2>3+2", 3, 2)
+    free, held = (count_limit(h, [0.48, 0.77], "sites", 1, [300], 400, np.random.default_rng(2), 0.48, hold)
+                  for hold in (False, True))
+    assert 0.4 <= (free <= 0.1).mean() <= 0.7 and (free <= 0.1).mean() + 0.05 <= (held <= 0.1).mean() <= 0.85
