@@ -8,7 +8,11 @@ bin depths (ith.copynumber.call.sample_bins, matched normal) and the patient is 
 segments' log2r against the truth's expected log2r (autosomes) and the share of autosomal bases
 whose major/minor copy numbers are the truth's.
 
-    python bench/gc_correction.py /tmp/evo3 /tmp/evo1 ...   [--out table.tsv]
+    python bench/gc_correction.py RUN [RUN ...] [--out table.tsv]
+
+RUN: a run folder of bench/evolution_bam.py (cohort/ and work/results/ inside), or
+COHORT:RESULTS, a simulated cohort's folder and the results/ folder of a workflow run on it
+(e.g. the exome preset's, as bench/cnref.py takes them).
 """
 
 from __future__ import annotations
@@ -45,8 +49,16 @@ def region_scores(called: pd.DataFrame, truth: pd.DataFrame, sample: str) -> tup
     return mae, float(w[ok].sum() / w.sum()) if len(w) else np.nan
 
 
+def folders(run: str) -> tuple[str, str]:
+    """(cohort, results) of a RUN argument."""
+    if ":" in run:
+        cohort, res = run.split(":", 1)
+        return cohort, res
+    return os.path.join(run, "cohort"), os.path.join(run, "work", "results")
+
+
 def patient_inputs(run: str, patient: str, config: dict):
-    cohort, res = os.path.join(run, "cohort"), os.path.join(run, "work", "results")
+    cohort, res = folders(run)
     sheet = read(os.path.join(cohort, "samples.tsv"), dtype=str)
     sheet = sheet[sheet["patient"] == patient]
     samples = [CnSample(r["sample"], r["type"], float(r["purity"]) if "purity" in r and r["purity"] == r["purity"]
@@ -64,7 +76,7 @@ def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict
     samples, bins, cov, baf, counts, sex = patient_inputs(run, patient, config)
     base = cn_params(config["copynumber"])
     normal = next(s.name for s in samples if s.type == "normal")
-    truth = read(os.path.join(run, "cohort", "truth", patient, "segments.tsv"), dtype={"chrom": str})
+    truth = read(os.path.join(folders(run)[0], "truth", patient, "segments.tsv"), dtype={"chrom": str})
     rows = []
     for label, change in settings.items():
         params = dataclasses.replace(base, **change)
@@ -80,7 +92,7 @@ def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict
             if s.type != "tumour":
                 continue
             mae, right = region_scores(res.segments, truth, s.name)
-            rows.append(dict(run=os.path.basename(run.rstrip("/")), patient=patient, sample=s.name, setting=label,
+            rows.append(dict(run=os.path.basename((folders(run)[0] if ":" in run else run).rstrip("/")), patient=patient, sample=s.name, setting=label,
                              mae_log2r=round(mae, 4), cn_right=round(right, 3), call_seconds=round(secs, 2)))
     return rows
 
@@ -93,9 +105,10 @@ def main(argv=None) -> int:
     settings = {"off": {"gc_refit": False}, "on": {"gc_refit": True}}
     rows = []
     for run in args.runs:
-        config = load_config(os.path.join(run, "cohort", "config.yaml"))
-        patients = sorted(p for p in os.listdir(os.path.join(run, "work", "results", "copynumber"))
-                          if os.path.exists(os.path.join(run, "work", "results", "copynumber", p, "segments.tsv")))
+        cohort, res = folders(run)
+        config = load_config(os.path.join(cohort, "config.yaml"))
+        cn = os.path.join(res, "copynumber")
+        patients = sorted(p for p in os.listdir(cn) if os.path.exists(os.path.join(cn, p, "segments.tsv")))
         for patient in patients:
             rows += score_patient(run, patient, config, settings)
             done = pd.DataFrame(rows)
