@@ -4,7 +4,8 @@ files of finished `bench/evolution_bam.py` runs (no BAM is read, no Snakemake is
 For every patient of every run folder given, the per-sample log2 ratios are recomputed from the
 bin depths (ith.copynumber.call.sample_bins, matched normal) and the patient is called again
 (ith.copynumber.call.call_patient, as rule copynumber_call does), once per setting of
-`copynumber.gc_refit` compared. Per region it prints the base-weighted mean absolute error of the
+`copynumber.gc_refit` compared (off; on, at the config's `gc_refit_min_wald` or at each of
+`--min-wald`). Per region it prints the base-weighted mean absolute error of the
 segments' log2r against the truth's expected log2r (autosomes) and the share of autosomal bases
 whose major/minor copy numbers are the truth's.
 
@@ -101,8 +102,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="evolution_bam run folders (cohort/ and work/results/ inside)")
     ap.add_argument("--out", help="write the per-region table here (TSV)")
+    ap.add_argument("--min-wald", default=None,
+                    help="comma-separated copynumber.gc_refit_min_wald values to compare (default: the config's)")
     args = ap.parse_args(argv)
-    settings = {"off": {"gc_refit": False}, "on": {"gc_refit": True}}
+    settings = {"off": {"gc_refit": False}}
+    if args.min_wald is None:
+        settings["on"] = {"gc_refit": True}
+    else:
+        settings.update({f"on@{v}": {"gc_refit": True, "gc_refit_min_wald": float(v)} for v in args.min_wald.split(",")})
     rows = []
     for run in args.runs:
         cohort, res = folders(run)

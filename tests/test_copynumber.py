@@ -203,6 +203,22 @@ def test_a_gain_holding_all_high_gc_bins_keeps_its_level_when_gc_curves_are_refi
     assert abs(gain_over_the_rest(True) - step) < 0.06
 
 
+def test_the_gc_refit_leaves_ratios_alone_when_the_first_correction_left_no_curve():
+    rng = np.random.default_rng(2)
+    bins, normal, tumour, _ = _gc_confounded_gain(rng)
+    gc = rng.permutation(bins["gc"].to_numpy())  # the same GC values, no longer lined up with the gain
+    bins = bins.assign(gc=gc)
+    flat = np.exp(-8 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, len(gc))
+    gain = (bins["chrom"] == "chr2").to_numpy() & (bins["start"] > 40 * 5000).to_numpy() & \
+        (bins["start"] <= 60 * 5000).to_numpy()
+    normal, tumour = 60 * flat, 60 * np.where(gain, 1.3, 1.0) * np.exp(-27 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, len(gc))
+    samples = [CnSample("N", "normal"), CnSample("T", "tumour")]
+    baf = pd.DataFrame(columns=["chrom", "pos", "sample", "ref_counts", "alt_counts"])
+    calls = [call_patient("P", bins, {"N": normal, "T": tumour}, {"N": normal * 60, "T": tumour * 60}, samples, baf,
+                          CnParams(gc_refit=refit)).segments for refit in (False, True)]
+    pd.testing.assert_frame_equal(calls[0], calls[1])
+
+
 def test_targets_and_off_target_bins_are_normalised_separately():
     from ith.copynumber.depth import log2_ratio, normal_model
 

@@ -42,6 +42,7 @@ class CnParams:
     normal_depth_range: tuple[float, float] = (0.5, 2.0)
     normal_window: int = 1  # bins in the running median of the normal's depth (1 = none)
     gc_refit: bool = True  # refit each sample's GC curve with one free level per joint segment
+    gc_refit_min_wald: float = 30.0  # evidence (Wald chi-square, 2 df) the refit needs to change a sample's ratios
     min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
     hets: HetParams = field(default_factory=HetParams)
     segment: SegmentParams = field(default_factory=SegmentParams)
@@ -223,7 +224,7 @@ def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.
 
 
 def refit_gc(log2r: dict[str, np.ndarray], bins: pd.DataFrame, segs: list[np.ndarray],
-             use: np.ndarray) -> dict[str, np.ndarray]:
+             use: np.ndarray, min_wald: float = 0.0) -> dict[str, np.ndarray]:
     """Every sample's log2 ratios with the GC curve that is left in them, learnt within the joint
     segments (ith.copynumber.depth.segment_gc_trend; targets and off-target bins each on their
     own), taken out, and scaled again to a mean ratio of 1 over the `use` bins."""
@@ -238,7 +239,7 @@ def refit_gc(log2r: dict[str, np.ndarray], bins: pd.DataFrame, segs: list[np.nda
         for group in (False, True):
             members = target == group
             if members.any():
-                trend[members] = segment_gc_trend(x, gc, seg_of_bin, use & members)[members]
+                trend[members] = segment_gc_trend(x, gc, seg_of_bin, use & members, min_wald=min_wald)[members]
         y = np.where(x > LOG2_FLOOR, x - trend, x)  # a homozygous deletion's floor stays where it is
         ok = use & np.isfinite(y)
         mean = float(np.mean(np.exp2(y[ok]))) if ok.any() else np.nan
@@ -326,7 +327,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
         # the breakpoints stay (a breakpoint the first, GC-bent ratios misplaced moves in round 1)
         first = l2r
         for round_ in range(1, GC_REFIT_ROUNDS + 1):
-            l2r = refit_gc(first, bins, segs, seg_usable & (kind == "A"))
+            l2r = refit_gc(first, bins, segs, seg_usable & (kind == "A"), params.gc_refit_min_wald)
             features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples},
                                          seg_usable, params.normal_window)
             before = [int(i[0]) for i in segs]

@@ -144,7 +144,7 @@ def log2_ratio(tumour_depth: np.ndarray, normal: NormalModel, bins: pd.DataFrame
 
 
 def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use: np.ndarray, degree: int = 2,
-                     min_bins: int = 3) -> np.ndarray:
+                     min_bins: int = 3, min_wald: float = 0.0) -> np.ndarray:
     """The GC curve left in a sample's log2 ratios, learnt with one free level per copy-number
     segment: per bin, in log2 units, the polynomial part (no constant) of
 
@@ -155,7 +155,9 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
     variation inside segments and never from the difference between them: a gain that happens
     to hold most of the high-GC bins cannot be read as GC bias, as it is by a curve fitted across
     segments. Segments with fewer than `min_bins` usable bins say nothing about the curve and are
-    left out. Zero everywhere when too few bins are left for a curve."""
+    left out. Zero everywhere when too few bins are left for a curve, or when the curve's Wald
+    statistic against no curve (chi-square with `degree` degrees of freedom) is below `min_wald`:
+    the ratios then keep the correction they came with."""
     out = np.zeros(len(log2r))
     ok = use & np.isfinite(log2r) & np.isfinite(gc) & (segment >= 0)
     seg = np.where(ok, segment, -1)
@@ -181,5 +183,14 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
         scale = 1.4826 * np.median(np.abs(r)) + 1e-9
         u = r / (4.685 * scale)
         w = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+    # Wald statistic of the curve against none: the curve's coefficients over their covariance
+    # (robust scale, the biweight's weights); the segments' levels cost their degrees of freedom
+    sq = np.sqrt(w)
+    info = (dc * sq[:, None]).T @ (dc * sq[:, None])
+    dof = max(int((w > 0).sum()) - len(np.unique(k[w > 0])) - degree, 1)
+    s2 = float(np.sum(w * r ** 2) / dof)
+    wald = float(coef @ info @ coef / s2) if s2 > 0 else np.inf
+    if wald < min_wald:
+        return out
     g = np.clip(np.where(np.isfinite(gc), gc, centre), x.min(), x.max())
     return np.vander(g - centre, degree + 1)[:, :-1] @ coef
