@@ -239,7 +239,11 @@ def refit_gc(log2r: dict[str, np.ndarray], bins: pd.DataFrame, segs: list[np.nda
         for group in (False, True):
             members = target == group
             if members.any():
-                trend[members] = segment_gc_trend(x, gc, seg_of_bin, use & members, min_wald=min_wald)[members]
+                curve, wald = segment_gc_trend(x, gc, seg_of_bin, use & members, min_wald=min_wald)
+                trend[members] = curve[members]
+                log.info("%s%s: GC curve within segments, Wald %.1f (copynumber.gc_refit_min_wald %g): %s", name,
+                         " targets" if group else (" off-target bins" if target.any() else ""), wald, min_wald,
+                         "taken out" if np.isfinite(wald) and wald >= min_wald else "first correction kept")
         y = np.where(x > LOG2_FLOOR, x - trend, x)  # a homozygous deletion's floor stays where it is
         ok = use & np.isfinite(y)
         mean = float(np.mean(np.exp2(y[ok]))) if ok.any() else np.nan

@@ -144,7 +144,7 @@ def log2_ratio(tumour_depth: np.ndarray, normal: NormalModel, bins: pd.DataFrame
 
 
 def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use: np.ndarray, degree: int = 2,
-                     min_bins: int = 3, min_wald: float = 0.0) -> np.ndarray:
+                     min_bins: int = 3, min_wald: float = 0.0) -> tuple[np.ndarray, float]:
     """The GC curve left in a sample's log2 ratios, learnt with one free level per copy-number
     segment: per bin, in log2 units, the polynomial part (no constant) of
 
@@ -157,7 +157,8 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
     segments. Segments with fewer than `min_bins` usable bins say nothing about the curve and are
     left out. Zero everywhere when too few bins are left for a curve, or when the curve's Wald
     statistic against no curve (chi-square with `degree` degrees of freedom) is below `min_wald`:
-    the ratios then keep the correction they came with."""
+    the ratios then keep the correction they came with. Returns the curve and that statistic
+    (NaN without a fit)."""
     out = np.zeros(len(log2r))
     ok = use & np.isfinite(log2r) & np.isfinite(gc) & (segment >= 0)
     seg = np.where(ok, segment, -1)
@@ -165,7 +166,7 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
     ok &= counts[np.clip(seg, 0, None)] >= min_bins if len(counts) else np.zeros(len(ok), bool)
     idx = np.flatnonzero(ok)
     if len(idx) < 5 * (degree + 1):
-        return out
+        return out, np.nan
     _, k = np.unique(seg[idx], return_inverse=True)
     x = gc[idx]
     centre = float(np.median(x))
@@ -191,6 +192,6 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
     s2 = float(np.sum(w * r ** 2) / dof)
     wald = float(coef @ info @ coef / s2) if s2 > 0 else np.inf
     if wald < min_wald:
-        return out
+        return out, wald
     g = np.clip(np.where(np.isfinite(gc), gc, centre), x.min(), x.max())
-    return np.vander(g - centre, degree + 1)[:, :-1] @ coef
+    return np.vander(g - centre, degree + 1)[:, :-1] @ coef, wald
