@@ -58,6 +58,15 @@ def folders(run: str) -> tuple[str, str]:
     return os.path.join(run, "cohort"), os.path.join(run, "work", "results")
 
 
+def run_name(run: str) -> str:
+    """A RUN's label: its folder's name, or the cohort's with its parent's (a cohort folder is
+    often just `sim`)."""
+    if ":" not in run:
+        return os.path.basename(run.rstrip("/"))
+    parts = os.path.normpath(folders(run)[0]).split(os.sep)
+    return "/".join(parts[-2:])
+
+
 def patient_inputs(run: str, patient: str, config: dict):
     cohort, res = folders(run)
     sheet = read(os.path.join(cohort, "samples.tsv"), dtype=str)
@@ -93,7 +102,7 @@ def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict
             if s.type != "tumour":
                 continue
             mae, right = region_scores(res.segments, truth, s.name)
-            rows.append(dict(run=os.path.basename((folders(run)[0] if ":" in run else run).rstrip("/")), patient=patient, sample=s.name, setting=label,
+            rows.append(dict(run=run_name(run), patient=patient, sample=s.name, setting=label,
                              mae_log2r=round(mae, 4), cn_right=round(right, 3), call_seconds=round(secs, 2)))
     return rows
 
