@@ -39,4 +39,4 @@ write_tsv(res.segments, out.segments)
 write_tsv(res.purity, out.purity)
 write_tsv(res.plasma, out.plasma)
 write_json(res.metrics, out.metrics)
-plot_patient(res, bins, ratios, out.plot)
+plot_patient(res, bins, res.log2r or ratios, out.plot)  # the ratios after the GC refit

@@ -168,6 +168,57 @@ def test_gc_correction_removes_a_gc_bias_but_keeps_a_copy_number_step():
     assert abs(np.corrcoef(gc[1000:], corrected[1000:])[0, 1]) < 0.1
 
 
+def _gc_confounded_gain(rng):
+    """Three chromosomes of 100 bins of which the only ones above 50% GC form a block on chr2,
+    all inside a clonal gain (3 copies at purity 0.6); both libraries have a GC bias in log depth
+    that is quadratic in GC, the tumour's steep (0.6 of the bulk's depth at GC 0.55)."""
+    n = 100
+    chrom = np.repeat(["chr1", "chr2", "chr3"], n)
+    start = np.tile(np.arange(n) * 5000 + 1, 3)
+    gc = rng.uniform(0.28, 0.50, 3 * n)
+    gain = (chrom == "chr2") & (start > 40 * 5000) & (start <= 60 * 5000)
+    gc[gain] = rng.uniform(0.50, 0.60, gain.sum())
+    bins = pd.DataFrame({"chrom": chrom, "start": start, "end": start + 4999, "target": False, "gc": gc,
+                         "mappable": 1.0})
+    ratio = np.where(gain, (0.6 * 3 + 0.8) / 2.0, 1.0)
+    normal = 60 * np.exp(-8 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, 3 * n)
+    tumour = 60 * ratio * np.exp(-27 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, 3 * n)
+    return bins, normal, tumour, float(np.log2(ratio.max()))
+
+
+def test_a_gain_holding_all_high_gc_bins_keeps_its_level_when_gc_curves_are_refit_within_segments():
+    bins, normal, tumour, step = _gc_confounded_gain(np.random.default_rng(2))
+    samples = [CnSample("N", "normal"), CnSample("T", "tumour")]
+    baf = pd.DataFrame(columns=["chrom", "pos", "sample", "ref_counts", "alt_counts"])
+
+    def gain_over_the_rest(refit: bool) -> float:
+        seg = call_patient("P", bins, {"N": normal, "T": tumour}, {"N": normal * 60, "T": tumour * 60}, samples,
+                           baf, CnParams(gc_refit=refit)).segments
+        gain = seg[(seg["chrom"] == "chr2") & (seg["start"] <= 50 * 5000) & (seg["end"] >= 50 * 5000)]
+        rest = seg[seg["chrom"] != "chr2"]
+        return float(gain["log2r"].iloc[0]) - float(np.average(rest["log2r"], weights=rest["n_bins"]))
+
+    # a curve fitted across segments reads most of the gain as GC bias (0.13 of 0.38 is left)
+    assert step - gain_over_the_rest(False) > 0.12
+    assert abs(gain_over_the_rest(True) - step) < 0.06
+
+
+def test_the_gc_refit_leaves_ratios_alone_when_the_first_correction_left_no_curve():
+    rng = np.random.default_rng(2)
+    bins, normal, tumour, _ = _gc_confounded_gain(rng)
+    gc = rng.permutation(bins["gc"].to_numpy())  # the same GC values, no longer lined up with the gain
+    bins = bins.assign(gc=gc)
+    flat = np.exp(-8 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, len(gc))
+    gain = (bins["chrom"] == "chr2").to_numpy() & (bins["start"] > 40 * 5000).to_numpy() & \
+        (bins["start"] <= 60 * 5000).to_numpy()
+    normal, tumour = 60 * flat, 60 * np.where(gain, 1.3, 1.0) * np.exp(-27 * (gc - 0.42) ** 2) * rng.lognormal(0, 0.03, len(gc))
+    samples = [CnSample("N", "normal"), CnSample("T", "tumour")]
+    baf = pd.DataFrame(columns=["chrom", "pos", "sample", "ref_counts", "alt_counts"])
+    calls = [call_patient("P", bins, {"N": normal, "T": tumour}, {"N": normal * 60, "T": tumour * 60}, samples, baf,
+                          CnParams(gc_refit=refit)).segments for refit in (False, True)]
+    pd.testing.assert_frame_equal(calls[0], calls[1])
+
+
 def test_targets_and_off_target_bins_are_normalised_separately():
     from ith.copynumber.depth import log2_ratio, normal_model
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ith.copynumber.anchor import anchor_region, present_everywhere, refit_anchor, share_truncal_multiplicities
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
-from ith.copynumber.depth import NormalModel, chrom_kind, log2_ratio, normal_model
+from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
 from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.reference import hybrid_model, pooled_model
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SEGMENT_COLUMNS = ["patient", "sample", "chrom", "start", "end", "n_bins", "n_snps", "log2r", "baf", "major_cn",
                    "minor_cn", "total_cn", "subclonal", "major_cn_2", "minor_cn_2", "fraction_2", "allele_specific"]
+GC_REFIT_ROUNDS = 3  # copynumber.gc_refit: rounds of curve refit and segmentation at most
 PURITY_COLUMNS = ["patient", "sample", "purity", "ploidy", "goodness_of_fit", "wgd", "method"]
 
 
@@ -40,6 +41,8 @@ class CnParams:
     min_mappable: float = 0.75
     normal_depth_range: tuple[float, float] = (0.5, 2.0)
     normal_window: int = 1  # bins in the running median of the normal's depth (1 = none)
+    gc_refit: bool = True  # refit each sample's GC curve with one free level per joint segment
+    gc_refit_min_wald: float = 30.0  # evidence (Wald chi-square, 2 df) the refit needs to change a sample's ratios
     min_bin_reads: float = 20.0  # median reads per bin below which a sample cannot be assessed
     hets: HetParams = field(default_factory=HetParams)
     segment: SegmentParams = field(default_factory=SegmentParams)
@@ -59,6 +62,9 @@ class PatientCn:
     purity: pd.DataFrame
     plasma: pd.DataFrame
     metrics: dict
+    # per sample, the bin log2 ratios the segments were read from (after copynumber.gc_refit);
+    # empty for imported copy number
+    log2r: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _segment_features(log2r: dict[str, np.ndarray], mbaf: dict[str, np.ndarray], usable: np.ndarray,
@@ -217,6 +223,34 @@ def sample_bins(patient: str, sample: str, bins: pd.DataFrame, normal_depth: np.
     return out.assign(patient=patient, sample=sample)[["patient", "sample", "chrom", "start", "end", "log2r", "depth"]]
 
 
+def refit_gc(log2r: dict[str, np.ndarray], bins: pd.DataFrame, segs: list[np.ndarray],
+             use: np.ndarray, min_wald: float = 0.0) -> dict[str, np.ndarray]:
+    """Every sample's log2 ratios with the GC curve that is left in them, learnt within the joint
+    segments (ith.copynumber.depth.segment_gc_trend; targets and off-target bins each on their
+    own), taken out, and scaled again to a mean ratio of 1 over the `use` bins."""
+    seg_of_bin = np.full(len(bins), -1)
+    for k, i in enumerate(segs):
+        seg_of_bin[i] = k
+    gc = bins["gc"].to_numpy(float)
+    target = bins["target"].to_numpy(bool) if "target" in bins else np.zeros(len(bins), bool)
+    out = {}
+    for name, x in log2r.items():
+        trend = np.zeros(len(x))
+        for group in (False, True):
+            members = target == group
+            if members.any():
+                curve, wald = segment_gc_trend(x, gc, seg_of_bin, use & members, min_wald=min_wald)
+                trend[members] = curve[members]
+                log.info("%s%s: GC curve within segments, Wald %.1f (copynumber.gc_refit_min_wald %g): %s", name,
+                         " targets" if group else (" off-target bins" if target.any() else ""), wald, min_wald,
+                         "taken out" if np.isfinite(wald) and wald >= min_wald else "first correction kept")
+        y = np.where(x > LOG2_FLOOR, x - trend, x)  # a homozygous deletion's floor stays where it is
+        ok = use & np.isfinite(y)
+        mean = float(np.mean(np.exp2(y[ok]))) if ok.any() else np.nan
+        out[name] = np.maximum(y - np.log2(mean), LOG2_FLOOR) if np.isfinite(mean) and mean > 0 else x
+    return out
+
+
 def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray], reads: dict[str, np.ndarray],
                  samples: list[CnSample], baf: pd.DataFrame, params: CnParams, sex: str | None = None,
                  mutations: pd.DataFrame | None = None, log2r: dict[str, np.ndarray] | None = None) -> PatientCn:
@@ -292,6 +326,20 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     segs = joint_segments(bins, seg_usable, features, params.segment.penalty, params.segment.min_bins)
     log.info("joint segmentation of %d tumour samples (%d features): %d segments", len(seg_samples),
              features.shape[1], len(segs))
+    if params.gc_refit and "gc" in bins:
+        # each round learns the curves within the last round's segments and segments again, until
+        # the breakpoints stay (a breakpoint the first, GC-bent ratios misplaced moves in round 1)
+        first = l2r
+        for round_ in range(1, GC_REFIT_ROUNDS + 1):
+            l2r = refit_gc(first, bins, segs, seg_usable & (kind == "A"), params.gc_refit_min_wald)
+            features = _segment_features({k: l2r[k] for k in seg_samples}, {k: mbaf[k] for k in seg_samples},
+                                         seg_usable, params.normal_window)
+            before = [int(i[0]) for i in segs]
+            segs = joint_segments(bins, seg_usable, features, params.segment.penalty, params.segment.min_bins)
+            log.info("GC refit round %d: curves learnt within the segments, segmented again: %d segments", round_,
+                     len(segs))
+            if [int(i[0]) for i in segs] == before:
+                break
 
     starts = bins["start"].to_numpy()
     ends = bins["end"].to_numpy()
@@ -354,7 +402,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)
     metrics = patient_metrics(patient, fits, tumours, seg_kind, length, flags, nm, use_sex)
     metrics["tumour_only"] = nrm is None
-    return PatientCn(segments, purity, pd.DataFrame(plasma_rows), metrics)
+    return PatientCn(segments, purity, pd.DataFrame(plasma_rows), metrics, l2r)
 
 
 def _plasma(patient, others, fits, n0, pp_rows) -> list[dict]:

@@ -141,3 +141,57 @@ def log2_ratio(tumour_depth: np.ndarray, normal: NormalModel, bins: pd.DataFrame
     with np.errstate(divide="ignore"):
         out = np.log2(ratio / mean)
     return np.where(usable, np.maximum(out, LOG2_FLOOR), np.nan)
+
+
+def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use: np.ndarray, degree: int = 2,
+                     min_bins: int = 3, min_wald: float = 0.0) -> tuple[np.ndarray, float]:
+    """The GC curve left in a sample's log2 ratios, learnt with one free level per copy-number
+    segment: per bin, in log2 units, the polynomial part (no constant) of
+
+        log2r = level[segment] + sum_j b_j (gc - centre)^j + noise,
+
+    fitted by iteratively reweighted least squares with Tukey's biweight. The levels are profiled
+    out (each segment's bins centred on their weighted mean), so the curve is learnt only from GC
+    variation inside segments and never from the difference between them: a gain that happens
+    to hold most of the high-GC bins cannot be read as GC bias, as it is by a curve fitted across
+    segments. Segments with fewer than `min_bins` usable bins say nothing about the curve and are
+    left out. Zero everywhere when too few bins are left for a curve, or when the curve's Wald
+    statistic against no curve (chi-square with `degree` degrees of freedom) is below `min_wald`:
+    the ratios then keep the correction they came with. Returns the curve and that statistic
+    (NaN without a fit)."""
+    out = np.zeros(len(log2r))
+    ok = use & np.isfinite(log2r) & np.isfinite(gc) & (segment >= 0)
+    seg = np.where(ok, segment, -1)
+    counts = np.bincount(seg[ok], minlength=int(seg.max()) + 1 if ok.any() else 0)
+    ok &= counts[np.clip(seg, 0, None)] >= min_bins if len(counts) else np.zeros(len(ok), bool)
+    idx = np.flatnonzero(ok)
+    if len(idx) < 5 * (degree + 1):
+        return out, np.nan
+    _, k = np.unique(seg[idx], return_inverse=True)
+    x = gc[idx]
+    centre = float(np.median(x))
+    design = np.vander(x - centre, degree + 1)[:, :-1]  # the constant is the segment's level
+    y = log2r[idx]
+    w = np.ones(len(idx))
+    coef = np.zeros(degree)
+    for _ in range(10):
+        sw = np.maximum(np.bincount(k, weights=w), 1e-12)
+        yc = y - (np.bincount(k, weights=w * y) / sw)[k]
+        dc = design - np.stack([np.bincount(k, weights=w * design[:, j]) / sw for j in range(degree)], axis=1)[k]
+        sq = np.sqrt(w)
+        coef = np.linalg.lstsq(dc * sq[:, None], yc * sq, rcond=None)[0]
+        r = yc - dc @ coef
+        scale = 1.4826 * np.median(np.abs(r)) + 1e-9
+        u = r / (4.685 * scale)
+        w = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+    # Wald statistic of the curve against none: the curve's coefficients over their covariance
+    # (robust scale, the biweight's weights); the segments' levels cost their degrees of freedom
+    sq = np.sqrt(w)
+    info = (dc * sq[:, None]).T @ (dc * sq[:, None])
+    dof = max(int((w > 0).sum()) - len(np.unique(k[w > 0])) - degree, 1)
+    s2 = float(np.sum(w * r ** 2) / dof)
+    wald = float(coef @ info @ coef / s2) if s2 > 0 else np.inf
+    if wald < min_wald:
+        return out, wald
+    g = np.clip(np.where(np.isfinite(gc), gc, centre), x.min(), x.max())
+    return np.vander(g - centre, degree + 1)[:, :-1] @ coef, wald
