@@ -5,7 +5,11 @@ with >= 4 regions and >= 3 private copy-number events, the tree built from the t
 segments.tsv (each segment's major or minor copy number misread by one with the given
 probability) is compared with the true clades (ith.simulate.cntruth.true_cn_clades).
 
-    PYTHONPATH=src python bench/cntree.py [n_patients] [seed]
+    PYTHONPATH=src python bench/cntree.py [n_patients] [seed] [doubled]
+
+doubled 1: every second patient has a whole-genome doubling (the `test` preset draws none).
+Each row is given with and without cntree.clade_support (the default keeps a clade only where
+its regions share a derived state).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from ith.simulate.truth import segment_table
 NOISE = (0.0, 0.005, 0.01, 0.02)
 
 
-def main(n_patients: int = 200, seed: int = 11) -> None:
+def main(n_patients: int = 200, seed: int = 11, doubled: int = 0) -> None:
     t0 = time.time()
-    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=n_patients, **CNTREE_OVERRIDES)
+    wgd_patients = tuple(range(1, n_patients, 2)) if doubled else ()
+    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=n_patients, wgd_patients=wgd_patients,
+                                 **CNTREE_OVERRIDES)
     genome = make_genome(np.random.default_rng([seed, 0]), preset.autosome_lengths, preset.x_length,
                          preset.y_length, preset.segdups_per_mb)
     cohort = patients(seed, preset, genome)
@@ -42,19 +48,22 @@ def main(n_patients: int = 200, seed: int = 11) -> None:
     stars = sum(not truth for *_, truth in eligible)
     print(f"{stars} of them have a star as the true tree (a method that never resolves would score "
           f"{stars / max(len(eligible), 1):.1%})")
-    print("misread rate | same topology | mean normalised RF | WGD allowed")
-    for wgd in (True, False):
+    print(f"{sum(p.tumour.wgd for p, *_ in eligible)} of them doubled")
+    print("misread rate | same topology | mean normalised RF | WGD allowed | clade support")
+    for wgd, support in ((True, True), (True, False), (False, True), (False, False)):
         for noise in NOISE:
             rng = np.random.default_rng([seed, int(noise * 1e4)])
             same, rfs = 0, []
             for patient, tumours, seg, truth in eligible:
-                res = cn_tree(patient.id, misread(seg, noise, rng), [s.sample for s in tumours], CnTreeParams(wgd=wgd))
+                res = cn_tree(patient.id, misread(seg, noise, rng), [s.sample for s in tumours],
+                              CnTreeParams(wgd=wgd, clade_support=support))
                 mine = informative(res.clades, len(tumours))
                 same += mine == truth
                 rfs.append(robinson_foulds(mine, truth)[1])
-            print(f"{noise:.3f} | {same}/{len(eligible)} = {same / len(eligible):.1%} | {np.mean(rfs):.3f} | {wgd}")
+            print(f"{noise:.3f} | {same}/{len(eligible)} = {same / len(eligible):.1%} | {np.mean(rfs):.3f} | {wgd} | "
+                  f"{support}", flush=True)
     print(f"{time.time() - t0:.0f} s")
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    main(*(int(a) for a in sys.argv[1:4]))

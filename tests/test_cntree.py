@@ -260,3 +260,34 @@ def test_distance_from_diploid_is_the_true_number_of_events():
             plain = cn_tree(patient.id, seg, [s.sample for s in tumours], CnTreeParams(wgd=False))
             assert all(plain.metrics["events_from_diploid"][s] > got[s] for s in got)
     assert n_wgd == 3
+
+
+def _doubled_with_loh_after(loh_regions=("R2", "R3"), loss_regions=()):
+    """Four regions of a doubled genome (2+2 on three pieces of chr1); `loh_regions` carry a
+    CN-LOH after the doubling (4+0 on the first piece), `loss_regions` a loss (2+1) on the third."""
+    rows = []
+    for r in ("R1", "R2", "R3", "R4"):
+        rows.append(_seg(r, "chr1", 1, 100, *((4, 0) if r in loh_regions else (2, 2))))
+        rows.append(_seg(r, "chr1", 101, 200, 2, 2))
+        rows.append(_seg(r, "chr1", 201, 300, *((2, 1) if r in loss_regions else (2, 2))))
+    return pd.DataFrame(rows)
+
+
+def test_a_clade_sharing_only_the_ancestral_state_is_contracted():
+    # the cheapest path from 1+1 to 4+0 (a gain, a loss, the doubling: 3 events with the doubling
+    # shared) bypasses the trunk's 2+2 (the doubling, then 2 gains and 2 losses), so the
+    # distances are not additive: neighbour joining puts R1 and R4, which kept the trunk's
+    # profile, on a one-event branch of their own
+    regions = ["R1", "R2", "R3", "R4"]
+    seg = _doubled_with_loh_after()
+    plain = cn_tree("P", seg, regions, CnTreeParams(clade_support=False))
+    assert informative(plain.clades, 4) == {frozenset({"R2", "R3"}), frozenset({"R1", "R4"})}
+    res = cn_tree("P", seg, regions, CnTreeParams())
+    assert informative(res.clades, 4) == {frozenset({"R2", "R3"})}
+    assert res.metrics["clades_without_support"] == ["R1,R4"]
+    assert res.metrics["newick"] == "(diploid:0,((R2:0,R3:0):3,R1:0,R4:0):0);"
+    # a clade with a derived state of its own is kept: R1 and R4 also lose a copy
+    both = _doubled_with_loh_after(loss_regions=("R1", "R4"))
+    res = cn_tree("P", both, regions, CnTreeParams())
+    assert informative(res.clades, 4) == {frozenset({"R2", "R3"}), frozenset({"R1", "R4"})}
+    assert res.metrics["clades_without_support"] == []

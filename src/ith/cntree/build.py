@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.cntree.distance import distance_matrix
+from ith.cntree.distance import directed_distance, distance_matrix
 from ith.errors import InputError
 from ith.cntree.profiles import ROOT, shared_segments
-from ith.cntree.tree import Tree, informative, neighbour_joining, robinson_foulds
+from ith.cntree.tree import Tree, informative, neighbour_joining, newick, robinson_foulds
 
 DISTANCE_COLUMNS = ["patient", "sample_1", "sample_2", "events"]
 
@@ -22,6 +22,7 @@ class CnTreeParams:
     wgd: bool = True
     min_segment_bp: int = 0
     min_branch_events: float = 0.5
+    clade_support: bool = True
 
     @classmethod
     def from_config(cls, cfg: dict) -> "CnTreeParams":
@@ -71,16 +72,58 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
         return CnTree(distances, None, "", {}, metrics)
     tree = neighbour_joining(names, m)
     clades = tree.clades(ROOT, params.min_branch_events)
-    newick = tree.newick(ROOT, params.min_branch_events)
+    unsupported = []
+    if params.clade_support:
+        unsupported = [c for c in informative(clades, len(regions))
+                       if not shares_derived_state(c, regions, profiles, params.wgd)]
+        clades = {c: v for c, v in clades.items() if c not in unsupported}
+    text = newick(clades, ROOT, regions)
     mine = informative(clades, len(regions))
-    metrics.update(n_clades=len(mine), newick=newick,
+    metrics.update(n_clades=len(mine), newick=text,
+                   clades_without_support=sorted(",".join(r for r in regions if r in c) for c in unsupported),
                    clades=sorted(",".join(r for r in regions if r in c) for c in mine))
     if branches is not None:
         theirs = snv_clades(branches, regions)
         rf, norm = robinson_foulds(mine, theirs)
         metrics.update(snv_clades=sorted(",".join(r for r in regions if r in c) for c in theirs),
                        robinson_foulds=rf, robinson_foulds_normalised=round(norm, 6), same_topology=rf == 0)
-    return CnTree(distances, tree, newick, clades, metrics)
+    return CnTree(distances, tree, text, clades, metrics)
+
+
+def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: dict[str, dict[str, np.ndarray]],
+                         wgd: bool) -> bool:
+    """Whether some piece holds one allele-specific state in every region of `clade`, held by no
+    region outside it, and at least as many events from the diploid normal as each of the states
+    outside (a state the clade gained, not the ancestral state it kept).
+
+    Minimum-event distances are not additive along a tree (the cheapest path from 1+1 to a
+    doubled genome's 4+0 bypasses the doubled trunk's 2+2), and neighbour joining then gives the
+    regions that kept the trunk's profile a branch of their own; such a clade shares only the
+    ancestral state and is dropped (contracted)."""
+    inside = [r for r in regions if r in clade]
+    outside = [r for r in regions if r not in clade]
+    if not inside or not outside:
+        return True
+    cost: dict[tuple[int, int], float] = {}
+
+    def from_diploid(state: tuple[int, int]) -> float:
+        if state not in cost:
+            cost[state] = directed_distance({"x": np.ones((1, 2), dtype=np.int64)},
+                                            {"x": np.array([state], dtype=np.int64)}, wgd)
+        return cost[state]
+
+    for chrom in profiles[inside[0]]:
+        a = np.stack([profiles[r][chrom] for r in inside])  # (regions, pieces, 2)
+        b = np.stack([profiles[r][chrom] for r in outside])
+        same = (a == a[:1]).all(axis=(0, 2))
+        for i in np.flatnonzero(same):
+            state = (int(a[0, i, 0]), int(a[0, i, 1]))
+            others = {(int(x[0]), int(x[1])) for x in b[:, i]}
+            if state in others:
+                continue
+            if all(from_diploid(state) >= from_diploid(o) for o in others):
+                return True
+    return False
 
 
 def plot(result: CnTree, patient: str, path: str) -> None:

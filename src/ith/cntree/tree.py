@@ -57,21 +57,25 @@ class Tree:
     def newick(self, root: str, min_length: float = 0.0) -> str:
         """Rooted at leaf `root`: (root:0,(...):length); branch lengths in events, internal
         edges shorter than `min_length` contracted."""
-        clades = self.clades(root, min_length)
-        tips = [n for n in self.names if n != root]
-        everything = frozenset(tips)
+        return newick(self.clades(root, min_length), root, [n for n in self.names if n != root])
 
-        def children(c: frozenset[str]) -> list[frozenset[str]]:
-            inside = [k for k in clades if k < c]
-            return sorted([k for k in inside if not any(k < o for o in inside)], key=lambda k: (-len(k), sorted(k)))
 
-        def render(c: frozenset[str]) -> str:
-            if len(c) == 1:
-                (name,) = tuple(c)
-                return f"{_quote(name)}:{_fmt(clades.get(c, 0.0))}"
-            return f"({','.join(render(k) for k in children(c))}):{_fmt(clades.get(c, 0.0))}"
+def newick(clades: dict[frozenset[str], float], root: str, tips: list[str]) -> str:
+    """The rooted tree of `clades` (leaf sets with their edge lengths, as Tree.clades gives them;
+    a clade left out is contracted) as Newick: (root:0,(...):length)."""
+    everything = frozenset(tips)
 
-        return f"({_quote(root)}:0,{render(everything)});"
+    def children(c: frozenset[str]) -> list[frozenset[str]]:
+        inside = [k for k in clades if k < c]
+        return sorted([k for k in inside if not any(k < o for o in inside)], key=lambda k: (-len(k), sorted(k)))
+
+    def render(c: frozenset[str]) -> str:
+        if len(c) == 1:
+            (name,) = tuple(c)
+            return f"{_quote(name)}:{_fmt(clades.get(c, 0.0))}"
+        return f"({','.join(render(k) for k in children(c))}):{_fmt(clades.get(c, 0.0))}"
+
+    return f"({_quote(root)}:0,{render(everything)});"
 
 
 def _fmt(x: float) -> str:
