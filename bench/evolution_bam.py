@@ -39,6 +39,7 @@ import pandas as pd
 
 from ith.cntree.build import CnTreeParams, cn_tree
 from ith.cntree.tree import informative
+from ith.io.tables import read_tsv
 from ith.simulate.cntruth import private_cn_events, true_cn_clades
 from ith.simulate.cohort import cohort_and_kit, simulate
 from ith.simulate.genome import make_genome
@@ -58,10 +59,6 @@ STAGE_FILES = {"signatures": ("sbs96.tsv", "exposures.tsv", "metrics.json"),
 def overrides(args: argparse.Namespace) -> dict:
     return dict(OVERRIDES, n_patients=args.patients, wgd_patients=tuple(range(1, args.patients, 2)),
                 clones=tuple(args.clones), cn_events=tuple(args.cn_events), cn_event_length=tuple(args.cn_event_length))
-
-
-def read(path: str, **kw) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""], **kw)
 
 
 def branch_separation(patient, specs) -> float:
@@ -88,13 +85,13 @@ def branch_separation(patient, specs) -> float:
 
 def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
     """Trunk and APOBEC branch: the workflow's fit against the true clones' realised shares."""
-    tm = read(os.path.join(truth_dir, pid, "mutations.tsv"), dtype={"clone": str, "signature": str})
+    tm = read_tsv(os.path.join(truth_dir, pid, "mutations.tsv"), dtype={"clone": str, "signature": str})
     tm = tm[tm["type"] == "snv"].drop_duplicates("mutation_id")
-    clonal = read(os.path.join(results, "clonal", pid, "mutations.tsv"), dtype={"cluster_id": str})
+    clonal = read_tsv(os.path.join(results, "clonal", pid, "mutations.tsv"), dtype={"cluster_id": str})
     cluster = clonal.drop_duplicates("mutation_id").set_index("mutation_id")["cluster_id"].fillna("")
     # SNVs only (chrom:pos:ref:alt with one base each), as the signatures count them
     cluster = cluster[cluster.index.str.fullmatch(r".+:\d+:[ACGT]:[ACGT]")]
-    exp = read(os.path.join(results, "signatures", pid, "exposures.tsv"), dtype={"group": str})
+    exp = read_tsv(os.path.join(results, "signatures", pid, "exposures.tsv"), dtype={"group": str})
     exp["fitted"] = exp["fitted"].astype(str).str.lower() == "true"
     out: dict = {}
     truth = {}
@@ -134,13 +131,13 @@ def signature_figures(results: str, truth_dir: str, pid: str) -> dict:
 
 def timing_figures(results: str, truth_dir: str, pid: str, tumours: list[str]) -> dict:
     d = os.path.join(results, "timing", pid)
-    events = read(os.path.join(d, "events.tsv"), dtype={"chrom": str})
-    mut = read(os.path.join(d, "mutations.tsv"))
+    events = read_tsv(os.path.join(d, "events.tsv"), dtype={"chrom": str})
+    mut = read_tsv(os.path.join(d, "mutations.tsv"))
     with open(os.path.join(d, "metrics.json")) as fh:
         metrics = json.load(fh)
-    tm = read(os.path.join(truth_dir, pid, "mutations.tsv"), dtype={"clone": str, "chrom": str})
+    tm = read_tsv(os.path.join(truth_dir, pid, "mutations.tsv"), dtype={"clone": str, "chrom": str})
     tm = tm[tm["sample"].isin(tumours)]
-    tt = read(os.path.join(truth_dir, pid, "timing.tsv"), dtype={"clone": str, "chrom": str})
+    tt = read_tsv(os.path.join(truth_dir, pid, "timing.tsv"), dtype={"clone": str, "chrom": str})
     r = score_patient(pid, events, mut, metrics, tm, tt)
     gains = pd.DataFrame(r["gains"])
     if len(gains):  # the truncal gains and LOHs (losses and a doubling's per-segment time aside)
@@ -182,9 +179,9 @@ def cntree_figures(results: str, truth_dir: str, pid: str, patient, specs) -> di
         m = json.load(fh)
     mine = {frozenset(c.split(",")) for c in m.get("clades", [])}
     truth = true_cn_clades(patient, specs)
-    tseg = read(os.path.join(truth_dir, pid, "segments.tsv"), dtype={"sample": str, "chrom": str})
+    tseg = read_tsv(os.path.join(truth_dir, pid, "segments.tsv"), dtype={"sample": str, "chrom": str})
     table_level = cn_tree(pid, tseg, tumours, CnTreeParams())
-    cseg = read(os.path.join(results, "copynumber", pid, "segments.tsv"), dtype={"sample": str, "chrom": str})
+    cseg = read_tsv(os.path.join(results, "copynumber", pid, "segments.tsv"), dtype={"sample": str, "chrom": str})
     fmt = lambda cl: " ".join(sorted("{" + ",".join(sorted(x.split("-")[-1] for x in c)) + "}" for c in cl)) or "star"  # noqa: E731
     return {"regions": len(tumours), "private_cn_events": private_cn_events(patient, specs),
             "cn_eligible": len(tumours) >= 4 and private_cn_events(patient, specs) >= 3,

@@ -30,11 +30,8 @@ import pandas as pd
 from ith.config import load_config
 from ith.copynumber.call import CnSample, call_patient, sample_bins
 from ith.copynumber.params import cn_params
+from ith.io.tables import read_tsv
 from ith.io.segments import shared_states
-
-
-def read(path: str, **kw) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA", ""], **kw)
 
 
 def region_scores(called: pd.DataFrame, truth: pd.DataFrame, sample: str) -> tuple[float, float]:
@@ -69,15 +66,15 @@ def run_name(run: str) -> str:
 
 def patient_inputs(run: str, patient: str, config: dict):
     cohort, res = folders(run)
-    sheet = read(os.path.join(cohort, "samples.tsv"), dtype=str)
+    sheet = read_tsv(os.path.join(cohort, "samples.tsv"), dtype=str)
     sheet = sheet[sheet["patient"] == patient]
     samples = [CnSample(r["sample"], r["type"], float(r["purity"]) if "purity" in r and r["purity"] == r["purity"]
                         else None) for _, r in sheet.iterrows()]
-    bins = read(os.path.join(res, "copynumber", "bins.tsv"), dtype={"chrom": str})
-    cov = {s.name: read(os.path.join(res, "copynumber", patient, "coverage", f"{s.name}.tsv"), dtype={"chrom": str})
+    bins = read_tsv(os.path.join(res, "copynumber", "bins.tsv"), dtype={"chrom": str})
+    cov = {s.name: read_tsv(os.path.join(res, "copynumber", patient, "coverage", f"{s.name}.tsv"), dtype={"chrom": str})
            for s in samples}
-    baf = read(os.path.join(res, "copynumber", patient, "baf.tsv"), dtype={"chrom": str, "ref": str, "alt": str})
-    counts = read(os.path.join(res, "variants", patient, "counts.tsv"))
+    baf = read_tsv(os.path.join(res, "copynumber", patient, "baf.tsv"), dtype={"chrom": str, "ref": str, "alt": str})
+    counts = read_tsv(os.path.join(res, "variants", patient, "counts.tsv"))
     sexes = [x for x in sheet.get("sex", pd.Series(dtype=str)) if isinstance(x, str) and x]
     return samples, bins, cov, baf, counts, (sexes[0] if sexes else None)
 
@@ -86,7 +83,7 @@ def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict
     samples, bins, cov, baf, counts, sex = patient_inputs(run, patient, config)
     base = cn_params(config["copynumber"])
     normal = next(s.name for s in samples if s.type == "normal")
-    truth = read(os.path.join(folders(run)[0], "truth", patient, "segments.tsv"), dtype={"chrom": str})
+    truth = read_tsv(os.path.join(folders(run)[0], "truth", patient, "segments.tsv"), dtype={"chrom": str})
     rows = []
     for label, change in settings.items():
         params = dataclasses.replace(base, **change)

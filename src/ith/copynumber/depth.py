@@ -33,6 +33,14 @@ def bin_depth(bam: str, bins: pd.DataFrame, threads: int = 1, min_mapq: int = 20
     return out, {"records": cov.n_records, "used": cov.n_used}
 
 
+def biweight(residuals: np.ndarray) -> np.ndarray:
+    """Tukey's biweight of each residual (tuning constant 4.685 robust SDs, the SD from the MAD):
+    the weights of the GC curves' iteratively reweighted least squares."""
+    scale = 1.4826 * np.median(np.abs(residuals)) + 1e-9
+    u = residuals / (4.685 * scale)
+    return np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+
+
 def gc_trend(depth: np.ndarray, gc: np.ndarray, use: np.ndarray, degree: int = 2) -> np.ndarray:
     """Expected depth of every bin given its GC: a polynomial in GC fitted to log depth by
     iteratively reweighted least squares with Tukey's biweight, so copy-number changes (which are
@@ -49,10 +57,7 @@ def gc_trend(depth: np.ndarray, gc: np.ndarray, use: np.ndarray, degree: int = 2
     w = np.ones(len(idx))
     for _ in range(8):
         coef = np.linalg.lstsq(design * w[:, None], y * w, rcond=None)[0]
-        r = y - design @ coef
-        scale = 1.4826 * np.median(np.abs(r)) + 1e-9
-        u = r / (4.685 * scale)
-        w = np.sqrt(np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0))
+        w = np.sqrt(biweight(y - design @ coef))
     g = np.where(np.isfinite(gc), gc, centre)
     g = np.clip(g, x.min(), x.max())  # never extrapolate a polynomial beyond the data
     return np.exp(np.vander(g - centre, degree + 1) @ coef)
@@ -181,9 +186,7 @@ def segment_gc_trend(log2r: np.ndarray, gc: np.ndarray, segment: np.ndarray, use
         sq = np.sqrt(w)
         coef = np.linalg.lstsq(dc * sq[:, None], yc * sq, rcond=None)[0]
         r = yc - dc @ coef
-        scale = 1.4826 * np.median(np.abs(r)) + 1e-9
-        u = r / (4.685 * scale)
-        w = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+        w = biweight(r)
     # Wald statistic of the curve against none: the curve's coefficients over their covariance
     # (robust scale, the biweight's weights); the segments' levels cost their degrees of freedom
     sq = np.sqrt(w)

@@ -200,13 +200,12 @@ def score_patient(pid: str, events: pd.DataFrame, mut: pd.DataFrame, metrics: di
                 gains.append(dict(patient=pid, segment=s.segment, event="wgd (segment)", history=s.history,
                                   step=s.step, identifiable=s.identifiable, n=s.n_mutations, time=s.time, low=s.low,
                                   high=s.high, truth=wgd_truth, oracle=s.oracle, wgd_truth=wgd_truth))
-    wgd_row = truth_timing[truth_timing["kind"] == "wgd"]
     wgd_eval = None
-    if len(wgd_row) and metrics["wgd"] is not None:
+    if len(true_wgd) and metrics["wgd"] is not None:
         w = metrics["wgd"]
         wgd_eval = dict(patient=pid, time=w["time"], low=w["low"], high=w["high"], n=w["n_mutations"],
-                        truth=float(wgd_row["time"].iloc[0]) * scale, oracle=oracle_wgd)
-    return dict(calls=len(mm), right=int(right.sum()), gains=gains, wgd=wgd_eval, true_wgd=bool(len(wgd_row)))
+                        truth=wgd_truth, oracle=oracle_wgd)
+    return dict(calls=len(mm), right=int(right.sum()), gains=gains, wgd=wgd_eval, true_wgd=bool(len(true_wgd)))
 
 
 def evaluate(patients: list[tuple], depth: float, params: TimingParams, seed: int = 0) -> dict:
