@@ -8,8 +8,9 @@ probability) is compared with the true clades (ith.simulate.cntruth.true_cn_clad
     PYTHONPATH=src python bench/cntree.py [n_patients] [seed] [doubled]
 
 doubled 1: every second patient has a whole-genome doubling (the `test` preset draws none).
-Each row is given with and without cntree.clade_support (the default keeps a clade only where
-its regions share a derived state).
+Each row is given with and without cntree.doubled_root (the default roots a doubled trunk at the
+doubled normal) and cntree.clade_support (the default keeps a clade only where its regions share
+a derived state), and without WGD as an event.
 """
 
 from __future__ import annotations
@@ -49,19 +50,20 @@ def main(n_patients: int = 200, seed: int = 11, doubled: int = 0) -> None:
     print(f"{stars} of them have a star as the true tree (a method that never resolves would score "
           f"{stars / max(len(eligible), 1):.1%})")
     print(f"{sum(p.tumour.wgd for p, *_ in eligible)} of them doubled")
-    print("misread rate | same topology | mean normalised RF | WGD allowed | clade support")
-    for wgd, support in ((True, True), (True, False), (False, True), (False, False)):
+    print("misread rate | same topology | mean normalised RF | WGD allowed | clade support | doubled root")
+    for wgd, support, root in ((True, True, True), (True, True, False), (True, False, True), (True, False, False),
+                               (False, True, False), (False, False, False)):
         for noise in NOISE:
             rng = np.random.default_rng([seed, int(noise * 1e4)])
             same, rfs = 0, []
             for patient, tumours, seg, truth in eligible:
                 res = cn_tree(patient.id, misread(seg, noise, rng), [s.sample for s in tumours],
-                              CnTreeParams(wgd=wgd, clade_support=support))
+                              CnTreeParams(wgd=wgd, clade_support=support, doubled_root=root))
                 mine = informative(res.clades, len(tumours))
                 same += mine == truth
                 rfs.append(robinson_foulds(mine, truth)[1])
             print(f"{noise:.3f} | {same}/{len(eligible)} = {same / len(eligible):.1%} | {np.mean(rfs):.3f} | {wgd} | "
-                  f"{support}", flush=True)
+                  f"{support} | {root}", flush=True)
     print(f"{time.time() - t0:.0f} s")
 
 

@@ -142,20 +142,23 @@ def test_cn_tree_agreement_with_the_snv_tree():
     assert set(res.distances.columns) == {"patient", "sample_1", "sample_2", "events"}
 
 
-def test_cn_trees_match_the_simulated_truth():
+@pytest.mark.parametrize("doubled", [False, True])
+def test_cn_trees_match_the_simulated_truth(doubled):
     """>= 90% of simulated patients with >= 4 regions and >= 3 private copy-number events get the
-    true topology, from the truth profiles with 0.5% of segments misread."""
+    true topology, from the truth profiles with 0.5% of segments misread; with every second
+    patient doubled too (the doubled root: from 1 + 1 the distances are not additive there)."""
     from ith.simulate.cntruth import CNTREE_OVERRIDES, CNTREE_PRESET, misread, private_cn_events, true_cn_clades
     from ith.simulate.cohort import patients
     from ith.simulate.genome import make_genome
     from ith.simulate.presets import PRESETS
     from ith.simulate.truth import segment_table
 
-    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=30, **CNTREE_OVERRIDES)
+    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=30, **CNTREE_OVERRIDES,
+                                 wgd_patients=tuple(range(1, 30, 2)) if doubled else ())
     genome = make_genome(np.random.default_rng([5, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
                          preset.segdups_per_mb)
     rng = np.random.default_rng(1)
-    same = n = resolved = 0
+    same = n = resolved = n_doubled = 0
     for patient, specs in patients(5, preset, genome):
         tumours = [s for s in specs if s.type == "tumour"]
         if len(tumours) < 4 or private_cn_events(patient, specs) < 3:
@@ -166,7 +169,9 @@ def test_cn_trees_match_the_simulated_truth():
         truth = true_cn_clades(patient, specs)
         same += informative(res.clades, len(tumours)) == truth
         resolved += bool(truth)
+        n_doubled += patient.tumour.wgd
     assert n >= 10
+    assert n_doubled >= (0.4 * n if doubled else 0)
     assert resolved >= 0.7 * n  # a star tree (no clade) would fail
     assert same >= 0.9 * n
 
@@ -280,14 +285,48 @@ def test_a_clade_sharing_only_the_ancestral_state_is_contracted():
     # profile, on a one-event branch of their own
     regions = ["R1", "R2", "R3", "R4"]
     seg = _doubled_with_loh_after()
-    plain = cn_tree("P", seg, regions, CnTreeParams(clade_support=False))
+    plain = cn_tree("P", seg, regions, CnTreeParams(clade_support=False, doubled_root=False))
     assert informative(plain.clades, 4) == {frozenset({"R2", "R3"}), frozenset({"R1", "R4"})}
-    res = cn_tree("P", seg, regions, CnTreeParams())
+    res = cn_tree("P", seg, regions, CnTreeParams(doubled_root=False))
     assert informative(res.clades, 4) == {frozenset({"R2", "R3"})}
     assert res.metrics["clades_without_support"] == ["R1,R4"]
     assert res.metrics["newick"] == "(diploid:0,((R2:0,R3:0):3,R1:0,R4:0):0);"
     # a clade with a derived state of its own is kept: R1 and R4 also lose a copy
     both = _doubled_with_loh_after(loss_regions=("R1", "R4"))
-    res = cn_tree("P", both, regions, CnTreeParams())
+    res = cn_tree("P", both, regions, CnTreeParams(doubled_root=False))
     assert informative(res.clades, 4) == {frozenset({"R2", "R3"}), frozenset({"R1", "R4"})}
     assert res.metrics["clades_without_support"] == []
+
+
+def test_a_doubled_trunk_roots_the_tree_at_the_doubled_normal():
+    # six regions of a doubled genome: a loss before the doubling on the trunk (2+0), a loss after
+    # it in R1, R4 and R6 (2+1), and R4 with four CN-LOHs after the doubling (4+0). From 1+1 each
+    # LOH is cheaper on a path that bypasses the doubled trunk, and neighbour joining misses the
+    # clade R1, R4, R6 (R4 becomes the outgroup); from the doubled normal the distances count the
+    # events along the tree
+    regions = [f"R{i}" for i in range(1, 7)]
+    rows = []
+    for r in regions:
+        rows.append(_seg(r, "chr1", 1, 100, 2, 0))
+        rows.append(_seg(r, "chr1", 101, 200, *((2, 1) if r in ("R1", "R4", "R6") else (2, 2))))
+        rows.append(_seg(r, "chr1", 201, 300, 2, 2))
+        for c in ("chr2", "chr3"):
+            for j in range(2):
+                rows.append(_seg(r, c, 1 + 200 * j, 100 + 200 * j, *((4, 0) if r == "R4" else (2, 2))))
+                rows.append(_seg(r, c, 101 + 200 * j, 200 + 200 * j, 2, 2))
+    seg = pd.DataFrame(rows)
+    old = cn_tree("P", seg, regions, CnTreeParams(doubled_root=False))
+    assert old.metrics["root"] == "diploid"
+    assert frozenset({"R1", "R4", "R6"}) not in informative(old.clades, 6)
+    res = cn_tree("P", seg, regions, CnTreeParams())
+    assert res.metrics["root"] == "doubled"
+    assert informative(res.clades, 6) == {frozenset({"R1", "R4", "R6"})}
+    # the table and the metrics still count from the diploid normal, with the doubling as one event
+    assert res.metrics["events_from_diploid"] == old.metrics["events_from_diploid"]
+    assert res.metrics["events_from_diploid"]["R2"] == 2.0  # the loss before the doubling, and the doubling
+    pd.testing.assert_frame_equal(res.distances[res.distances["sample_2"] == "diploid"],
+                                  old.distances[old.distances["sample_2"] == "diploid"])
+    # a genome that is not doubled everywhere keeps the diploid root
+    half = seg.copy()
+    half.loc[half["sample"] == "R2", ["major_cn", "minor_cn"]] = [1, 1]
+    assert cn_tree("P", half, regions, CnTreeParams()).metrics["root"] == "diploid"

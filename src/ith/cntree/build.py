@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ith.cntree.distance import directed_distance, distance_matrix
+from ith.cntree.distance import directed_distance, distance_matrix, profile_distance
 from ith.errors import InputError
 from ith.cntree.profiles import ROOT, shared_segments
 from ith.cntree.tree import Tree, informative, neighbour_joining, newick, robinson_foulds
@@ -23,6 +23,7 @@ class CnTreeParams:
     min_segment_bp: int = 0
     min_branch_events: float = 0.5
     clade_support: bool = True
+    doubled_root: bool = True
 
     @classmethod
     def from_config(cls, cfg: dict) -> "CnTreeParams":
@@ -55,17 +56,29 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
             branches: pd.DataFrame | None = None) -> CnTree:
     table, profiles = shared_segments(segments, tumours, params.min_segment_bp)
     regions = [s for s in tumours if s in profiles]
-    names, m = distance_matrix(profiles, params.wgd, ROOT) if len(table) else ([ROOT] + regions, np.zeros((len(regions) + 1,) * 2))
+    normal = profiles[ROOT]
+    from_diploid = {r: directed_distance(normal, profiles[r], params.wgd) for r in regions}
+    doubled = params.doubled_root and params.wgd and len(table) > 0 and all_doubled(profiles, regions)
+    if doubled:
+        # the doubling is on the trunk: root the tree at the doubled normal (2 + 2), so every
+        # region's events after it are counted along the tree; from 1 + 1 an LOH after the
+        # doubling is cheaper on a path that bypasses the doubled trunk (non-additive distances)
+        profiles = dict(profiles, **{ROOT: {c: 2 * v for c, v in normal.items()}})
+    # with the doubling on the trunk a second one is not modelled: losing one copy of every
+    # chromosome and doubling again would undercut an LOH's four events in a small genome
+    wgd = params.wgd and not doubled
+    names, m = distance_matrix(profiles, wgd, ROOT) if len(table) else ([ROOT] + regions, np.zeros((len(regions) + 1,) * 2))
     if not np.isfinite(m).all():
         bad = [f"{names[i]}-{names[j]}" for i, j in zip(*np.nonzero(~np.isfinite(m)))]
         raise ValueError(f"no event path between {bad[0]}")
-    rows = [dict(patient=patient, sample_1=names[i], sample_2=names[j], events=float(m[i, j]))
+    rows = [dict(patient=patient, sample_1=names[i], sample_2=names[j],
+                 events=float(from_diploid[names[i] if names[j] == ROOT else names[j]]
+                              if ROOT in (names[i], names[j]) else m[i, j]))
             for i in range(len(names)) for j in range(len(names)) if i < j]
     distances = pd.DataFrame(rows, columns=DISTANCE_COLUMNS)
     metrics: dict = dict(engine=params.engine, n_regions=len(regions), n_segments=int(len(table)),
-                         wgd_allowed=params.wgd,
-                         events_from_diploid={names[j]: float(m[names.index(ROOT), j]) for j in range(len(names))
-                                              if names[j] != ROOT})
+                         wgd_allowed=params.wgd, root="doubled" if doubled else "diploid",
+                         events_from_diploid=from_diploid)
     if len(regions) < 2:
         metrics.update(n_clades=0, newick="", snv_clades=None, robinson_foulds=None,
                        robinson_foulds_normalised=None, same_topology=None, note="fewer than 2 regions")
@@ -75,7 +88,7 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
     unsupported = []
     if params.clade_support:
         unsupported = [c for c in informative(clades, len(regions))
-                       if not shares_derived_state(c, regions, profiles, params.wgd)]
+                       if not shares_derived_state(c, regions, profiles, wgd, 2 if doubled else 1)]
         clades = {c: v for c, v in clades.items() if c not in unsupported}
     text = newick(clades, ROOT, regions)
     mine = informative(clades, len(regions))
@@ -90,8 +103,16 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
     return CnTree(distances, tree, text, clades, metrics)
 
 
+def all_doubled(profiles: dict[str, dict[str, np.ndarray]], regions: list[str]) -> bool:
+    """Whether every region is reached from the diploid normal more cheaply through a whole-genome
+    doubling than without one (a doubling on the trunk)."""
+    normal = profiles[ROOT]
+    return bool(regions) and all(directed_distance(normal, profiles[r], True) < profile_distance(normal, profiles[r])
+                                 for r in regions)
+
+
 def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: dict[str, dict[str, np.ndarray]],
-                         wgd: bool) -> bool:
+                         wgd: bool, base: int = 1) -> bool:
     """Whether some piece holds one allele-specific state in every region of `clade`, held by no
     region outside it, and at least as many events from the diploid normal as each of the states
     outside (a state the clade gained, not the ancestral state it kept).
@@ -108,8 +129,8 @@ def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: di
 
     def from_diploid(state: tuple[int, int]) -> float:
         if state not in cost:
-            cost[state] = directed_distance({"x": np.ones((1, 2), dtype=np.int64)},
-                                            {"x": np.array([state], dtype=np.int64)}, wgd)
+            cost[state] = directed_distance({"x": np.full((1, 2), base, dtype=np.int64)},
+                                            {"x": np.array([state], dtype=np.int64)}, wgd and base == 1)
         return cost[state]
 
     for chrom in profiles[inside[0]]:

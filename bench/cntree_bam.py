@@ -1,0 +1,75 @@
+"""Copy-number trees of finished `bench/evolution_bam.py` runs rebuilt under other `cntree`
+settings (docs/methods/cntree.md, "From BAMs"), without a new run.
+
+For every patient of every folder, the tree is built from the workflow's segments
+(work/results/copynumber/<patient>/segments.tsv) and from the truth segments
+(cohort/truth/<patient>/segments.tsv) with each setting, and its clades compared with the true
+clades the bench recorded (evolution_bam.tsv `true_clades`):
+
+- default: the schema's defaults;
+- no doubled root: `cntree.doubled_root: false` (the tree of a doubled trunk rooted at 1 + 1);
+- neither: `doubled_root` and `clade_support` both off (plain neighbour joining).
+
+    python bench/cntree_bam.py evo2 evo3 evo4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+import pandas as pd
+
+from ith.cntree.build import CnTreeParams, cn_tree
+from ith.cntree.tree import informative
+from ith.io.tables import read_tsv
+
+SETTINGS = {"default": CnTreeParams(), "no doubled root": CnTreeParams(doubled_root=False),
+            "neither": CnTreeParams(doubled_root=False, clade_support=False)}
+
+
+def true_clades(text) -> set[frozenset[str]]:
+    """The bench's `true_clades` column ("{R1,R2} {R3,R4}", or "star") as sets of region suffixes."""
+    if not isinstance(text, str) or text == "star":
+        return set()
+    return {frozenset(x.split(",")) for x in re.findall(r"\{([^}]*)\}", text)}
+
+
+def clades(segments: pd.DataFrame, params: CnTreeParams) -> tuple[set[frozenset[str]], str]:
+    """The tree's clades as sets of region suffixes (R1, R2, ...) and its root."""
+    tumours = sorted(segments["sample"].unique())
+    res = cn_tree("P", segments, tumours, params)
+    return ({frozenset(s.split("-")[-1] for s in c) for c in informative(res.clades, len(tumours))},
+            res.metrics["root"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folders", nargs="+", help="--out folders of bench/evolution_bam.py")
+    args = ap.parse_args()
+    rows = []
+    for folder in args.folders:
+        table = read_tsv(os.path.join(folder, "evolution_bam.tsv"))
+        for r in table.itertuples():
+            truth = true_clades(r.true_clades)
+            row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
+                   "eligible": bool(r.cn_eligible), "truth": r.true_clades}
+            for source, path in (("workflow", os.path.join(folder, "work", "results", "copynumber")),
+                                 ("truth", os.path.join(folder, "cohort", "truth"))):
+                seg = read_tsv(os.path.join(path, r.patient, "segments.tsv"), dtype={"chrom": str, "sample": str})
+                for name, params in SETTINGS.items():
+                    got, root = clades(seg, params)
+                    row[f"{source}: {name}"] = got == truth
+                    if name == "default":
+                        row[f"{source} root"] = root
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    print(out.to_string(index=False))
+    for label, t in (("all", out), ("eligible", out[out["eligible"]])):
+        print(f"{label} ({len(t)} patients): same topology " +
+              ", ".join(f"{c} {int(t[c].sum())}" for c in out.columns if c.split(": ")[-1] in SETTINGS))
+
+
+if __name__ == "__main__":
+    main()
