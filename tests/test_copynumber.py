@@ -480,3 +480,34 @@ def test_bad_coverage_and_sex_give_clear_messages_or_flagged_valid_results(workf
     empty = dict(depth, **{"P1-N": depth["P1-N"] * 0})
     with pytest.raises(InputError, match="P1-N has almost no coverage"):
         call_patient("P1", bins, empty, reads, samples, baf, CnParams())
+
+
+@pytest.mark.parametrize("margins,doubled", [
+    # each region's doubled score minus its undoubled one: three regions made of two sibling
+    # subclones prefer a doubled genome by a little (half-way levels read as integers), two clear
+    # regions the undoubled one by a lot (seed 20's P5 of bench/evolution_bam.py)
+    ((-167.0, -99.0, -227.0, 315.0, 587.0), False),
+    ((167.0, 99.0, 227.0, -315.0, -587.0), True),
+])
+def test_the_patient_is_doubled_when_its_regions_summed_scores_say_so_not_by_a_vote(monkeypatch, margins, doubled):
+    """The doubling is truncal: the regions' best undoubled and best doubled fits are summed
+    over the patient, and the anchor is taken among the regions whose own best agrees; a
+    majority vote would follow the three regions that each prefer the other kind by a little."""
+    import ith.copynumber.anchor as anchor_mod
+    from ith.copynumber.fit import Fit
+
+    def fit(wgd: bool, score: float, purity: float) -> Fit:
+        one = np.ones(3, np.int64)
+        return Fit(purity, 4.4 if wgd else 2.2, score, True, 2 * one if wgd else one, one, np.zeros(3),
+                   np.zeros(3, bool), 4.4 if wgd else 2.2, 0.95, wgd, 0.4)
+
+    names = [f"R{i}" for i in range(1, 6)]
+    hyps = {n: {False: fit(False, 1000.0, 0.5 + 0.05 * i), True: fit(True, 1000.0 + m, 0.4 + 0.05 * i)}
+            for i, (n, m) in enumerate(zip(names, margins))}
+    monkeypatch.setattr(anchor_mod, "fit_hypotheses", lambda s, params, prior: hyps[s])
+    name, anchor, chosen = anchor_mod.anchor_region({n: (n, None) for n in names}, FitParams())
+    alone = [min(h.values(), key=lambda f: f.score).wgd for h in hyps.values()]
+    assert sum(alone) == (3 if not doubled else 2)  # the vote of the regions alone says the opposite
+    assert chosen.wgd == doubled
+    assert chosen is hyps[name][doubled] and min(hyps[name].values(), key=lambda f: f.score).wgd == doubled
+    assert (anchor.major == chosen.major).all()

@@ -11,36 +11,43 @@ import numpy as np
 import pandas as pd
 
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
-                                fit_sample, truncal_multiplicity)
+                                fit_hypotheses, fit_sample, truncal_multiplicity)
 
 log = logging.getLogger(__name__)
 
 
 def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams
                   ) -> tuple[str | None, Anchor | None, Fit | None]:
-    """First pass: every region alone. The regions vote on whole-genome doubling; of those that
-    agree with the majority, the best determined (purity x goodness of fit) becomes the anchor:
-    the regions share the truncal genome, so in the second pass the others pay to depart from
-    its integer states. This keeps a region from the equivalent solution with all copies doubled
-    (or halved) that fits one sample alone about as well."""
+    """First pass: every region alone, with and without a whole-genome doubling. The doubling is
+    truncal, so the patient takes the hypothesis with the better summed score over its regions
+    (ties: not doubled); of the regions whose own best fit agrees, the best determined (purity x
+    goodness of fit) becomes the anchor: the regions share the truncal genome, so in the second
+    pass the others pay to depart from its integer states. This keeps a region from the
+    equivalent solution with all copies doubled (or halved) that fits one sample alone about as
+    well: a region made of two sibling subclones reads half-way levels that a doubled genome
+    turns into integers, and a majority vote of such regions outvoted the clear ones."""
     if len(inputs) < 2 or params.anchor_cost <= 0:
         return None, None, None
-    first = {name: fit_sample(seg, params, prior) for name, (seg, prior) in inputs.items()}
+    hyps = {name: fit_hypotheses(seg, params, prior) for name, (seg, prior) in inputs.items()}
+    first = {name: min(h.values(), key=lambda f: f.score) for name, h in hyps.items()}
     ok = {k: f for k, f in first.items() if f.identifiable}
     if not ok:
         return None, None, None
-    # doubling is truncal: the regions vote, each fitted alone (a region's own doubled or halved
-    # solution is where a single-sample fit goes wrong); ties go to the undoubled genome
+    both = [k for k in ok if len(hyps[k]) == 2]
+    total = {w: sum(hyps[k][w].score for k in both) for w in (False, True)}
     n_wgd = sum(f.wgd for f in ok.values())
-    wgd = n_wgd > len(ok) - n_wgd
+    wgd = total[True] < total[False] if both else n_wgd > len(ok) - n_wgd
     voters = {k: f for k, f in ok.items() if f.wgd == wgd}
     name = max(voters, key=lambda k: (voters[k].purity * voters[k].goodness_of_fit, k))
     f = ok[name]
     for k, g in first.items():
-        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f wgd %s", k, g.purity, g.ploidy, g.goodness_of_fit,
-                 g.wgd)
-    log.info("%d of %d regions alone look whole-genome doubled: the patient is taken as %s", n_wgd, len(ok),
-             "doubled" if wgd else "not doubled")
+        alt = hyps[k].get(not g.wgd)
+        log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f wgd %s (best %s: score %s higher)", k, g.purity,
+                 g.ploidy, g.goodness_of_fit, g.wgd, "doubled" if not g.wgd else "undoubled",
+                 f"{alt.score - g.score:.1f}" if alt is not None else "none")
+    log.info("%d of %d regions alone look whole-genome doubled; summed over %d regions the doubled fits score "
+             "%.1f, the undoubled %.1f: the patient is taken as %s", n_wgd, len(ok), len(both), total[True],
+             total[False], "doubled" if wgd else "not doubled")
     log.info("anchor region %s (purity %.2f, ploidy %.2f); others pay %.1f per segment to differ from its states",
              name, f.purity, f.ploidy, params.anchor_cost)
     return name, Anchor(f.major, f.minor, params.anchor_cost), f

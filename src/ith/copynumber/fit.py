@@ -264,21 +264,34 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
     """Grid fit of purity and ploidy, then integer states of every segment at the optimum."""
+    return min(fit_hypotheses(seg, params, prior, anchor).values(), key=lambda f: f.score)
+
+
+def fit_hypotheses(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None
+                   ) -> dict[bool, Fit]:
+    """The best fit without and with a whole-genome doubling (keyed by `Fit.wgd`; a key is missing
+    when no ploidy band gives such a fit). The regions of a tumour share the truncal doubling, so
+    the patient compares the sums of these scores over its regions (anchor.anchor_region)."""
     a = seg.autosome & np.isfinite(seg.log2r)
-    purities = np.round(np.arange(params.purity_min, params.purity_max + 1e-9, params.purity_step), 6)
-    ploidies = np.round(np.arange(params.ploidy_min, params.ploidy_max + 1e-9, params.ploidy_step), 6)
-    p, psi, score = _grid_then_refine(seg, params, purities, ploidies, prior, anchor)
     ab = aberrant_fraction(seg)
     n_snv = len(_snv_args(seg, a, params)[0])
     identifiable = ab >= params.min_aberrant or n_snv >= params.min_snvs
-    major, minor, chi = states_at(seg, p, psi, params, anchor)
-    return _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab)
+    out: dict[bool, Fit] = {}
+    for p, psi, score in _band_optima(seg, params, prior, anchor):
+        major, minor, chi = states_at(seg, p, psi, params, anchor)
+        fit = _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab)
+        if fit.wgd not in out or score < out[fit.wgd].score:
+            out[fit.wgd] = fit
+    return out
 
 
-def _grid_then_refine(seg, params, purities, ploidies, prior, anchor) -> tuple[float, float, float]:
-    """The coarse grid's best point in each ploidy band of width 0.5, each refined on a 10x finer
-    local grid; the best refined point wins. Without refinement the grid's rounding alone can
+def _band_optima(seg, params, prior, anchor) -> list[tuple[float, float, float]]:
+    """(purity, ploidy, score) of the coarse grid's best point in each ploidy band of width 0.5,
+    each refined on a 10x finer local grid. Without refinement the grid's rounding alone can
     favour a doubled solution, whose ploidy is resolved twice as finely."""
+    purities = np.round(np.arange(params.purity_min, params.purity_max + 1e-9, params.purity_step), 6)
+    ploidies = np.round(np.arange(params.ploidy_min, params.ploidy_max + 1e-9, params.ploidy_step), 6)
+
     def total(ps, qs):
         sc = _scores(seg, params, ps, qs, anchor)
         if prior is not None:  # scores are -2 log-likelihoods; so is a normal prior
@@ -286,20 +299,19 @@ def _grid_then_refine(seg, params, purities, ploidies, prior, anchor) -> tuple[f
         return sc
     coarse = total(purities, ploidies)
     band = np.floor(ploidies / 0.5).astype(int)
-    best = (np.inf, 0.0, 0.0)
+    out = []
     for b in np.unique(band):
         cols = np.flatnonzero(band == b)
         i, j = np.unravel_index(int(np.argmin(coarse[:, cols])), (len(purities), len(cols)))
         p0, q0 = purities[i], ploidies[cols[j]]
-        ps = np.round(np.clip(p0 + np.linspace(-params.purity_step, params.purity_step, 11), params.purity_min,
-                              params.purity_max), 6)
-        qs = np.round(np.clip(q0 + np.linspace(-params.ploidy_step, params.ploidy_step, 11), params.ploidy_min,
-                              params.ploidy_max), 6)
-        fine = total(np.unique(ps), np.unique(qs))
+        ps = np.unique(np.round(np.clip(p0 + np.linspace(-params.purity_step, params.purity_step, 11),
+                                        params.purity_min, params.purity_max), 6))
+        qs = np.unique(np.round(np.clip(q0 + np.linspace(-params.ploidy_step, params.ploidy_step, 11),
+                                        params.ploidy_min, params.ploidy_max), 6))
+        fine = total(ps, qs)
         k, m = np.unravel_index(int(np.argmin(fine)), fine.shape)
-        if fine[k, m] < best[0]:
-            best = (float(fine[k, m]), float(np.unique(ps)[k]), float(np.unique(qs)[m]))
-    return best[1], best[2], best[0]
+        out.append((float(ps[k]), float(qs[m]), float(fine[k, m])))
+    return out
 
 
 def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) -> Fit:
