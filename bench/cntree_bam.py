@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 
 import pandas as pd
 
@@ -32,15 +31,10 @@ from ith.cntree.tree import informative
 from ith.io.reference import is_autosome
 from ith.io.tables import read_tsv
 
+from cntree_subclonal import bench_patients, true_clades  # run as bench/cntree_bam.py: bench/ is on sys.path
+
 SETTINGS = {"default": CnTreeParams(), "no doubled root": CnTreeParams(doubled_root=False),
             "neither": CnTreeParams(doubled_root=False, clade_support=False)}
-
-
-def true_clades(text) -> set[frozenset[str]]:
-    """The bench's `true_clades` column ("{R1,R2} {R3,R4}", or "star") as sets of region suffixes."""
-    if not isinstance(text, str) or text == "star":
-        return set()
-    return {frozenset(x.split(",")) for x in re.findall(r"\{([^}]*)\}", text)}
 
 
 def majority_clades(truth_dir: str) -> set[frozenset[str]]:
@@ -92,24 +86,22 @@ def main() -> None:
     ap.add_argument("folders", nargs="+", help="--out folders of bench/evolution_bam.py")
     args = ap.parse_args()
     rows = []
-    for folder in args.folders:
-        table = read_tsv(os.path.join(folder, "evolution_bam.tsv"))
-        for r in table.itertuples():
-            truth = true_clades(r.true_clades)
-            row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
-                   "eligible": bool(r.cn_eligible), "truth": r.true_clades}
-            for source, path in (("workflow", os.path.join(folder, "work", "results", "copynumber")),
-                                 ("truth", os.path.join(folder, "cohort", "truth"))):
-                seg = read_tsv(os.path.join(path, r.patient, "segments.tsv"), dtype={"chrom": str, "sample": str})
-                for name, params in SETTINGS.items():
-                    got, root = clades(seg, params)
-                    row[f"{source}: {name}"] = got == truth
-                    if name == "default":
-                        row[f"{source} root"] = root
-                        if source == "workflow":
-                            row["majority truth"] = got == majority_clades(os.path.join(folder, "cohort", "truth",
-                                                                                        r.patient))
-            rows.append(row)
+    for folder, r in bench_patients(args.folders):
+        truth = true_clades(r.true_clades)
+        row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
+               "eligible": bool(r.cn_eligible), "truth": r.true_clades}
+        for source, path in (("workflow", os.path.join(folder, "work", "results", "copynumber")),
+                             ("truth", os.path.join(folder, "cohort", "truth"))):
+            seg = read_tsv(os.path.join(path, r.patient, "segments.tsv"), dtype={"chrom": str, "sample": str})
+            for name, params in SETTINGS.items():
+                got, root = clades(seg, params)
+                row[f"{source}: {name}"] = got == truth
+                if name == "default":
+                    row[f"{source} root"] = root
+                    if source == "workflow":
+                        row["majority truth"] = got == majority_clades(os.path.join(folder, "cohort", "truth",
+                                                                                    r.patient))
+        rows.append(row)
     out = pd.DataFrame(rows)
     print(out.to_string(index=False))
     for label, t in (("all", out), ("eligible", out[out["eligible"]])):

@@ -39,6 +39,13 @@ def true_clades(text) -> set[frozenset[str]]:
     return {frozenset(x.split(",")) for x in re.findall(r"\{([^}]*)\}", text)}
 
 
+def bench_patients(folders: list[str]):
+    """(folder, row) for every patient row of the folders' evolution_bam.tsv."""
+    for folder in folders:
+        for r in read_tsv(os.path.join(folder, "evolution_bam.tsv")).itertuples():
+            yield folder, r
+
+
 def flagged(segments: pd.DataFrame, tumours: list[str]) -> dict[str, np.ndarray]:
     """Per region, per shared piece (the cut the tree uses): whether its segment is flagged subclonal."""
     flag = segments["subclonal"].astype(str).str.lower().eq("true").astype(float)
@@ -79,17 +86,15 @@ def main() -> None:
     ap.add_argument("folders", nargs="+", help="--out folders of bench/evolution_bam.py")
     args = ap.parse_args()
     rows = []
-    for folder in args.folders:
-        table = read_tsv(os.path.join(folder, "evolution_bam.tsv"))
-        for r in table.itertuples():
-            seg = read_tsv(os.path.join(folder, "work", "results", "copynumber", r.patient, "segments.tsv"),
-                           dtype={"chrom": str, "sample": str})
-            tumours = sorted(seg["sample"].unique())
-            truth = true_clades(r.true_clades)
-            row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
-                   "eligible": bool(r.cn_eligible)}
-            row.update({m: clades(seg, tumours, m) == truth for m in MODES})
-            rows.append(row)
+    for folder, r in bench_patients(args.folders):
+        seg = read_tsv(os.path.join(folder, "work", "results", "copynumber", r.patient, "segments.tsv"),
+                       dtype={"chrom": str, "sample": str})
+        tumours = sorted(seg["sample"].unique())
+        truth = true_clades(r.true_clades)
+        row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
+               "eligible": bool(r.cn_eligible)}
+        row.update({m: clades(seg, tumours, m) == truth for m in MODES})
+        rows.append(row)
     out = pd.DataFrame(rows)
     print(out.to_string(index=False))
     for label, t in (("all", out), ("eligible", out[out["eligible"]])):
