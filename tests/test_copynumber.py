@@ -511,21 +511,3 @@ def test_the_patient_is_doubled_when_its_regions_summed_scores_say_so_not_by_a_v
     assert chosen.wgd == doubled
     assert chosen is hyps[name][doubled] and min(hyps[name].values(), key=lambda f: f.score).wgd == doubled
     assert (anchor.major == chosen.major).all()
-
-
-def test_a_purity_ploidy_point_whose_states_do_not_average_to_its_ploidy_is_not_a_solution():
-    """A flat 1+1 genome at purity 0.6: at ploidy 2.5 every segment sits half-way between 2 and 3
-    copies, so its states average 2 or 3, not 2.5; that point is refused (fit.ploidy_tolerance),
-    the consistent one at 2.0 is not, and 0 turns the check off."""
-    from dataclasses import replace
-
-    from ith.copynumber.fit import INCONSISTENT, _scores
-
-    seg = _synthetic(0.6, [(1, 1)] * 6, np.random.default_rng(2))
-    purity, ploidies = np.array([0.6]), np.array([2.0, 2.5])
-    on = _scores(seg, FitParams(), purity, ploidies, None)[0]
-    off = _scores(seg, replace(FitParams(), ploidy_tolerance=0.0), purity, ploidies, None)[0]
-    assert on[0] == off[0] < INCONSISTENT
-    assert on[1] >= INCONSISTENT > off[1]
-    fit = fit_sample(seg, FitParams())
-    assert abs(fit.ploidy - fit.ploidy_grid) <= FitParams().ploidy_tolerance
