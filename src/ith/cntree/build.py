@@ -58,7 +58,7 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
     regions = [s for s in tumours if s in profiles]
     normal = profiles[ROOT]
     from_diploid = {r: directed_distance(normal, profiles[r], params.wgd) for r in regions}
-    doubled = params.doubled_root and params.wgd and len(table) > 0 and all_doubled(profiles, regions)
+    doubled = params.doubled_root and params.wgd and len(table) > 0 and all_doubled(profiles, regions, from_diploid)
     if doubled:
         # the doubling is on the trunk: root the tree at the doubled normal (2 + 2), so every
         # region's events after it are counted along the tree; from 1 + 1 an LOH after the
@@ -88,7 +88,7 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
     unsupported = []
     if params.clade_support:
         unsupported = [c for c in informative(clades, len(regions))
-                       if not shares_derived_state(c, regions, profiles, wgd, 2 if doubled else 1)]
+                       if not shares_derived_state(c, regions, profiles, wgd)]
         clades = {c: v for c, v in clades.items() if c not in unsupported}
     text = newick(clades, ROOT, regions)
     mine = informative(clades, len(regions))
@@ -103,19 +103,21 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
     return CnTree(distances, tree, text, clades, metrics)
 
 
-def all_doubled(profiles: dict[str, dict[str, np.ndarray]], regions: list[str]) -> bool:
-    """Whether every region is reached from the diploid normal more cheaply through a whole-genome
-    doubling than without one (a doubling on the trunk)."""
+def all_doubled(profiles: dict[str, dict[str, np.ndarray]], regions: list[str], from_diploid: dict[str, float]
+                ) -> bool:
+    """Whether every region is reached from the diploid normal (`ROOT` of `profiles`) more cheaply
+    through a whole-genome doubling than without one (a doubling on the trunk); `from_diploid`:
+    each region's distance with the doubling allowed."""
     normal = profiles[ROOT]
-    return bool(regions) and all(directed_distance(normal, profiles[r], True) < profile_distance(normal, profiles[r])
-                                 for r in regions)
+    return bool(regions) and all(from_diploid[r] < profile_distance(normal, profiles[r]) for r in regions)
 
 
 def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: dict[str, dict[str, np.ndarray]],
-                         wgd: bool, base: int = 1) -> bool:
+                         wgd: bool) -> bool:
     """Whether some piece holds one allele-specific state in every region of `clade`, held by no
-    region outside it, and at least as many events from the diploid normal as each of the states
-    outside (a state the clade gained, not the ancestral state it kept).
+    region outside it, and at least as many events from the tree's root (`ROOT` of `profiles`:
+    the diploid normal, or the doubled one) as each of the states outside (a state the clade
+    gained, not the ancestral state it kept).
 
     Minimum-event distances are not additive along a tree (the cheapest path from 1+1 to a
     doubled genome's 4+0 bypasses the doubled trunk's 2+2), and neighbour joining then gives the
@@ -125,13 +127,13 @@ def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: di
     outside = [r for r in regions if r not in clade]
     if not inside or not outside:
         return True
-    cost: dict[tuple[int, int], float] = {}
+    cost: dict[tuple[tuple[int, int], tuple[int, int]], float] = {}
 
-    def from_diploid(state: tuple[int, int]) -> float:
-        if state not in cost:
-            cost[state] = directed_distance({"x": np.full((1, 2), base, dtype=np.int64)},
-                                            {"x": np.array([state], dtype=np.int64)}, wgd and base == 1)
-        return cost[state]
+    def from_root(root: tuple[int, int], state: tuple[int, int]) -> float:
+        if (root, state) not in cost:
+            cost[root, state] = directed_distance({"x": np.array([root], dtype=np.int64)},
+                                                  {"x": np.array([state], dtype=np.int64)}, wgd)
+        return cost[root, state]
 
     for chrom in profiles[inside[0]]:
         a = np.stack([profiles[r][chrom] for r in inside])  # (regions, pieces, 2)
@@ -142,7 +144,8 @@ def shares_derived_state(clade: frozenset[str], regions: list[str], profiles: di
             others = {(int(x[0]), int(x[1])) for x in b[:, i]}
             if state in others:
                 continue
-            if all(from_diploid(state) >= from_diploid(o) for o in others):
+            root = (int(profiles[ROOT][chrom][i, 0]), int(profiles[ROOT][chrom][i, 1]))
+            if all(from_root(root, state) >= from_root(root, o) for o in others):
                 return True
     return False
 
