@@ -490,9 +490,11 @@ def test_bad_coverage_and_sex_give_clear_messages_or_flagged_valid_results(workf
     ((167.0, 99.0, 227.0, -315.0, -587.0), True),
 ])
 def test_the_patient_is_doubled_when_its_regions_summed_scores_say_so_not_by_a_vote(monkeypatch, margins, doubled):
-    """The doubling is truncal: the regions' best undoubled and best doubled fits are summed
-    over the patient, and the anchor is taken among the regions whose own best agrees; a
-    majority vote would follow the three regions that each prefer the other kind by a little."""
+    """The doubling is truncal: the patient is scored under each kind of trunk, every region
+    fitted against that kind's anchor (here each region's best fit of the anchor's kind, as when
+    departing from the anchor's states costs nothing), and the anchor is taken among the regions
+    whose own best agrees; a majority vote would follow the three regions that each prefer the
+    other kind by a little."""
     import ith.copynumber.anchor as anchor_mod
     from ith.copynumber.fit import Fit
 
@@ -505,9 +507,28 @@ def test_the_patient_is_doubled_when_its_regions_summed_scores_say_so_not_by_a_v
     hyps = {n: {False: fit(False, 1000.0, 0.5 + 0.05 * i), True: fit(True, 1000.0 + m, 0.4 + 0.05 * i)}
             for i, (n, m) in enumerate(zip(names, margins))}
     monkeypatch.setattr(anchor_mod, "fit_hypotheses", lambda s, params, prior: hyps[s])
+    monkeypatch.setattr(anchor_mod, "fit_sample", lambda s, params, prior, anchor: hyps[s][bool(anchor.major[0] == 2)])
     name, anchor, chosen = anchor_mod.anchor_region({n: (n, None) for n in names}, FitParams())
     alone = [min(h.values(), key=lambda f: f.score).wgd for h in hyps.values()]
     assert sum(alone) == (3 if not doubled else 2)  # the vote of the regions alone says the opposite
     assert chosen.wgd == doubled
     assert chosen is hyps[name][doubled] and min(hyps[name].values(), key=lambda f: f.score).wgd == doubled
     assert (anchor.major == chosen.major).all()
+
+
+def test_a_purity_ploidy_point_whose_states_do_not_average_to_its_ploidy_is_not_a_solution():
+    """A flat 1+1 genome at purity 0.6: at ploidy 2.5 every segment sits half-way between 2 and 3
+    copies, so its states average 2 or 3, not 2.5; that point is refused (fit.ploidy_tolerance),
+    the consistent one at 2.0 is not, and 0 turns the check off."""
+    from dataclasses import replace
+
+    from ith.copynumber.fit import INCONSISTENT, _scores
+
+    seg = _synthetic(0.6, [(1, 1)] * 6, np.random.default_rng(2))
+    purity, ploidies = np.array([0.6]), np.array([2.0, 2.5])
+    on = _scores(seg, FitParams(), purity, ploidies, None)[0]
+    off = _scores(seg, replace(FitParams(), ploidy_tolerance=0.0), purity, ploidies, None)[0]
+    assert on[0] == off[0] < INCONSISTENT
+    assert on[1] >= INCONSISTENT > off[1]
+    fit = fit_sample(seg, FitParams())
+    assert abs(fit.ploidy - fit.ploidy_grid) <= FitParams().ploidy_tolerance

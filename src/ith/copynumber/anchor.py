@@ -6,6 +6,7 @@ other regions confirm."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,11 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
     turns into integers, and a majority vote of such regions outvoted the clear ones."""
     if len(inputs) < 2 or params.anchor_cost <= 0:
         return None, None, None
-    hyps = {name: fit_hypotheses(seg, params, prior) for name, (seg, prior) in inputs.items()}
+    # the kinds are compared without the ploidy consistency check: refusing a region's
+    # inconsistent points can leave it a poor fit of the other kind, which then tips a close sum
+    # (the simulated exome's P1: a region of two clones with no undoubled fit otherwise)
+    unchecked = replace(params, ploidy_tolerance=0.0)
+    hyps = {name: fit_hypotheses(seg, unchecked, prior) for name, (seg, prior) in inputs.items()}
     first = {name: min(h.values(), key=lambda f: f.score) for name, h in hyps.items()}
     ok = {k: f for k, f in first.items() if f.identifiable}
     if not ok:
@@ -40,6 +45,8 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
     voters = {k: f for k, f in ok.items() if f.wgd == wgd}
     name = max(voters, key=lambda k: (voters[k].purity * voters[k].goodness_of_fit, k))
     f = ok[name]
+    if params.ploidy_tolerance > 0:  # the anchor's states: its best consistent fit of the patient's kind
+        f = fit_hypotheses(inputs[name][0], params, inputs[name][1]).get(wgd, f)
     for k, g in first.items():
         alt = hyps[k].get(not g.wgd)
         log.info("%s: first pass purity %.2f ploidy %.2f fit %.3f wgd %s (best %s: score %s higher)", k, g.purity,

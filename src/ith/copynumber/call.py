@@ -161,7 +161,7 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, le
                 bv[k], e = segment_baf(alt[sel], dep[sel])
                 se_b[k] = np.hypot(e, params.fit.baf_sd_floor)
     k, alt, dep, ids = _sample_snvs(mutations, s.name, bins, seg_of_bin)
-    seg = Segments(n0, lv, se_l, bv, se_b, length, seg_kind == "A", k, alt, dep)
+    seg = Segments(n0, lv, se_l, bv, se_b, length, seg_kind == "A", k, alt, dep, n_bins=nb)
     return seg, nb, ns, ids
 
 

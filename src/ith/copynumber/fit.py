@@ -19,6 +19,7 @@ import numpy as np
 
 
 SUBCLONAL_VAF_GRID = np.linspace(0.005, 0.6, 120)
+INCONSISTENT = 1e7  # score added to a purity/ploidy point whose states do not average to its ploidy
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class FitParams:
     snv_weight: float = 1.0  # weight of the mutations' mean -2 log-likelihood against the segments' chi-square
     min_snvs: int = 10  # fewer mutations than this and purity rests on copy number alone
     ploidy_parsimony: float = 0.25  # -2 log-likelihood per segment and unit of ploidy
+    ploidy_tolerance: float = 0.1  # |ploidy - the states' mean| of a solution at most (0: no check)
 
 
 @dataclass
@@ -58,6 +60,15 @@ class Segments:
     snv_alt: np.ndarray | None = None
     snv_depth: np.ndarray | None = None
     snv_mult: np.ndarray | None = None  # multiplicity of truncal mutations (from the anchor region), 0 = unknown
+    n_bins: np.ndarray | None = None  # usable bins per segment: the log2 ratios average 0 over the bins, not the length
+
+
+def ploidy_weights(seg: Segments) -> np.ndarray:
+    """What a grid point's ploidy averages over: the usable bins of each segment (the log2 ratios
+    are scaled to a mean ratio of 1 over the usable autosomal bins, so the ploidy of the grid is
+    the bins' mean copy number; in an exome the targets outnumber the off-target bins by far);
+    the segment's length where the bins are not known."""
+    return (seg.n_bins if seg.n_bins is not None else seg.weight).astype(float)
 
 
 @numba.njit(cache=True)
@@ -144,19 +155,28 @@ def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, snv_alt, snv_dep, snv_bg, snv_m,
-                 snv_w, anchor_c, anchor_b, anchor_cost):
+                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance):
     out = np.empty((len(purities), len(ploidies)))
     cs = np.zeros(len(l), dtype=np.int64)
     nbs = np.zeros(len(l), dtype=np.int64)
+    total_pw = pw.sum()
     for i in range(len(purities)):
         for j in range(len(ploidies)):
             s = 0.0
+            mean_c = 0.0
             for k in range(len(l)):
                 chi, c, nb = _state_chi2(l[k], sl[k], b[k], sb[k], n0[k], purities[i], ploidies[j], max_cn,
                                          anchor_c[k], anchor_b[k], anchor_cost)
                 cs[k] = c
                 nbs[k] = nb
                 s += w[k] * min(chi, cap)
+                mean_c += pw[k] * c
+            if tolerance > 0 and total_pw > 0:
+                off = abs(mean_c / total_pw - ploidies[j]) - tolerance
+                if off > 0:
+                    # not a solution: its states do not average to its ploidy (kept ordered, so a
+                    # sample where no point is consistent still gets the least inconsistent)
+                    s += INCONSISTENT * (1.0 + off)
             if len(snv_seg):
                 t = 0.0
                 for q in range(len(snv_seg)):
@@ -255,7 +275,7 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
     w = np.ones(int(a.sum()))  # each segment's chi-square already weighs its precision
     scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
                           purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
-                          *_anchor_arrays(seg, a, anchor))
+                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance))
     # parsimony: all copies doubled at half the tumour DNA fraction fits the clonal segments
     # exactly as well and turns half-way (subclonal) levels into integers; a doubled genome has
     # about twice the states to choose from per segment, so it pays per segment and unit ploidy
