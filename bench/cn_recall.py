@@ -1,7 +1,8 @@
 """Copy number of finished `bench/evolution_bam.py` runs called again from their coverage, BAF
 and mutation-count files under two fit settings, and scored against the simulator's truth: the
 share of bases with the right clonal state, the purity error, the doubling, and the copy-number
-tree's clades (docs/methods/cntree.md, "From BAMs"). It measures a copy-number change without
+tree's clades (docs/methods/cntree.md, "From BAMs"), with the eligible patients split by whether
+any region mixes lineages (`mixed_regions` of bench/cntree_bam.py). It measures a copy-number change without
 running the workflow again; the runs' BAMs are not read.
 
 Settings: `default` (the schema's defaults) and `no ploidy check`
@@ -28,6 +29,7 @@ from ith.io.segments import shared_states
 from ith.io.tables import read_tsv
 
 # run as bench/cn_recall.py: bench/ is on sys.path
+from cntree_bam import mixed_regions
 from cntree_subclonal import bench_patients, true_clades
 from gc_correction import folders, patient_inputs, run_name
 
@@ -71,7 +73,8 @@ def score(run: str, row) -> list[dict]:
         pp = res.purity.set_index("sample")
         clades = {frozenset(x.split("-")[-1] for x in c)
                   for c in informative(cn_tree(row.patient, seg, tumours, CnTreeParams()).clades, len(tumours))}
-        out.append(dict(run=run_name(run), patient=row.patient, eligible=bool(row.cn_eligible), setting=label,
+        out.append(dict(run=run_name(run), patient=row.patient, eligible=bool(row.cn_eligible),
+                        mixed_regions=mixed_regions(os.path.join(cohort, "truth", row.patient)), setting=label,
                         tree_right=clades == true_clades(row.true_clades),
                         bases_right=round(bases_right(seg, truth, tumours), 4),
                         purity_error=round(float(np.mean([abs(pp.loc[s, "purity"] - tpp.loc[s, "purity"])
@@ -88,7 +91,7 @@ def main(argv=None) -> int:
     table = pd.DataFrame([r for run, row in bench_patients(args.runs) for r in score(run, row)])
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
-    wide = table.pivot_table(index=["run", "patient", "eligible"], columns="setting",
+    wide = table.pivot_table(index=["run", "patient", "eligible", "mixed_regions"], columns="setting",
                              values=["tree_right", "bases_right", "purity_error"], sort=False)
     print(wide.round(3).to_string())
     summary = table.groupby("setting", sort=False).agg(
@@ -96,6 +99,12 @@ def main(argv=None) -> int:
         eligible=("eligible", "sum"), bases_right=("bases_right", "mean"), purity_error=("purity_error", "mean"),
         wgd_right=("wgd_right", "sum"), patients=("patient", "size"))
     print(summary.round(4).to_string())
+    eligible = table[table["eligible"]]
+    for label, part in (("no mixed region", eligible[eligible["mixed_regions"] == 0]),
+                        ("mixed regions", eligible[eligible["mixed_regions"] > 0])):
+        right = part.groupby("setting", sort=False)["tree_right"].sum()
+        print(f"eligible, {label} ({len(part) // len(SETTINGS)} patients): " +
+              ", ".join(f"{k} {int(v)}/{len(part) // len(SETTINGS)}" for k, v in right.items()))
     return 0
 
 

@@ -15,6 +15,9 @@ descendants together hold most of the region's tumour cells, a bulk call of the 
 cells carries their events; the `majority truth` column scores the workflow's default tree
 against clades built from each region's majority clone instead (descend from the trunk while a
 child's subtree holds more than half the tumour cells), to tell such misses from miscalls.
+`mixed regions` counts a patient's regions where a lineage below the trunk holds 30-70% of the
+tumour cells, whose side of the tree a bulk call cannot tell; the summary splits the eligible
+patients by it.
 
     python bench/cntree_bam.py evo2 evo3 evo4
 """
@@ -37,14 +40,15 @@ SETTINGS = {"default": CnTreeParams(), "no doubled root": CnTreeParams(doubled_r
             "neither": CnTreeParams(doubled_root=False, clade_support=False)}
 
 
-def majority_clades(truth_dir: str) -> set[frozenset[str]]:
-    """True clades with each region's majority clone in place of its largest one."""
+def lineages(truth_dir: str) -> tuple[dict[str, str], dict[str, list[str]], dict[str, dict[str, float]]]:
+    """The true clone tree (parent and children of each clone) and, per region, each clone's
+    lineage share: the fraction of the region's tumour cells in the clone or its descendants."""
     tree = read_tsv(os.path.join(truth_dir, "tree.tsv"), dtype=str, na_values=()).fillna("")
     parent = dict(zip(tree["clone"], tree["parent"]))
     kids = {c: [k for k, p in parent.items() if p == c] for c in parent}
     props = read_tsv(os.path.join(truth_dir, "clone_proportions.tsv"), dtype={"sample": str, "clone": str})
     props = props[props["clone"] != "normal"]
-    majority = {}
+    shares = {}
     for sample, g in props.groupby("sample", sort=False):
         total = g["fraction"].sum()
         if total <= 0:
@@ -54,8 +58,26 @@ def majority_clades(truth_dir: str) -> set[frozenset[str]]:
         def subtree(c: str) -> float:
             return share.get(c, 0.0) + sum(subtree(k) for k in kids[c])
 
+        shares[sample] = {c: subtree(c) for c in parent}
+    return parent, kids, shares
+
+
+def mixed_regions(truth_dir: str, low: float = 0.3, high: float = 0.7) -> int:
+    """Regions where a lineage below the trunk holds between `low` and `high` of the tumour
+    cells: a bulk call there reads its events half-way (a 50:50 mix of 2+2 and 4+0 is exactly a
+    clonal 3+1), so which side of the tree the region belongs to is not in the data."""
+    parent, _, shares = lineages(truth_dir)
+    return sum(any(low <= v <= high for c, v in sh.items() if parent[c]) for sh in shares.values())
+
+
+def majority_clades(truth_dir: str) -> set[frozenset[str]]:
+    """True clades with each region's majority clone in place of its largest one."""
+    parent, kids, shares = lineages(truth_dir)
+    tree = read_tsv(os.path.join(truth_dir, "tree.tsv"), dtype=str, na_values=()).fillna("")
+    majority = {}
+    for sample, subtree in shares.items():
         node = next(c for c, p in parent.items() if not p)
-        while (nxt := [k for k in kids[node] if subtree(k) > 0.5]):
+        while (nxt := [k for k in kids[node] if subtree[k] > 0.5]):
             node = nxt[0]
         majority[sample] = node
 
@@ -89,7 +111,8 @@ def main() -> None:
     for folder, r in bench_patients(args.folders):
         truth = true_clades(r.true_clades)
         row = {"run": os.path.basename(os.path.normpath(folder)), "patient": r.patient,
-               "eligible": bool(r.cn_eligible), "truth": r.true_clades}
+               "eligible": bool(r.cn_eligible), "truth": r.true_clades,
+               "mixed regions": mixed_regions(os.path.join(folder, "cohort", "truth", r.patient))}
         for source, path in (("workflow", os.path.join(folder, "work", "results", "copynumber")),
                              ("truth", os.path.join(folder, "cohort", "truth"))):
             seg = read_tsv(os.path.join(path, r.patient, "segments.tsv"), dtype={"chrom": str, "sample": str})
@@ -104,7 +127,10 @@ def main() -> None:
         rows.append(row)
     out = pd.DataFrame(rows)
     print(out.to_string(index=False))
-    for label, t in (("all", out), ("eligible", out[out["eligible"]])):
+    eligible = out[out["eligible"]]
+    mixed = eligible["mixed regions"] > 0
+    for label, t in (("all", out), ("eligible", eligible), ("eligible, no mixed region", eligible[~mixed]),
+                     ("eligible, mixed regions", eligible[mixed])):
         print(f"{label} ({len(t)} patients): same topology " +
               ", ".join(f"{c} {int(t[c].sum())}" for c in out.columns
                         if c.split(": ")[-1] in SETTINGS or c == "majority truth"))
