@@ -5,8 +5,9 @@ tree's clades (docs/methods/cntree.md, "From BAMs"), with the eligible patients 
 any region mixes lineages (`mixed_regions` of bench/cntree_bam.py). It measures a copy-number change without
 running the workflow again; the runs' BAMs are not read.
 
-Settings: `default` (the schema's defaults) and `no ploidy check`
-(`copynumber.fit.ploidy_tolerance: 0`, the fit before stop 35).
+Settings: `default` (the schema's defaults), `no two states` (`copynumber.fit.two_state_mixtures:
+false`: flagged segments keep their nearest integer state) and `stop 34` (that and
+`copynumber.fit.ploidy_tolerance: 0`, the fit before stop 35).
 
     python bench/cn_recall.py evo4 evo5 evo16 evo17 evo20 [--out table.tsv]
 """
@@ -33,7 +34,8 @@ from cntree_bam import mixed_regions
 from cntree_subclonal import bench_patients, true_clades
 from gc_correction import folders, patient_inputs, run_name
 
-SETTINGS = {"no ploidy check": {"ploidy_tolerance": 0.0}, "default": {}}
+SETTINGS = {"stop 34": {"ploidy_tolerance": 0.0, "two_state_mixtures": False},
+            "no two states": {"two_state_mixtures": False}, "default": {}}
 
 
 def bases_right(called: pd.DataFrame, truth: pd.DataFrame, tumours: list[str]) -> float:

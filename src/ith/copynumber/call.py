@@ -14,6 +14,7 @@ from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
 from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
+from ith.copynumber.mixture import clonal_states, read_mixtures
 from ith.copynumber.reference import hybrid_model, pooled_model
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError
@@ -366,16 +367,23 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     if anchor_fit is not None and known:
         prior = next(s.purity for s in fitted if s.name == anchor_name)
         second = refit_anchor(seg_inputs, params.fit, anchor_name, prior, anchor_fit, known, second, everywhere)
+    seen = clonal_states({n: f for n, (f, _) in second.items() if f.identifiable}, len(segs))
     rows, pp_rows, fits = [], [], {}
     for s in others:
         seg, nb, ns, _ = seg_inputs[s.name]
         lv, bv = seg.log2r, seg.baf
-        major = minor = np.full(len(segs), -1)
+        major = minor = major2 = minor2 = np.full(len(segs), -1)
+        fraction2 = np.full(len(segs), np.nan)
         subclonal = np.zeros(len(segs), bool)
         if s.type == "tumour" and assessable[s.name]:
             fit, method = second[s.name]
             fits[s.name] = (fit, seg)
-            major, minor, subclonal = fit.major, fit.minor, fit.subclonal
+            mix = read_mixtures(seg, fit, seen, params.fit)
+            major, minor, subclonal = mix.major, mix.minor, fit.subclonal
+            major2, minor2, fraction2 = mix.major2, mix.minor2, mix.fraction2
+            if mix.mixed.any():
+                log.info("%s: %d of %d subclonal segments read as two states other regions show clonally",
+                         s.name, int(mix.mixed.sum()), int(fit.subclonal.sum()))
             purity = fit.purity if (fit.identifiable or s.purity is not None) else np.nan
             pp_rows.append(dict(patient=patient, sample=s.name, purity=purity, ploidy=round(fit.ploidy, 4),
                                 goodness_of_fit=round(fit.goodness_of_fit, 4), wgd=fit.wgd, method=method))
@@ -394,9 +402,12 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
                              baf=round(float(bv[k]), 4) if np.isfinite(bv[k]) else np.nan,
                              major_cn=int(major[k]) if called else pd.NA, minor_cn=int(minor[k]) if called else pd.NA,
                              total_cn=int(major[k] + minor[k]) if called else pd.NA,
-                             subclonal=bool(subclonal[k]) if called else pd.NA))
+                             subclonal=bool(subclonal[k]) if called else pd.NA,
+                             major_cn_2=int(major2[k]) if major2[k] >= 0 else pd.NA,
+                             minor_cn_2=int(minor2[k]) if major2[k] >= 0 else pd.NA,
+                             fraction_2=fraction2[k] if np.isfinite(fraction2[k]) else np.nan))
     segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
-    segments["allele_specific"] = segments["major_cn"].notna()  # own calls: no second state (imports may have one)
+    segments["allele_specific"] = segments["major_cn"].notna()
 
     plasma_rows = _plasma(patient, others, fits, n0, pp_rows)
     purity = pd.DataFrame(pp_rows, columns=PURITY_COLUMNS)

@@ -42,6 +42,8 @@ class FitParams:
     snv_weight: float = 1.0  # weight of the mutations' mean -2 log-likelihood against the segments' chi-square
     min_snvs: int = 10  # fewer mutations than this and purity rests on copy number alone
     ploidy_parsimony: float = 0.25  # -2 log-likelihood per segment and unit of ploidy
+    two_state_mixtures: bool = True  # read flagged segments as two states other regions show clonally
+    mixture_min_share: float = 0.5  # share of tumour cells the majority state of such a mixture needs (0.5: any)
     ploidy_tolerance: float = 0.1  # |ploidy - the states' mean| of a solution at most (0: no check)
 
 
