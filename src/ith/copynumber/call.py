@@ -13,8 +13,8 @@ from ith.copynumber.anchor import anchor_region, present_everywhere, refit_ancho
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
 from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states
-from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.mixture import clonal_states, read_mixtures
+from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.reference import hybrid_model, pooled_model
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
 from ith.errors import InputError

@@ -62,10 +62,10 @@ def _mixture_chi2(seg: Segments, k: int, p: float, psi: float, a: tuple[int, int
 
 
 def read_mixtures(seg: Segments, fit: Fit, seen: list[set[tuple[int, int]]], params: FitParams) -> Mixtures:
-    """A region's flagged segments read as a mixture of two states other regions show clonally:
+    """A region's flagged segments read as a mixture of two states other regions show clonally,
     where the best mixture fits (chi-square at most `subclonal_chi2`, and below the integer
-    state's) and its majority state holds at least `mixture_min_share` of the tumour cells (near
-    an even split the side is not in the data, and the integer call stays)."""
+    state's) and its majority state holds at least `mixture_min_share` of the tumour cells (0.5:
+    always; a higher bar keeps the integer call nearer an even split)."""
     n = len(seg.log2r)
     out = Mixtures(fit.major.copy(), fit.minor.copy(), np.full(n, -1), np.full(n, -1), np.full(n, np.nan))
     if not params.two_state_mixtures or not np.isfinite(fit.purity):
