@@ -22,6 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ith.io.atomic import atomic_path
 from ith.io.mutations import split_ids, trim_alleles
 
 # GDC MAF v1.0.0 (docs.gdc.cancer.gov, Data/File_Formats/MAF_Format), in its order: 120 columns,
@@ -207,24 +208,18 @@ def _text(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_maf(df: pd.DataFrame, path: str) -> None:
     """The MAF with its version line, written atomically; the same table gives the same bytes."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
         fh.write(MAF_VERSION_LINE + "\n")
         _text(df[MAF_COLUMNS]).to_csv(fh, sep="\t", index=False, lineterminator="\n")
-    os.replace(tmp, path)
 
 
 def concat_mafs(paths: list[str], out: str) -> None:
     """The cohort MAF: the patients' MAFs in the order given, one version line and header."""
     frames = [pd.read_csv(p, sep="\t", skiprows=_comment_lines(p), dtype=str, keep_default_na=False) for p in paths]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MAF_COLUMNS)
-    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    tmp = f"{out}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
+    with atomic_path(out) as tmp, open(tmp, "w") as fh:
         fh.write(MAF_VERSION_LINE + "\n")
         table[MAF_COLUMNS].to_csv(fh, sep="\t", index=False, lineterminator="\n")
-    os.replace(tmp, out)
 
 
 def _comment_lines(path: str) -> int:

@@ -9,11 +9,11 @@ left out of the fit (indel, subclonal or no copy number, no data) or in an artef
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
 
+from ith.io.atomic import atomic_path
 from ith.io.mutations import split_ids
 
 CONIPHER_EXPORT_COLUMNS = ["CASE_ID", "SAMPLE", "CHR", "POS", "REF", "ALT", "REF_COUNT", "VAR_COUNT", "DEPTH",
@@ -104,16 +104,11 @@ def pairtree_inputs(mutations: pd.DataFrame, artefacts: set[int]) -> tuple[pd.Da
 
 def write_pairtree(ssm: pd.DataFrame, params: dict, ssm_path: str, params_path: str) -> None:
     """Both files written atomically; the same input gives the same bytes."""
-    for path in (ssm_path, params_path):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{ssm_path}.tmp{os.getpid()}"
-    ssm[SSM_EXPORT_COLUMNS].to_csv(tmp, sep="\t", index=False, lineterminator="\n")
-    os.replace(tmp, ssm_path)
-    tmp = f"{params_path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
+    with atomic_path(ssm_path) as tmp:
+        ssm[SSM_EXPORT_COLUMNS].to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+    with atomic_path(params_path) as tmp, open(tmp, "w") as fh:
         json.dump(params, fh)
         fh.write("\n")
-    os.replace(tmp, params_path)
 
 
 def conipher_table(mutations: pd.DataFrame, artefacts: set[int], ploidy: dict[str, float]) -> pd.DataFrame:

@@ -3,18 +3,18 @@ name until complete."""
 
 from __future__ import annotations
 
-import os
+from ith.io.atomic import atomic_path
 
 
 def save_figure(fig, path: str, dpi: int = 110) -> None:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path, ".png") as tmp:
+            fig.savefig(tmp, dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
 
 
 def clone_colour(clone) -> tuple:

@@ -4,15 +4,13 @@ the final name."""
 from __future__ import annotations
 
 import json
-import os
+
+from ith.io.atomic import atomic_path
 
 
 def write_text(text: str, path: str) -> None:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
         fh.write(text)
-    os.replace(tmp, path)
 
 
 def write_json(obj: object, path: str) -> None:

@@ -3,18 +3,17 @@ float format) and atomically."""
 
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import pandas as pd
 
+from ith.io.atomic import atomic_path
+
 
 def write_tsv(df: pd.DataFrame, path: str, na_rep: str = "NA") -> None:
     """Write a tab-separated table with a header; a half-written file never takes the final name."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    df.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep=na_rep, lineterminator="\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep=na_rep, lineterminator="\n")
 
 
 def read_tsv(path: str, na_values: Sequence[str] = ("NA", ""), **kwargs: Any) -> pd.DataFrame:

@@ -3,11 +3,11 @@ pandas (whose import would add about 0.4 CPU s to every qc_sample job)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from ith.io.atomic import atomic_path
 from ith.io.sitecount import BASES, SiteCounter, SiteTally
 
 # genotypes count bases of at least this quality (not configurable; the reads' MAPQ threshold
@@ -46,11 +46,9 @@ def write_identity_counts(path: str, sites: IdentitySites, tally: SiteTally) -> 
     """One row per site (COUNT_COLUMNS): fragments per base, discordant mates apart. Written
     under a temporary name first: a half-written table never takes the final one."""
     depth = tally.base_counts.sum(axis=1)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
         fh.write("\t".join(COUNT_COLUMNS) + "\n")
         for i in range(len(sites.chroms)):
             b = tally.base_counts[i]
             fh.write(f"{sites.chroms[i]}\t{sites.positions[i]}\t{sites.refs[i]}\t{sites.alts[i]}\t{sites.afs[i]}\t"
                      f"{depth[i]}\t{b[0]}\t{b[1]}\t{b[2]}\t{b[3]}\t{tally.discordant[i]}\n")
-    os.replace(tmp, path)
