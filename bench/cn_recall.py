@@ -24,7 +24,6 @@ import pandas as pd
 from ith.cntree.build import CnTreeParams, cn_tree
 from ith.cntree.tree import informative
 from ith.config import load_config
-from ith.copynumber.call import call_patient, sample_bins
 from ith.copynumber.params import cn_params
 from ith.io.segments import shared_states
 from ith.io.tables import read_tsv
@@ -32,7 +31,7 @@ from ith.io.tables import read_tsv
 # run as bench/cn_recall.py: bench/ is on sys.path
 from cntree_bam import mixed_regions
 from cntree_subclonal import bench_patients, true_clades
-from gc_correction import folders, patient_inputs, run_name
+from gc_correction import call_from_files, folders, patient_inputs, run_name
 
 SETTINGS = {"stop 34": {"ploidy_tolerance": 0.0, "two_state_mixtures": False},
             "no two states": {"two_state_mixtures": False}, "default": {}}
@@ -50,16 +49,9 @@ def bases_right(called: pd.DataFrame, truth: pd.DataFrame, tumours: list[str]) -
 def recall(run: str, patient: str, change: dict):
     """The patient's copy-number call from the run's files, with `change` applied to the fit."""
     config = load_config(os.path.join(folders(run)[0], "config.yaml"))
-    samples, bins, cov, baf, counts, sex = patient_inputs(run, patient, config)
     params = cn_params(config["copynumber"])
     params = dataclasses.replace(params, fit=dataclasses.replace(params.fit, **change))
-    normal = next(s.name for s in samples if s.type == "normal")
-    log2r = {s.name: sample_bins(patient, s.name, bins, cov[normal]["depth"].to_numpy(float),
-                                 cov[s.name]["depth"].to_numpy(float), params)["log2r"].to_numpy(float)
-             for s in samples if s.type != "normal"}
-    return call_patient(patient, bins, {k: v["depth"].to_numpy(float) for k, v in cov.items()},
-                        {k: v["reads"].to_numpy(float) for k, v in cov.items()}, samples, baf, params, sex=sex,
-                        mutations=counts, log2r=log2r)
+    return call_from_files(patient, params, patient_inputs(run, patient, config))
 
 
 def score(run: str, row) -> list[dict]:

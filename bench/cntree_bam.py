@@ -40,9 +40,10 @@ SETTINGS = {"default": CnTreeParams(), "no doubled root": CnTreeParams(doubled_r
             "neither": CnTreeParams(doubled_root=False, clade_support=False)}
 
 
-def lineages(truth_dir: str) -> tuple[dict[str, str], dict[str, list[str]], dict[str, dict[str, float]]]:
-    """The true clone tree (parent and children of each clone) and, per region, each clone's
-    lineage share: the fraction of the region's tumour cells in the clone or its descendants."""
+def lineages(truth_dir: str) -> tuple[pd.DataFrame, dict[str, str], dict[str, list[str]], dict[str, dict[str, float]]]:
+    """The true clone tree (its table, and the parent and children of each clone) and, per region,
+    each clone's lineage share: the fraction of the region's tumour cells in the clone or its
+    descendants."""
     tree = read_tsv(os.path.join(truth_dir, "tree.tsv"), dtype=str, na_values=()).fillna("")
     parent = dict(zip(tree["clone"], tree["parent"]))
     kids = {c: [k for k, p in parent.items() if p == c] for c in parent}
@@ -59,21 +60,20 @@ def lineages(truth_dir: str) -> tuple[dict[str, str], dict[str, list[str]], dict
             return share.get(c, 0.0) + sum(subtree(k) for k in kids[c])
 
         shares[sample] = {c: subtree(c) for c in parent}
-    return parent, kids, shares
+    return tree, parent, kids, shares
 
 
 def mixed_regions(truth_dir: str, low: float = 0.3, high: float = 0.7) -> int:
     """Regions where a lineage below the trunk holds between `low` and `high` of the tumour
     cells: a bulk call there reads its events half-way (a 50:50 mix of 2+2 and 4+0 is exactly a
     clonal 3+1), so which side of the tree the region belongs to is not in the data."""
-    parent, _, shares = lineages(truth_dir)
+    _, parent, _, shares = lineages(truth_dir)
     return sum(any(low <= v <= high for c, v in sh.items() if parent[c]) for sh in shares.values())
 
 
 def majority_clades(truth_dir: str) -> set[frozenset[str]]:
     """True clades with each region's majority clone in place of its largest one."""
-    parent, kids, shares = lineages(truth_dir)
-    tree = read_tsv(os.path.join(truth_dir, "tree.tsv"), dtype=str, na_values=()).fillna("")
+    tree, parent, kids, shares = lineages(truth_dir)
     majority = {}
     for sample, subtree in shares.items():
         node = next(c for c, p in parent.items() if not p)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ith.config import load_config
-from ith.copynumber.call import CnSample, call_patient, sample_bins
+from ith.copynumber.call import CnSample, PatientCn, call_patient, sample_bins
 from ith.copynumber.params import cn_params
 from ith.io.tables import read_tsv
 from ith.io.segments import shared_states
@@ -79,21 +79,29 @@ def patient_inputs(run: str, patient: str, config: dict):
     return samples, bins, cov, baf, counts, (sexes[0] if sexes else None)
 
 
-def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict]) -> list[dict]:
-    samples, bins, cov, baf, counts, sex = patient_inputs(run, patient, config)
-    base = cn_params(config["copynumber"])
+def call_from_files(patient: str, params, inputs) -> PatientCn:
+    """The patient's copy-number call from a run's files (`patient_inputs`) under `params`, as the
+    workflow makes it, without reading a BAM."""
+    samples, bins, cov, baf, counts, sex = inputs
     normal = next(s.name for s in samples if s.type == "normal")
+    log2r = {s.name: sample_bins(patient, s.name, bins, cov[normal]["depth"].to_numpy(float),
+                                 cov[s.name]["depth"].to_numpy(float), params)["log2r"].to_numpy(float)
+             for s in samples if s.type != "normal"}
+    return call_patient(patient, bins, {k: v["depth"].to_numpy(float) for k, v in cov.items()},
+                        {k: v["reads"].to_numpy(float) for k, v in cov.items()}, samples, baf, params, sex=sex,
+                        mutations=counts, log2r=log2r)
+
+
+def score_patient(run: str, patient: str, config: dict, settings: dict[str, dict]) -> list[dict]:
+    inputs = patient_inputs(run, patient, config)
+    samples = inputs[0]
+    base = cn_params(config["copynumber"])
     truth = read_tsv(os.path.join(folders(run)[0], "truth", patient, "segments.tsv"), dtype={"chrom": str})
     rows = []
     for label, change in settings.items():
         params = dataclasses.replace(base, **change)
-        log2r = {s.name: sample_bins(patient, s.name, bins, cov[normal]["depth"].to_numpy(float),
-                                     cov[s.name]["depth"].to_numpy(float), params)["log2r"].to_numpy(float)
-                 for s in samples if s.type != "normal"}
         t0 = time.perf_counter()
-        res = call_patient(patient, bins, {k: v["depth"].to_numpy(float) for k, v in cov.items()},
-                           {k: v["reads"].to_numpy(float) for k, v in cov.items()}, samples, baf, params, sex=sex,
-                           mutations=counts, log2r=log2r)
+        res = call_from_files(patient, params, inputs)
         secs = time.perf_counter() - t0
         for s in samples:
             if s.type != "tumour":

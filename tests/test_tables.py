@@ -18,11 +18,12 @@ def test_a_written_table_reads_back_with_only_na_and_empty_cells_missing(tmp_pat
     assert read_tsv(str(tmp_path / "t.tsv"), na_values=[], dtype=str)["gene"].tolist() == ["NA", "", "TP53"]
 
 
-def test_a_killed_writers_temporary_file_is_removed_and_a_failed_write_leaves_nothing(tmp_path):
+def test_a_killed_writers_temporary_file_is_removed_and_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     """A job killed mid-write (SIGKILL, or SIGTERM, which skips Python's cleanup) leaves its
     temporary file; the next write of the same output removes it (tests/test_faults.py kills whole
     runs). A write that fails leaves neither a temporary file nor the final name; other files
     whose names start alike are not touched."""
+    import ith.io.atomic
     from ith.io.atomic import atomic_path
     from ith.io.jsonout import write_json
 
@@ -35,10 +36,16 @@ def test_a_killed_writers_temporary_file_is_removed_and_a_failed_write_leaves_no
     assert read_tsv(str(out))["a"].tolist() == [1]
     assert not stale.exists() and other.exists()
     failed = tmp_path / "m.json"
+
+    def refuse(*_):  # the rename fails after the temporary file was written in full
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(ith.io.atomic.os, "replace", refuse)
     try:
-        write_json({"x": float("nan")}, str(failed))  # NaN is refused (allow_nan=False)
-    except ValueError:
+        write_json({"x": 1}, str(failed))
+    except OSError:
         pass
+    monkeypatch.undo()
     assert not failed.exists() and not list(tmp_path.glob("m.json.tmp*"))
     try:
         with atomic_path(str(tmp_path / "f.png"), ".png") as tmp:

@@ -74,6 +74,19 @@ def ploidy_weights(seg: Segments) -> np.ndarray:
 
 
 @numba.njit(cache=True)
+def expected_log2r(p, psi, n0, c):
+    """The model's log2 ratio of total copy number `c` (scalar or array; a mixture's cell-weighted
+    mean) at purity p and grid ploidy psi, with n0 normal copies."""
+    return np.log2((p * c + n0 * (1.0 - p)) / (p * psi + 2.0 * (1.0 - p)) * 2.0 / n0)
+
+
+@numba.njit(cache=True)
+def expected_baf(p, c, nb):
+    """The model's minor-allele BAF of total `c` with `nb` minor copies at purity p (two normal copies)."""
+    return (p * nb + (1.0 - p)) / (p * c + 2.0 * (1.0 - p))
+
+
+@numba.njit(cache=True)
 def _state_chi2(l: float, sl: float, b: float, sb: float, n0: int, p: float, psi: float, max_cn: int,
                 anchor_c: int = -1, anchor_b: int = -1, anchor_cost: float = 0.0):
     """Best integer (C, nB) near the continuous solution and its chi-square (plus `anchor_cost`
@@ -92,7 +105,7 @@ def _state_chi2(l: float, sl: float, b: float, sb: float, n0: int, p: float, psi
         depth = p * c + n0 * (1.0 - p)
         if depth <= 0:
             continue
-        lhat = np.log2(depth / norm * 2.0 / n0)
+        lhat = expected_log2r(p, psi, n0, c)
         chi = ((l - lhat) / sl) ** 2
         if anchor_c >= 0 and c != anchor_c:
             chi += anchor_cost
@@ -107,8 +120,7 @@ def _state_chi2(l: float, sl: float, b: float, sb: float, n0: int, p: float, psi
         for nb in range(b_lo, b_hi + 1):
             extra = anchor_cost if (anchor_c >= 0 and c == anchor_c and nb != anchor_b) else 0.0
             if has_b:
-                bhat = (p * nb + (1.0 - p)) / (p * c + 2.0 * (1.0 - p))
-                extra += ((b - bhat) / sb) ** 2
+                extra += ((b - expected_baf(p, c, nb)) / sb) ** 2
             if chi + extra < best:
                 best, best_c, best_b = chi + extra, c, nb
     return best, best_c, best_b

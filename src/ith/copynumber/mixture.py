@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ith.copynumber.fit import Fit, FitParams, Segments
+from ith.copynumber.fit import Fit, FitParams, Segments, expected_baf, expected_log2r
 
 SHARES = np.round(np.arange(0.05, 0.951, 0.01), 2)  # share of tumour cells in the first state
 
@@ -47,17 +47,11 @@ def clonal_states(fits: dict[str, Fit], n_seg: int) -> list[set[tuple[int, int]]
 
 def _mixture_chi2(seg: Segments, k: int, p: float, psi: float, a: tuple[int, int], b: tuple[int, int]) -> np.ndarray:
     """Chi-square of segment k's log2 ratio and BAF for every share of state `a` (SHARES), the rest `b`."""
-    n0 = float(seg.n0[k])
     c = SHARES * sum(a) + (1 - SHARES) * sum(b)
-    nb = SHARES * a[1] + (1 - SHARES) * b[1]
-    norm = p * psi + 2.0 * (1.0 - p)
-    depth = p * c + n0 * (1.0 - p)
-    with np.errstate(divide="ignore"):
-        lhat = np.log2(depth / norm * 2.0 / n0)
-    chi = ((seg.log2r[k] - lhat) / seg.se_log2r[k]) ** 2
+    chi = ((seg.log2r[k] - expected_log2r(p, psi, float(seg.n0[k]), c)) / seg.se_log2r[k]) ** 2
     if np.isfinite(seg.baf[k]):
-        bhat = (p * nb + (1.0 - p)) / (p * c + 2.0 * (1.0 - p))
-        chi = chi + ((seg.baf[k] - bhat) / seg.se_baf[k]) ** 2
+        nb = SHARES * a[1] + (1 - SHARES) * b[1]
+        chi = chi + ((seg.baf[k] - expected_baf(p, c, nb)) / seg.se_baf[k]) ** 2
     return chi
 
 
