@@ -39,7 +39,8 @@ SETTINGS = {"stop 34": {"ploidy_tolerance": 0.0, "two_state_mixtures": False},
 
 def bases_right(called: pd.DataFrame, truth: pd.DataFrame, tumours: list[str]) -> float:
     """Mean over the regions of the autosomal genome share whose major and minor copy number
-    match the truth's (the truth's largest clone)."""
+    match the truth segments' (as the folder's simulator wrote them: runs before stop 36 hold
+    each region's largest clone's profile, later ones its majority clone's)."""
     both = pd.concat([called.assign(sample="c" + called["sample"]), truth.assign(sample="t" + truth["sample"])])
     table, values = shared_states(both, ["c" + s for s in tumours] + ["t" + s for s in tumours], autosomes_only=True)
     w = (table["end"] - table["start"] + 1).to_numpy(float)

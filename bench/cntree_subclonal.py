@@ -28,6 +28,7 @@ from ith.cntree.profiles import ROOT, shared_segments
 from ith.cntree.tree import informative, neighbour_joining
 from ith.io.segments import shared_states
 from ith.io.tables import read_tsv
+from ith.simulate.cntruth import private_cn_events_from_tables, true_cn_clades_from_tables
 
 MODES = ("called", "pair", "any")
 
@@ -40,10 +41,20 @@ def true_clades(text) -> set[frozenset[str]]:
 
 
 def bench_patients(folders: list[str]):
-    """(folder, row) for every patient row of the folders' evolution_bam.tsv."""
+    """(folder, row) for every patient row of the folders' evolution_bam.tsv, its `true_clades`,
+    `private_cn_events` and `cn_eligible` taken again from the truth files with the current truth
+    (ith.simulate.cntruth), so a folder written under an earlier convention is scored as a new one."""
     for folder in folders:
         for r in read_tsv(os.path.join(folder, "evolution_bam.tsv")).itertuples():
-            yield folder, r
+            truth = os.path.join(folder, "cohort", "truth", r.patient)
+            tree = read_tsv(os.path.join(truth, "tree.tsv"), dtype=str, na_values=()).fillna("")
+            props = read_tsv(os.path.join(truth, "clone_proportions.tsv"), dtype={"sample": str, "clone": str})
+            props = props[props["sample"].astype(str).str.contains("-R")]  # tumour regions only
+            clades = true_cn_clades_from_tables(tree, props)
+            private = private_cn_events_from_tables(tree, props)
+            text = " ".join(sorted("{" + ",".join(sorted(x.split("-")[-1] for x in c)) + "}" for c in clades)) or "star"
+            yield folder, r._replace(true_clades=text, private_cn_events=private,
+                                     cn_eligible=bool(r.regions >= 4 and private >= 3))
 
 
 def flagged(segments: pd.DataFrame, tumours: list[str]) -> dict[str, np.ndarray]:
