@@ -7,7 +7,10 @@ running the workflow again; the runs' BAMs are not read.
 
 Settings: `default` (the schema's defaults), `no two states` (`copynumber.fit.two_state_mixtures:
 false`: flagged segments keep their nearest integer state) and `stop 34` (that and
-`copynumber.fit.ploidy_tolerance: 0`, the fit before stop 35).
+`copynumber.fit.ploidy_tolerance: 0`, the fit before stop 35). Trees are built with the
+default `cntree` settings (`tree_right`) and with boundary segments kept
+(`cntree.boundary_bins: 0`, the tree before stop 36; `boundary_kept` in the summary). The truth
+clades are taken again from the truth files (`bench_patients`).
 
     python bench/cn_recall.py evo4 evo5 evo16 evo17 evo20 [--out table.tsv]
 """
@@ -66,11 +69,13 @@ def score(run: str, row) -> list[dict]:
         res = recall(run, row.patient, change)
         seg = res.segments[res.segments["sample"].isin(tumours)]
         pp = res.purity.set_index("sample")
-        clades = {frozenset(x.split("-")[-1] for x in c)
-                  for c in informative(cn_tree(row.patient, seg, tumours, CnTreeParams()).clades, len(tumours))}
+        def clades(params: CnTreeParams) -> set[frozenset[str]]:
+            return {frozenset(x.split("-")[-1] for x in c)
+                    for c in informative(cn_tree(row.patient, seg, tumours, params).clades, len(tumours))}
         out.append(dict(run=run_name(run), patient=row.patient, eligible=bool(row.cn_eligible),
                         mixed_regions=mixed_regions(os.path.join(cohort, "truth", row.patient)), setting=label,
-                        tree_right=clades == true_clades(row.true_clades),
+                        tree_right=clades(CnTreeParams()) == true_clades(row.true_clades),
+                        tree_right_boundary_kept=clades(CnTreeParams(boundary_bins=0)) == true_clades(row.true_clades),
                         bases_right=round(bases_right(seg, truth, tumours), 4),
                         purity_error=round(float(np.mean([abs(pp.loc[s, "purity"] - tpp.loc[s, "purity"])
                                                           for s in tumours])), 4),
@@ -87,10 +92,11 @@ def main(argv=None) -> int:
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
     wide = table.pivot_table(index=["run", "patient", "eligible", "mixed_regions"], columns="setting",
-                             values=["tree_right", "bases_right", "purity_error"], sort=False)
+                             values=["tree_right", "tree_right_boundary_kept", "bases_right", "purity_error"], sort=False)
     print(wide.round(3).to_string())
     summary = table.groupby("setting", sort=False).agg(
         eligible_trees_right=("tree_right", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),
+        boundary_kept=("tree_right_boundary_kept", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),
         eligible=("eligible", "sum"), bases_right=("bases_right", "mean"), purity_error=("purity_error", "mean"),
         wgd_right=("wgd_right", "sum"), patients=("patient", "size"))
     print(summary.round(4).to_string())

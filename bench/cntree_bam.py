@@ -7,6 +7,7 @@ For every patient of every folder, the tree is built from the workflow's segment
 true clades (`bench_patients`):
 
 - default: the schema's defaults;
+- boundary segments kept: `cntree.boundary_bins: 0` (the tree before stop 36);
 - no doubled root: `cntree.doubled_root: false` (the tree of a doubled trunk rooted at 1 + 1);
 - neither: `doubled_root` and `clade_support` both off (plain neighbour joining).
 
@@ -36,7 +37,8 @@ from ith.io.tables import read_tsv
 
 from cntree_subclonal import bench_patients, true_clades  # run as bench/cntree_bam.py: bench/ is on sys.path
 
-SETTINGS = {"default": CnTreeParams(), "no doubled root": CnTreeParams(doubled_root=False),
+SETTINGS = {"default": CnTreeParams(), "boundary segments kept": CnTreeParams(boundary_bins=0),
+            "no doubled root": CnTreeParams(doubled_root=False),
             "neither": CnTreeParams(doubled_root=False, clade_support=False)}
 
 

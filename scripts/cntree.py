@@ -18,8 +18,9 @@ segments = read_tsv(inp.segments, dtype={"sample": str, "chrom": str})
 branches = read_tsv(inp.branches, na_values=[], dtype={"regions": str})
 result = cn_tree(patient, segments, tumours, params, branches)
 m = result.metrics
-logging.info("%d shared segments; %d informative clades; Robinson-Foulds to the SNV region tree %s (same topology %s)",
-             m["n_segments"], m.get("n_clades", 0), m.get("robinson_foulds"), m.get("same_topology"))
+logging.info("%d shared segments (%d boundary segments left out); %d informative clades; Robinson-Foulds to the "
+             "SNV region tree %s (same topology %s)", m["n_segments"], m["n_boundary_segments"], m.get("n_clades", 0),
+             m.get("robinson_foulds"), m.get("same_topology"))
 write_tsv(result.distances, out.distances)
 with open(out.tree, "w") as fh:
     fh.write((result.newick or ";") + "\n")

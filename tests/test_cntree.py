@@ -125,6 +125,45 @@ def test_shared_segments_cut_at_every_regions_breakpoints():
     assert len(table) == 0
 
 
+def _boundary_cohort(bins: int = 3, flagged: tuple = ("R1", "R2", "R3", "R4")) -> pd.DataFrame:
+    """R1 and R2 share a gain (chr2); two truncal losses end inside a bin, and the segmentation
+    put a short segment across each end: half lost in every region, read 1+1 in R1 and R3 and
+    1+0 in R2 and R4, flagged subclonal in `flagged`."""
+    rows = []
+    for r in ("R1", "R2", "R3", "R4"):
+        gain = (2, 1) if r in ("R1", "R2") else (1, 1)
+        edge = (1, 1) if r in ("R1", "R3") else (1, 0)
+        for chrom in ("chr1", "chr3"):
+            rows += [_seg(r, chrom, 1, 100, 1, 0) | dict(n_bins=20, subclonal=False),
+                     _seg(r, chrom, 101, 115, *edge) | dict(n_bins=bins, subclonal=r in flagged),
+                     _seg(r, chrom, 116, 300, 1, 1) | dict(n_bins=37, subclonal=False)]
+        rows.append(_seg(r, "chr2", 1, 200, *gain) | dict(n_bins=40, subclonal=False))
+    return pd.DataFrame(rows)
+
+
+def test_a_short_segment_most_regions_flag_subclonal_is_left_out_of_the_tree():
+    """A short segment straddling a breakpoint (its level between the two sides in every region,
+    rounded to either) makes spurious events; left out (`boundary_bins`), the tree is the true
+    one. Longer segments, segments half the regions or fewer flag, and segments without a bin
+    count are kept."""
+    regions = ["R1", "R2", "R3", "R4"]
+    truth = {frozenset({"R1", "R2"})}
+
+    def clades(seg, **kw):
+        return informative(cn_tree("P", seg, regions, CnTreeParams(**kw)).clades, 4)
+
+    seg = _boundary_cohort()
+    assert clades(seg) == truth
+    assert cn_tree("P", seg, regions, CnTreeParams()).metrics["n_boundary_segments"] == 2
+    assert clades(seg, boundary_bins=0) != truth  # the two boundary pieces outvote the gain
+    table, _ = shared_segments(seg, regions, boundary_bins=3)
+    assert len(table) == 5 and not ((table["start"] == 101) & (table["end"] == 115)).any()
+    assert len(shared_segments(_boundary_cohort(bins=4), regions, boundary_bins=3)[0]) == 7
+    assert len(shared_segments(_boundary_cohort(flagged=("R1", "R2")), regions, boundary_bins=3)[0]) == 7
+    assert len(shared_segments(seg.drop(columns="n_bins"), regions, boundary_bins=3)[0]) == 7
+    assert len(shared_segments(seg.drop(columns="subclonal"), regions, boundary_bins=3)[0]) == 7
+
+
 def test_cn_tree_agreement_with_the_snv_tree():
     rows = []
     # R1, R2 share a gain on chr1; R3 has its own loss

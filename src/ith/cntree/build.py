@@ -21,6 +21,7 @@ class CnTreeParams:
     engine: str = "own"
     wgd: bool = True
     min_segment_bp: int = 0
+    boundary_bins: int = 3
     min_branch_events: float = 0.5
     clade_support: bool = True
     doubled_root: bool = True
@@ -54,7 +55,8 @@ def snv_clades(branches: pd.DataFrame, regions: list[str]) -> set[frozenset[str]
 
 def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: CnTreeParams,
             branches: pd.DataFrame | None = None) -> CnTree:
-    table, profiles = shared_segments(segments, tumours, params.min_segment_bp)
+    table, profiles = shared_segments(segments, tumours, params.min_segment_bp, params.boundary_bins)
+    n_boundary = len(shared_segments(segments, tumours, params.min_segment_bp)[0]) - len(table)
     regions = [s for s in tumours if s in profiles]
     normal = profiles[ROOT]
     from_diploid = {r: directed_distance(normal, profiles[r], params.wgd) for r in regions}
@@ -77,6 +79,7 @@ def cn_tree(patient: str, segments: pd.DataFrame, tumours: list[str], params: Cn
             for i in range(len(names)) for j in range(len(names)) if i < j]
     distances = pd.DataFrame(rows, columns=DISTANCE_COLUMNS)
     metrics: dict = dict(engine=params.engine, n_regions=len(regions), n_segments=int(len(table)),
+                         n_boundary_segments=int(n_boundary),
                          wgd_allowed=params.wgd, root="doubled" if doubled else "diploid",
                          events_from_diploid=from_diploid)
     if len(regions) < 2:

@@ -8,23 +8,49 @@ import pandas as pd
 from ith.io.segments import shared_states
 
 ROOT = "diploid"
+UNKNOWN_BINS = 1e12
 
 
-def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: int = 0
-                    ) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: int = 0,
+                    boundary_bins: int = 0) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
     """Cut every autosome at all the regions' breakpoints (ith.io.segments); a piece is kept when
-    every region has an integer major and minor copy number over it and it is at least
-    `min_segment_bp` long. Returns the pieces (chrom, start, end; 1-based inclusive as in
-    segments.tsv) and per region per chromosome an (n_pieces, 2) array of major, minor copies;
-    the diploid normal `ROOT` (1 + 1) is added."""
-    table, values = shared_states(segments, tumours, ("major_cn", "minor_cn"), autosomes_only=True)
+    every region has an integer major and minor copy number over it, it is at least
+    `min_segment_bp` long, and it is not a boundary piece (`boundary_pieces`, with
+    `boundary_bins`; 0 keeps them). Returns the pieces (chrom, start, end; 1-based inclusive as
+    in segments.tsv) and per region per chromosome an (n_pieces, 2) array of major, minor
+    copies; the diploid normal `ROOT` (1 + 1) is added."""
+    # a segment without a bin count (an imported caller's) counts as long: never a boundary piece
+    bins = (pd.to_numeric(segments["n_bins"], errors="coerce").fillna(UNKNOWN_BINS)
+            if "n_bins" in segments.columns else UNKNOWN_BINS)
+    table, values = shared_states(segments.assign(_flag=subclonal_flags(segments), _bins=bins), tumours,
+                                  ("major_cn", "minor_cn", "_flag", "_bins"), autosomes_only=True)
     keep = (table["end"] - table["start"] + 1).to_numpy() >= min_segment_bp
+    if values and boundary_bins > 0:
+        keep &= ~boundary_pieces(values, boundary_bins)
     table = table[keep].reset_index(drop=True)
     chrom_of = table["chrom"].to_numpy()
     chroms = list(dict.fromkeys(chrom_of))
     profiles: dict[str, dict[str, np.ndarray]] = {}
     for s, v in values.items():
-        both = np.round(v[keep]).astype(np.int64)
+        both = np.round(v[keep, :2]).astype(np.int64)
         profiles[s] = {c: both[chrom_of == c] for c in chroms}
     profiles[ROOT] = {c: np.ones(((chrom_of == c).sum(), 2), dtype=np.int64) for c in chroms}
     return table, profiles
+
+
+def boundary_pieces(values: dict[str, np.ndarray], max_bins: int) -> np.ndarray:
+    """Pieces inside a segment of at most `max_bins` bins in every region that more than half the
+    regions flag subclonal (`values`: per region major, minor, flag and n_bins). Such a piece is where the segmentation put a short
+    segment across a breakpoint that falls inside a bin: half of it on each side in every region,
+    its level between the two states, read as either by the region's purity and noise, which
+    makes spurious differences between the regions."""
+    v = np.stack(list(values.values()))  # (regions, pieces, 4)
+    short = (v[:, :, 3] <= max_bins).all(axis=0)
+    return short & ((v[:, :, 2] > 0).mean(axis=0) > 0.5)
+
+
+def subclonal_flags(segments: pd.DataFrame) -> np.ndarray:
+    """segments.tsv's `subclonal` as 1.0/0.0 (true, True or 1; missing or absent: 0)."""
+    if "subclonal" not in segments.columns:
+        return np.zeros(len(segments))
+    return segments["subclonal"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy(float)
