@@ -284,7 +284,7 @@ def test_the_medicc2_engine_is_refused_before_any_job():
 
 def test_distance_from_diploid_is_the_true_number_of_events():
     """From the truth profiles, each region's distance from the diploid normal is the number of
-    events on its dominant clone's path (a CN-LOH two, as MEDICC2 counts it), with whole-genome
+    events on its majority clone's path (a CN-LOH two, as MEDICC2 counts it), with whole-genome
     doublings in the middle of the trunk too; without WGD as an event it is more there."""
     from ith.simulate.cntruth import CNTREE_OVERRIDES, CNTREE_PRESET, path_events
     from ith.simulate.cohort import patients
