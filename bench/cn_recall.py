@@ -92,7 +92,8 @@ def main(argv=None) -> int:
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
     wide = table.pivot_table(index=["run", "patient", "eligible", "mixed_regions"], columns="setting",
-                             values=["tree_right", "tree_right_boundary_kept", "bases_right", "purity_error"], sort=False)
+                             values=["tree_right", "tree_right_boundary_kept", "bases_right", "purity_error"],
+                             sort=False)
     print(wide.round(3).to_string())
     summary = table.groupby("setting", sort=False).agg(
         eligible_trees_right=("tree_right", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),

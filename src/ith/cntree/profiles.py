@@ -40,10 +40,10 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
 
 def boundary_pieces(values: dict[str, np.ndarray], max_bins: int) -> np.ndarray:
     """Pieces inside a segment of at most `max_bins` bins in every region that more than half the
-    regions flag subclonal (`values`: per region major, minor, flag and n_bins). Such a piece is where the segmentation put a short
-    segment across a breakpoint that falls inside a bin: half of it on each side in every region,
-    its level between the two states, read as either by the region's purity and noise, which
-    makes spurious differences between the regions."""
+    regions flag subclonal (`values`: per region major, minor, flag and n_bins). Such a piece is
+    where the segmentation put a short segment across a breakpoint that falls inside a bin: half
+    of it on each side in every region, its level between the two states, read as either by the
+    region's purity and noise, which makes spurious differences between the regions."""
     v = np.stack(list(values.values()))  # (regions, pieces, 4)
     short = (v[:, :, 3] <= max_bins).all(axis=0)
     return short & ((v[:, :, 2] > 0).mean(axis=0) > 0.5)
