@@ -9,8 +9,9 @@ Settings: `default` (the schema's defaults), `no two states` (`copynumber.fit.tw
 false`: flagged segments keep their nearest integer state) and `stop 34` (that and
 `copynumber.fit.ploidy_tolerance: 0`, the fit before stop 35). Trees are built with the
 default `cntree` settings (`tree_right`) and with boundary segments kept
-(`cntree.boundary_bins: 0`, the tree before stop 36; `boundary_kept` in the summary). The truth
-clades are taken again from the truth files (`bench_patients`).
+(`cntree.boundary_bins: 0`, the tree before stop 36; `boundary_kept` in the summary), and the
+default tree is also scored against each region's majority clone (`majority` in the summary;
+`bench/cntree_bam.py`'s `majority truth`).
 
     python bench/cn_recall.py evo4 evo5 evo16 evo17 evo20 [--out table.tsv]
 """
@@ -32,7 +33,7 @@ from ith.io.segments import shared_states
 from ith.io.tables import read_tsv
 
 # run as bench/cn_recall.py: bench/ is on sys.path
-from cntree_bam import mixed_regions
+from cntree_bam import majority_clades, mixed_regions
 from cntree_subclonal import bench_patients, true_clades
 from gc_correction import call_from_files, folders, patient_inputs, run_name
 
@@ -42,8 +43,7 @@ SETTINGS = {"stop 34": {"ploidy_tolerance": 0.0, "two_state_mixtures": False},
 
 def bases_right(called: pd.DataFrame, truth: pd.DataFrame, tumours: list[str]) -> float:
     """Mean over the regions of the autosomal genome share whose major and minor copy number
-    match the truth segments' (as the folder's simulator wrote them: runs before stop 36 hold
-    each region's largest clone's profile, later ones its majority clone's)."""
+    match the truth's (the truth's largest clone)."""
     both = pd.concat([called.assign(sample="c" + called["sample"]), truth.assign(sample="t" + truth["sample"])])
     table, values = shared_states(both, ["c" + s for s in tumours] + ["t" + s for s in tumours], autosomes_only=True)
     w = (table["end"] - table["start"] + 1).to_numpy(float)
@@ -76,6 +76,8 @@ def score(run: str, row) -> list[dict]:
                         mixed_regions=mixed_regions(os.path.join(cohort, "truth", row.patient)), setting=label,
                         tree_right=clades(CnTreeParams()) == true_clades(row.true_clades),
                         tree_right_boundary_kept=clades(CnTreeParams(boundary_bins=0)) == true_clades(row.true_clades),
+                        tree_right_majority=clades(CnTreeParams()) == majority_clades(os.path.join(cohort, "truth",
+                                                                                                   row.patient)),
                         bases_right=round(bases_right(seg, truth, tumours), 4),
                         purity_error=round(float(np.mean([abs(pp.loc[s, "purity"] - tpp.loc[s, "purity"])
                                                           for s in tumours])), 4),
@@ -98,6 +100,7 @@ def main(argv=None) -> int:
     summary = table.groupby("setting", sort=False).agg(
         eligible_trees_right=("tree_right", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),
         boundary_kept=("tree_right_boundary_kept", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),
+        majority=("tree_right_majority", lambda x: int(x[table.loc[x.index, "eligible"]].sum())),
         eligible=("eligible", "sum"), bases_right=("bases_right", "mean"), purity_error=("purity_error", "mean"),
         wgd_right=("wgd_right", "sum"), patients=("patient", "size"))
     print(summary.round(4).to_string())

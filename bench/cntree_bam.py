@@ -4,21 +4,21 @@ settings (docs/methods/cntree.md, "From BAMs"), without a new run.
 For every patient of every folder, the tree is built from the workflow's segments
 (work/results/copynumber/<patient>/segments.tsv) and from the truth segments
 (cohort/truth/<patient>/segments.tsv) with each setting, and its clades compared with the true
-true clades (`bench_patients`):
+true clades (taken again from the truth files, `bench_patients`):
 
 - default: the schema's defaults;
 - boundary segments kept: `cntree.boundary_bins: 0` (the tree before stop 36);
 - no doubled root: `cntree.doubled_root: false` (the tree of a doubled trunk rooted at 1 + 1);
 - neither: `doubled_root` and `clade_support` both off (plain neighbour joining).
 
-The truth places each region at its majority clone (ith.simulate.cntruth: the deepest clone
-whose lineage holds more than half the region's tumour cells, whose profile is the state of most
-tumour cells everywhere), taken again from the truth files (`bench_patients`). The `largest-clone
-truth` column scores the workflow's default tree against the convention before stop 36 (each
-region at its largest clone), which a bulk call cannot see where a clone's descendants outnumber
-it. `mixed regions` counts a patient's regions where a lineage below the trunk holds 30-70% of the
-tumour cells, whose side of the tree a bulk call reads near an even split; the summary splits
-the eligible patients by it.
+The truth takes each region's largest clone (ith.simulate.cntruth). Where that clone's
+descendants together hold most of the region's tumour cells, a bulk call of the state of most
+cells carries their events; the `majority truth` column scores the workflow's default tree
+against clades built from each region's majority clone instead (descend from the trunk while a
+child's subtree holds more than half the tumour cells), to tell such misses from miscalls.
+`mixed regions` counts a patient's regions where a lineage below the trunk holds 30-70% of the
+tumour cells, whose side of the tree a bulk call cannot tell; the summary splits the eligible
+patients by it.
 
     python bench/cntree_bam.py evo2 evo3 evo4
 """
@@ -73,13 +73,15 @@ def mixed_regions(truth_dir: str, low: float = 0.3, high: float = 0.7) -> int:
     return sum(any(low <= v <= high for c, v in sh.items() if parent[c]) for sh in shares.values())
 
 
-def largest_clades(truth_dir: str) -> set[frozenset[str]]:
-    """True clades with each region at its largest clone (the convention before stop 36)."""
-    tree, parent, kids, _ = lineages(truth_dir)
-    props = read_tsv(os.path.join(truth_dir, "clone_proportions.tsv"), dtype={"sample": str, "clone": str})
-    props = props[(props["clone"] != "normal") & (props["fraction"] > 0)]
-    largest = {s: str(g.sort_values("fraction", ascending=False, kind="stable")["clone"].iloc[0])
-               for s, g in props.groupby("sample", sort=False)}
+def majority_clades(truth_dir: str) -> set[frozenset[str]]:
+    """True clades with each region's majority clone in place of its largest one."""
+    tree, parent, kids, shares = lineages(truth_dir)
+    majority = {}
+    for sample, subtree in shares.items():
+        node = next(c for c, p in parent.items() if not p)
+        while (nxt := [k for k in kids[node] if subtree[k] > 0.5]):
+            node = nxt[0]
+        majority[sample] = node
 
     def below(c: str) -> set[str]:
         return {c}.union(*(below(k) for k in kids[c]))
@@ -89,8 +91,8 @@ def largest_clades(truth_dir: str) -> set[frozenset[str]]:
                           for x in e.split(";") if x)}
     out = set()
     for c in with_events:
-        clade = frozenset(s.split("-")[-1] for s, m in largest.items() if m in below(c))
-        if 1 < len(clade) < len(largest):
+        clade = frozenset(s.split("-")[-1] for s, m in majority.items() if m in below(c))
+        if 1 < len(clade) < len(majority):
             out.add(clade)
     return out
 
@@ -122,8 +124,8 @@ def main() -> None:
                 if name == "default":
                     row[f"{source} root"] = root
                     if source == "workflow":
-                        row["largest-clone truth"] = got == largest_clades(os.path.join(folder, "cohort", "truth",
-                                                                                        r.patient))
+                        row["majority truth"] = got == majority_clades(os.path.join(folder, "cohort", "truth",
+                                                                                    r.patient))
         rows.append(row)
     out = pd.DataFrame(rows)
     print(out.to_string(index=False))
@@ -133,7 +135,7 @@ def main() -> None:
                      ("eligible, mixed regions", eligible[mixed])):
         print(f"{label} ({len(t)} patients): same topology " +
               ", ".join(f"{c} {int(t[c].sum())}" for c in out.columns
-                        if c.split(": ")[-1] in SETTINGS or c == "largest-clone truth"))
+                        if c.split(": ")[-1] in SETTINGS or c == "majority truth"))
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ def true_clades(text) -> set[frozenset[str]]:
 
 def bench_patients(folders: list[str]):
     """(folder, row) for every patient row of the folders' evolution_bam.tsv, its `true_clades`,
-    `private_cn_events` and `cn_eligible` taken again from the truth files with the current truth
-    (ith.simulate.cntruth), so a folder written under an earlier convention is scored as a new one."""
+    `private_cn_events` and `cn_eligible` taken again from the truth files
+    (ith.simulate.cntruth), so a folder is scored by the current truth code."""
     for folder in folders:
         for r in read_tsv(os.path.join(folder, "evolution_bam.tsv")).itertuples():
             truth = os.path.join(folder, "cohort", "truth", r.patient)

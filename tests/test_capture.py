@@ -338,7 +338,7 @@ def test_exome_signatures_fit_the_groups_with_enough_snvs(exome_run, exome_cohor
 @pytest.mark.workflow
 def test_exome_copy_number_tree_clades_are_true_ones(exome_run, exome_cohort):
     """The copy-number tree's clades are clades of the true copy-number tree (the regions whose
-    majority clone descends from a clone with an autosomal event), and P1's one true clade
+    dominant clone descends from a clone with an autosomal event), and P1's one true clade
     (R1, R2: its clone 2's LOH on chr4) is found although the SNV region tree groups R2 with R3."""
     from ith.simulate.cntruth import true_cn_clades_from_tables
 

@@ -192,10 +192,8 @@ def test_cn_trees_match_the_simulated_truth(doubled):
     from ith.simulate.presets import PRESETS
     from ith.simulate.truth import segment_table
 
-    # 40 patients give 14 (16 doubled) eligible ones: a region is placed at its majority clone,
-    # and regions mixing lineages make fewer events private than by their largest clone
-    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=40, **CNTREE_OVERRIDES,
-                                 wgd_patients=tuple(range(1, 40, 2)) if doubled else ())
+    preset = dataclasses.replace(PRESETS[CNTREE_PRESET], n_patients=30, **CNTREE_OVERRIDES,
+                                 wgd_patients=tuple(range(1, 30, 2)) if doubled else ())
     genome = make_genome(np.random.default_rng([5, 0]), preset.autosome_lengths, preset.x_length, preset.y_length,
                          preset.segdups_per_mb)
     rng = np.random.default_rng(1)
@@ -284,7 +282,7 @@ def test_the_medicc2_engine_is_refused_before_any_job():
 
 def test_distance_from_diploid_is_the_true_number_of_events():
     """From the truth profiles, each region's distance from the diploid normal is the number of
-    events on its majority clone's path (a CN-LOH two, as MEDICC2 counts it), with whole-genome
+    events on its dominant clone's path (a CN-LOH two, as MEDICC2 counts it), with whole-genome
     doublings in the middle of the trunk too; without WGD as an event it is more there."""
     from ith.simulate.cntruth import CNTREE_OVERRIDES, CNTREE_PRESET, path_events
     from ith.simulate.cohort import patients

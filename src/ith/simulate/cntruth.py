@@ -1,14 +1,12 @@
 """The true copy-number region tree of a simulated patient.
 
-A region's true allele-specific profile (truth segments.tsv) is the state of most of its tumour
-cells at every locus, which is the profile of its majority clone (Tumour.majority_clone: the
-deepest clone whose lineage holds more than half of the tumour cells; usually the largest clone,
-not where a clone's descendants outnumber it), so its copy-number history is the path of
-clone-tree edges from the trunk to that clone. Each clone whose own events include a copy-number
-event (WGD included) defines a clade: the regions whose majority clone descends from it. These
-clades, without the trivial ones (one region, all regions), are the tree the regions' profiles
-can reveal; a clone with no event of its own leaves its regions unresolved from its parent's (a
-multifurcation), and regions sharing a majority clone have the same profile.
+A region's true allele-specific profile (truth segments.tsv) is that of its dominant clone, so
+its copy-number history is the path of clone-tree edges from the trunk to that clone. Each clone
+whose own events include a copy-number event (WGD included) defines a clade: the regions whose
+dominant clone descends from it. These clades, without the trivial ones (one region, all
+regions), are the tree the regions' profiles can reveal; a clone with no event of its own
+leaves its regions unresolved from its parent's (a multifurcation), and regions sharing a
+dominant clone have the same profile.
 """
 
 from __future__ import annotations
@@ -21,9 +19,8 @@ from ith.simulate.samples import SampleSpec
 from ith.simulate.tumour import Patient
 
 
-def majority(patient: Patient, spec: SampleSpec) -> int:
-    """The region's majority clone (Tumour.majority_clone)."""
-    return patient.tumour.majority_clone(spec.clone_props)
+def dominant(spec: SampleSpec) -> int:
+    return int(np.argmax(spec.clone_props))
 
 
 def _seen(e) -> bool:
@@ -38,7 +35,7 @@ def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[s
     out = set()
     for c in with_events:
         below = set(t.descendants(c))
-        clade = frozenset(s.sample for s in regions if majority(patient, s) in below)
+        clade = frozenset(s.sample for s in regions if dominant(s) in below)
         if 1 < len(clade) < len(regions):
             out.add(clade)
     return out
@@ -46,7 +43,7 @@ def true_cn_clades(patient: Patient, specs: list[SampleSpec]) -> set[frozenset[s
 
 def _from_tables(tree: pd.DataFrame, proportions: pd.DataFrame):
     """From truth tree.tsv and clone_proportions.tsv: the clones below each clone (it included),
-    each region's majority clone, and each clone's seen copy-number events."""
+    each region's dominant clone, and the number of copy-number events the tree sees per clone."""
     parent = {str(c): str(p) if isinstance(p, str) and p else "" for c, p in zip(tree["clone"], tree["parent"])}
 
     def below(clone: str) -> set[str]:
@@ -61,23 +58,15 @@ def _from_tables(tree: pd.DataFrame, proportions: pd.DataFrame):
         return out
 
     cells = proportions[(proportions["clone"] != "normal") & (proportions["fraction"] > 0)]
-    trunk = next(c for c, p in parent.items() if not p)
-    majority_of = {}
-    for s, d in cells.groupby("sample", sort=False):
-        share = dict(zip(d["clone"].astype(str), d["fraction"].astype(float)))
-        half = sum(share.values()) / 2
-        node = trunk
-        while (heavier := [k for k, p in parent.items() if p == node
-                           and sum(share.get(x, 0.0) for x in below(k)) > half]):
-            node = heavier[0]
-        majority_of[s] = node  # as Tumour.majority_clone
+    dominant = {s: str(d.sort_values("fraction", ascending=False, kind="stable")["clone"].iloc[0])
+                for s, d in cells.groupby("sample", sort=False)}
     seen: dict[str, int] = {}
     for c, events in zip(tree["clone"], tree["cn_events"]):
         for e in str(events).split(";") if isinstance(events, str) else []:
             kind, *rest = e.split(":")
             if kind == "wgd" or (rest and is_autosome(rest[0])):
                 seen[str(c)] = seen.get(str(c), 0) + 1
-    return below, majority_of, seen
+    return below, dominant, seen
 
 
 def true_cn_clades_from_tables(tree: pd.DataFrame, proportions: pd.DataFrame) -> set[frozenset[str]]:
@@ -85,25 +74,24 @@ def true_cn_clades_from_tables(tree: pd.DataFrame, proportions: pd.DataFrame) ->
     parent, cn_events as kind:contig:start-end:haplotype or wgd, ';'-separated) and
     `proportions` (truth clone_proportions.tsv: sample, clone, fraction; the normal's rows and
     the plasma's are left out by the caller or by having no tumour cells)."""
-    below, majority_of, seen = _from_tables(tree, proportions)
+    below, dominant, seen = _from_tables(tree, proportions)
     out = set()
     for c in seen:
-        clade = frozenset(s for s, d in majority_of.items() if d in below(c))
-        if 1 < len(clade) < len(majority_of):
+        clade = frozenset(s for s, d in dominant.items() if d in below(c))
+        if 1 < len(clade) < len(dominant):
             out.add(clade)
     return out
 
 
 def private_cn_events_from_tables(tree: pd.DataFrame, proportions: pd.DataFrame) -> int:
     """private_cn_events from the truth files (as true_cn_clades_from_tables reads them)."""
-    below, majority_of, seen = _from_tables(tree, proportions)
-    return sum(n for c, n in seen.items()
-               if 0 < sum(d in below(c) for d in majority_of.values()) < len(majority_of))
+    below, dominant, seen = _from_tables(tree, proportions)
+    return sum(n for c, n in seen.items() if 0 < sum(d in below(c) for d in dominant.values()) < len(dominant))
 
 
 def private_cn_events(patient: Patient, specs: list[SampleSpec]) -> int:
     """Copy-number events that some regions carry and others not (the events of clones that
-    are ancestors of, or are, the majority clone of some regions but not all); autosomal ones
+    are ancestors of, or are, the dominant clone of some regions but not all); autosomal ones
     and WGD, the ones the tree sees."""
     t = patient.tumour
     regions = [s for s in specs if s.type == "tumour" and s.purity > 0]
@@ -112,16 +100,16 @@ def private_cn_events(patient: Patient, specs: list[SampleSpec]) -> int:
         if not _seen(e):
             continue
         below = set(t.descendants(e.clone))
-        carriers = sum(majority(patient, s) in below for s in regions)
+        carriers = sum(dominant(s) in below for s in regions)
         n += 0 < carriers < len(regions)
     return n
 
 
 def path_events(patient: Patient, spec: SampleSpec) -> int:
-    """Copy-number events from the germline to the sample's majority clone that the tree sees,
+    """Copy-number events from the germline to the sample's dominant clone that the tree sees,
     in MEDICC2's units: a CN-LOH is two (a loss of one allele, a gain of the other)."""
     t = patient.tumour
-    path, c = set(), majority(patient, spec)
+    path, c = set(), dominant(spec)
     while c != -1:
         path.add(c)
         c = t.parents[c]

@@ -21,12 +21,8 @@ def _fractions(spec: SampleSpec) -> tuple[float, np.ndarray]:
     return 1.0 - spec.purity, spec.purity * spec.clone_props
 
 
-def _majority_clone(patient: Patient, spec: SampleSpec) -> int | None:
-    """The clone whose state is that of most of the sample's tumour cells everywhere
-    (Tumour.majority_clone): the truth of a bulk copy-number call."""
-    if spec.purity <= 0 or spec.clone_props.sum() <= 0:
-        return None
-    return patient.tumour.majority_clone(spec.clone_props)
+def _dominant_clone(spec: SampleSpec) -> int | None:
+    return int(np.argmax(spec.clone_props)) if spec.purity > 0 and spec.clone_props.sum() > 0 else None
 
 
 def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -34,7 +30,6 @@ def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFr
     an indel's anchor, inside a target)."""
     t = patient.tumour
     rows = []
-    majority = {spec.sample: _majority_clone(patient, spec) for spec in specs}
     for i, s in enumerate(t.snvs):
         cell = s.pos // CN_CELL
         normal_cn = int(t.baseline[s.contig][cell].sum())
@@ -48,18 +43,13 @@ def mutation_table(patient: Patient, specs: list[SampleSpec], targets: pd.DataFr
                 denom += spec.contaminant_cells * normal_cn
             vaf = float((f_clone * t.mut_copies[i]).sum()) / denom if denom > 0 else 0.0
             ccf = float(spec.clone_props[carrying].sum()) if spec.purity > 0 else 0.0
-            dom = majority[spec.sample]
+            dom = _dominant_clone(spec)
             if dom is None:
                 major, minor, mult = max(t.baseline[s.contig][cell]), min(t.baseline[s.contig][cell]), 0
             else:
                 major, minor = int(clone_cn[dom].max()), int(clone_cn[dom].min())
-                # copies in the majority clone where it carries the mutation (its copy number is
-                # the row's), else in the largest clone that does
                 carriers = np.flatnonzero(carrying & (spec.clone_props > 0))
-                if carrying[dom]:
-                    mult = int(t.mut_copies[i, dom])
-                else:
-                    mult = int(t.mut_copies[i, carriers[np.argmax(spec.clone_props[carriers])]]) if len(carriers) else 0
+                mult = int(t.mut_copies[i, carriers[np.argmax(spec.clone_props[carriers])]]) if len(carriers) else 0
             status = "absent" if ccf <= 0 else ("clonal" if ccf >= 0.999 else "subclonal")
             rows.append(dict(patient=patient.id, mutation_id=s.mutation_id, chrom=s.contig, pos=s.pos + 1,
                              ref=s.ref_allele, alt=s.alt_allele, type="indel" if s.is_indel else "snv",
@@ -101,7 +91,7 @@ def segment_table(genome: Genome, patient: Patient, specs: list[SampleSpec]) -> 
         p = spec.purity
         psi = tumour_ploidy(genome, patient, spec)
         present = np.flatnonzero(spec.clone_props > 0)
-        dom = _majority_clone(patient, spec)
+        dom = _dominant_clone(spec)
         for c in genome.contigs:
             base = t.baseline[c.name]
             cp = t.copies[c.name][present]  # (present clones, cells, 2)

@@ -89,21 +89,6 @@ class Tumour:
                 out.append(c)
         return sorted(out)
 
-    def majority_clone(self, props: np.ndarray) -> int:
-        """The deepest clone whose lineage (it and its descendants) holds more than half of the
-        tumour cells given each clone's share `props`. An event is carried by most tumour cells
-        exactly where its clone is this clone or one of its ancestors, so this clone's profile is
-        the state of most tumour cells at every locus: what a bulk copy-number call reads, and
-        not always the largest clone's (a clone with 40% whose descendants hold the other 60%)."""
-        total = float(np.sum(props))
-        node = self.parents.index(-1)
-        while True:
-            heavier = [k for k in range(self.n_clones) if self.parents[k] == node
-                       and float(np.sum(props[self.descendants(k)])) > total / 2]
-            if not heavier:
-                return node
-            node = heavier[0]
-
     def _is_ancestor(self, a: int, c: int) -> bool:
         while c != -1:
             if c == a:
