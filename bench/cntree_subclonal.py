@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ith.cntree.distance import directed_distance, pair_distance
-from ith.cntree.profiles import ROOT, shared_segments
+from ith.cntree.profiles import ROOT, shared_segments, subclonal_flags
 from ith.cntree.tree import informative, neighbour_joining
 from ith.io.segments import shared_states
 from ith.io.tables import read_tsv
@@ -59,8 +59,8 @@ def bench_patients(folders: list[str]):
 
 def flagged(segments: pd.DataFrame, tumours: list[str]) -> dict[str, np.ndarray]:
     """Per region, per shared piece (the cut the tree uses): whether its segment is flagged subclonal."""
-    flag = segments["subclonal"].astype(str).str.lower().eq("true").astype(float)
-    _, values = shared_states(segments.assign(subclonal=flag), tumours, ("subclonal",), autosomes_only=True)
+    _, values = shared_states(segments.assign(subclonal=subclonal_flags(segments)), tumours, ("subclonal",),
+                              autosomes_only=True)
     return {s: values[s][:, 0] > 0 for s in tumours}
 
 
