@@ -597,3 +597,112 @@ def test_a_subclonal_segment_is_read_as_the_two_states_other_regions_show_clonal
     others = [n for n in regions if n != "R3"]  # with one region only, one state is seen: no mixture
     assert not read_mixtures(regions["R3"][0], fits["R3"], clonal_states({others[0]: fits[others[0]]}, len(base)),
                              FitParams()).mixed.any()
+
+
+def _with_snvs(seg: Segments, p: float, states: list[tuple[int, int]], mult: list[list[int]], rng,
+               depth: int = 100, subclonal: int = 0) -> Segments:
+    """`seg` with mutations: on segment k one clonal mutation per entry of mult[k] (its
+    multiplicity), plus `subclonal` mutations at cancer-cell fractions 0.1-0.4 on random segments;
+    binomial reads at `depth`."""
+    c = np.array([a + b for a, b in states], float)
+    where = [k for k, ms in enumerate(mult) for _ in ms] + list(rng.integers(0, len(states), subclonal))
+    m = np.array([x for ms in mult for x in ms] + list(rng.uniform(0.1, 0.4, subclonal)), float)
+    where = np.array(where, np.int64)
+    vaf = p * m / (p * c[where] + 2 * (1 - p))
+    seg.snv_seg, seg.snv_depth = where, np.full(len(where), depth)
+    seg.snv_alt = rng.binomial(depth, vaf)
+    return seg
+
+
+def _regions(states, mult, purities, rng, subclonal=60):
+    """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
+    subclonal ones; returns ({region: Segments}, {region: mutation ids})."""
+    segs, ids = {}, {}
+    n_clonal = sum(len(x) for x in mult)
+    names = np.array([f"m{i}" for i in range(n_clonal + subclonal * len(purities))])
+    for i, p in enumerate(purities):
+        seg = _with_snvs(_synthetic(p, states, rng), p, states, mult, rng)
+        sub = _with_snvs(_synthetic(p, states, rng), p, states, [[] for _ in states], rng, subclonal=subclonal)
+        seg.weight = np.linspace(50, 100, len(states))
+        seg.snv_seg = np.concatenate([seg.snv_seg, sub.snv_seg])
+        seg.snv_alt = np.concatenate([seg.snv_alt, sub.snv_alt])
+        seg.snv_depth = np.concatenate([seg.snv_depth, sub.snv_depth])
+        segs[f"R{i + 1}"] = seg
+        ids[f"R{i + 1}"] = np.concatenate([names[:n_clonal], names[n_clonal + subclonal * i:n_clonal + subclonal * (i + 1)]])
+    return segs, ids
+
+
+def test_a_doubled_genome_of_few_events_is_read_doubled_from_its_regions_mutations_jointly():
+    """Four regions of a doubled genome whose every state is even (2+2, 4+0, 2+0): each reads
+    exactly like an undoubled genome of half the copies at a higher purity, so the mutations
+    decide: two thirds of the truncal ones came before the doubling (multiplicity 2), a third
+    after (1: half the clonal fraction, a subclone in every region to the undoubled reading).
+    Each region alone pays the doubled genome's choice of two multiplicities again and prefers the
+    undoubled one (seed 22's P2 of bench/evolution_bam.py); a mutation has one multiplicity in
+    every region, so the patient pays it once and is read doubled, at the true purities."""
+    from dataclasses import replace
+
+    from ith.copynumber.anchor import anchor_region, is_doubling
+    from ith.copynumber.fit import fit_hypotheses
+
+    rng = np.random.default_rng(11)
+    states = [(2, 2), (4, 0), (2, 2), (2, 0), (2, 2), (2, 2)]
+    n_per = [(60, 30), (0, 0), (60, 30), (0, 0), (60, 30), (60, 30)]  # (early, late) on 2+2 segments
+    mult = [[2] * e + [1] * lt for e, lt in n_per]
+    mult[1] = [4] * 10 + [2] * 8 + [1] * 6
+    mult[3] = [2] * 10 + [1] * 6
+    purities = [0.55, 0.85, 0.5, 0.75]
+    segs, ids = _regions(states, mult, purities, rng)
+    inputs = {k: (s, None) for k, s in segs.items()}
+    alone = [fit_sample(s, FitParams()) for s in segs.values()]
+    assert not any(f.wgd for f in alone)  # each region alone: undoubled, at a higher purity
+    for s in segs.values():  # ... exactly the doubled fit halved: only the mutations tell them apart
+        h = fit_hypotheses(s, replace(FitParams(), ploidy_tolerance=0.0))
+        assert is_doubling(s, h[False], h[True])
+    _, _, without = anchor_region(inputs, FitParams())
+    assert not without.wgd
+    name, anchor, fit = anchor_region(inputs, FitParams(), ids)
+    assert fit.wgd
+    assert abs(fit.purity - purities[int(name[1:]) - 1]) <= 0.03
+    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
+
+
+def test_an_undoubled_genome_stays_undoubled_when_its_mutations_are_scored_jointly():
+    """The same shape undoubled (1+1, 2+0, 1+0; every truncal mutation at multiplicity 1, and 1 or
+    2 on the CN-LOH): paying each mutation's multiplicity once must not tip it to the doubled
+    reading at half the tumour DNA fraction."""
+    from ith.copynumber.anchor import anchor_region
+
+    rng = np.random.default_rng(12)
+    states = [(1, 1), (2, 0), (1, 1), (1, 0), (1, 1), (1, 1)]
+    mult = [[1] * 90, [2] * 12 + [1] * 8, [1] * 90, [1] * 16, [1] * 90, [1] * 90]
+    purities = [0.55, 0.85, 0.5, 0.75]
+    segs, ids = _regions(states, mult, purities, rng)
+    name, _, fit = anchor_region({k: (s, None) for k, s in segs.items()}, FitParams(), ids)
+    assert not fit.wgd
+    assert abs(fit.purity - purities[int(name[1:]) - 1]) <= 0.03
+    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
+
+
+def test_a_region_whose_state_departs_from_the_anchor_does_not_hold_its_mutations_to_the_anchor_multiplicity():
+    """The anchor region reads 1+1 where this region (purity 0.65) has a CN-LOH (2+0) after the
+    truncal mutations: the mutations on the kept allele are at multiplicity 2 here, 1 in the
+    anchor. Held to the anchor's multiplicity they read as a far higher purity that fits no
+    segment (seed 22's P1-R1 of bench/evolution_bam.py: purity 0.85 and goodness of fit 0, for
+    0.64); the multiplicity is free where the region's state is not the anchor's."""
+    from ith.copynumber.fit import Anchor
+
+    rng = np.random.default_rng(4)
+    p = 0.65
+    states = [(1, 1), (1, 0), (2, 0), (1, 1), (2, 1), (2, 0), (1, 1), (1, 0)]
+    anchor_states = [(1, 1), (1, 0), (1, 1), (1, 1), (2, 1), (1, 1), (1, 1), (1, 0)]
+    mult = [[1] * 40, [1] * 15, [2] * 30, [1] * 40, [2] * 10 + [1] * 20, [2] * 30, [1] * 40, [1] * 15]
+    seg = _with_snvs(_synthetic(p, states, rng), p, states, mult, rng)
+    anchor_m = [[1] * len(x) for x in mult]
+    anchor_m[4] = [2] * 10 + [1] * 20
+    seg.snv_mult = np.array([x for ms in anchor_m for x in ms], np.int64)
+    anchor = Anchor(np.array([a for a, _ in anchor_states]), np.array([b for _, b in anchor_states]), 4.0)
+    fit = fit_sample(seg, FitParams(), None, anchor)
+    assert abs(fit.purity - p) <= 0.03
+    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
+    assert fit.goodness_of_fit == 1.0

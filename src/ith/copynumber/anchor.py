@@ -12,13 +12,76 @@ import numpy as np
 import pandas as pd
 
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
-                                fit_hypotheses, fit_sample, truncal_multiplicity)
+                                fit_hypotheses, fit_sample, snv_likelihoods, truncal_multiplicity)
 
 log = logging.getLogger(__name__)
 
 
-def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams
-                  ) -> tuple[str | None, Anchor | None, Fit | None]:
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(x - top), axis=axis))
+
+
+def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray], params: FitParams
+               ) -> tuple[float, float]:
+    """The mutations' part of the regions' summed fit scores (-2 log-likelihood): as the regions'
+    own fits score them (each region picks each mutation's multiplicity anew, at prior odds
+    1/major), and jointly: a mutation has one multiplicity in every region it is clonal in, so
+    its prior odds are paid once (each region may still read it subclonal). Returns (own, joint).
+    Summing the regions' own scores pays the odds once per region, which charges a doubled
+    genome, whose truncal mutations have two multiplicities to choose from, the region count
+    over: a doubled genome of few events (seed 22's P2 of bench/evolution_bam.py) was read
+    undoubled at a higher purity, its late truncal mutations a subclone at half the clonal
+    fraction in every region."""
+    parts = {}
+    for name, (seg, fit) in fits.items():
+        if ids.get(name) is None:
+            continue
+        max_m = max(int(fit.major.max(initial=1)), 1)
+        keep, sub, clonal = snv_likelihoods(seg, fit, params, max_m)
+        if len(keep):
+            parts[name] = (ids[name][keep], sub, clonal)
+    if not parts:
+        return 0.0, 0.0
+    width = max(c.shape[1] for _, _, c in parts.values())
+    own, rows = 0.0, []
+    for name, (mid, sub, clonal) in parts.items():
+        clonal = np.pad(clonal, ((0, 0), (0, width - clonal.shape[1])), constant_values=-np.inf)
+        n_m = np.maximum(np.isfinite(clonal).sum(axis=1), 1)
+        free = _logsumexp(np.column_stack([sub + np.log(0.5), clonal + np.log(0.5 / n_m)[:, None]]), axis=1)
+        own += float(-2.0 * free.sum())
+        # per multiplicity: clonal with it, or subclonal here; a multiplicity above this region's
+        # major copy number (a subclonal loss here) leaves the region its own free choice
+        per_m = np.where(np.isfinite(clonal), np.logaddexp(sub[:, None] + np.log(0.5), clonal + np.log(0.5)),
+                         free[:, None])
+        rows.append(pd.DataFrame(per_m, index=pd.Index(mid, name="id")).assign(_n=n_m))
+    table = pd.concat(rows)
+    summed = table.drop(columns="_n").groupby(level="id").sum()
+    n_m = table["_n"].groupby(level="id").max().reindex(summed.index).to_numpy()
+    per_m = summed.to_numpy()
+    per_m = np.where(np.arange(1, width + 1)[None, :] <= n_m[:, None], per_m, -np.inf)
+    joint = _logsumexp(per_m, axis=1) - np.log(n_m)
+    return own, float(-2.0 * joint.sum())
+
+
+def is_doubling(seg: Segments, undoubled: Fit, doubled: Fit, share: float = 0.95, purity_tol: float = 0.03) -> bool:
+    """Whether a region's doubled fit is its undoubled one with every state doubled (over at least
+    `share` of the autosomes) at the purity that keeps the tumour's share of the DNA
+    (p_d = p_u / (2 - p_u)): the copy number cannot tell the two apart, only the mutations'
+    multiplicities can."""
+    a = seg.autosome & np.isfinite(seg.log2r)
+    if not a.any():
+        return False
+    twice = (doubled.major == 2 * undoubled.major) & (doubled.minor == 2 * undoubled.minor)
+    expected = undoubled.purity / (2.0 - undoubled.purity)
+    return bool(seg.weight[a & twice].sum() >= share * seg.weight[a].sum()
+                and abs(doubled.purity - expected) <= purity_tol)
+
+
+def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams,
+                  ids: dict[str, np.ndarray] | None = None) -> tuple[str | None, Anchor | None, Fit | None]:
     """First pass: every region alone, with and without a whole-genome doubling. The doubling is
     truncal, so the patient takes the hypothesis with the better summed score over its regions
     (ties: not doubled); of the regions whose own best fit agrees, the best determined (purity x
@@ -26,7 +89,13 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
     pass the others pay to depart from its integer states. This keeps a region from the
     equivalent solution with all copies doubled (or halved) that fits one sample alone about as
     well: a region made of two sibling subclones reads half-way levels that a doubled genome
-    turns into integers, and a majority vote of such regions outvoted the clear ones."""
+    turns into integers, and a majority vote of such regions outvoted the clear ones.
+    ids: each region's mutation ids (aligned with its `snv_seg`). With them, over the regions
+    whose doubled fit is their undoubled one doubled (`is_doubling`: only the mutations can tell
+    them apart) the mutations are scored jointly (`snv_scores`). Other regions keep their own
+    scores: their two fits differ in copy number, and a wrong fit at low purity and high ploidy,
+    whose extra multiplicities absorb subclonal clusters, decided the patient when every region
+    was scored jointly (seed 21's P5)."""
     if len(inputs) < 2 or params.anchor_cost <= 0:
         return None, None, None
     # the kinds are compared without the ploidy consistency check: refusing a region's
@@ -40,11 +109,22 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
         return None, None, None
     both = [k for k in ok if len(hyps[k]) == 2]
     total = {w: sum(hyps[k][w].score for k in both) for w in (False, True)}
+    same = [k for k in both if is_doubling(inputs[k][0], hyps[k][False], hyps[k][True])] if ids else []
+    if params.snv_weight > 0 and len(same) > 1:
+        for w in (False, True):
+            own, joint = snv_scores({k: (inputs[k][0], hyps[k][w]) for k in same}, ids, unchecked)
+            total[w] += params.snv_weight * (joint - own)
+            if own:
+                log.info("%s: the mutations of the %d regions whose doubled fit is their undoubled one doubled (%s) "
+                         "score %.1f with one multiplicity per mutation, %.1f with one per mutation and region",
+                         "doubled" if w else "undoubled", len(same), ", ".join(same), joint, own)
     n_wgd = sum(f.wgd for f in ok.values())
     wgd = total[True] < total[False] if both else n_wgd > len(ok) - n_wgd
-    voters = {k: f for k, f in ok.items() if f.wgd == wgd}
+    # the anchor among the regions whose own best fit agrees; if none does (the joint scores
+    # decided against each region alone), among every region's fit of the patient's kind
+    voters = {k: f for k, f in ok.items() if f.wgd == wgd} or {k: hyps[k][wgd] for k in ok if wgd in hyps[k]}
     name = max(voters, key=lambda k: (voters[k].purity * voters[k].goodness_of_fit, k))
-    f = ok[name]
+    f = voters[name]
     if params.ploidy_tolerance > 0:  # the anchor's states: its best consistent fit of the patient's kind
         f = fit_hypotheses(inputs[name][0], params, inputs[name][1]).get(wgd, f)
     for k, g in first.items():
@@ -90,8 +170,9 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
                        everywhere: set) -> dict:
     """The mutations present in every region that read clonal in every other fitted region
     with the multiplicity they have in the anchor at its current purity (two-sided binomial
-    test). A subclone near-clonal in the anchor passes there, and the anchor's purity drifts to
-    fit it and the trunk alike; the regions that hold little of it show what it is."""
+    test; not tested in a region whose state on the mutation's segment differs from the
+    anchor's). A subclone near-clonal in the anchor passes there, and the anchor's purity drifts
+    to fit it and the trunk alike; the regions that hold little of it show what it is."""
     seg, _, _, ids = seg_inputs[anchor_name]
     others = [n for n, (f, _) in second.items() if n != anchor_name and f.identifiable]
     if ids is None or not others:
@@ -103,7 +184,11 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
         if oid is None:
             return {}
         m = np.array([keep.get(i, 0) for i in oid], dtype=np.int64)
-        clonal = set(oid[clonal_in_region(oseg, second[name][0], m)].tolist())
+        f = second[name][0]
+        # where this region's state differs from the anchor's the multiplicity may differ too
+        # (a CN-LOH after the mutation doubles it): such a mutation is not tested here
+        differs = ((f.major != anchor_fit.major) | (f.minor != anchor_fit.minor))[oseg.snv_seg]
+        clonal = set(oid[clonal_in_region(oseg, f, m) | differs].tolist())
         keep = {i: m for i, m in keep.items() if i in clonal}
     return keep
 

@@ -359,7 +359,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
                                           params, mutations) for s in others}
     fitted = [s for s in tumours if assessable[s.name]]
     anchor_name, anchor, anchor_fit = anchor_region({s.name: (seg_inputs[s.name][0], s.purity) for s in fitted},
-                                                    params.fit)
+                                                    params.fit, {s.name: seg_inputs[s.name][3] for s in fitted})
     known, everywhere = {}, present_everywhere(mutations, [s.name for s in fitted])
     if anchor_fit is not None:
         known = share_truncal_multiplicities(seg_inputs, anchor_name, anchor_fit, [s.name for s in fitted], everywhere)

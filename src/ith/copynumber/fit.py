@@ -195,8 +195,12 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 t = 0.0
                 for q in range(len(snv_seg)):
                     k = snv_seg[q]
+                    # a multiplicity read in the anchor region holds where this region has the
+                    # anchor's state; where it differs (a subclonal CN-LOH or gain after the
+                    # mutation) the copies carrying it may differ too, so any is allowed
+                    same = anchor_c[k] < 0 or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k])
                     t += _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q], SUBCLONAL_VAF_GRID,
-                                   snv_m[q])
+                                   snv_m[q] if same else 0)
                 s += snv_w * t
             out[i, j] = s
     return out
@@ -423,3 +427,28 @@ def fixed_purity_states(seg: Segments, p: float, params: FitParams, anchor: Anch
     major, minor, chi = states_at(seg, p, float(ploidies[j]), params, anchor)
     return _summarise(seg, p, float(ploidies[j]), float(scores[j]), False, major, minor, chi, params,
                       aberrant_fraction(seg))
+
+
+def snv_likelihoods(seg: Segments, fit: Fit, params: FitParams, max_m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per mutation the fit scores (`_snv_args`'s, at `fit`'s purity and states, free
+    multiplicity): its index among the sample's mutations, the log-likelihood of the subclonal
+    part (cut at the clonal VAF) and of each multiplicity 1..max_m (mutations x max_m; -inf above
+    the segment's major copy number), constant terms dropped as in `_snv_nll`. Empty when the fit
+    uses no mutations or holds them to the anchor's multiplicities (a second pass)."""
+    a = seg.autosome & np.isfinite(seg.log2r)
+    k, alt, dep, bg, fixed, _ = _snv_args(seg, a, params)
+    if not len(k) or (fixed > 0).any():
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros((0, max_m))
+    rows = np.flatnonzero(a)[k]  # the segments of the sample
+    keep = np.flatnonzero(np.isin(seg.snv_seg, np.flatnonzero(a)))
+    p = fit.purity
+    c = (fit.major + fit.minor)[rows].astype(float)
+    n_m = np.maximum(fit.major[rows], 1)
+    v1 = p / np.maximum(p * c + 2.0 * (1.0 - p), 1e-12)
+    j = np.searchsorted(SUBCLONAL_VAF_GRID, v1, side="right") - 1
+    sub = np.where(j >= 0, bg[np.arange(len(k)), np.clip(j, 0, None)], -np.inf)
+    m = np.arange(1, max_m + 1)[None, :]
+    v = np.clip(v1[:, None] * m, 1e-4, 1 - 1e-4)
+    clonal = alt[:, None] * np.log(v) + (dep - alt)[:, None] * np.log1p(-v)
+    clonal = np.where(m <= n_m[:, None], clonal, -np.inf)
+    return keep, sub, clonal
