@@ -658,7 +658,7 @@ def test_a_doubled_genome_of_few_events_is_read_doubled_from_its_regions_mutatio
     assert not any(f.wgd for f in alone)  # each region alone: undoubled, at a higher purity
     for s in segs.values():  # ... exactly the doubled fit halved: only the mutations tell them apart
         h = fit_hypotheses(s, replace(FitParams(), ploidy_tolerance=0.0))
-        assert is_doubling(s, h[False], h[True])
+        assert is_doubling(s, h[False], h[True], FitParams())
     _, _, without = anchor_region(inputs, FitParams())
     assert not without.wgd
     name, anchor, fit = anchor_region(inputs, FitParams(), ids)

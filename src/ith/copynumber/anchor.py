@@ -66,18 +66,18 @@ def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray]
     return own, float(-2.0 * joint.sum())
 
 
-def is_doubling(seg: Segments, undoubled: Fit, doubled: Fit, share: float = 0.95, purity_tol: float = 0.03) -> bool:
+def is_doubling(seg: Segments, undoubled: Fit, doubled: Fit, params: FitParams) -> bool:
     """Whether a region's doubled fit is its undoubled one with every state doubled (over at least
-    `share` of the autosomes) at the purity that keeps the tumour's share of the DNA
-    (p_d = p_u / (2 - p_u)): the copy number cannot tell the two apart, only the mutations'
-    multiplicities can."""
+    `doubling_share` of the autosomes) at the purity that keeps the tumour's share of the DNA
+    (p_d = p_u / (2 - p_u), within `doubling_purity_tolerance`): the copy number cannot tell the
+    two apart, only the mutations' multiplicities can."""
     a = seg.autosome & np.isfinite(seg.log2r)
     if not a.any():
         return False
     twice = (doubled.major == 2 * undoubled.major) & (doubled.minor == 2 * undoubled.minor)
     expected = undoubled.purity / (2.0 - undoubled.purity)
-    return bool(seg.weight[a & twice].sum() >= share * seg.weight[a].sum()
-                and abs(doubled.purity - expected) <= purity_tol)
+    return bool(seg.weight[a & twice].sum() >= params.doubling_share * seg.weight[a].sum()
+                and abs(doubled.purity - expected) <= params.doubling_purity_tolerance)
 
 
 def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitParams,
@@ -109,7 +109,7 @@ def anchor_region(inputs: dict[str, tuple[Segments, float | None]], params: FitP
         return None, None, None
     both = [k for k in ok if len(hyps[k]) == 2]
     total = {w: sum(hyps[k][w].score for k in both) for w in (False, True)}
-    same = [k for k in both if is_doubling(inputs[k][0], hyps[k][False], hyps[k][True])] if ids else []
+    same = [k for k in both if is_doubling(inputs[k][0], hyps[k][False], hyps[k][True], params)] if ids else []
     if params.snv_weight > 0 and len(same) > 1:
         for w in (False, True):
             own, joint = snv_scores({k: (inputs[k][0], hyps[k][w]) for k in same}, ids, unchecked)
