@@ -164,6 +164,34 @@ def test_a_short_segment_most_regions_flag_subclonal_is_left_out_of_the_tree():
     assert len(shared_segments(seg.drop(columns="subclonal"), regions, boundary_bins=3)[0]) == 7
 
 
+def test_a_boundary_of_an_event_some_regions_hold_is_judged_by_those_regions():
+    """A short piece at the start of a gain held by R1-R3: each of them flags it (and reads 2+1
+    in R1 and R3, 1+1 in R2: half the piece is gained), R4-R6 run 1+1 across it, unflagged, since
+    they do not hold the gain. Counting all six regions (3 of 6 flag it) kept the piece and its
+    2+1/1+1 split broke the clade of R1-R3; counting the three with a boundary there, it is left out."""
+    regions = [f"R{i}" for i in range(1, 7)]
+    rows = []
+    for r in regions:
+        held = r in ("R1", "R2", "R3")
+        piece = (2, 1) if r in ("R1", "R3") else (1, 1)
+        rows += [_seg(r, "chr1", 1, 100, 1, 1) | dict(n_bins=20, subclonal=False),
+                 _seg(r, "chr1", 101, 115, *piece) | dict(n_bins=3, subclonal=held),
+                 _seg(r, "chr1", 116, 300, *((2, 1) if held else (1, 1))) | dict(n_bins=37, subclonal=False),
+                 _seg(r, "chr2", 1, 200, 1, 1 if r != "R4" else 0) | dict(n_bins=40, subclonal=False),
+                 _seg(r, "chr3", 1, 200, 1, 1 if r != "R6" else 0) | dict(n_bins=40, subclonal=False)]
+    seg = pd.DataFrame(rows)
+    table, _ = shared_segments(seg, regions, boundary_bins=3)
+    assert not ((table["chrom"] == "chr1") & (table["start"] == 101)).any()
+    assert informative(cn_tree("P", seg, regions, CnTreeParams()).clades, 6) == {frozenset({"R1", "R2", "R3"})}
+    # every region counted, as before: 3 of 6 flag it, kept
+    from ith.cntree.profiles import boundary_pieces, subclonal_flags
+    from ith.io.segments import shared_states
+
+    t, values = shared_states(seg.assign(_flag=subclonal_flags(seg), _bins=seg["n_bins"]), regions,
+                              ("major_cn", "minor_cn", "_flag", "_bins"))
+    assert not boundary_pieces(values, 3).any() and boundary_pieces(values, 3, t).sum() == 1
+
+
 def test_cn_tree_agreement_with_the_snv_tree():
     rows = []
     # R1, R2 share a gain on chr1; R3 has its own loss

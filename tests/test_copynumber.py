@@ -669,19 +669,32 @@ def test_a_doubled_genome_of_few_events_is_read_doubled_from_its_regions_mutatio
 
 def test_an_undoubled_genome_stays_undoubled_when_its_mutations_are_scored_jointly():
     """The same shape undoubled (1+1, 2+0, 1+0; every truncal mutation at multiplicity 1, and 1 or
-    2 on the CN-LOH): paying each mutation's multiplicity once must not tip it to the doubled
-    reading at half the tumour DNA fraction."""
-    from ith.copynumber.anchor import anchor_region
+    2 on the CN-LOH): read doubled at p / (2 - p) (the same copy-number profile), every truncal
+    mutation is at multiplicity 2 of 2 and pays its prior odds, once per mutation when scored
+    jointly, which must keep the undoubled reading ahead (by about 2 ln 2 per truncal mutation);
+    and the patient is fitted undoubled."""
+    from ith.copynumber.anchor import anchor_region, snv_scores
+    from ith.copynumber.fit import Fit
 
     rng = np.random.default_rng(12)
     states = [(1, 1), (2, 0), (1, 1), (1, 0), (1, 1), (1, 1)]
     mult = [[1] * 90, [2] * 12 + [1] * 8, [1] * 90, [1] * 16, [1] * 90, [1] * 90]
     purities = [0.55, 0.85, 0.5, 0.75]
     segs, ids = _regions(states, mult, purities, rng)
-    name, _, fit = anchor_region({k: (s, None) for k, s in segs.items()}, FitParams(), ids)
-    assert not fit.wgd
-    assert abs(fit.purity - purities[int(name[1:]) - 1]) <= 0.03
-    assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
+    major, minor = np.array([a for a, _ in states]), np.array([b for _, b in states])
+
+    def fit(p: float, k: int) -> Fit:
+        return Fit(p, 2.0 * k, 0.0, True, k * major, k * minor, np.zeros(6), np.zeros(6, bool), 2.0 * k, 1.0,
+                   k == 2, 0.4)
+    scores = {k: snv_scores({r: (segs[r], fit(p if k == 1 else p / (2 - p), k)) for r, p in zip(segs, purities)},
+                            ids, FitParams()) for k in (1, 2)}
+    n_truncal = sum(len(x) for x in mult)
+    assert scores[2][1] - scores[1][1] > 2 * np.log(2) * n_truncal * 0.8  # joint: the odds once per mutation
+    assert scores[2][0] - scores[1][0] > scores[2][1] - scores[1][1]  # own: once per region, more
+    name, _, chosen = anchor_region({k: (s, None) for k, s in segs.items()}, FitParams(), ids)
+    assert not chosen.wgd
+    assert abs(chosen.purity - purities[int(name[1:]) - 1]) <= 0.03
+    assert [(a, b) for a, b in zip(chosen.major, chosen.minor)] == states
 
 
 def test_a_region_whose_state_departs_from_the_anchor_does_not_hold_its_mutations_to_the_anchor_multiplicity():
@@ -706,3 +719,25 @@ def test_a_region_whose_state_departs_from_the_anchor_does_not_hold_its_mutation
     assert abs(fit.purity - p) <= 0.03
     assert [(a, b) for a, b in zip(fit.major, fit.minor)] == states
     assert fit.goodness_of_fit == 1.0
+
+
+def test_the_joint_mutation_scores_of_one_region_are_its_fit_scores():
+    """`snv_likelihoods` reproduces the grid's mutation score (`_snv_nll`) at any purity, up to 1
+    with a segment of no tumour copies, so the joint scoring starts from the fits' own numbers."""
+    from ith.copynumber.anchor import snv_scores
+    from ith.copynumber.fit import SUBCLONAL_VAF_GRID, Fit, _snv_nll, snv_background
+
+    rng = np.random.default_rng(8)
+    states = [(1, 1), (2, 0), (0, 0), (3, 1), (2, 2), (1, 0)]
+    seg = _with_snvs(_synthetic(0.6, states, rng), 0.6, states, [[1] * 9, [2] * 5 + [1] * 4, [], [3, 1] * 4,
+                                                                 [2, 1] * 5, [1] * 8], rng, subclonal=20)
+    ids = np.array([f"m{i}" for i in range(len(seg.snv_seg))])
+    major, minor = np.array([a for a, _ in states]), np.array([b for _, b in states])
+    bg = snv_background(seg.snv_alt.astype(float), seg.snv_depth.astype(float))
+    for p in (0.3, 0.75, 1.0):
+        fit = Fit(p, 2.0, 0.0, True, major, minor, np.zeros(6), np.zeros(6, bool), 2.0, 1.0, False, 0.5)
+        c = major + minor
+        want = sum(_snv_nll(float(a), float(d), p, int(c[k]), int(major[k]), bg[q], SUBCLONAL_VAF_GRID, 0)
+                   for q, (k, a, d) in enumerate(zip(seg.snv_seg, seg.snv_alt, seg.snv_depth)))
+        own, joint = snv_scores({"R1": (seg, fit)}, {"R1": ids}, FitParams())
+        assert own == pytest.approx(want, rel=1e-9) and joint == pytest.approx(own, rel=1e-9)

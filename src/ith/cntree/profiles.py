@@ -26,7 +26,7 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
                                   ("major_cn", "minor_cn", "_flag", "_bins"), autosomes_only=True)
     keep = (table["end"] - table["start"] + 1).to_numpy() >= min_segment_bp
     if values and boundary_bins > 0:
-        keep &= ~boundary_pieces(values, boundary_bins, table["chrom"].to_numpy())
+        keep &= ~boundary_pieces(values, boundary_bins, table)
     table = table[keep].reset_index(drop=True)
     chrom_of = table["chrom"].to_numpy()
     chroms = list(dict.fromkeys(chrom_of))
@@ -38,25 +38,29 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
     return table, profiles
 
 
-def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, chrom: np.ndarray | None = None) -> np.ndarray:
+def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.DataFrame | None = None) -> np.ndarray:
     """Pieces inside a segment of at most `max_bins` bins in every region that more than half the
     regions with a boundary there flag subclonal (`values`: per region major, minor, flag and
-    n_bins; `chrom`: each piece's chromosome, the pieces in order along it). Such a piece is
+    n_bins; `pieces`: their chrom, start and end, in order along each chromosome). Such a piece is
     where the segmentation put a short segment across a breakpoint that falls inside a bin: half
     of it on each side in every region with the breakpoint, its level between the two states,
     read as either by the region's purity and noise, which makes spurious differences between
-    the regions. A region has a boundary at a piece where it flags it or its state changes at
-    either end of it; a region flat across it (no breakpoint there: a subclonal event it does
-    not hold) does not count. Without `chrom` every region counts."""
+    the regions. A region has a boundary at a piece where it flags it or its state changes from
+    an adjacent piece to it; a region whose state runs on unchanged across it (one that does not
+    hold the event whose breakpoint it is; the joint segmentation cut it there for the others)
+    does not count. Without `pieces` every region counts. A real event of at most `max_bins`
+    bins that every region holding it flags is left out too: at that size one cannot tell it
+    from a breakpoint's bin."""
     v = np.stack(list(values.values()))  # (regions, pieces, 4)
     short = (v[:, :, 3] <= max_bins).all(axis=0)
     flagged = v[:, :, 2] > 0
-    if chrom is None:
+    if pieces is None:
         return short & (flagged.mean(axis=0) > 0.5)
-    state = v[:, :, :2]
-    same_chrom = np.asarray(chrom[1:]) == np.asarray(chrom[:-1])
+    chrom, start, end = (pieces[c].to_numpy() for c in ("chrom", "start", "end"))
+    # adjacent: same chromosome and no piece left out between (one that some region lacks)
+    adjacent = (chrom[1:] == chrom[:-1]) & (start[1:] == end[:-1] + 1)
+    change = (v[:, 1:, :2] != v[:, :-1, :2]).any(axis=2) & adjacent[None, :]
     step = np.zeros(flagged.shape, bool)  # the region's state changes at the piece's start or end
-    change = (state[:, 1:] != state[:, :-1]).any(axis=2) & same_chrom[None, :]
     step[:, 1:] |= change
     step[:, :-1] |= change
     voters = (flagged | step).sum(axis=0)

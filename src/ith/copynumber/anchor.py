@@ -179,6 +179,7 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
         return {}
     mult = anchor_multiplicity(seg, anchor_fit)
     keep = {i: int(m) for i, m in zip(ids, mult) if m > 0 and i in everywhere}
+    tested: set = set()
     for name in others:
         oseg, _, _, oid = seg_inputs[name]
         if oid is None:
@@ -187,10 +188,13 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
         f = second[name][0]
         # where this region's state differs from the anchor's the multiplicity may differ too
         # (a CN-LOH after the mutation doubles it): such a mutation is not tested here
-        differs = ((f.major != anchor_fit.major) | (f.minor != anchor_fit.minor))[oseg.snv_seg]
+        differs = ((f.major != anchor_fit.major) | (f.minor != anchor_fit.minor)) & np.isfinite(oseg.log2r)
+        differs = differs[oseg.snv_seg]
         clonal = set(oid[clonal_in_region(oseg, f, m) | differs].tolist())
+        tested.update(oid[~differs].tolist())
         keep = {i: m for i, m in keep.items() if i in clonal}
-    return keep
+    # a mutation no other region could test is not confirmed
+    return {i: m for i, m in keep.items() if i in tested}
 
 
 def refit_anchor(seg_inputs, params: FitParams, anchor_name: str, prior: float | None, anchor_fit: Fit,

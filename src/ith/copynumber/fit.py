@@ -199,7 +199,9 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                     k = snv_seg[q]
                     # a multiplicity read in the anchor region holds where this region has the
                     # anchor's state; where it differs (a subclonal CN-LOH or gain after the
-                    # mutation) the copies carrying it may differ too, so any is allowed
+                    # mutation) the copies carrying it may differ too, so any is allowed (the free
+                    # model prices a right multiplicity about 1 + 2 ln(major) higher than the fixed
+                    # one: departing from the anchor costs a little more than anchor_cost)
                     same = anchor_c[k] < 0 or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k])
                     t += _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q], SUBCLONAL_VAF_GRID,
                                    snv_m[q] if same else 0)
@@ -435,7 +437,9 @@ def snv_likelihoods(seg: Segments, fit: Fit, params: FitParams, max_m: int) -> t
     """Per mutation the fit scores (`_snv_args`'s, at `fit`'s purity and states, free
     multiplicity): its index among the sample's mutations, the log-likelihood of the subclonal
     part (cut at the clonal VAF) and of each multiplicity 1..max_m (mutations x max_m; -inf above
-    the segment's major copy number), constant terms dropped as in `_snv_nll`. Empty when the fit
+    the segment's major copy number, or above 1 where it is 0), constant terms dropped as in
+    `_snv_nll` (with its prior weights, -2 times the log of 0.5 e^sub + sum_m 0.5/n_m e^clonal
+    summed over the mutations is the fit's mutation score). Empty when the fit
     uses no mutations or holds them to the anchor's multiplicities (a second pass)."""
     a = seg.autosome & np.isfinite(seg.log2r)
     k, alt, dep, bg, fixed, _ = _snv_args(seg, a, params)
@@ -446,7 +450,8 @@ def snv_likelihoods(seg: Segments, fit: Fit, params: FitParams, max_m: int) -> t
     p = fit.purity
     c = (fit.major + fit.minor)[rows].astype(float)
     n_m = np.maximum(fit.major[rows], 1)
-    v1 = p / np.maximum(p * c + 2.0 * (1.0 - p), 1e-12)
+    denom = p * c + 2.0 * (1.0 - p)
+    v1 = np.where(denom > 0, p / np.where(denom > 0, denom, 1.0), 0.0)  # as _snv_nll (0+0 at purity 1)
     j = np.searchsorted(SUBCLONAL_VAF_GRID, v1, side="right") - 1
     sub = np.where(j >= 0, bg[np.arange(len(k)), np.clip(j, 0, None)], -np.inf)
     m = np.arange(1, max_m + 1)[None, :]
