@@ -171,15 +171,17 @@ def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, snv_alt, snv_dep, snv_bg, snv_m,
-                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance):
+                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance, subclonal_chi2):
     out = np.empty((len(purities), len(ploidies)))
     cs = np.zeros(len(l), dtype=np.int64)
+    clean = np.zeros(len(l), dtype=np.bool_)
     nbs = np.zeros(len(l), dtype=np.int64)
     total_pw = pw.sum()
     for i in range(len(purities)):
         for j in range(len(ploidies)):
             s = 0.0
             mean_c = 0.0
+            departed = 0.0
             for k in range(len(l)):
                 chi, c, nb = _state_chi2(l[k], sl[k], b[k], sb[k], n0[k], purities[i], ploidies[j], max_cn,
                                          anchor_c[k], anchor_b[k], anchor_cost)
@@ -187,6 +189,14 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 nbs[k] = nb
                 s += w[k] * min(chi, cap)
                 mean_c += pw[k] * c
+                clean[k] = chi <= subclonal_chi2
+                if anchor_c[k] >= 0 and (c != anchor_c[k] or nb != anchor_b[k]):
+                    departed += pw[k]
+                    clean[k] = chi - anchor_cost <= subclonal_chi2
+            # where most of the genome departs from the anchor's states the point is another
+            # solution of the whole genome (another ploidy), which the anchor's multiplicities
+            # are there to refute: they then hold on every segment
+            release = departed <= 0.5 * total_pw
             if tolerance > 0 and total_pw > 0:
                 off = abs(mean_c / total_pw - ploidies[j]) - tolerance
                 if off > 0:
@@ -198,11 +208,14 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 for q in range(len(snv_seg)):
                     k = snv_seg[q]
                     # a multiplicity read in the anchor region holds where this region has the
-                    # anchor's state; where it differs (a subclonal CN-LOH or gain after the
-                    # mutation) the copies carrying it may differ too, so any is allowed (the free
-                    # model prices a right multiplicity about 1 + 2 ln(major) higher than the fixed
-                    # one: departing from the anchor costs a little more than anchor_cost)
-                    same = anchor_c[k] < 0 or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k])
+                    # anchor's state; where it differs on a few segments with an integer state of
+                    # its own (a CN-LOH or gain in this region after the mutation) the copies
+                    # carrying it may differ too, so any is allowed (the free model prices a right
+                    # multiplicity about 1 + 2 ln(major) higher than the fixed one: departing costs
+                    # a little more than anchor_cost). A segment fitting no integer state is a
+                    # mixture rounded to some state, which says nothing of the copies.
+                    same = (anchor_c[k] < 0 or not release or not clean[k]
+                            or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k]))
                     t += _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q], SUBCLONAL_VAF_GRID,
                                    snv_m[q] if same else 0)
                 s += snv_w * t
@@ -297,7 +310,8 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
     w = np.ones(int(a.sum()))  # each segment's chi-square already weighs its precision
     scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
                           purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
-                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance))
+                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance),
+                          float(params.subclonal_chi2))
     # parsimony: all copies doubled at half the tumour DNA fraction fits the clonal segments
     # exactly as well and turns half-way (subclonal) levels into integers; a doubled genome has
     # about twice the states to choose from per segment, so it pays per segment and unit ploidy
