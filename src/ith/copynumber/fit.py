@@ -210,14 +210,19 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                     # a multiplicity read in the anchor region holds where this region has the
                     # anchor's state; where it differs on a few segments with an integer state of
                     # its own (a CN-LOH or gain in this region after the mutation) the copies
-                    # carrying it may differ too, so any is allowed (the free model prices a right
-                    # multiplicity about 1 + 2 ln(major) higher than the fixed one: departing costs
-                    # a little more than anchor_cost). A segment fitting no integer state is a
-                    # mixture rounded to some state, which says nothing of the copies.
+                    # carrying it may differ too, so there a mutation is scored at the anchor's
+                    # multiplicity or, where that fits worse, at any (the free model alone would
+                    # price a right multiplicity about 1 + 2 ln(major) higher, a cost of
+                    # departing that moved other regions' fits). A segment fitting no integer
+                    # state is a mixture rounded to some state, which says nothing of the copies.
                     same = (anchor_c[k] < 0 or not release or not clean[k]
                             or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k]))
-                    t += _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q], SUBCLONAL_VAF_GRID,
-                                   snv_m[q] if same else 0)
+                    nll = _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q],
+                                   SUBCLONAL_VAF_GRID, snv_m[q])
+                    if not same and snv_m[q] > 0:
+                        nll = min(nll, _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q],
+                                                SUBCLONAL_VAF_GRID, 0))
+                    t += nll
                 s += snv_w * t
             out[i, j] = s
     return out
