@@ -741,3 +741,31 @@ def test_the_joint_mutation_scores_of_one_region_are_its_fit_scores():
                    for q, (k, a, d) in enumerate(zip(seg.snv_seg, seg.snv_alt, seg.snv_depth)))
         own, joint = snv_scores({"R1": (seg, fit)}, {"R1": ids}, FitParams())
         assert own == pytest.approx(want, rel=1e-9) and joint == pytest.approx(own, rel=1e-9)
+
+
+def test_odd_doubled_states_in_every_region_do_not_keep_the_joint_score_from_a_doubled_genome():
+    """Seed 23's P2 of bench/evolution_bam.py: a doubled genome of even states plus a segment of
+    an odd state (3+2) in every region, which the undoubled reading flags subclonal (1.5+1). The
+    regions' two fits are one profile where the undoubled reading fits integers, so the mutations
+    are scored jointly and the patient is doubled (with the odd segment counted against the
+    profile, 10% of the genome differs and each region alone reads undoubled)."""
+    from dataclasses import replace
+
+    from ith.copynumber.anchor import anchor_region, is_doubling
+    from ith.copynumber.fit import fit_hypotheses
+
+    rng = np.random.default_rng(11)
+    states = [(2, 2), (4, 0), (2, 2), (2, 0), (3, 2), (2, 2)]
+    n_per = [(60, 30), (0, 0), (60, 30), (0, 0), (0, 0), (60, 30)]
+    mult = [[2] * e + [1] * lt for e, lt in n_per]
+    mult[1], mult[3], mult[4] = [4] * 10 + [2] * 8 + [1] * 6, [2] * 10 + [1] * 6, [2] * 6 + [1] * 10
+    purities = [0.55, 0.85, 0.5, 0.75]
+    segs, ids = _regions(states, mult, purities, rng)
+    for s in segs.values():
+        s.weight = np.array([100, 60, 100, 50, 45, 90], float)
+        h = fit_hypotheses(s, replace(FitParams(), ploidy_tolerance=0.0))
+        assert h[False].subclonal[4] and not h[True].subclonal[4]
+        assert is_doubling(s, h[False], h[True], FitParams())
+    name, _, fit = anchor_region({k: (s, None) for k, s in segs.items()}, FitParams(), ids)
+    assert fit.wgd
+    assert abs(fit.purity - purities[int(name[1:]) - 1]) <= 0.03

@@ -68,10 +68,12 @@ def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray]
 
 def is_doubling(seg: Segments, undoubled: Fit, doubled: Fit, params: FitParams) -> bool:
     """Whether a region's doubled fit is its undoubled one with every state doubled (over at least
-    `doubling_share` of the autosomes) at the purity that keeps the tumour's share of the DNA
+    `doubling_share` of the autosomes the undoubled fit reads as integers) at the purity that keeps the tumour's share of the DNA
     (p_d = p_u / (2 - p_u), within `doubling_purity_tolerance`): the copy number cannot tell the
     two apart, only the mutations' multiplicities can."""
-    a = seg.autosome & np.isfinite(seg.log2r)
+    # over the segments the undoubled reading fits as integers: the ones it flags subclonal may
+    # be odd doubled states (2+1, 3+2), the doubled reading's own evidence, scored by the copy number
+    a = seg.autosome & np.isfinite(seg.log2r) & ~undoubled.subclonal
     if not a.any():
         return False
     twice = (doubled.major == 2 * undoubled.major) & (doubled.minor == 2 * undoubled.minor)
