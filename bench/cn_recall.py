@@ -13,7 +13,7 @@ default `cntree` settings (`tree_right`) and with boundary segments kept
 default tree is also scored against each region's majority clone (`majority` in the summary;
 `bench/cntree_bam.py`'s `majority truth`).
 
-    python bench/cn_recall.py evo4 evo5 evo16 evo17 evo20 [--out table.tsv]
+    python bench/cn_recall.py evo4 evo5 evo16 evo17 evo20 [--settings default] [--out table.tsv]
 """
 
 from __future__ import annotations
@@ -89,7 +89,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="evolution_bam.py output folders")
     ap.add_argument("--out", help="write the per-patient table here (TSV)")
+    ap.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                    help="fit settings to re-call with (default: all)")
     args = ap.parse_args(argv)
+    for k in [k for k in SETTINGS if k not in args.settings]:
+        del SETTINGS[k]
     table = pd.DataFrame([r for run, row in bench_patients(args.runs) for r in score(run, row)])
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)

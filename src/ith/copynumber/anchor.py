@@ -10,18 +10,12 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy.special import logsumexp
 
 from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
                                 fit_hypotheses, fit_sample, snv_likelihoods, truncal_multiplicity)
 
 log = logging.getLogger(__name__)
-
-
-def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    top = np.max(x, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(x - top), axis=axis))
 
 
 def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray], params: FitParams
@@ -50,7 +44,7 @@ def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray]
     for name, (mid, sub, clonal) in parts.items():
         clonal = np.pad(clonal, ((0, 0), (0, width - clonal.shape[1])), constant_values=-np.inf)
         n_m = np.maximum(np.isfinite(clonal).sum(axis=1), 1)
-        free = _logsumexp(np.column_stack([sub + np.log(0.5), clonal + np.log(0.5 / n_m)[:, None]]), axis=1)
+        free = logsumexp(np.column_stack([sub + np.log(0.5), clonal + np.log(0.5 / n_m)[:, None]]), axis=1)
         own += float(-2.0 * free.sum())
         # per multiplicity: clonal with it, or subclonal here; a multiplicity above this region's
         # major copy number (a subclonal loss here) leaves the region its own free choice
@@ -62,15 +56,16 @@ def snv_scores(fits: dict[str, tuple[Segments, Fit]], ids: dict[str, np.ndarray]
     n_m = table["_n"].groupby(level="id").max().reindex(summed.index).to_numpy()
     per_m = summed.to_numpy()
     per_m = np.where(np.arange(1, width + 1)[None, :] <= n_m[:, None], per_m, -np.inf)
-    joint = _logsumexp(per_m, axis=1) - np.log(n_m)
+    joint = logsumexp(per_m, axis=1) - np.log(n_m)
     return own, float(-2.0 * joint.sum())
 
 
 def is_doubling(seg: Segments, undoubled: Fit, doubled: Fit, params: FitParams) -> bool:
     """Whether a region's doubled fit is its undoubled one with every state doubled (over at least
-    `doubling_share` of the autosomes the undoubled fit reads as integers) at the purity that keeps the tumour's share of the DNA
-    (p_d = p_u / (2 - p_u), within `doubling_purity_tolerance`): the copy number cannot tell the
-    two apart, only the mutations' multiplicities can."""
+    `doubling_share` of the autosomes the undoubled fit reads as integers) at the purity that
+    keeps the tumour's share of the DNA (p_d = p_u / (2 - p_u), within
+    `doubling_purity_tolerance`): the copy number cannot tell the two apart, only the mutations'
+    multiplicities can."""
     # over the segments the undoubled reading fits as integers: the ones it flags subclonal may
     # be odd doubled states (2+1, 3+2), the doubled reading's own evidence, scored by the copy number
     a = seg.autosome & np.isfinite(seg.log2r) & ~undoubled.subclonal

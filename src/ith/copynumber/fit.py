@@ -129,6 +129,27 @@ def _state_chi2(l: float, sl: float, b: float, sb: float, n0: int, p: float, psi
 
 
 @numba.njit(cache=True)
+def _clonal_vaf(p: float, c: int) -> float:
+    """VAF of a clonal mutation on one of `c` tumour copies at purity p (two normal copies)."""
+    denom = p * c + 2.0 * (1.0 - p)
+    return p / denom if denom > 0 else 0.0
+
+
+@numba.njit(cache=True)
+def _subclonal_ll(cum_bg: np.ndarray, grid: np.ndarray, v1: float) -> float:
+    """Log-likelihood of the subclonal part: the VAF spread cut at the clonal VAF v1."""
+    k = np.searchsorted(grid, v1, side="right")
+    return cum_bg[k - 1] if k > 0 else -np.inf
+
+
+@numba.njit(cache=True)
+def _binom_ll(alt: float, dep: float, v: float) -> float:
+    """Binomial log-likelihood of `alt` of `dep` reads at VAF v (constant terms dropped)."""
+    v = min(max(v, 1e-4), 1 - 1e-4)
+    return alt * np.log(v) + (dep - alt) * np.log(1 - v)
+
+
+@numba.njit(cache=True)
 def _snv_nll(alt: float, dep: float, p: float, c: int, na: int, cum_bg: np.ndarray, grid: np.ndarray,
              fixed_m: int) -> float:
     """-2 log-likelihood of one mutation's reads: half clonal (multiplicity 1..major, equally
@@ -136,29 +157,39 @@ def _snv_nll(alt: float, dep: float, p: float, c: int, na: int, cum_bg: np.ndarr
     clonal VAF (no cell carries more than all cells) but not renormalised, so a lower purity
     gains nothing by squeezing the subclonal mutations while mutations above the clonal VAF
     cost it dearly."""
-    denom = p * c + 2.0 * (1.0 - p)
-    v1 = p / denom if denom > 0 else 0.0
-    k = np.searchsorted(grid, v1, side="right")
-    background = cum_bg[k - 1] if k > 0 else -np.inf
+    v1 = _clonal_vaf(p, c)
+    background = _subclonal_ll(cum_bg, grid, v1)
     if fixed_m > 0:
         # a truncal mutation whose multiplicity the anchor region showed; some such "truncal"
         # mutations are subclones near-clonal in the anchor, hence the subclonal alternative
-        v = min(max(v1 * fixed_m, 1e-4), 1 - 1e-4)
-        a = alt * np.log(v) + (dep - alt) * np.log(1 - v) + np.log(0.8)
+        a = _binom_ll(alt, dep, v1 * fixed_m) + np.log(0.8)
         b = background + np.log(0.2)
         top = max(a, b)
         return -2.0 * (top + np.log(np.exp(a - top) + np.exp(b - top)))
     n_m = max(na, 1)
     logs = np.empty(n_m + 1)
     for m in range(1, n_m + 1):
-        v = min(max(v1 * m, 1e-4), 1 - 1e-4)
-        logs[m - 1] = alt * np.log(v) + (dep - alt) * np.log(1 - v) + np.log(0.5 / n_m)
+        logs[m - 1] = _binom_ll(alt, dep, v1 * m) + np.log(0.5 / n_m)
     logs[n_m] = background + np.log(0.5)
     lmax = logs.max()
     total = 0.0
     for x in logs:
         total += np.exp(x - lmax)
     return -2.0 * (lmax + np.log(total))
+
+
+@numba.njit(cache=True)
+def _snv_terms(alt, dep, p, c, na, cum_bg, grid, max_m):
+    """`_snv_nll`'s parts for many mutations, before its prior weights: the subclonal
+    log-likelihood and the clonal one of each multiplicity 1..max_m (-inf above max(major, 1))."""
+    sub = np.empty(len(alt))
+    clonal = np.full((len(alt), max_m), -np.inf)
+    for q in range(len(alt)):
+        v1 = _clonal_vaf(p, c[q])
+        sub[q] = _subclonal_ll(cum_bg[q], grid, v1)
+        for m in range(1, min(max(na[q], 1), max_m) + 1):
+            clonal[q, m - 1] = _binom_ll(alt[q], dep[q], v1 * m)
+    return sub, clonal
 
 
 def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
@@ -465,16 +496,7 @@ def snv_likelihoods(seg: Segments, fit: Fit, params: FitParams, max_m: int) -> t
     if not len(k) or (fixed > 0).any():
         return np.zeros(0, np.int64), np.zeros(0), np.zeros((0, max_m))
     rows = np.flatnonzero(a)[k]  # the segments of the sample
-    keep = np.flatnonzero(np.isin(seg.snv_seg, np.flatnonzero(a)))
-    p = fit.purity
-    c = (fit.major + fit.minor)[rows].astype(float)
-    n_m = np.maximum(fit.major[rows], 1)
-    denom = p * c + 2.0 * (1.0 - p)
-    v1 = np.where(denom > 0, p / np.where(denom > 0, denom, 1.0), 0.0)  # as _snv_nll (0+0 at purity 1)
-    j = np.searchsorted(SUBCLONAL_VAF_GRID, v1, side="right") - 1
-    sub = np.where(j >= 0, bg[np.arange(len(k)), np.clip(j, 0, None)], -np.inf)
-    m = np.arange(1, max_m + 1)[None, :]
-    v = np.clip(v1[:, None] * m, 1e-4, 1 - 1e-4)
-    clonal = alt[:, None] * np.log(v) + (dep - alt)[:, None] * np.log1p(-v)
-    clonal = np.where(m <= n_m[:, None], clonal, -np.inf)
+    keep = np.flatnonzero(a[seg.snv_seg])  # _snv_args keeps the mutations on fitted segments, in order
+    sub, clonal = _snv_terms(alt, dep, float(fit.purity), (fit.major + fit.minor)[rows].astype(np.int64),
+                             fit.major[rows].astype(np.int64), bg, SUBCLONAL_VAF_GRID, max_m)
     return keep, sub, clonal
