@@ -89,10 +89,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="evolution_bam.py output folders")
     ap.add_argument("--out", help="write the per-patient table here (TSV)")
-    ap.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
-                    help="fit settings to re-call with (default: all)")
+    ap.add_argument("--settings", action="append", choices=list(SETTINGS),
+                    help="a fit setting to re-call with; repeat for more (default: all)")
     args = ap.parse_args(argv)
-    for k in [k for k in SETTINGS if k not in args.settings]:
+    for k in [k for k in SETTINGS if args.settings and k not in args.settings]:
         del SETTINGS[k]
     table = pd.DataFrame([r for run, row in bench_patients(args.runs) for r in score(run, row)])
     if args.out:
