@@ -599,6 +599,64 @@ def test_a_subclonal_segment_is_read_as_the_two_states_other_regions_show_clonal
                              FitParams()).mixed.any()
 
 
+def _doubled_regions(lineage: dict[str, float], rng, gained: int = 3, state: tuple[int, int] = (4, 0)):
+    """Regions of a doubled genome (ground state 2+2) in which a lineage holding `state` on
+    segment `gained` makes up the given share of the tumour cells; fitted against R1's states (the
+    workflow's second pass)."""
+    from ith.copynumber.fit import Anchor
+
+    base = [(4, 2), (5, 2), (2, 1), (4, 2), (4, 0), (4, 2), (6, 3), (3, 1), (4, 2)]  # (total, minor)
+    regions = {}
+    for i, (name, share) in enumerate(lineage.items()):
+        states = [*base]
+        states[gained] = (share * sum(state) + (1 - share) * 4, share * state[1] + (1 - share) * 2)
+        regions[name] = _region(0.8 - 0.1 * i, states, rng)
+    first = fit_sample(regions["R1"], FitParams())
+    anchor = Anchor(first.major, first.minor, FitParams().anchor_cost)
+    return {n: (seg, first if n == "R1" else fit_sample(seg, FitParams(), None, anchor)) for n, seg in regions.items()}
+
+
+def test_the_ground_state_is_a_candidate_where_no_region_shows_it_clonally():
+    """R1 holds a 4+0 on a segment of a doubled genome; R2 holds it in 35% of its tumour cells
+    and reads 3+1, flagged. No region is 2+2 there, but 2+2 is the patient's ground state (where
+    a lineage's event starts): R2 reads 2+2 with 4+0 in 35%. With only the states seen clonally
+    (the rule before the ground state) it stays 3+1."""
+    from ith.copynumber.mixture import clonal_states, read_mixtures, read_patient_mixtures
+
+    regions = _doubled_regions({"R1": 1.0, "R2": 0.35}, np.random.default_rng(5))
+    seg, fit = regions["R2"]
+    assert fit.subclonal[3] and (fit.major[3], fit.minor[3]) == (3, 1)
+    mix = read_patient_mixtures(regions, FitParams())["R2"]
+    assert (mix.major[3], mix.minor[3], mix.major2[3], mix.minor2[3]) == (2, 2, 4, 0)
+    assert abs(mix.fraction2[3] - 0.35) <= 0.05
+    assert mix.mixed.sum() == 1
+    seen = clonal_states({n: f for n, (_, f) in regions.items()}, len(seg.log2r))
+    assert not read_mixtures(seg, fit, seen, FitParams()).mixed.any()
+
+
+def test_regions_that_all_read_a_lineage_part_way_are_read_together_as_one_pair_of_states():
+    """No region shows the lineage's 4+0 clonally: R2 holds it in 30% of its tumour cells, R3 in
+    70%, both read 3+1 and flagged. Each alone lies on the line of 2+2 with 3+1 as well as of 2+2
+    with 4+0 (and R3 of 3+1 with 4+0); only 2+2 with 4+0 explains both, so R2 reads 2+2 with 4+0
+    at 0.3 and R3 4+0 with 2+2 at 0.3. Without the joint reading both stay 3+1."""
+    from ith.copynumber.mixture import clonal_states, read_mixtures, read_patient_mixtures
+
+    regions = _doubled_regions({"R1": 0.0, "R2": 0.3, "R3": 0.7}, np.random.default_rng(6))
+    for n in ("R2", "R3"):
+        fit = regions[n][1]
+        assert fit.subclonal[3] and (fit.major[3], fit.minor[3]) == (3, 1), n
+    mix = read_patient_mixtures(regions, FitParams())
+    assert (mix["R2"].major[3], mix["R2"].minor[3], mix["R2"].major2[3], mix["R2"].minor2[3]) == (2, 2, 4, 0)
+    assert (mix["R3"].major[3], mix["R3"].minor[3], mix["R3"].major2[3], mix["R3"].minor2[3]) == (4, 0, 2, 2)
+    for n in ("R2", "R3"):
+        assert abs(mix[n].fraction2[3] - 0.3) <= 0.05, n
+        assert mix[n].mixed.sum() == 1, n
+    assert not mix["R1"].mixed.any()
+    seen = clonal_states({n: f for n, (_, f) in regions.items()}, len(regions["R1"][0].log2r))
+    for n in ("R2", "R3"):
+        assert not read_mixtures(*regions[n], seen, FitParams(), ground=(2, 2)).mixed.any(), n
+
+
 def _with_snvs(seg: Segments, p: float, states: list[tuple[int, int]], mult: list[list[int]], rng,
                depth: int = 100, subclonal: int = 0) -> Segments:
     """`seg` with mutations: on segment k one clonal mutation per entry of mult[k] (its

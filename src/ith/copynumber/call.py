@@ -13,7 +13,7 @@ from ith.copynumber.anchor import anchor_region, present_everywhere, refit_ancho
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
 from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_sample, fixed_purity_states
-from ith.copynumber.mixture import clonal_states, read_mixtures
+from ith.copynumber.mixture import read_patient_mixtures
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.reference import hybrid_model, pooled_model
 from ith.copynumber.segment import default_penalty, noise_sd, segment_matrix
@@ -367,7 +367,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     if anchor_fit is not None and known:
         prior = next(s.purity for s in fitted if s.name == anchor_name)
         second = refit_anchor(seg_inputs, params.fit, anchor_name, prior, anchor_fit, known, second, everywhere)
-    seen = clonal_states({n: f for n, (f, _) in second.items() if f.identifiable}, len(segs))
+    mixtures = read_patient_mixtures({n: (seg_inputs[n][0], f) for n, (f, _) in second.items()}, params.fit)
     rows, pp_rows, fits = [], [], {}
     for s in others:
         seg, nb, ns, _ = seg_inputs[s.name]
@@ -378,11 +378,11 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
         if s.type == "tumour" and assessable[s.name]:
             fit, method = second[s.name]
             fits[s.name] = (fit, seg)
-            mix = read_mixtures(seg, fit, seen, params.fit)
+            mix = mixtures[s.name]
             major, minor, subclonal = mix.major, mix.minor, fit.subclonal
             major2, minor2, fraction2 = mix.major2, mix.minor2, mix.fraction2
             if mix.mixed.any():
-                log.info("%s: %d of %d subclonal segments read as two states other regions show clonally",
+                log.info("%s: %d of %d subclonal segments read as two states of the patient",
                          s.name, int(mix.mixed.sum()), int(fit.subclonal.sum()))
             purity = fit.purity if (fit.identifiable or s.purity is not None) else np.nan
             pp_rows.append(dict(patient=patient, sample=s.name, purity=purity, ploidy=round(fit.ploidy, 4),

@@ -1,12 +1,22 @@
-"""Subclonal segments read as two states the patient's other regions show clonally.
+"""Subclonal segments read as two states of the patient.
 
 A region that holds a lineage in part of its tumour cells reads, where that lineage changed the
 copy number, a level between the two states; the fit flags the segment `subclonal` and rounds it
-to the nearest integer state, which is often neither (a 2+2 with a 4+0 minority reads 3+1). Where
-other regions of the patient show both states clonally in the same segment, the region is read
-as their mixture (as Battenberg reads a subclonal segment as two states and a fraction): the
-state of most of its tumour cells becomes `major_cn`/`minor_cn`, the other and the share of tumour
-cells carrying it `major_cn_2`/`minor_cn_2`/`fraction_2`, and the segment stays `subclonal`.
+to the nearest integer state, which is often neither (a 2+2 with a 4+0 minority reads 3+1). Such
+a segment is read as a mixture (as Battenberg reads a subclonal segment as two states and a
+fraction): the state of most of its tumour cells becomes `major_cn`/`minor_cn`, the other and the
+share of tumour cells carrying it `major_cn_2`/`minor_cn_2`/`fraction_2`, and the segment stays
+`subclonal`.
+
+One region alone cannot tell which two states: its level and BAF lie on a line through several
+pairs (2+2 with 4+0 at 60:40 is 2+2 with 3+1 at 20:80). The candidates come from the patient: the
+states other regions show clonally in the segment and the patient's ground state (the clonal
+state covering most of its regions' autosomes, 2+2 after a doubling, else 1+1: the state a
+lineage's event starts from). Where no such pair fits, the regions flagged in the segment are
+read together: one pair must explain all of them (a lineage at different shares in different
+regions draws out the line's ends), one state of it a candidate and the other any integer state
+next to a region's own level, at a cost of one chi-square unit per copy between the two states
+(of two pairs that explain the regions alike, the nearer).
 """
 
 from __future__ import annotations
@@ -55,31 +65,128 @@ def _mixture_chi2(seg: Segments, k: int, p: float, psi: float, a: tuple[int, int
     return chi
 
 
-def read_mixtures(seg: Segments, fit: Fit, seen: list[set[tuple[int, int]]], params: FitParams) -> Mixtures:
-    """A region's flagged segments read as a mixture of two states other regions show clonally,
-    where the best mixture fits (chi-square at most `subclonal_chi2`, and below the integer
-    state's) and its majority state holds at least `mixture_min_share` of the tumour cells (0.5:
-    always; a higher bar keeps the integer call nearer an even split)."""
+def ground_state(fits: dict[str, Fit], weights: dict[str, np.ndarray]) -> tuple[int, int] | None:
+    """The (major, minor) state the regions call clonally over most of their genome (`weights`:
+    each region's segment lengths, autosomes only, 0 elsewhere)."""
+    cover: dict[tuple[int, int], float] = {}
+    for name, fit in fits.items():
+        w = weights[name]
+        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & (w > 0)):
+            key = (int(fit.major[k]), int(fit.minor[k]))
+            cover[key] = cover.get(key, 0.0) + float(w[k])
+    return max(sorted(cover), key=lambda s: cover[s]) if cover else None
+
+
+def _best_share(seg: Segments, k: int, fit: Fit, a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float]:
+    """The least chi-square of segment k as a mixture of `a` and `b`, and the share of `a` there."""
+    chi = _mixture_chi2(seg, k, fit.purity, fit.ploidy_grid, a, b)
+    j = int(np.argmin(chi))
+    return float(chi[j]), float(SHARES[j])
+
+
+def _level(seg: Segments, k: int, fit: Fit) -> tuple[float, float] | None:
+    """Segment k's continuous (major, minor) copy numbers at the fit's purity and grid ploidy (the
+    inverse of expected_log2r and expected_baf), or None without a BAF."""
+    p, n0 = fit.purity, float(seg.n0[k])
+    if not np.isfinite(seg.baf[k]) or p <= 0:
+        return None
+    norm = p * fit.ploidy_grid + 2.0 * (1.0 - p)
+    c = max((2.0 ** seg.log2r[k] * n0 / 2.0 * norm - n0 * (1.0 - p)) / p, 0.0)
+    nb = min(max((seg.baf[k] * (p * c + 2.0 * (1.0 - p)) - (1.0 - p)) / p, 0.0), c / 2.0)
+    return c - nb, nb
+
+
+def _neighbours(level: tuple[float, float], max_cn: int) -> set[tuple[int, int]]:
+    """The integer states at the corners around a continuous (major, minor) level."""
+    major, minor = level
+    out = set()
+    for a in {int(np.floor(major)), int(np.ceil(major))}:
+        for b in {int(np.floor(minor)), int(np.ceil(minor))}:
+            if 0 <= b <= a and a + b <= max_cn:
+                out.add((a, b))
+    return out
+
+
+def _accept(out: Mixtures, k: int, fit: Fit, chi2: float, share: float, a, b, params: FitParams) -> bool:
+    """Record the mixture of `a` (share) and `b` on segment k where it fits (chi-square at most
+    `subclonal_chi2` and below the integer state's) and its majority holds `mixture_min_share`."""
+    if chi2 > params.subclonal_chi2 or chi2 >= fit.chi2[k] or max(share, 1 - share) < params.mixture_min_share:
+        return False
+    first, second, minority = (a, b, 1 - share) if share >= 0.5 else (b, a, share)
+    out.major[k], out.minor[k] = first
+    out.major2[k], out.minor2[k] = second
+    out.fraction2[k] = round(minority, 2)
+    return True
+
+
+def _unread(fit: Fit, seg: Segments, out: Mixtures) -> np.ndarray:
+    return fit.subclonal & (seg.n0 == 2) & np.isfinite(seg.log2r) & ~out.mixed
+
+
+def read_mixtures(seg: Segments, fit: Fit, seen: list[set[tuple[int, int]]], params: FitParams,
+                  ground: tuple[int, int] | None = None) -> Mixtures:
+    """A region's flagged segments read as a mixture of two states other regions show clonally
+    there or the patient's `ground` state, where the best such mixture fits (chi-square at most
+    `subclonal_chi2`, and below the integer state's) and its majority state holds at least
+    `mixture_min_share` of the tumour cells (0.5: always; a higher bar keeps the integer call
+    nearer an even split)."""
     n = len(seg.log2r)
     out = Mixtures(fit.major.copy(), fit.minor.copy(), np.full(n, -1), np.full(n, -1), np.full(n, np.nan))
     if not params.two_state_mixtures or not np.isfinite(fit.purity):
         return out
-    for k in np.flatnonzero(fit.subclonal & (seg.n0 == 2) & np.isfinite(seg.log2r)):
-        states = sorted(seen[k])
+    for k in np.flatnonzero(_unread(fit, seg, out)):
+        states = sorted(seen[k] | ({ground} if ground is not None else set()))
         best = (np.inf, 0.0, None, None)
         for i, a in enumerate(states):
             for b in states[i + 1:]:
-                chi = _mixture_chi2(seg, k, fit.purity, fit.ploidy_grid, a, b)
-                j = int(np.argmin(chi))
-                if chi[j] < best[0]:
-                    best = (float(chi[j]), float(SHARES[j]), a, b)
+                chi2, share = _best_share(seg, k, fit, a, b)
+                if chi2 < best[0]:
+                    best = (chi2, share, a, b)
         chi2, share, a, b = best
-        if a is None or chi2 > params.subclonal_chi2 or chi2 >= fit.chi2[k]:
+        if a is not None:
+            _accept(out, k, fit, chi2, share, a, b, params)
+    return out
+
+
+def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitParams) -> dict[str, Mixtures]:
+    """Every region's mixtures (`read_mixtures` with the clonal and ground states of the regions
+    whose purity is identifiable),
+    then, on segments where at least two flagged regions are left unread, the one pair of
+    states that explains them best: one state a candidate (seen clonally there, or the ground
+    state), the other any integer state next to an unread region's level; scored by the sum of
+    their chi-squares (each capped at `chi2_cap`) plus the copies between the two states."""
+    usable = {n: (seg, fit) for n, (seg, fit) in regions.items() if np.isfinite(fit.purity)}
+    n_seg = len(next(iter(regions.values()))[0].log2r) if regions else 0
+    known = {n: (seg, fit) for n, (seg, fit) in usable.items() if fit.identifiable}
+    seen = clonal_states({n: f for n, (_, f) in known.items()}, n_seg)
+    ground = ground_state({n: f for n, (_, f) in known.items()},
+                          {n: np.where(s.autosome & (s.n0 == 2), s.weight, 0.0) for n, (s, _) in known.items()})
+    out = {n: read_mixtures(seg, fit, seen, params, ground) for n, (seg, fit) in regions.items()}
+    if not params.two_state_mixtures:
+        return out
+    unread = {n: _unread(fit, seg, out[n]) for n, (seg, fit) in usable.items()}
+    for k in range(n_seg):
+        names = [n for n in usable if unread[n][k]]
+        if len(names) < 2:
             continue
-        if max(share, 1 - share) < params.mixture_min_share:
+        anchored = seen[k] | ({ground} if ground is not None else set())
+        others = set(anchored)
+        for n in names:
+            level = _level(usable[n][0], k, usable[n][1])
+            if level is not None:
+                others |= _neighbours(level, params.max_cn)
+        best = (np.inf, None, None)
+        for a in sorted(anchored):
+            for b in sorted(others - {a}):
+                cost = sum(min(_best_share(usable[n][0], k, usable[n][1], a, b)[0], params.chi2_cap) for n in names)
+                cost += abs(a[0] - b[0]) + abs(a[1] - b[1])
+                if cost < best[0]:
+                    best = (cost, a, b)
+        _, a, b = best
+        if a is None:
             continue
-        first, second, minority = (a, b, 1 - share) if share >= 0.5 else (b, a, share)
-        out.major[k], out.minor[k] = first
-        out.major2[k], out.minor2[k] = second
-        out.fraction2[k] = round(minority, 2)
+        for n in names:
+            seg, fit = usable[n]
+            chi2, share = _best_share(seg, k, fit, a, b)
+            _accept(out[n], k, fit, chi2, share, a, b, params)
     return out
