@@ -672,6 +672,42 @@ def _with_snvs(seg: Segments, p: float, states: list[tuple[int, int]], mult: lis
     return seg
 
 
+def test_mutations_on_a_subclonal_segment_do_not_move_the_purity():
+    """A region at purity 0.45 holds a CN-LOH (1+1 to 2+0) in half its tumour cells on one
+    segment, flagged subclonal. Its 60 truncal mutations there (multiplicity 1 in the anchor
+    region) sit at 2 copies or none in the LOH cells and 1 elsewhere: VAFs of 0.75 and 0.25 of
+    the purity, the first above any clonal VAF of one copy but at a higher purity. The fit leaves
+    them out (`fit_region`) and finds the purity from the other mutations; kept, they pull it up."""
+    from ith.copynumber.fit import fit_region
+
+    rng = np.random.default_rng(11)
+    p = 0.45
+    states = [(1, 1), (2, 1), (1, 0), (1, 1), (2, 0), (3, 1), (1, 1), (2, 2)]
+    mixed = 3
+    continuous = [(a + b, b) for a, b in states]
+    continuous[mixed] = (2.0, 0.5)  # half 1+1, half 2+0
+    seg = _region(p, continuous, rng)
+    seg.se_log2r, seg.se_baf = np.full(len(states), 0.05), np.full(len(states), 0.02)  # a noisy region
+    mult = [[1] * 6 if k != mixed else [] for k in range(len(states))]
+    mult[1] += [2] * 3
+    mult[5] += [3] * 3
+    seg = _with_snvs(seg, p, states, mult, rng)
+    # on the LOH segment: half the mutations on the kept allele (2 copies in half the cells),
+    # half on the lost one (none there); both 1 copy in the other half
+    n = 60
+    carried = np.array([1.5] * (n // 2) + [0.5] * (n // 2))
+    vaf = p * carried / (p * 2.0 + 2 * (1 - p))
+    seg.snv_seg = np.concatenate([seg.snv_seg, np.full(n, mixed)])
+    seg.snv_alt = np.concatenate([seg.snv_alt, rng.binomial(100, vaf)])
+    seg.snv_depth = np.concatenate([seg.snv_depth, np.full(n, 100)])
+    seg.snv_mult = np.concatenate([np.array([x for ms in mult for x in ms]), np.ones(n, np.int64)])
+    kept = fit_sample(seg, FitParams())
+    assert kept.subclonal[mixed] and kept.subclonal.sum() == 1
+    fit = fit_region(seg, FitParams())
+    assert abs(fit.purity - p) <= 0.02, fit.purity
+    assert kept.purity - p >= 0.04, kept.purity
+
+
 def _regions(states, mult, purities, rng, subclonal=60):
     """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
     subclonal ones; returns ({region: Segments}, {region: mutation ids})."""

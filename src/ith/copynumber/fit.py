@@ -12,7 +12,7 @@ equivalent solutions (all copies doubled at half the tumour DNA fraction) go to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -202,10 +202,9 @@ def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, snv_alt, snv_dep, snv_bg, snv_m,
-                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance, subclonal_chi2):
+                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance):
     out = np.empty((len(purities), len(ploidies)))
     cs = np.zeros(len(l), dtype=np.int64)
-    clean = np.zeros(len(l), dtype=np.bool_)
     nbs = np.zeros(len(l), dtype=np.int64)
     total_pw = pw.sum()
     for i in range(len(purities)):
@@ -220,10 +219,8 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 nbs[k] = nb
                 s += w[k] * min(chi, cap)
                 mean_c += pw[k] * c
-                clean[k] = chi <= subclonal_chi2
                 if anchor_c[k] >= 0 and (c != anchor_c[k] or nb != anchor_b[k]):
                     departed += pw[k]
-                    clean[k] = chi - anchor_cost <= subclonal_chi2
             # where most of the genome departs from the anchor's states the point is another
             # solution of the whole genome (another ploidy), which the anchor's multiplicities
             # are there to refute: they then hold on every segment
@@ -239,14 +236,15 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 for q in range(len(snv_seg)):
                     k = snv_seg[q]
                     # a multiplicity read in the anchor region holds where this region has the
-                    # anchor's state; where it differs on a few segments with an integer state of
-                    # its own (a CN-LOH or gain in this region after the mutation) the copies
+                    # anchor's state; where it differs on a few segments (a CN-LOH or gain in
+                    # this region after the mutation, in all its cells or some) the copies
                     # carrying it may differ too, so there a mutation is scored at the anchor's
                     # multiplicity or, where that fits worse, at any (the free model alone would
                     # price a right multiplicity about 1 + 2 ln(major) higher, a cost of
-                    # departing that moved other regions' fits). A segment fitting no integer
-                    # state is a mixture rounded to some state, which says nothing of the copies.
-                    same = (anchor_c[k] < 0 or not release or not clean[k]
+                    # departing that moved other regions' fits). Held on a segment whose level
+                    # fits no integer state, a multiplicity the region's cells do not all carry
+                    # pulls the grid towards the anchor's state there (another ploidy).
+                    same = (anchor_c[k] < 0 or not release
                             or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k]))
                     nll = _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q],
                                    SUBCLONAL_VAF_GRID, snv_m[q])
@@ -346,12 +344,30 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
     w = np.ones(int(a.sum()))  # each segment's chi-square already weighs its precision
     scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
                           purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
-                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance),
-                          float(params.subclonal_chi2))
+                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance))
     # parsimony: all copies doubled at half the tumour DNA fraction fits the clonal segments
     # exactly as well and turns half-way (subclonal) levels into integers; a doubled genome has
     # about twice the states to choose from per segment, so it pays per segment and unit ploidy
     return scores + params.ploidy_parsimony * len(w) * ploidies[None, :]
+
+
+def without_mutations(seg: Segments, drop: np.ndarray) -> Segments:
+    """`seg` without the mutations marked in `drop`."""
+    keep = ~drop
+    return replace(seg, **{f: getattr(seg, f)[keep] for f in ("snv_seg", "snv_alt", "snv_depth", "snv_mult")
+                           if getattr(seg, f) is not None})
+
+
+def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
+    """`fit_sample`, then again without the mutations on the segments that fit flags subclonal.
+    Where a lineage changed the copy number in part of a region's cells, a mutation's copies
+    differ between its cells (a CN-LOH in half of them leaves a truncal mutation at 2 copies or
+    none there, 1 elsewhere), so its reads say nothing of the purity at any one multiplicity, and
+    many such reads pull it (above the clonal VAF they can be read only at a higher purity)."""
+    fit = fit_sample(seg, params, prior, anchor)
+    if seg.snv_seg is None or not fit.subclonal[seg.snv_seg].any():
+        return fit
+    return fit_sample(without_mutations(seg, fit.subclonal[seg.snv_seg]), params, prior, anchor)
 
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
