@@ -12,7 +12,7 @@ import pandas as pd
 from ith.copynumber.anchor import anchor_region, present_everywhere, refit_anchor, share_truncal_multiplicities
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
-from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_region, fit_sample, fixed_purity_states
+from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_region, fixed_purity_states
 from ith.copynumber.mixture import read_patient_mixtures
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.reference import hybrid_model, pooled_model
