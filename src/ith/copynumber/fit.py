@@ -202,9 +202,10 @@ def snv_background(alt: np.ndarray, dep: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, snv_alt, snv_dep, snv_bg, snv_m,
-                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance):
+                 snv_w, anchor_c, anchor_b, anchor_cost, pw, tolerance, subclonal_chi2, hold_mixed):
     out = np.empty((len(purities), len(ploidies)))
     cs = np.zeros(len(l), dtype=np.int64)
+    clean = np.zeros(len(l), dtype=np.bool_)
     nbs = np.zeros(len(l), dtype=np.int64)
     total_pw = pw.sum()
     for i in range(len(purities)):
@@ -219,8 +220,10 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                 nbs[k] = nb
                 s += w[k] * min(chi, cap)
                 mean_c += pw[k] * c
+                clean[k] = chi <= subclonal_chi2
                 if anchor_c[k] >= 0 and (c != anchor_c[k] or nb != anchor_b[k]):
                     departed += pw[k]
+                    clean[k] = chi - anchor_cost <= subclonal_chi2
             # where most of the genome departs from the anchor's states the point is another
             # solution of the whole genome (another ploidy), which the anchor's multiplicities
             # are there to refute: they then hold on every segment
@@ -237,14 +240,15 @@ def _grid_scores(l, sl, b, sb, n0, w, purities, ploidies, max_cn, cap, snv_seg, 
                     k = snv_seg[q]
                     # a multiplicity read in the anchor region holds where this region has the
                     # anchor's state; where it differs on a few segments (a CN-LOH or gain in
-                    # this region after the mutation, in all its cells or some) the copies
-                    # carrying it may differ too, so there a mutation is scored at the anchor's
-                    # multiplicity or, where that fits worse, at any (the free model alone would
-                    # price a right multiplicity about 1 + 2 ln(major) higher, a cost of
-                    # departing that moved other regions' fits). Held on a segment whose level
-                    # fits no integer state, a multiplicity the region's cells do not all carry
-                    # pulls the grid towards the anchor's state there (another ploidy).
-                    same = (anchor_c[k] < 0 or not release
+                    # this region after the mutation) the copies carrying it may differ too, so
+                    # there a mutation is scored at the anchor's multiplicity or, where that fits
+                    # worse, at any (the free model alone would price a right multiplicity about
+                    # 1 + 2 ln(major) higher, a cost of departing that moved other regions'
+                    # fits). With `hold_mixed`, a segment fitting no integer state (a mixture
+                    # rounded to some state, which says nothing of the copies) keeps them: the
+                    # first fit of fit_region, whose flagged segments' mutations the second
+                    # leaves out
+                    same = (anchor_c[k] < 0 or not release or (hold_mixed and not clean[k])
                             or (cs[k] == anchor_c[k] and nbs[k] == anchor_b[k]))
                     nll = _snv_nll(snv_alt[q], snv_dep[q], purities[i], cs[k], cs[k] - nbs[k], snv_bg[q],
                                    SUBCLONAL_VAF_GRID, snv_m[q])
@@ -292,6 +296,7 @@ class Anchor:
     major: np.ndarray
     minor: np.ndarray
     cost: float
+    hold_mixed: bool = True  # its multiplicities hold on departing segments that fit no integer state
 
 
 def _anchor_arrays(seg: Segments, a: np.ndarray, anchor: Anchor | None):
@@ -344,7 +349,8 @@ def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np
     w = np.ones(int(a.sum()))  # each segment's chi-square already weighs its precision
     scores = _grid_scores(seg.log2r[a], seg.se_log2r[a], seg.baf[a], seg.se_baf[a], seg.n0[a].astype(np.int64), w,
                           purities, ploidies, params.max_cn, params.chi2_cap, *_snv_args(seg, a, params),
-                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance))
+                          *_anchor_arrays(seg, a, anchor), ploidy_weights(seg)[a], float(params.ploidy_tolerance),
+                          float(params.subclonal_chi2), anchor is None or anchor.hold_mixed)
     # parsimony: all copies doubled at half the tumour DNA fraction fits the clonal segments
     # exactly as well and turns half-way (subclonal) levels into integers; a doubled genome has
     # about twice the states to choose from per segment, so it pays per segment and unit ploidy
@@ -359,15 +365,23 @@ def without_mutations(seg: Segments, drop: np.ndarray) -> Segments:
 
 
 def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
-    """`fit_sample`, then again without the mutations on the segments that fit flags subclonal.
-    Where a lineage changed the copy number in part of a region's cells, a mutation's copies
-    differ between its cells (a CN-LOH in half of them leaves a truncal mutation at 2 copies or
-    none there, 1 elsewhere), so its reads say nothing of the purity at any one multiplicity, and
-    many such reads pull it (above the clonal VAF they can be read only at a higher purity)."""
+    """`fit_sample`, then again without the mutations on the segments that fit flags subclonal
+    and with the anchor's multiplicities released on every segment where the region departs
+    from its state. Where a lineage changed the copy number in part of a region's cells, a
+    mutation's copies differ between its cells (a CN-LOH in half of them leaves a truncal
+    mutation at 2 copies or none there, 1 elsewhere), so its reads say nothing of the purity at
+    any one multiplicity, and many such reads pull it (above the clonal VAF they can be read
+    only at a higher purity). The first fit holds the anchor's multiplicities on departing
+    segments that fit no integer state: released there, a point where most of the genome fits
+    none (its mutations then free) can win."""
     fit = fit_sample(seg, params, prior, anchor)
-    if seg.snv_seg is None or not fit.subclonal[seg.snv_seg].any():
+    if seg.snv_seg is None:
         return fit
-    return fit_sample(without_mutations(seg, fit.subclonal[seg.snv_seg]), params, prior, anchor)
+    drop = fit.subclonal[seg.snv_seg]
+    if anchor is None and not drop.any():
+        return fit
+    released = replace(anchor, hold_mixed=False) if anchor is not None else None
+    return fit_sample(without_mutations(seg, drop), params, prior, released)
 
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
