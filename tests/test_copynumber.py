@@ -708,6 +708,45 @@ def test_mutations_on_a_subclonal_segment_do_not_move_the_purity():
     assert kept.purity - p >= 0.04, kept.purity
 
 
+def test_a_gain_in_part_of_a_regions_cells_does_not_hold_its_mutations_to_the_anchors_multiplicity():
+    """Seed 17's P2-R5 of bench/evolution_bam.py in small: a doubled genome whose anchor region
+    reads two gains 3+2; this region holds them in 40% of its tumour cells (level 4.4, flagged).
+    Ten mutations on each came before the gain on the gained allele: 3 copies in the anchor, 3 in
+    40% of the cells here and 2 in the rest. Held at 3 on a 2+2 they can be read only at another
+    ploidy, where the segments read 3+2 (fit_sample: ploidy 0.09 too high). `fit_region` leaves
+    them out (their segments are flagged) and releases the anchor's multiplicities on departing
+    segments: the ploidy within 0.02, the gains read 2+2, the state of most of the cells."""
+    from ith.copynumber.fit import Anchor, fit_region
+
+    rng = np.random.default_rng(2)
+    p, share, gained = 0.75, 0.4, [1, 4]
+    anchor_states = [(2, 2), (3, 2), (2, 2), (2, 0), (3, 2), (2, 2), (4, 2), (2, 2), (3, 1)]
+    level = [(a + b, float(b)) for a, b in anchor_states]
+    for k in gained:
+        level[k] = (4 + share, 2.0)
+    seg = _region(p, level, rng)
+    seg.se_log2r, seg.se_baf = np.full(len(level), 0.03), np.full(len(level), 0.015)
+    where, held, carried = [], [], []
+    for k in range(len(level)):
+        for m in [2] * 6 + [1] * 4:
+            where, held, carried = where + [k], held + [m], carried + [m]
+        if k in gained:
+            where, held, carried = where + [k] * 10, held + [3] * 10, carried + [share * 3 + (1 - share) * 2] * 10
+    where = np.array(where)
+    total = np.array([c for c, _ in level])[where]
+    seg.snv_seg, seg.snv_depth = where, np.full(len(where), 100)
+    seg.snv_alt = rng.binomial(100, p * np.array(carried) / (p * total + 2 * (1 - p)))
+    seg.snv_mult = np.array(held)
+    anchor = Anchor(np.array([a for a, _ in anchor_states]), np.array([b for _, b in anchor_states]),
+                    FitParams().anchor_cost)
+    psi = float(np.average([c for c, _ in level], weights=seg.weight))
+    held_fit = fit_sample(seg, FitParams(), None, anchor)
+    fit = fit_region(seg, FitParams(), None, anchor)
+    assert held_fit.ploidy_grid - psi >= 0.05 and all(held_fit.major[k] == 3 for k in gained)
+    assert abs(fit.ploidy_grid - psi) <= 0.02 and abs(fit.purity - p) <= 0.02
+    assert all((fit.major[k], fit.minor[k]) == (2, 2) for k in gained)
+
+
 def _regions(states, mult, purities, rng, subclonal=60):
     """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
     subclonal ones; returns ({region: Segments}, {region: mutation ids})."""
