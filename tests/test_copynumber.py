@@ -639,6 +639,8 @@ def test_regions_that_all_read_a_lineage_part_way_are_read_together_as_one_pair_
     70%, both read 3+1 and flagged. Each alone lies on the line of 2+2 with 3+1 as well as of 2+2
     with 4+0 (and R3 of 3+1 with 4+0); only 2+2 with 4+0 explains both, so R2 reads 2+2 with 4+0
     at 0.3 and R3 4+0 with 2+2 at 0.3. Without the joint reading both stay 3+1."""
+    from dataclasses import replace
+
     from ith.copynumber.mixture import clonal_states, read_mixtures, read_patient_mixtures
 
     regions = _doubled_regions({"R1": 0.0, "R2": 0.3, "R3": 0.7}, np.random.default_rng(6))
@@ -655,6 +657,10 @@ def test_regions_that_all_read_a_lineage_part_way_are_read_together_as_one_pair_
     seen = clonal_states({n: f for n, (_, f) in regions.items()}, len(regions["R1"][0].log2r))
     for n in ("R2", "R3"):
         assert not read_mixtures(*regions[n], seen, FitParams(), ground=(2, 2)).mixed.any(), n
+    # 4+0, seen in no region, must hold `mixture_unseen_share` of some region's cells: R3's 70%
+    # is short of 0.75, and both keep their integer calls
+    strict = read_patient_mixtures(regions, replace(FitParams(), mixture_unseen_share=0.75))
+    assert not strict["R2"].mixed.any() and not strict["R3"].mixed.any()
 
 
 def _with_snvs(seg: Segments, p: float, states: list[tuple[int, int]], mult: list[list[int]], rng,

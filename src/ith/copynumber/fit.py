@@ -44,6 +44,7 @@ class FitParams:
     ploidy_parsimony: float = 0.25  # -2 log-likelihood per segment and unit of ploidy
     two_state_mixtures: bool = True  # read flagged segments as two states other regions show clonally
     mixture_min_share: float = 0.5  # share of tumour cells the majority state of such a mixture needs (0.5: any)
+    mixture_unseen_share: float = 0.6  # share a state no region shows clonally must hold in some region, jointly read
     ploidy_tolerance: float = 0.1  # |ploidy - the states' mean| of a solution at most (0: no check)
     doubling_share: float = 0.95  # autosome share a doubled fit must double exactly to be the undoubled one's equal
     doubling_purity_tolerance: float = 0.03  # |doubled purity - p / (2 - p)| at most, for that

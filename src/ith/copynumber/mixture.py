@@ -154,7 +154,10 @@ def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitP
     then, on segments where at least two flagged regions are left unread, the one pair of
     states that explains them best: one state a candidate (seen clonally there, or the ground
     state), the other any integer state next to an unread region's level; scored by the sum of
-    their chi-squares (each capped at `chi2_cap`) plus the copies between the two states."""
+    their chi-squares (each capped at `chi2_cap`) plus the copies between the two states. A
+    state no region shows clonally is taken only where it holds at least `mixture_unseen_share`
+    of some region's tumour cells: short of that, the pairs on one line through the regions'
+    levels (2+2 with 3+1 or with 4+0) fit alike and the nearer would be taken by default."""
     usable = {n: (seg, fit) for n, (seg, fit) in regions.items() if np.isfinite(fit.purity)}
     n_seg = len(next(iter(regions.values()))[0].log2r) if regions else 0
     known = {n: (seg, fit) for n, (seg, fit) in usable.items() if fit.identifiable}
@@ -185,8 +188,11 @@ def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitP
         _, a, b = best
         if a is None:
             continue
+        reads = {n: _best_share(usable[n][0], k, usable[n][1], a, b) for n in names}
+        if b not in anchored and max(1 - share for _, share in reads.values()) < params.mixture_unseen_share:
+            continue  # a state no region holds in most of its cells: collinear pairs fit alike
         for n in names:
             seg, fit = usable[n]
-            chi2, share = _best_share(seg, k, fit, a, b)
+            chi2, share = reads[n]
             _accept(out[n], k, fit, chi2, share, a, b, params)
     return out
