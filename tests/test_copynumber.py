@@ -753,6 +753,30 @@ def test_a_gain_in_part_of_a_regions_cells_does_not_hold_its_mutations_to_the_an
     assert all((fit.major[k], fit.minor[k]) == (2, 2) for k in gained)
 
 
+def test_a_region_identifiable_only_by_its_mutations_keeps_them_when_one_segment_is_subclonal():
+    """A flat 1+1 genome of 200 segments at purity 0.6 with one segment flagged subclonal: its
+    copy number cannot give the purity, its 12 mutations do (min_snvs 10). Leaving out the 4 on
+    the flagged segment would leave 8, too few to use, and the purity unidentifiable (0.10); so
+    `fit_region` keeps the first fit."""
+    from ith.copynumber.fit import fit_region
+
+    rng = np.random.default_rng(0)
+    n, p = 200, 0.6
+    c, nb = np.full(n, 2.0), np.full(n, 1.0)
+    c[5] = 2.5
+    r = (p * c + 2 * (1 - p)) / (p * c.mean() + 2 * (1 - p))
+    baf = (p * nb + 1 - p) / (p * c + 2 * (1 - p))
+    seg = Segments(np.full(n, 2), np.log2(r) + rng.normal(0, 0.005, n), np.full(n, 0.02),
+                   baf + rng.normal(0, 0.003, n), np.full(n, 0.01), np.full(n, 1e5), np.ones(n, bool))
+    seg.snv_seg = np.array([5] * 4 + [10, 20, 30, 40, 50, 60, 70, 80])
+    seg.snv_depth = np.full(len(seg.snv_seg), 100)
+    seg.snv_alt = rng.binomial(100, p / (p * c[seg.snv_seg] + 2 * (1 - p)))
+    first = fit_sample(seg, FitParams())
+    assert first.identifiable and first.subclonal[5] and abs(first.purity - p) <= 0.1
+    fit = fit_region(seg, FitParams())
+    assert fit.identifiable and fit.purity == first.purity
+
+
 def _regions(states, mult, purities, rng, subclonal=60):
     """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
     subclonal ones; returns ({region: Segments}, {region: mutation ids})."""

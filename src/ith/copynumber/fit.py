@@ -374,15 +374,29 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
     any one multiplicity, and many such reads pull it (above the clonal VAF they can be read
     only at a higher purity). The first fit holds the anchor's multiplicities on departing
     segments that fit no integer state: released there, a point where most of the genome fits
-    none (its mutations then free) can win."""
+    none (its mutations then free) can win. The first fit is kept where leaving the mutations
+    out would change which of them the fit uses (too few left to use, or too few of the
+    anchor's truncal ones, so all would be taken at free multiplicities) or make its purity
+    unidentifiable."""
     fit = fit_sample(seg, params, prior, anchor)
     if seg.snv_seg is None:
         return fit
     drop = fit.subclonal[seg.snv_seg]
     if anchor is None and not drop.any():
         return fit
+    kept = without_mutations(seg, drop)
+    if _snv_use(kept, params) != _snv_use(seg, params):
+        return fit
     released = replace(anchor, hold_mixed=False) if anchor is not None else None
-    return fit_sample(without_mutations(seg, drop), params, prior, released)
+    second = fit_sample(kept, params, prior, released)
+    return fit if fit.identifiable and not second.identifiable else second
+
+
+def _snv_use(seg: Segments, params: FitParams) -> tuple[bool, bool]:
+    """Whether the fit uses the sample's mutations, and whether only the anchor's truncal ones."""
+    a = seg.autosome & np.isfinite(seg.log2r)
+    k, _, _, _, mult, _ = _snv_args(seg, a, params)
+    return len(k) > 0, bool(len(mult) and (mult > 0).all())
 
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:

@@ -47,10 +47,11 @@ class Mixtures:
 
 
 def clonal_states(fits: dict[str, Fit], n_seg: int) -> list[set[tuple[int, int]]]:
-    """Per segment, the (major, minor) states the regions call without the subclonal flag."""
+    """Per segment, the (major, minor) states the regions call without the subclonal flag (on
+    segments with data: a region without a log2 ratio there has no state)."""
     out: list[set[tuple[int, int]]] = [set() for _ in range(n_seg)]
     for fit in fits.values():
-        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0)):
+        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & np.isfinite(fit.chi2)):
             out[k].add((int(fit.major[k]), int(fit.minor[k])))
     return out
 
@@ -71,7 +72,7 @@ def ground_state(fits: dict[str, Fit], weights: dict[str, np.ndarray]) -> tuple[
     cover: dict[tuple[int, int], float] = {}
     for name, fit in fits.items():
         w = weights[name]
-        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & (w > 0)):
+        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & (w > 0) & np.isfinite(fit.chi2)):
             key = (int(fit.major[k]), int(fit.minor[k]))
             cover[key] = cover.get(key, 0.0) + float(w[k])
     return max(sorted(cover), key=lambda s: cover[s]) if cover else None
@@ -150,13 +151,13 @@ def read_mixtures(seg: Segments, fit: Fit, seen: list[set[tuple[int, int]]], par
 
 def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitParams) -> dict[str, Mixtures]:
     """Every region's mixtures (`read_mixtures` with the clonal and ground states of the regions
-    whose purity is identifiable),
-    then, on segments where at least two flagged regions are left unread, the one pair of
+    whose purity is identifiable), then, on segments where at least two flagged regions of
+    those are left unread, the one pair of
     states that explains them best: one state a candidate (seen clonally there, or the ground
     state), the other any integer state next to an unread region's level; scored by the sum of
     their chi-squares (each capped at `chi2_cap`) plus the copies between the two states. A
     state no region shows clonally is taken only where it holds at least `mixture_unseen_share`
-    of some region's tumour cells: short of that, the pairs on one line through the regions'
+    of the tumour cells of some region the pair fits: short of that, the pairs on one line through the regions'
     levels (2+2 with 3+1 or with 4+0) fit alike and the nearer would be taken by default."""
     usable = {n: (seg, fit) for n, (seg, fit) in regions.items() if np.isfinite(fit.purity)}
     n_seg = len(next(iter(regions.values()))[0].log2r) if regions else 0
@@ -167,32 +168,34 @@ def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitP
     out = {n: read_mixtures(seg, fit, seen, params, ground) for n, (seg, fit) in regions.items()}
     if not params.two_state_mixtures:
         return out
-    unread = {n: _unread(fit, seg, out[n]) for n, (seg, fit) in usable.items()}
+    unread = {n: _unread(fit, seg, out[n]) for n, (seg, fit) in known.items()}
     for k in range(n_seg):
-        names = [n for n in usable if unread[n][k]]
+        names = [n for n in known if unread[n][k]]
         if len(names) < 2:
             continue
         anchored = seen[k] | ({ground} if ground is not None else set())
         others = set(anchored)
         for n in names:
-            level = _level(usable[n][0], k, usable[n][1])
+            level = _level(known[n][0], k, known[n][1])
             if level is not None:
                 others |= _neighbours(level, params.max_cn)
         best = (np.inf, None, None)
         for a in sorted(anchored):
             for b in sorted(others - {a}):
-                cost = sum(min(_best_share(usable[n][0], k, usable[n][1], a, b)[0], params.chi2_cap) for n in names)
+                cost = sum(min(_best_share(known[n][0], k, known[n][1], a, b)[0], params.chi2_cap) for n in names)
                 cost += abs(a[0] - b[0]) + abs(a[1] - b[1])
                 if cost < best[0]:
                     best = (cost, a, b)
         _, a, b = best
         if a is None:
             continue
-        reads = {n: _best_share(usable[n][0], k, usable[n][1], a, b) for n in names}
-        if b not in anchored and max(1 - share for _, share in reads.values()) < params.mixture_unseen_share:
+        reads = {n: _best_share(known[n][0], k, known[n][1], a, b) for n in names}
+        fitting = [share for n, (chi2, share) in reads.items()
+                   if chi2 <= params.subclonal_chi2 and chi2 < known[n][1].chi2[k]]
+        if b not in anchored and max((1 - share for share in fitting), default=0.0) < params.mixture_unseen_share:
             continue  # a state no region holds in most of its cells: collinear pairs fit alike
         for n in names:
-            seg, fit = usable[n]
+            seg, fit = known[n]
             chi2, share = reads[n]
             _accept(out[n], k, fit, chi2, share, a, b, params)
     return out
