@@ -323,25 +323,35 @@ def states_at(seg: Segments, p: float, psi: float, params: FitParams, anchor: An
     return major, minor, chi
 
 
-def _snv_args(seg: Segments, a: np.ndarray, params: FitParams):
-    """Mutations on the fitted (autosomal) segments, re-indexed to them."""
-    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, len(SUBCLONAL_VAF_GRID))),
-             np.zeros(0, np.int64), 0.0)
+def _snv_selection(seg: Segments, a: np.ndarray, params: FitParams):
+    """The mutations the fit uses: (index into the fitted segments, mask over seg's mutations,
+    held multiplicities), or None where it uses none. Only the anchor's truncal mutations where
+    at least `min_snvs` of them lie on fitted segments (they say it all, without a mixture)."""
     if seg.snv_seg is None or len(seg.snv_seg) < params.min_snvs or params.snv_weight <= 0:
-        return empty
+        return None
     remap = np.full(len(a), -1, dtype=np.int64)
     remap[a] = np.arange(int(a.sum()))
     k = remap[seg.snv_seg]
-    ok = k >= 0
-    if ok.sum() < params.min_snvs:
-        return empty
-    alt, dep = seg.snv_alt[ok].astype(float), seg.snv_depth[ok].astype(float)
-    mult = seg.snv_mult[ok].astype(np.int64) if seg.snv_mult is not None else np.zeros(int(ok.sum()), np.int64)
-    if (mult > 0).sum() >= params.min_snvs:  # the anchor's truncal mutations say it all, without a mixture
-        keep = mult > 0
-        return (k[ok][keep], alt[keep], dep[keep], snv_background(alt[keep], dep[keep]), mult[keep],
-                float(params.snv_weight))
-    return k[ok], alt, dep, snv_background(alt, dep), np.zeros(len(alt), np.int64), float(params.snv_weight)
+    use = k >= 0
+    if use.sum() < params.min_snvs:
+        return None
+    mult = seg.snv_mult.astype(np.int64) if seg.snv_mult is not None else np.zeros(len(k), np.int64)
+    if (use & (mult > 0)).sum() >= params.min_snvs:
+        use &= mult > 0
+    else:
+        mult = np.zeros(len(k), np.int64)
+    return k[use], use, mult[use]
+
+
+def _snv_args(seg: Segments, a: np.ndarray, params: FitParams):
+    """Mutations on the fitted (autosomal) segments, re-indexed to them (`_snv_selection`)."""
+    chosen = _snv_selection(seg, a, params)
+    if chosen is None:
+        return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, len(SUBCLONAL_VAF_GRID))),
+                np.zeros(0, np.int64), 0.0)
+    k, use, mult = chosen
+    alt, dep = seg.snv_alt[use].astype(float), seg.snv_depth[use].astype(float)
+    return k, alt, dep, snv_background(alt, dep), mult, float(params.snv_weight)
 
 
 def _scores(seg: Segments, params: FitParams, purities: np.ndarray, ploidies: np.ndarray,
@@ -394,9 +404,8 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
 
 def _snv_use(seg: Segments, params: FitParams) -> tuple[bool, bool]:
     """Whether the fit uses the sample's mutations, and whether only the anchor's truncal ones."""
-    a = seg.autosome & np.isfinite(seg.log2r)
-    k, _, _, _, mult, _ = _snv_args(seg, a, params)
-    return len(k) > 0, bool(len(mult) and (mult > 0).all())
+    chosen = _snv_selection(seg, seg.autosome & np.isfinite(seg.log2r), params)
+    return chosen is not None, chosen is not None and bool((chosen[2] > 0).any())
 
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:

@@ -51,9 +51,14 @@ def clonal_states(fits: dict[str, Fit], n_seg: int) -> list[set[tuple[int, int]]
     segments with data: a region without a log2 ratio there has no state)."""
     out: list[set[tuple[int, int]]] = [set() for _ in range(n_seg)]
     for fit in fits.values():
-        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & np.isfinite(fit.chi2)):
+        for k in np.flatnonzero(_clonal(fit)):
             out[k].add((int(fit.major[k]), int(fit.minor[k])))
     return out
+
+
+def _clonal(fit: Fit) -> np.ndarray:
+    """Segments the fit calls an integer state without the subclonal flag, on data."""
+    return ~fit.subclonal & (fit.major >= 0) & np.isfinite(fit.chi2)
 
 
 def _mixture_chi2(seg: Segments, k: int, p: float, psi: float, a: tuple[int, int], b: tuple[int, int]) -> np.ndarray:
@@ -72,7 +77,7 @@ def ground_state(fits: dict[str, Fit], weights: dict[str, np.ndarray]) -> tuple[
     cover: dict[tuple[int, int], float] = {}
     for name, fit in fits.items():
         w = weights[name]
-        for k in np.flatnonzero(~fit.subclonal & (fit.major >= 0) & (w > 0) & np.isfinite(fit.chi2)):
+        for k in np.flatnonzero(_clonal(fit) & (w > 0)):
             key = (int(fit.major[k]), int(fit.minor[k]))
             cover[key] = cover.get(key, 0.0) + float(w[k])
     return max(sorted(cover), key=lambda s: cover[s]) if cover else None
@@ -108,16 +113,21 @@ def _neighbours(level: tuple[float, float], max_cn: int) -> set[tuple[int, int]]
     return out
 
 
-def _accept(out: Mixtures, k: int, fit: Fit, chi2: float, share: float, a, b, params: FitParams) -> bool:
-    """Record the mixture of `a` (share) and `b` on segment k where it fits (chi-square at most
-    `subclonal_chi2` and below the integer state's) and its majority holds `mixture_min_share`."""
-    if chi2 > params.subclonal_chi2 or chi2 >= fit.chi2[k] or max(share, 1 - share) < params.mixture_min_share:
-        return False
+def _fits(fit: Fit, k: int, chi2: float, params: FitParams) -> bool:
+    """Whether a mixture's chi-square on segment k is at most `subclonal_chi2` and below the
+    integer state's."""
+    return chi2 <= params.subclonal_chi2 and chi2 < fit.chi2[k]
+
+
+def _accept(out: Mixtures, k: int, fit: Fit, chi2: float, share: float, a, b, params: FitParams) -> None:
+    """Record the mixture of `a` (share) and `b` on segment k where it fits (`_fits`) and its
+    majority holds `mixture_min_share`."""
+    if not _fits(fit, k, chi2, params) or max(share, 1 - share) < params.mixture_min_share:
+        return
     first, second, minority = (a, b, 1 - share) if share >= 0.5 else (b, a, share)
     out.major[k], out.minor[k] = first
     out.major2[k], out.minor2[k] = second
     out.fraction2[k] = round(minority, 2)
-    return True
 
 
 def _unread(fit: Fit, seg: Segments, out: Mixtures) -> np.ndarray:
@@ -152,13 +162,11 @@ def read_mixtures(seg: Segments, fit: Fit, seen: list[set[tuple[int, int]]], par
 def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitParams) -> dict[str, Mixtures]:
     """Every region's mixtures (`read_mixtures` with the clonal and ground states of the regions
     whose purity is identifiable), then, on segments where at least two flagged regions of
-    those are left unread, the one pair of
-    states that explains them best: one state a candidate (seen clonally there, or the ground
-    state), the other any integer state next to an unread region's level; scored by the sum of
-    their chi-squares (each capped at `chi2_cap`) plus the copies between the two states. A
+    those are left unread, the one pair of states that explains them best (`_joint_pair`). A
     state no region shows clonally is taken only where it holds at least `mixture_unseen_share`
-    of the tumour cells of some region the pair fits: short of that, the pairs on one line through the regions'
-    levels (2+2 with 3+1 or with 4+0) fit alike and the nearer would be taken by default."""
+    of the tumour cells of some region the pair fits: short of that, the pairs on one line
+    through the regions' levels (2+2 with 3+1 or with 4+0) fit alike and the nearer would be
+    taken by default."""
     usable = {n: (seg, fit) for n, (seg, fit) in regions.items() if np.isfinite(fit.purity)}
     n_seg = len(next(iter(regions.values()))[0].log2r) if regions else 0
     known = {n: (seg, fit) for n, (seg, fit) in usable.items() if fit.identifiable}
@@ -174,24 +182,12 @@ def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitP
         if len(names) < 2:
             continue
         anchored = seen[k] | ({ground} if ground is not None else set())
-        others = set(anchored)
-        for n in names:
-            level = _level(known[n][0], k, known[n][1])
-            if level is not None:
-                others |= _neighbours(level, params.max_cn)
-        best = (np.inf, None, None)
-        for a in sorted(anchored):
-            for b in sorted(others - {a}):
-                cost = sum(min(_best_share(known[n][0], k, known[n][1], a, b)[0], params.chi2_cap) for n in names)
-                cost += abs(a[0] - b[0]) + abs(a[1] - b[1])
-                if cost < best[0]:
-                    best = (cost, a, b)
-        _, a, b = best
-        if a is None:
+        pair = _joint_pair([known[n] for n in names], k, anchored, params)
+        if pair is None:
             continue
+        a, b = pair
         reads = {n: _best_share(known[n][0], k, known[n][1], a, b) for n in names}
-        fitting = [share for n, (chi2, share) in reads.items()
-                   if chi2 <= params.subclonal_chi2 and chi2 < known[n][1].chi2[k]]
+        fitting = [share for n, (chi2, share) in reads.items() if _fits(known[n][1], k, chi2, params)]
         if b not in anchored and max((1 - share for share in fitting), default=0.0) < params.mixture_unseen_share:
             continue  # a state no region holds in most of its cells: collinear pairs fit alike
         for n in names:
@@ -199,3 +195,23 @@ def read_patient_mixtures(regions: dict[str, tuple[Segments, Fit]], params: FitP
             chi2, share = reads[n]
             _accept(out[n], k, fit, chi2, share, a, b, params)
     return out
+
+
+def _joint_pair(regions: list[tuple[Segments, Fit]], k: int, anchored: set[tuple[int, int]], params: FitParams
+                ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The pair of states (a, b) that best explains segment k in all `regions`: `a` one of the
+    `anchored` candidates, `b` another or an integer state at the corners of a region's level;
+    the least sum of their chi-squares (each capped at `chi2_cap`) plus the copies between a and b."""
+    others = set(anchored)
+    for seg, fit in regions:
+        level = _level(seg, k, fit)
+        if level is not None:
+            others |= _neighbours(level, params.max_cn)
+    best, pair = np.inf, None
+    for a in sorted(anchored):
+        for b in sorted(others - {a}):
+            cost = sum(min(_best_share(seg, k, fit, a, b)[0], params.chi2_cap) for seg, fit in regions)
+            cost += abs(a[0] - b[0]) + abs(a[1] - b[1])
+            if cost < best:
+                best, pair = cost, (a, b)
+    return pair
