@@ -3,7 +3,6 @@ against the simulator's truth."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -271,44 +270,6 @@ def test_noise_of_the_shared_normal_does_not_draw_breakpoints_across_many_region
     assert np.allclose(np.cov(feats[1:] - feats[:-1], rowvar=False) / 2, np.eye(k), atol=0.1)
     segs = joint_segments(bins, usable, feats, 1.5, 3)
     assert [int(s[0]) for s in segs] == [0, 12_000, 12_400]
-
-
-def test_adjacent_segments_no_region_tells_apart_are_joined_and_real_steps_kept():
-    from ith.copynumber.call import merge_alike
-
-    rng = np.random.default_rng(7)
-    n1, n2 = 300, 100
-    chroms = np.array(["chr1"] * n1 + ["chr2"] * n2, dtype=object)
-    n = n1 + n2
-    regions = [f"R{i}" for i in range(1, 6)]
-    baf = np.full((n, 5), 0.5)
-    level = np.zeros((n, 5))
-    baf[100:160, :4] = 0.42  # a CN-LOH in a quarter of four regions' cells
-    level[200:215, 4] = np.log2(0.75)  # one copy lost in half of R5's cells: 15 bins, one region
-    baf[200:215, 4] = 1 / 3
-    level[240:260, 4] = 0.11  # a gain in R5 at purity 0.33: below the fit's floors, not its noise
-    baf[240:260, 4] = 0.445
-    level[350:, :] += 0.04  # GC or the normal's depth: every region alike, one event still
-    shared = rng.normal(0, 0.04, n)  # one normal's counting noise under every region
-    l2r, bin_of = {}, {}
-    for j, r in enumerate(regions):
-        l2r[r] = level[:, j] + rng.normal(0, 0.045, n) - shared  # bin noise of the simulated 60x BAMs
-        b = np.repeat(np.arange(n), 4)  # four heterozygous SNPs a bin at depth 60, phase random
-        f = np.where(rng.random(len(b)) < 0.5, baf[b, j], 1 - baf[b, j])
-        alt = rng.binomial(60, f)
-        bin_of[r] = (pd.DataFrame({"alt_counts": alt, "ref_counts": 60 - alt}), b)
-    cuts = [0, 100, 140, 160, 200, 215, 240, 260, 300, 350, 400]  # 140 and 350 (chr2) are spurious
-    segs = [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
-    usable = np.ones(n, bool)
-    n0 = np.full(n, 2)
-    params = CnParams()
-    joined = merge_alike(segs, chroms, n0, l2r, bin_of, usable, params)
-    # the flat ends of chr1 and chr2's start alike, but chromosomes are never joined
-    assert [int(s[0]) for s in joined] == [0, 100, 160, 200, 215, 240, 260, 300]
-    assert [int(s[-1]) + 1 for s in joined] == [100, 160, 200, 215, 240, 260, 300, 400]
-    kept = merge_alike(segs, chroms, n0, l2r, bin_of, usable,
-                       CnParams(segment=replace(params.segment, merge_alpha=0.0)))
-    assert [int(s[0]) for s in kept] == cuts[:-1]
 
 
 def test_segment_baf_recovers_the_allelic_imbalance_within_its_standard_error():
