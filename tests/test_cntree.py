@@ -164,6 +164,45 @@ def test_a_short_segment_most_regions_flag_subclonal_is_left_out_of_the_tree():
     assert len(shared_segments(seg.drop(columns="subclonal"), regions, boundary_bins=3)[0]) == 7
 
 
+def test_a_short_piece_at_a_chromosomes_end_across_a_breakpoint_is_left_out_unflagged():
+    """A truncal gain ends within a chromosome's last bins (chr1 and chr3): the segmentation,
+    which makes no segment shorter than its smallest at the end, put a 3-bin segment across the
+    breakpoint, and each region reads it as one side or the other, clean (2+1 in R1 and R3, 1+1
+    in R2 and R4). Kept, the two pieces outvote R1 and R2's shared gain (chr2); left out as
+    boundary pieces, the tree is the true one. The same piece inside a chromosome, unflagged, is
+    kept (a real short event)."""
+    regions = ["R1", "R2", "R3", "R4"]
+
+    def cohort(at_end: bool) -> pd.DataFrame:
+        rows = []
+        for r in regions:
+            edge = (2, 1) if r in ("R1", "R3") else (1, 1)
+            for chrom in ("chr1", "chr3"):
+                rows += [_seg(r, chrom, 1, 200, 1, 1) | dict(n_bins=40, subclonal=False),
+                         _seg(r, chrom, 201, 285, 2, 1) | dict(n_bins=17, subclonal=False),
+                         _seg(r, chrom, 286, 300, *edge) | dict(n_bins=3, subclonal=False)]
+                if not at_end:
+                    rows.append(_seg(r, chrom, 301, 400, 1, 1) | dict(n_bins=20, subclonal=False))
+            rows.append(_seg(r, "chr2", 1, 200, *((2, 1) if r in ("R1", "R2") else (1, 1)))
+                        | dict(n_bins=40, subclonal=False))
+        return pd.DataFrame(rows)
+
+    def clades(seg, **kw):
+        return informative(cn_tree("P", seg, regions, CnTreeParams(**kw)).clades, 4)
+
+    truth = {frozenset({"R1", "R2"})}
+    assert clades(cohort(at_end=True)) == truth
+    assert cn_tree("P", cohort(at_end=True), regions, CnTreeParams()).metrics["n_boundary_segments"] == 2
+    assert clades(cohort(at_end=True), boundary_bins=0) != truth
+    table, _ = shared_segments(cohort(at_end=False), regions, boundary_bins=3)
+    assert ((table["start"] == 286) & (table["end"] == 300)).sum() == 2
+    # a piece left out after it (uncalled in one region) does not put it at the chromosome's end
+    uncalled = cohort(at_end=False)
+    uncalled.loc[(uncalled["sample"] == "R4") & (uncalled["start"] == 301), ["major_cn", "minor_cn"]] = np.nan
+    table, _ = shared_segments(uncalled, regions, boundary_bins=3)
+    assert ((table["start"] == 286) & (table["end"] == 300)).sum() == 2
+
+
 def test_a_boundary_of_an_event_some_regions_hold_is_judged_by_those_regions():
     """A short piece at the start of a gain held by R1-R3: each of them flags it (and reads 2+1
     in R1 and R3, 1+1 in R2: half the piece is gained), R4-R6 run 1+1 across it, unflagged, since

@@ -26,7 +26,10 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
                                   ("major_cn", "minor_cn", "_flag", "_bins"), autosomes_only=True)
     keep = (table["end"] - table["start"] + 1).to_numpy() >= min_segment_bp
     if values and boundary_bins > 0:
-        keep &= ~boundary_pieces(values, boundary_bins, table)
+        own = segments[segments["sample"].isin(tumours)]
+        extent = (own.groupby(own["chrom"].astype(str))["start"].min().to_dict(),
+                  own.groupby(own["chrom"].astype(str))["end"].max().to_dict())
+        keep &= ~boundary_pieces(values, boundary_bins, table, extent)
     table = table[keep].reset_index(drop=True)
     chrom_of = table["chrom"].to_numpy()
     chroms = list(dict.fromkeys(chrom_of))
@@ -38,7 +41,8 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
     return table, profiles
 
 
-def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.DataFrame | None = None) -> np.ndarray:
+def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.DataFrame | None = None,
+                    extent: tuple[dict, dict] | None = None) -> np.ndarray:
     """Pieces inside a segment of at most `max_bins` bins in every region that more than half the
     regions with a boundary there flag subclonal (`values`: per region major, minor, flag and
     n_bins; `pieces`: their chrom, start and end, in order along each chromosome). Such a piece is
@@ -50,7 +54,12 @@ def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.Dat
     hold the event whose breakpoint it is; the joint segmentation cut it there for the others)
     does not count. Without `pieces` every region counts. A real event of at most `max_bins`
     bins that every region holding it flags is left out too: at that size one cannot tell it
-    from a breakpoint's bin."""
+    from a breakpoint's bin. A short piece at either end of a chromosome (its first or last
+    piece) is a boundary piece where any region's state changes from the piece next to it: the
+    segmentation puts no segment of fewer than `copynumber.segment.min_bins` there, so a
+    breakpoint within the last bins leaves one across it, read as either side or between by
+    each region, flagged or not; `extent`: per chromosome the first start and last end of the
+    regions' segments (without it, the first and last of `pieces`)."""
     v = np.stack(list(values.values()))  # (regions, pieces, 4)
     short = (v[:, :, 3] <= max_bins).all(axis=0)
     flagged = v[:, :, 2] > 0
@@ -64,7 +73,18 @@ def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.Dat
     step[:, 1:] |= change
     step[:, :-1] |= change
     voters = (flagged | step).sum(axis=0)
-    return short & (flagged.sum(axis=0) > 0.5 * voters)
+    # at a chromosome's end the segmentation cannot cut closer than its smallest segment, so a
+    # breakpoint in the last bins leaves a short segment across it that no region need flag (half
+    # of 4+2 and 2+2 reads a clean 3+2): there any region's step from the neighbour is enough
+    steps = change.any(axis=0)  # between piece k and k + 1
+    first = np.r_[True, chrom[1:] != chrom[:-1]]
+    last = np.r_[chrom[1:] != chrom[:-1], True]
+    if extent is not None:  # a piece after one left out (uncalled) is not at the chromosome's end
+        lo, hi = extent
+        first &= start == np.array([lo.get(str(c), -1) for c in chrom])
+        last &= end == np.array([hi.get(str(c), -1) for c in chrom])
+    at_end = (first & ~last & np.r_[steps, False]) | (last & ~first & np.r_[False, steps])
+    return short & ((flagged.sum(axis=0) > 0.5 * voters) | at_end)
 
 
 def subclonal_flags(segments: pd.DataFrame) -> np.ndarray:
