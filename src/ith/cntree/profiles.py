@@ -27,8 +27,7 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
     keep = (table["end"] - table["start"] + 1).to_numpy() >= min_segment_bp
     if values and boundary_bins > 0:
         own = segments[segments["sample"].isin(tumours)]
-        extent = (own.groupby(own["chrom"].astype(str))["start"].min().to_dict(),
-                  own.groupby(own["chrom"].astype(str))["end"].max().to_dict())
+        extent = own.groupby(own["chrom"].astype(str)).agg(start=("start", "min"), end=("end", "max"))
         keep &= ~boundary_pieces(values, boundary_bins, table, extent)
     table = table[keep].reset_index(drop=True)
     chrom_of = table["chrom"].to_numpy()
@@ -42,7 +41,7 @@ def shared_segments(segments: pd.DataFrame, tumours: list[str], min_segment_bp: 
 
 
 def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.DataFrame | None = None,
-                    extent: tuple[dict, dict] | None = None) -> np.ndarray:
+                    extent: pd.DataFrame | None = None) -> np.ndarray:
     """Pieces inside a segment of at most `max_bins` bins in every region that more than half the
     regions with a boundary there flag subclonal (`values`: per region major, minor, flag and
     n_bins; `pieces`: their chrom, start and end, in order along each chromosome). Such a piece is
@@ -58,8 +57,8 @@ def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.Dat
     piece) is a boundary piece where any region's state changes from the piece next to it: the
     segmentation puts no segment of fewer than `copynumber.segment.min_bins` there, so a
     breakpoint within the last bins leaves one across it, read as either side or between by
-    each region, flagged or not; `extent`: per chromosome the first start and last end of the
-    regions' segments (without it, the first and last of `pieces`)."""
+    each region, flagged or not; `extent`: per chromosome (index) the first start and last end
+    of the regions' segments (without it, the first and last of `pieces`)."""
     v = np.stack(list(values.values()))  # (regions, pieces, 4)
     short = (v[:, :, 3] <= max_bins).all(axis=0)
     flagged = v[:, :, 2] > 0
@@ -80,9 +79,9 @@ def boundary_pieces(values: dict[str, np.ndarray], max_bins: int, pieces: pd.Dat
     first = np.r_[True, chrom[1:] != chrom[:-1]]
     last = np.r_[chrom[1:] != chrom[:-1], True]
     if extent is not None:  # a piece after one left out (uncalled) is not at the chromosome's end
-        lo, hi = extent
-        first &= start == np.array([lo.get(str(c), -1) for c in chrom])
-        last &= end == np.array([hi.get(str(c), -1) for c in chrom])
+        names = pd.Series(chrom).astype(str)
+        first &= start == names.map(extent["start"]).fillna(-1).to_numpy()
+        last &= end == names.map(extent["end"]).fillna(-1).to_numpy()
     at_end = (first & ~last & np.r_[steps, False]) | (last & ~first & np.r_[False, steps])
     return short & ((flagged.sum(axis=0) > 0.5 * voters) | at_end)
 
