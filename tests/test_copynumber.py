@@ -777,6 +777,48 @@ def test_a_region_identifiable_only_by_its_mutations_keeps_them_when_one_segment
     assert fit.identifiable and fit.purity == first.purity
 
 
+def _doubled_by_its_subclonal_segment(rng) -> Segments:
+    """A doubled genome of even states (2+2, 4+2, 2+0, 4+0: halved, all integers) at purity 0.5,
+    one segment 3+2 in half its tumour cells (flagged). Only the mutations tell the doubled genome
+    from its undoubled twin (purity 0.67): 6 on each clonal segment came before the doubling
+    (2 copies; 1 in the twin) and 80 on the flagged one after it (1 copy; half a copy in the twin)."""
+    p, mixed = 0.5, 6
+    states = [(2, 2), (4, 2), (2, 2), (2, 0), (2, 2), (4, 0), (2, 2), (2, 2)]
+    level = [(a + b, float(b)) for a, b in states]
+    level[mixed] = (4.5, 2.0)
+    seg = _region(p, level, rng)
+    seg.se_log2r, seg.se_baf = np.full(len(level), 0.03), np.full(len(level), 0.015)
+    where = np.array([k for k in range(len(level)) for _ in range(80 if k == mixed else 6)])
+    carried = np.where(where == mixed, 1.0, 2.0)
+    total = np.array([c for c, _ in level])[where]
+    seg.snv_seg, seg.snv_depth = where, np.full(len(where), 100)
+    seg.snv_alt = rng.binomial(100, p * carried / (p * total + 2 * (1 - p)))
+    return seg
+
+
+def test_the_anchor_region_keeps_the_patients_doubling_when_refitted_without_its_subclonal_segments():
+    """Seed 27's P4-R6 of bench/evolution_bam.py in small: the anchor region is fitted doubled,
+    the patient taken as doubled, but the mutations that tell the doubling apart sit on a segment
+    the fit flags subclonal. `fit_region` refits without them (a subclonal segment's mutations
+    say nothing of the purity) and, alone, that refit reads the undoubled twin, halving every state
+    the other regions are read against. Given the patient's doubling it keeps it, as does the
+    second pass for the anchor region; the other regions are fitted of either kind."""
+    from ith.copynumber.call import CnParams, CnSample, _second_pass
+    from ith.copynumber.fit import Anchor, fit_region
+
+    for seed in range(3):
+        seg = _doubled_by_its_subclonal_segment(np.random.default_rng(seed))
+        first = fit_sample(seg, FitParams())
+        assert first.wgd and first.subclonal[6] and first.subclonal.sum() == 1
+        assert not fit_region(seg, FitParams()).wgd  # the failure the patient's doubling prevents
+        fit = fit_region(seg, FitParams(), wgd=True)
+        assert fit.wgd and abs(fit.purity - 0.5) <= 0.03 and abs(fit.ploidy - 4.125) <= 0.15, (fit.purity, fit.ploidy)
+        regions = [CnSample("R1", "tumour"), CnSample("R2", "tumour")]
+        anchor = Anchor(first.major, first.minor, FitParams().anchor_cost)
+        second = _second_pass(regions, {"R1": (seg,), "R2": (seg,)}, CnParams(), "R1", anchor, True)
+        assert second["R1"][0].wgd
+
+
 def _regions(states, mult, purities, rng, subclonal=60):
     """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
     subclonal ones; returns ({region: Segments}, {region: mutation ids})."""

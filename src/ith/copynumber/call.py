@@ -167,14 +167,14 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, le
 
 
 def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_name: str | None,
-                 anchor: Anchor | None) -> dict[str, tuple[Fit, str]]:
-    """Every assessable region's fit (against the anchor's states, but the anchor's own) and how
-    its purity was found."""
+                 anchor: Anchor | None, wgd: bool | None) -> dict[str, tuple[Fit, str]]:
+    """Every assessable region's fit (against the anchor's states, but the anchor's own, which
+    keeps the patient's doubling `wgd`) and how its purity was found."""
     out = {}
     for s in fitted:
         seg = seg_inputs[s.name][0]
         own = anchor if s.name != anchor_name else None
-        fit = fit_region(seg, params.fit, s.purity, own)
+        fit = fit_region(seg, params.fit, s.purity, own, wgd if s.name == anchor_name else None)
         method = "ascat_grid" + ("+snv" if seg.snv_seg is not None and len(seg.snv_seg) else "") + \
             ("+prior" if s.purity is not None else "")
         if not fit.identifiable:
@@ -363,7 +363,8 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     known, everywhere = {}, present_everywhere(mutations, [s.name for s in fitted])
     if anchor_fit is not None:
         known = share_truncal_multiplicities(seg_inputs, anchor_name, anchor_fit, [s.name for s in fitted], everywhere)
-    second = _second_pass(fitted, seg_inputs, params, anchor_name, anchor)
+    second = _second_pass(fitted, seg_inputs, params, anchor_name, anchor,
+                          anchor_fit.wgd if anchor_fit is not None else None)
     if anchor_fit is not None and known:
         prior = next(s.purity for s in fitted if s.name == anchor_name)
         second = refit_anchor(seg_inputs, params.fit, anchor_name, prior, anchor_fit, known, second, everywhere)

@@ -375,7 +375,8 @@ def without_mutations(seg: Segments, drop: np.ndarray) -> Segments:
                            if getattr(seg, f) is not None})
 
 
-def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
+def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None,
+               wgd: bool | None = None) -> Fit:
     """`fit_sample`, then again without the mutations on the segments that fit flags subclonal
     and with the anchor's multiplicities released on every segment where the region departs
     from its state. Where a lineage changed the copy number in part of a region's cells, a
@@ -387,8 +388,13 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
     none (its mutations then free) can win. The first fit is kept where leaving the mutations
     out would change which of them the fit uses (too few left to use, or too few of the
     anchor's truncal ones, so all would be taken at free multiplicities) or make its purity
-    unidentifiable."""
-    fit = fit_sample(seg, params, prior, anchor)
+    unidentifiable.
+    wgd: the patient's doubling, for its anchor region (fitted with no anchor): both fits are
+    taken of that kind where one exists. The patient chose it over all its regions; the anchor's
+    refit without some of its mutations re-estimates its purity, and alone it can flip to the
+    other kind by a few units (seed 27's P4, doubled at purity 0.89 and ploidy 4.2, refitted
+    undoubled at 0.95 and 2.15), halving every state the other regions are read against."""
+    fit = _of_kind(seg, params, prior, anchor, wgd)
     if seg.snv_seg is None:
         return fit
     drop = fit.subclonal[seg.snv_seg]
@@ -398,8 +404,15 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
     if _snv_use(kept, params) != _snv_use(seg, params):
         return fit
     released = replace(anchor, hold_mixed=False) if anchor is not None else None
-    second = fit_sample(kept, params, prior, released)
+    second = _of_kind(kept, params, prior, released, wgd)
     return fit if fit.identifiable and not second.identifiable else second
+
+
+def _of_kind(seg: Segments, params: FitParams, prior: float | None, anchor: Anchor | None, wgd: bool | None) -> Fit:
+    """The best fit, of the doubling `wgd` where one of that kind exists."""
+    hyps = fit_hypotheses(seg, params, prior, anchor)
+    best = min(hyps.values(), key=lambda f: f.score)
+    return best if wgd is None else hyps.get(wgd, best)
 
 
 def _snv_use(seg: Segments, params: FitParams) -> tuple[bool, bool]:
