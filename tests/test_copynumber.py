@@ -819,6 +819,37 @@ def test_the_anchor_region_keeps_the_patients_doubling_when_refitted_without_its
         assert second["R1"][0].wgd
 
 
+def test_a_subclone_in_a_fifth_of_the_anchors_cells_is_not_confirmed_truncal_by_the_others():
+    """The anchor's refit (`refit_anchor`) uses the mutations the other regions read clonal. A
+    subclone in 20% of the anchor's tumour cells but in 95% of two others' passes their tests; it
+    is no truncal mutation, and held at one copy in the anchor it pulls the refit's purity down
+    (the separable cohort's P2: 12 such mutations). It reads at a fifth of a copy there, so it is
+    left out; the truncal mutations are kept."""
+    from ith.copynumber.anchor import _confirmed_truncal
+
+    rng = np.random.default_rng(3)
+    states = [(1, 1), (2, 1), (1, 0), (1, 1), (2, 0), (3, 1), (1, 1)]
+    c = np.array([a + b for a, b in states], float)
+    ccf = {"R1": 0.2, "R2": 0.95, "R3": 0.95}
+    purity = {"R1": 0.6, "R2": 0.5, "R3": 0.45}
+    where = np.repeat(np.arange(len(states)), 8)  # per segment 6 truncal, 2 of the subclone
+    sub = np.tile([False] * 6 + [True] * 2, len(states))
+    ids = np.array([f"m{i}" for i in range(len(where))])
+    seg_inputs, second = {}, {}
+    for name, p in purity.items():
+        seg = _synthetic(p, states, rng)
+        share = np.where(sub, ccf[name], 1.0)
+        seg.snv_seg, seg.snv_depth = where, np.full(len(where), 120)
+        seg.snv_alt = rng.binomial(120, p * share / (p * c[where] + 2 * (1 - p)))
+        seg_inputs[name] = (seg, None, None, ids)
+        fit = fit_sample(seg, FitParams())
+        assert abs(fit.purity - p) <= 0.05 and not fit.subclonal.any()
+        second[name] = (fit, "ascat_grid+snv")
+    confirmed = _confirmed_truncal(seg_inputs, "R1", second["R1"][0], second, set(ids))
+    assert not any(i in confirmed for i in ids[sub])
+    assert sum(i in confirmed for i in ids[~sub]) >= 0.85 * (~sub).sum()
+
+
 def _regions(states, mult, purities, rng, subclonal=60):
     """Regions of one tumour: the truncal mutations `mult` (shared ids) and each region's own
     subclonal ones; returns ({region: Segments}, {region: mutation ids})."""

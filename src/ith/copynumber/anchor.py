@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
+from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, _copies_carrying, anchor_multiplicity, clonal_in_region,
                                 fit_hypotheses, fit_sample, snv_likelihoods, truncal_multiplicity)
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,12 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
     if ids is None or not others:
         return {}
     mult = anchor_multiplicity(seg, anchor_fit)
-    keep = {i: int(m) for i, m in zip(ids, mult) if m > 0 and i in everywhere}
+    # not tested in the anchor at its current purity (the one being corrected), but a mutation
+    # at less than half a copy per tumour cell there is no truncal one read at a purity too low
+    # (that reads it above its multiplicity): a subclone the anchor holds in a fifth of its cells
+    # but near-clonal elsewhere passed, held at one copy, and pulled the refit down
+    held = _copies_carrying(seg, anchor_fit) >= 0.5 * mult
+    keep = {i: int(m) for i, m, h in zip(ids, mult, held) if m > 0 and h and i in everywhere}
     tested: set = set()
     for name in others:
         oseg, _, _, oid = seg_inputs[name]
