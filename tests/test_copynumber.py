@@ -817,6 +817,7 @@ def test_the_anchor_region_keeps_the_patients_doubling_when_refitted_without_its
         anchor = Anchor(first.major, first.minor, FitParams().anchor_cost)
         second = _second_pass(regions, {"R1": (seg,), "R2": (seg,)}, CnParams(), "R1", anchor, True)
         assert second["R1"][0].wgd
+        assert not second["R2"][0].wgd  # only the anchor region is held to the patient's doubling
 
 
 def test_a_subclone_in_a_fifth_of_the_anchors_cells_is_not_confirmed_truncal_by_the_others():

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, _copies_carrying, anchor_multiplicity, clonal_in_region,
-                                fit_hypotheses, fit_sample, snv_likelihoods, truncal_multiplicity)
+from ith.copynumber.fit import (Anchor, Fit, FitParams, Segments, anchor_multiplicity, clonal_in_region,
+                                copies_carrying, fit_hypotheses, fit_of_kind, snv_likelihoods, truncal_multiplicity)
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,9 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
     with the multiplicity they have in the anchor at its current purity (two-sided binomial
     test; not tested in a region whose state on the mutation's segment differs from the
     anchor's). A subclone near-clonal in the anchor passes there, and the anchor's purity drifts
-    to fit it and the trunk alike; the regions that hold little of it show what it is."""
+    to fit it and the trunk alike; the regions that hold little of it show what it is. A
+    mutation the anchor holds at under half a copy per tumour cell is no truncal one (read at a
+    purity too low, a truncal mutation reads above its multiplicity) and is left out."""
     seg, _, _, ids = seg_inputs[anchor_name]
     others = [n for n, (f, _) in second.items() if n != anchor_name and f.identifiable]
     if ids is None or not others:
@@ -179,7 +181,7 @@ def _confirmed_truncal(seg_inputs, anchor_name: str, anchor_fit: Fit, second: di
     # at less than half a copy per tumour cell there is no truncal one read at a purity too low
     # (that reads it above its multiplicity): a subclone the anchor holds in a fifth of its cells
     # but near-clonal elsewhere passed, held at one copy, and pulled the refit down
-    held = _copies_carrying(seg, anchor_fit) >= 0.5 * mult
+    held = copies_carrying(seg, anchor_fit) >= 0.5
     keep = {i: int(m) for i, m, h in zip(ids, mult, held) if m > 0 and h and i in everywhere}
     tested: set = set()
     for name in others:
@@ -221,7 +223,7 @@ def refit_anchor(seg_inputs, params: FitParams, anchor_name: str, prior: float |
             break
         saved = seg.snv_mult
         seg.snv_mult = np.array([confirmed.get(i, 0) for i in ids], dtype=np.int64)
-        refit = fit_sample(seg, params, prior, own)
+        refit = fit_of_kind(seg, params, prior, own, anchor_fit.wgd)  # the patient's doubling stays
         if not refit.identifiable or abs(refit.purity - anchor_fit.purity) <= params.purity_step + 1e-9:
             seg.snv_mult = saved
             break

@@ -167,7 +167,7 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, le
 
 
 def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_name: str | None,
-                 anchor: Anchor | None, wgd: bool | None) -> dict[str, tuple[Fit, str]]:
+                 anchor: Anchor | None, wgd: bool | None = None) -> dict[str, tuple[Fit, str]]:
     """Every assessable region's fit (against the anchor's states, but the anchor's own, which
     keeps the patient's doubling `wgd`) and how its purity was found."""
     out = {}

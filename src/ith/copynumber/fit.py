@@ -394,7 +394,7 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
     refit without some of its mutations re-estimates its purity, and alone it can flip to the
     other kind by a few units (seed 27's P4, doubled at purity 0.89 and ploidy 4.2, refitted
     undoubled at 0.95 and 2.15), halving every state the other regions are read against."""
-    fit = _of_kind(seg, params, prior, anchor, wgd)
+    fit = fit_of_kind(seg, params, prior, anchor, wgd)
     if seg.snv_seg is None:
         return fit
     drop = fit.subclonal[seg.snv_seg]
@@ -404,11 +404,13 @@ def fit_region(seg: Segments, params: FitParams, prior: float | None = None, anc
     if _snv_use(kept, params) != _snv_use(seg, params):
         return fit
     released = replace(anchor, hold_mixed=False) if anchor is not None else None
-    second = _of_kind(kept, params, prior, released, wgd)
+    second = fit_of_kind(kept, params, prior, released, wgd)
+    if wgd is not None and second.wgd != wgd and fit.wgd == wgd:  # no refit of the patient's kind
+        return fit
     return fit if fit.identifiable and not second.identifiable else second
 
 
-def _of_kind(seg: Segments, params: FitParams, prior: float | None, anchor: Anchor | None, wgd: bool | None) -> Fit:
+def fit_of_kind(seg: Segments, params: FitParams, prior: float | None, anchor: Anchor | None, wgd: bool | None) -> Fit:
     """The best fit, of the doubling `wgd` where one of that kind exists."""
     hyps = fit_hypotheses(seg, params, prior, anchor)
     best = min(hyps.values(), key=lambda f: f.score)
@@ -484,7 +486,7 @@ def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) 
     return Fit(p, psi, score, identifiable, major, minor, chi, subclonal, ploidy, fit_frac, wgd, ab)
 
 
-def _copies_carrying(seg: Segments, fit: Fit) -> np.ndarray:
+def copies_carrying(seg: Segments, fit: Fit) -> np.ndarray:
     """Each mutation's VAF turned into the number of copies per tumour cell carrying it, were it
     in every tumour cell: VAF x (p C + n0 (1 - p)) / p at the fit's purity and states."""
     p, k = fit.purity, seg.snv_seg
@@ -500,7 +502,7 @@ def truncal_multiplicity(seg: Segments, fit: Fit, present_everywhere: np.ndarray
     if seg.snv_seg is None or not np.isfinite(fit.purity):
         return out
     k = seg.snv_seg
-    x = _copies_carrying(seg, fit)
+    x = copies_carrying(seg, fit)
     m = np.rint(x)
     ok = present_everywhere & (m >= 1) & (m <= fit.major[k]) & (np.abs(x - m) <= tolerance * m) & ~fit.subclonal[k]
     out[ok] = m[ok].astype(np.int64)
@@ -513,7 +515,7 @@ def anchor_multiplicity(seg: Segments, fit: Fit) -> np.ndarray:
     if seg.snv_seg is None or not np.isfinite(fit.purity):
         return np.zeros(0 if seg.snv_seg is None else len(seg.snv_seg), np.int64)
     k = seg.snv_seg
-    m = np.clip(np.rint(_copies_carrying(seg, fit)), 1, np.maximum(fit.major[k], 1)).astype(np.int64)
+    m = np.clip(np.rint(copies_carrying(seg, fit)), 1, np.maximum(fit.major[k], 1)).astype(np.int64)
     return np.where((fit.major[k] >= 1) & ~fit.subclonal[k], m, 0)
 
 
