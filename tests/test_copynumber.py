@@ -3,6 +3,7 @@ against the simulator's truth."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -270,6 +271,77 @@ def test_noise_of_the_shared_normal_does_not_draw_breakpoints_across_many_region
     assert np.allclose(np.cov(feats[1:] - feats[:-1], rowvar=False) / 2, np.eye(k), atol=0.1)
     segs = joint_segments(bins, usable, feats, 1.5, 3)
     assert [int(s[0]) for s in segs] == [0, 12_000, 12_400]
+
+
+def test_adjacent_segments_no_region_tells_apart_are_joined_and_real_steps_kept():
+    from ith.copynumber.call import merge_alike
+
+    rng = np.random.default_rng(7)
+    n1, n2 = 300, 100
+    chroms = np.array(["chr1"] * n1 + ["chr2"] * n2, dtype=object)
+    n = n1 + n2
+    regions = [f"R{i}" for i in range(1, 6)]
+    baf = np.full((n, 5), 0.5)
+    level = np.zeros((n, 5))
+    baf[100:160, :4] = 0.42  # a CN-LOH in a quarter of four regions' cells
+    level[200:215, 4] = np.log2(0.75)  # one copy lost in half of R5's cells: 15 bins, one region
+    baf[200:215, 4] = 1 / 3
+    level[240:260, 4] = 0.11  # a gain in R5 at purity 0.33: below the fit's floors, not its noise
+    baf[240:260, 4] = 0.445
+    level[350:, :] += 0.04  # GC or the normal's depth: every region alike, one event still
+    shared = rng.normal(0, 0.04, n)  # one normal's counting noise under every region
+    l2r, bin_of = {}, {}
+    for j, r in enumerate(regions):
+        l2r[r] = level[:, j] + rng.normal(0, 0.045, n) - shared  # bin noise of the simulated 60x BAMs
+        b = np.repeat(np.arange(n), 4)  # four heterozygous SNPs a bin at depth 60, phase random
+        f = np.where(rng.random(len(b)) < 0.5, baf[b, j], 1 - baf[b, j])
+        alt = rng.binomial(60, f)
+        bin_of[r] = (pd.DataFrame({"alt_counts": alt, "ref_counts": 60 - alt}), b)
+    cuts = [0, 100, 140, 160, 200, 215, 240, 260, 300, 350, 400]  # 140 and 350 (chr2) are spurious
+    segs = [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
+    usable = np.ones(n, bool)
+    n0 = np.full(n, 2)
+    params = CnParams()
+    joined = merge_alike(segs, chroms, n0, l2r, bin_of, usable, params)
+    # the flat ends of chr1 and chr2's start alike, but chromosomes are never joined
+    assert [int(s[0]) for s in joined] == [0, 100, 160, 200, 215, 240, 260, 300]
+    assert [int(s[-1]) + 1 for s in joined] == [100, 160, 200, 215, 240, 260, 300, 400]
+    # one region alone: its own steps stay (one test, at the full level), the others' go
+    alone = merge_alike(segs, chroms, n0, {"R5": l2r["R5"]}, {"R5": bin_of["R5"]}, usable, params)
+    assert [int(s[0]) for s in alone] == [0, 200, 215, 240, 260, 300]
+    kept = merge_alike(segs, chroms, n0, l2r, bin_of, usable,
+                       CnParams(segment=replace(params.segment, merge_alpha=0.0)))
+    assert [int(s[0]) for s in kept] == cuts[:-1]
+
+
+def test_states_are_read_again_on_joined_segments_at_the_fitted_purity_and_ploidy():
+    """`reread_states`: the purity and ploidy fitted on the segmentation's cuts stay; the states
+    are read on the joined segments, the anchor's first, and the other regions pay to depart
+    from its states there. A region whose joined segment reads 2+1 alone (a level between 2+1
+    and 1+1, nearer 2+1) reads the anchor's 1+1 with it, as it did on the cut segments."""
+    from ith.copynumber.call import reread_states
+    from ith.copynumber.fit import Anchor
+
+    rng = np.random.default_rng(4)
+    states = [(1, 1), (2, 1), (1, 0), (1, 1), (2, 0), (3, 1), (1, 1)]
+    anchor_seg = _region(0.7, [(a + b, float(b)) for a, b in states], rng)
+    level = [(a + b, float(b)) for a, b in states]
+    level[3] = (2.6, 1.0)  # between 1+1 and 2+1, nearer 2+1: within anchor_cost of 1+1
+    other_seg = _region(0.5, level, rng)
+    other_seg.se_log2r[3], other_seg.se_baf[3] = 0.1, 0.05  # a short, noisy segment
+    first = fit_sample(anchor_seg, FitParams())
+    anchor = Anchor(first.major, first.minor, FitParams().anchor_cost)
+    second = {"R1": (first, "grid"), "R2": (fit_sample(other_seg, FitParams(), None, anchor), "grid")}
+    assert second["R2"][0].major[3] == 1 and abs(second["R2"][0].purity - 0.5) <= 0.03
+    # read again on the same segments: the same fits, the anchor's state held on the noisy one
+    again = reread_states(second, {"R1": anchor_seg, "R2": other_seg}, "R1", FitParams())
+    for name in second:
+        old, new = second[name][0], again[name][0]
+        assert (new.purity, new.ploidy_grid) == (old.purity, old.ploidy_grid)
+        assert (new.major == old.major).all() and (new.minor == old.minor).all()
+    # without the anchor's states R2 reads the segment 2+1
+    alone = reread_states(second, {"R1": anchor_seg, "R2": other_seg}, None, FitParams())
+    assert alone["R2"][0].major[3] == 2
 
 
 def test_segment_baf_recovers_the_allelic_imbalance_within_its_standard_error():

@@ -4,15 +4,16 @@ fits, integer allele-specific states, plasma tumour fractions and patient-level 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from ith.copynumber.anchor import anchor_region, present_everywhere, refit_anchor, share_truncal_multiplicities
 from ith.copynumber.baf import bin_mirrored_baf, segment_baf, snp_bins
 from ith.copynumber.depth import LOG2_FLOOR, NormalModel, chrom_kind, log2_ratio, normal_model, segment_gc_trend
-from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_region, fixed_purity_states
+from ith.copynumber.fit import Anchor, Fit, FitParams, Segments, fit_region, fixed_purity_states, states_of
 from ith.copynumber.mixture import read_patient_mixtures
 from ith.copynumber.plasma import PlasmaFit, plasma_fraction
 from ith.copynumber.reference import hybrid_model, pooled_model
@@ -33,6 +34,7 @@ class SegmentParams:
     """`copynumber.segment`."""
     penalty: float = 1.5
     min_bins: int = 3
+    merge_alpha: float = 0.01  # adjacent segments no region tells apart at this level are joined (0: never)
 
 
 @dataclass(frozen=True)
@@ -135,22 +137,25 @@ def _sample_snvs(mutations: pd.DataFrame | None, sample: str, bins: pd.DataFrame
     return k[ok], m["alt_counts"].to_numpy()[ok], m["depth"].to_numpy()[ok], m["mutation_id"].to_numpy()[ok]
 
 
-def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable, params: CnParams,
-                    mutations) -> tuple[Segments, np.ndarray, np.ndarray, np.ndarray | None]:
-    """A sample's segment means of log2 ratio and BAF with their standard errors, and its mutations."""
-    x = l2r[s.name]
+def _snp_segments(bin_of: dict, name: str, seg_of_bin: np.ndarray):
+    """A sample's SNPs (alt, depth) and the segment of each (-1: outside every segment)."""
+    t, b = bin_of[name]
+    alt, dep = t["alt_counts"].to_numpy(float), (t["ref_counts"] + t["alt_counts"]).to_numpy(float)
+    return alt, dep, np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
+
+
+def _segment_levels(x: np.ndarray, sd: float, seg_of_bin: np.ndarray, n0: np.ndarray, snps, params: CnParams):
+    """Per segment: mean log2 ratio and its standard error, BAF and its standard error (on
+    segments of two germline copies), bins and SNPs counted. `snps`: `_snp_segments`' or None."""
     n_seg = len(n0)
-    sd = noise_sd(x[seg_usable], params.normal_window)
     inside = (seg_of_bin >= 0) & np.isfinite(x)
     nb = np.bincount(seg_of_bin[inside], minlength=n_seg)
     with np.errstate(invalid="ignore", divide="ignore"):
         lv = np.bincount(seg_of_bin[inside], weights=x[inside], minlength=n_seg) / nb
     se_l = np.sqrt(sd ** 2 / np.maximum(nb, 1) + params.fit.log2r_sd_floor ** 2)
     bv, se_b, ns = np.full(n_seg, np.nan), np.full(n_seg, np.nan), np.zeros(n_seg, int)
-    if s.name in bin_of:
-        t, b = bin_of[s.name]
-        alt, dep = t["alt_counts"].to_numpy(float), (t["ref_counts"] + t["alt_counts"]).to_numpy(float)
-        snp_seg = np.where(b >= 0, seg_of_bin[np.clip(b, 0, None)], -1)
+    if snps is not None:
+        alt, dep, snp_seg = snps
         order = np.argsort(snp_seg, kind="stable")
         bounds = np.searchsorted(snp_seg[order], np.arange(n_seg + 1))
         for k in range(n_seg):
@@ -161,9 +166,127 @@ def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, le
             if len(sel):
                 bv[k], e = segment_baf(alt[sel], dep[sel])
                 se_b[k] = np.hypot(e, params.fit.baf_sd_floor)
+    return lv, se_l, bv, se_b, nb, ns
+
+
+def _segment_inputs(s: CnSample, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable, params: CnParams,
+                    mutations) -> tuple[Segments, np.ndarray, np.ndarray, np.ndarray | None]:
+    """A sample's segment means of log2 ratio and BAF with their standard errors, and its mutations."""
+    x = l2r[s.name]
+    sd = noise_sd(x[seg_usable], params.normal_window)
+    snps = _snp_segments(bin_of, s.name, seg_of_bin) if s.name in bin_of else None
+    lv, se_l, bv, se_b, nb, ns = _segment_levels(x, sd, seg_of_bin, n0, snps, params)
     k, alt, dep, ids = _sample_snvs(mutations, s.name, bins, seg_of_bin)
     seg = Segments(n0, lv, se_l, bv, se_b, length, seg_kind == "A", k, alt, dep, n_bins=nb)
     return seg, nb, ns, ids
+
+
+def merge_alike(segs: list[np.ndarray], chroms: np.ndarray, n0_of_bin: np.ndarray, l2r: dict[str, np.ndarray],
+                bin_of: dict, seg_usable: np.ndarray, params: CnParams) -> list[np.ndarray]:
+    """Join adjacent segments of a chromosome that no sample tells apart.
+
+    The joint segmentation cuts where the bins' features change summed over every sample, on
+    bin-level noise (a few bins with few SNPs, or the mirrored BAF's bias, can pay for a cut);
+    the fit then reads each segment's means with its own standard errors. A cut that no sample
+    supports at those errors splits one event in two, and the short side, read with fewer bins,
+    is read as another state in some regions (a spurious difference between regions, and a
+    spurious clade of the copy-number tree). So, as FACETS clusters its segments, adjacent
+    segments are compared in every sample (`_adjacent_pvalues`) and joined where the
+    difference does not reach the level `segment.merge_alpha`, the most alike pairs first, until
+    every pair left differs."""
+    alpha = params.segment.merge_alpha
+    noise = {n: noise_sd(l2r[n][seg_usable], params.normal_window) for n in l2r}
+    names = [n for n in l2r if np.isfinite(noise[n]) and noise[n] > 0]  # too few ratios: no noise level
+    if alpha <= 0 or not names or len(segs) < 2:
+        return segs
+    sds = np.array([noise[n] for n in names])
+    segs = list(segs)
+    while True:
+        pairs, pvalue = _adjacent_pvalues(segs, chroms, n0_of_bin, {n: l2r[n] for n in names}, sds, bin_of,
+                                          len(seg_usable), params)
+        # join, in order of likeness, every pair that qualifies and shares no segment with a pair
+        # joined before it this round; then compare again with the joined segments' levels
+        taken = np.zeros(len(segs), bool)
+        join = []
+        for q in np.argsort(-pvalue, kind="stable"):
+            if pvalue[q] <= alpha:
+                break
+            k = pairs[q]
+            if not (taken[k] or taken[k + 1]):
+                taken[k] = taken[k + 1] = True
+                join.append(k)
+        if not join:
+            return segs
+        for k in sorted(join, reverse=True):
+            segs[k:k + 2] = [np.concatenate([segs[k], segs[k + 1]])]
+
+
+def _adjacent_pvalues(segs: list[np.ndarray], chroms: np.ndarray, n0_of_bin: np.ndarray, l2r: dict[str, np.ndarray],
+                      sds: np.ndarray, bin_of: dict, n_bins: int, params: CnParams) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair of adjacent segments of a chromosome (the index of its first) and the p-value
+    that their log2 ratios and BAFs are the same in every sample: chi-square of the difference
+    of the two means with sampling errors only, per sample (Bonferroni over the samples) and
+    over all of them (a lineage at a small share in several regions), the smaller of the two
+    taken at half the level (adjusted, so above 1 where nothing differs; `sds`: the samples' bin
+    noise). The fit's log2 ratio floor stands for systematic error (GC, normalisation, the
+    shared normal's own depth), and that moves every region alike (seed 22's P4: one event cut
+    in two, its 7-bin side 0.04-0.08 lower in all six regions): it is taken as a shift common to
+    all samples, each segment its own, not as each sample's error; as each sample's, with the
+    BAF floor, a private gain in a region of purity 0.33 (16 bins, log2 ratio +0.11, BAF 0.445)
+    was joined."""
+    sampling = replace(params, fit=replace(params.fit, log2r_sd_floor=0.0, baf_sd_floor=0.0))
+    seg_of_bin = np.full(n_bins, -1)
+    for k, i in enumerate(segs):
+        seg_of_bin[i] = k
+    n0 = np.array([n0_of_bin[i[0]] for i in segs])
+    seg_chrom = np.array([chroms[i[0]] for i in segs], dtype=object)
+    pairs = np.flatnonzero(seg_chrom[1:] == seg_chrom[:-1])
+    names = list(l2r)
+    levels = []
+    for j, n in enumerate(names):
+        snps = _snp_segments(bin_of, n, seg_of_bin) if n in bin_of else None
+        levels.append(_segment_levels(l2r[n], float(sds[j]), seg_of_bin, n0, snps, sampling))
+    lv, se_l, bv, se_b = (np.stack([v[i] for v in levels]) for i in range(4))  # (samples, segments)
+    common = 2 * params.fit.log2r_sd_floor ** 2  # a shift of every sample alike, each segment its own
+    pvalue = np.ones(len(pairs))
+    for q, k in enumerate(pairs):
+        dl, db = lv[:, k] - lv[:, k + 1], bv[:, k] - bv[:, k + 1]
+        # log2 ratios: each sample's sampling error, and the common shift; whitened symmetrically,
+        # so each sample's term keeps to that sample
+        each = np.zeros(len(names))
+        i = np.flatnonzero(np.isfinite(dl))
+        if len(i):
+            each[i] = _whiten(np.diag(se_l[i, k] ** 2 + se_l[i, k + 1] ** 2) + common, dl[i]) ** 2
+        ob = np.isfinite(db)
+        each += np.where(ob, db ** 2 / (se_b[:, k] ** 2 + se_b[:, k + 1] ** 2), 0.0)
+        dof = np.isfinite(dl).astype(int) + ob
+        least = min((chi2.sf(c, d) for c, d in zip(each, dof) if d > 0), default=1.0)
+        p_all = chi2.sf(each.sum(), dof.sum()) if dof.sum() else 1.0
+        # one sample: the two tests are one, taken at the full level
+        pvalue[q] = min(least * len(names), p_all) * (2 if len(names) > 1 else 1)
+    return pairs, np.where(np.isfinite(pvalue), pvalue, 0.0)  # undecidable: the cut stays
+
+
+def _whiten(s: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """`d` times the inverse symmetric square root of its covariance `s`."""
+    vals, vecs = np.linalg.eigh(s)
+    vals = np.maximum(vals, 1e-12 * max(float(vals.max()), 1e-300))
+    return vecs @ ((vecs.T @ d) / np.sqrt(vals))
+
+
+def reread_states(second: dict[str, tuple[Fit, str]], segments: dict[str, Segments], anchor_name: str | None,
+                  params: FitParams) -> dict[str, tuple[Fit, str]]:
+    """Every region's fit with its states read again on other segments (`segments`, per region)
+    at its fitted purity and ploidy: the anchor's own first, then the others against them."""
+    out = {}
+    anchor = None
+    order = sorted(second, key=lambda n: n != anchor_name)
+    for name in order:
+        fit, method = second[name]
+        out[name] = (states_of(segments[name], fit, params, anchor), method)
+        if name == anchor_name:
+            anchor = Anchor(out[name][0].major, out[name][0].minor, params.anchor_cost)
+    return {n: out[n] for n in second}
 
 
 def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_name: str | None,
@@ -345,18 +468,24 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     starts = bins["start"].to_numpy()
     ends = bins["end"].to_numpy()
     chroms = bins["chrom"].to_numpy()
-    seg_chrom = np.array([chroms[s[0]] for s in segs], dtype=object)
-    seg_kind = chrom_kind(pd.Series(seg_chrom))
-    n0 = np.where(seg_kind == "A", 2, np.where(seg_kind == "X", 1 if use_sex == "male" else 2, 1))
-    seg_start = np.array([starts[s[0]] for s in segs])
-    seg_end = np.array([ends[s[-1]] for s in segs])
-    length = (seg_end - seg_start + 1).astype(float)
+    n0_of_bin = np.where(kind == "A", 2, np.where(kind == "X", 1 if use_sex == "male" else 2, 1))
 
-    seg_of_bin = np.full(len(bins), -1)
-    for k, i in enumerate(segs):
-        seg_of_bin[i] = k
-    seg_inputs = {s.name: _segment_inputs(s, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable,
+    def layout(segs):
+        """Per segment: chromosome, kind, normal copies, start, end, length; every sample's inputs."""
+        seg_chrom = np.array([chroms[s[0]] for s in segs], dtype=object)
+        seg_kind = chrom_kind(pd.Series(seg_chrom))
+        n0 = np.where(seg_kind == "A", 2, np.where(seg_kind == "X", 1 if use_sex == "male" else 2, 1))
+        seg_start = np.array([starts[s[0]] for s in segs])
+        seg_end = np.array([ends[s[-1]] for s in segs])
+        length = (seg_end - seg_start + 1).astype(float)
+        seg_of_bin = np.full(len(bins), -1)
+        for k, i in enumerate(segs):
+            seg_of_bin[i] = k
+        inputs = {s.name: _segment_inputs(s, l2r, bin_of, bins, seg_of_bin, n0, seg_kind, length, seg_usable,
                                           params, mutations) for s in others}
+        return seg_chrom, seg_kind, n0, seg_start, seg_end, length, inputs
+
+    seg_chrom, seg_kind, n0, seg_start, seg_end, length, seg_inputs = layout(segs)
     fitted = [s for s in tumours if assessable[s.name]]
     anchor_name, anchor, anchor_fit = anchor_region({s.name: (seg_inputs[s.name][0], s.purity) for s in fitted},
                                                     params.fit, {s.name: seg_inputs[s.name][3] for s in fitted})
@@ -368,6 +497,16 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     if anchor_fit is not None and known:
         prior = next(s.purity for s in fitted if s.name == anchor_name)
         second = refit_anchor(seg_inputs, params.fit, anchor_name, prior, anchor_fit, known, second, everywhere)
+    # purity and ploidy come from the segmentation's own cuts; the states are read on the
+    # segments joined where no region tells them apart (merge_alike)
+    joined = merge_alike(segs, chroms, n0_of_bin, {k: l2r[k] for k in seg_samples},
+                         {k: bin_of[k] for k in seg_samples}, seg_usable, params)
+    log.info("adjacent segments no sample tells apart joined (merge_alpha %g): %d segments of %d left",
+             params.segment.merge_alpha, len(joined), len(segs))
+    if len(joined) < len(segs):
+        segs = joined
+        seg_chrom, seg_kind, n0, seg_start, seg_end, length, seg_inputs = layout(segs)
+        second = reread_states(second, {n: v[0] for n, v in seg_inputs.items()}, anchor_name, params.fit)
     mixtures = read_patient_mixtures({n: (seg_inputs[n][0], f) for n, (f, _) in second.items()}, params.fit)
     rows, pp_rows, fits = [], [], {}
     for s in others:

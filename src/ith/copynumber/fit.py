@@ -475,6 +475,14 @@ def _band_optima(seg, params, prior, anchor) -> list[tuple[float, float, float]]
     return out
 
 
+def states_of(seg: Segments, fit: Fit, params: FitParams, anchor: Anchor | None = None) -> Fit:
+    """`fit` with its states read on the segments `seg` (other cuts of the same sample) at its
+    purity and ploidy, against the anchor's states there."""
+    major, minor, chi = states_at(seg, fit.purity, fit.ploidy_grid, params, anchor)
+    return _summarise(seg, fit.purity, fit.ploidy_grid, fit.score, fit.identifiable, major, minor, chi, params,
+                      aberrant_fraction(seg))
+
+
 def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) -> Fit:
     a = seg.autosome & np.isfinite(seg.log2r)
     wa = seg.weight[a]
