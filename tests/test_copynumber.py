@@ -315,32 +315,41 @@ def test_adjacent_segments_no_region_tells_apart_are_joined_and_real_steps_kept(
 
 
 def test_states_are_read_again_on_joined_segments_at_the_fitted_purity_and_ploidy():
-    """`reread_states`: the purity and ploidy fitted on the segmentation's cuts stay; the states
-    are read on the joined segments, the anchor's first, and the other regions pay to depart
-    from its states there. A region whose joined segment reads 2+1 alone (a level between 2+1
-    and 1+1, nearer 2+1) reads the anchor's 1+1 with it, as it did on the cut segments."""
+    """`reread_states`: the purity, ploidy and doubling fitted on the segmentation's cuts stay;
+    the states are read on the joined segments against the anchor region's first-pass states
+    there. Two regions are fitted with one segment cut in two (4 and 5 of 8) and read on the
+    segments joined; R2's segment 3 is short and noisy, between 1+1 and 2+1, nearer 2+1: against
+    the anchor's 1+1 it reads 1+1, as it did on the cuts, alone 2+1."""
     from ith.copynumber.call import reread_states
     from ith.copynumber.fit import Anchor
 
     rng = np.random.default_rng(4)
     states = [(1, 1), (2, 1), (1, 0), (1, 1), (2, 0), (3, 1), (1, 1)]
-    anchor_seg = _region(0.7, [(a + b, float(b)) for a, b in states], rng)
-    level = [(a + b, float(b)) for a, b in states]
-    level[3] = (2.6, 1.0)  # between 1+1 and 2+1, nearer 2+1: within anchor_cost of 1+1
-    other_seg = _region(0.5, level, rng)
-    other_seg.se_log2r[3], other_seg.se_baf[3] = 0.1, 0.05  # a short, noisy segment
-    first = fit_sample(anchor_seg, FitParams())
+    cut = states[:5] + [states[4]] + states[5:]  # segment 4 cut in two
+
+    def region(p, st, noisy):
+        level = [(a + b, float(b)) for a, b in st]
+        if noisy:
+            level[3] = (2.6, 1.0)
+        seg = _region(p, level, rng)
+        if noisy:
+            seg.se_log2r[3], seg.se_baf[3] = 0.1, 0.05
+        return seg
+
+    fitted = {"R1": region(0.7, cut, False), "R2": region(0.5, cut, True)}
+    joined = {"R1": region(0.7, states, False), "R2": region(0.5, states, True)}
+    first = fit_sample(fitted["R1"], FitParams())
     anchor = Anchor(first.major, first.minor, FitParams().anchor_cost)
-    second = {"R1": (first, "grid"), "R2": (fit_sample(other_seg, FitParams(), None, anchor), "grid")}
+    second = {"R1": (first, "ascat_grid"), "R2": (fit_sample(fitted["R2"], FitParams(), None, anchor), "ascat_grid")}
     assert second["R2"][0].major[3] == 1 and abs(second["R2"][0].purity - 0.5) <= 0.03
-    # read again on the same segments: the same fits, the anchor's state held on the noisy one
-    again = reread_states(second, {"R1": anchor_seg, "R2": other_seg}, "R1", FitParams())
+    again = reread_states(second, joined, "R1", first, FitParams())
     for name in second:
         old, new = second[name][0], again[name][0]
-        assert (new.purity, new.ploidy_grid) == (old.purity, old.ploidy_grid)
-        assert (new.major == old.major).all() and (new.minor == old.minor).all()
-    # without the anchor's states R2 reads the segment 2+1
-    alone = reread_states(second, {"R1": anchor_seg, "R2": other_seg}, None, FitParams())
+        assert (new.purity, new.ploidy_grid, new.wgd) == (old.purity, old.ploidy_grid, old.wgd)
+        assert len(new.major) == len(states)
+        back = [0, 1, 2, 3, 4, 6, 7]  # each joined segment's first piece on the cuts
+        assert (new.major == old.major[back]).all() and (new.minor == old.minor[back]).all()
+    alone = reread_states(second, joined, None, None, FitParams())
     assert alone["R2"][0].major[3] == 2
 
 

@@ -275,18 +275,21 @@ def _whiten(s: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def reread_states(second: dict[str, tuple[Fit, str]], segments: dict[str, Segments], anchor_name: str | None,
-                  params: FitParams) -> dict[str, tuple[Fit, str]]:
+                  anchor_first: Fit | None, params: FitParams) -> dict[str, tuple[Fit, str]]:
     """Every region's fit with its states read again on other segments (`segments`, per region)
-    at its fitted purity and ploidy: the anchor's own first, then the others against them."""
+    at its fitted purity and ploidy, against the anchor states its fit was read against: the
+    anchor region's first-pass fit (`anchor_first`) read on the new segments, for the other
+    regions and for the anchor's refit on confirmed mutations (`refit_anchor`); none for the
+    anchor's own second fit."""
+    pin = None
+    if anchor_name is not None and anchor_first is not None:
+        first = states_of(segments[anchor_name], anchor_first, params)
+        pin = Anchor(first.major, first.minor, params.anchor_cost)
     out = {}
-    anchor = None
-    order = sorted(second, key=lambda n: n != anchor_name)
-    for name in order:
-        fit, method = second[name]
-        out[name] = (states_of(segments[name], fit, params, anchor), method)
-        if name == anchor_name:
-            anchor = Anchor(out[name][0].major, out[name][0].minor, params.anchor_cost)
-    return {n: out[n] for n in second}
+    for name, (fit, method) in second.items():
+        own = pin if name != anchor_name or method.endswith("+confirmed") else None
+        out[name] = (states_of(segments[name], fit, params, own), method)
+    return out
 
 
 def _second_pass(fitted: list[CnSample], seg_inputs, params: CnParams, anchor_name: str | None,
@@ -506,7 +509,7 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
     if len(joined) < len(segs):
         segs = joined
         seg_chrom, seg_kind, n0, seg_start, seg_end, length, seg_inputs = layout(segs)
-        second = reread_states(second, {n: v[0] for n, v in seg_inputs.items()}, anchor_name, params.fit)
+        second = reread_states(second, {n: v[0] for n, v in seg_inputs.items()}, anchor_name, anchor_fit, params.fit)
     mixtures = read_patient_mixtures({n: (seg_inputs[n][0], f) for n, (f, _) in second.items()}, params.fit)
     rows, pp_rows, fits = [], [], {}
     for s in others:

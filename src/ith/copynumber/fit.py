@@ -477,10 +477,12 @@ def _band_optima(seg, params, prior, anchor) -> list[tuple[float, float, float]]
 
 def states_of(seg: Segments, fit: Fit, params: FitParams, anchor: Anchor | None = None) -> Fit:
     """`fit` with its states read on the segments `seg` (other cuts of the same sample) at its
-    purity and ploidy, against the anchor's states there."""
+    purity and ploidy, against the anchor's states there. Its doubling stays (the solution is
+    the same; a share of major >= 2 near `wgd_major_fraction` could tip on other cuts); its
+    score stays that of the segments it was fitted on."""
     major, minor, chi = states_at(seg, fit.purity, fit.ploidy_grid, params, anchor)
-    return _summarise(seg, fit.purity, fit.ploidy_grid, fit.score, fit.identifiable, major, minor, chi, params,
-                      aberrant_fraction(seg))
+    return replace(_summarise(seg, fit.purity, fit.ploidy_grid, fit.score, fit.identifiable, major, minor, chi,
+                              params, aberrant_fraction(seg)), wgd=fit.wgd)
 
 
 def _summarise(seg, p, psi, score, identifiable, major, minor, chi, params, ab) -> Fit:
