@@ -592,7 +592,7 @@ def test_the_patient_is_doubled_when_its_regions_summed_scores_say_so_not_by_a_v
     hyps = {n: {False: fit(False, 1000.0, 0.5 + 0.05 * i), True: fit(True, 1000.0 + m, 0.4 + 0.05 * i)}
             for i, (n, m) in enumerate(zip(names, margins))}
     monkeypatch.setattr(anchor_mod, "fit_hypotheses", lambda s, params, prior: hyps[s])
-    monkeypatch.setattr(anchor_mod, "fit_sample", lambda s, params, prior, anchor: hyps[s][bool(anchor.major[0] == 2)])
+    monkeypatch.setattr(anchor_mod, "fit_of_kind", lambda s, params, prior, anchor, wgd: hyps[s][bool(anchor.major[0] == 2)])
     name, anchor, chosen = anchor_mod.anchor_region({n: (n, None) for n in names}, FitParams())
     alone = [min(h.values(), key=lambda f: f.score).wgd for h in hyps.values()]
     assert sum(alone) == (3 if not doubled else 2)  # the vote of the regions alone says the opposite
