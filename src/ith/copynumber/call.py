@@ -475,9 +475,9 @@ def call_patient(patient: str, bins: pd.DataFrame, depth: dict[str, np.ndarray],
 
     def layout(segs):
         """Per segment: chromosome, kind, normal copies, start, end, length; every sample's inputs."""
-        seg_chrom = np.array([chroms[s[0]] for s in segs], dtype=object)
-        seg_kind = chrom_kind(pd.Series(seg_chrom))
-        n0 = np.where(seg_kind == "A", 2, np.where(seg_kind == "X", 1 if use_sex == "male" else 2, 1))
+        first = np.array([s[0] for s in segs])
+        seg_chrom = chroms[first].astype(object)
+        seg_kind, n0 = np.asarray(kind)[first], n0_of_bin[first]  # a segment lies on one chromosome
         seg_start = np.array([starts[s[0]] for s in segs])
         seg_end = np.array([ends[s[-1]] for s in segs])
         length = (seg_end - seg_start + 1).astype(float)

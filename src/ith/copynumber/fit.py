@@ -425,7 +425,7 @@ def _snv_use(seg: Segments, params: FitParams) -> tuple[bool, bool]:
 
 def fit_sample(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None) -> Fit:
     """Grid fit of purity and ploidy, then integer states of every segment at the optimum."""
-    return min(fit_hypotheses(seg, params, prior, anchor).values(), key=lambda f: f.score)
+    return fit_of_kind(seg, params, prior, anchor, None)
 
 
 def fit_hypotheses(seg: Segments, params: FitParams, prior: float | None = None, anchor: Anchor | None = None
